@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds etcd, kube-apiserver, kubectl and helm from their Go modules into a cache keyed by
+# version, once per machine. Prints the bin folder. Called by the test harness and by .ci/run.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+module="$here/test/controlplane"
+k8s=$(awk '$1 == "k8s.io/kubernetes" {print $2; exit}' "$module/go.mod")
+etcd=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' "$module/go.mod")
+helm=$(cat "$module/helm.version")
+cache="${AI_API_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-api-guard}"
+bin="$cache/controlplane/k8s-$k8s-etcd-$etcd-helm-$helm/bin"
+
+have_all() { for b in etcd kube-apiserver kubectl helm; do [ -x "$bin/$b" ] || return 1; done; }
+if have_all; then echo "$bin"; exit 0; fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "error: the Go toolchain (go 1.24 or newer) is needed to build the local control plane" >&2
+  echo "       (etcd $etcd, kube-apiserver $k8s, helm $helm) into $bin; install Go and retry." >&2
+  exit 1
+fi
+
+mkdir -p "$bin.partial"
+export CGO_ENABLED=0 GOFLAGS=-mod=mod
+minor=$(echo "$k8s" | cut -d. -f2)
+version_flags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+build() { # name, package, ldflags
+  [ -x "$bin.partial/$1" ] && return 0
+  echo "building $1 ($2), once per machine; this takes minutes..." >&2
+  (cd "$module" && go build -trimpath -ldflags "$3" -o "$bin.partial/$1" "$2")
+}
+build etcd go.etcd.io/etcd/server/v3 "-s -w"
+build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$version_flags"
+build kubectl k8s.io/kubernetes/cmd/kubectl "$version_flags"
+if [ ! -x "$bin.partial/helm" ]; then
+  echo "building helm $helm, once per machine..." >&2
+  GOBIN="$bin.partial" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm" "helm.sh/helm/v3/cmd/helm@$helm"
+fi
+rm -rf "$bin" && mv "$bin.partial" "$bin"
+echo "$bin"

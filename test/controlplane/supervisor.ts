@@ -1,0 +1,185 @@
+// Owns one local control plane: etcd and kube-apiserver started the way controller-runtime's
+// envtest starts them. It writes <dir>/state.json once /readyz answers, and stops both processes
+// on SIGTERM/SIGINT, when a process it started dies, or when the process it watches (the test run)
+// is gone, so an interrupted run leaves no orphans.
+//
+// usage: node supervisor.ts <dir> <binDir> [--watch-pid PID]
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, openSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request } from "node:https";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { createCertificateAuthority, createSigningKeyPair, issueCertificate } from "../../src/tls/certificates.ts";
+import type { ControlPlaneState } from "./state.ts";
+import { writeState } from "./state.ts";
+
+const [dir, binDir, flag, watchPidArg] = process.argv.slice(2);
+if (!dir || !binDir) {
+  console.error("usage: node supervisor.ts <dir> <binDir> [--watch-pid PID]");
+  process.exit(2);
+}
+const watchPid = flag === "--watch-pid" ? Number(watchPidArg) : undefined;
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function start(name: string, args: string[]): ChildProcess {
+  const log = openSync(join(dir as string, `${name}.log`), "a");
+  const child = spawn(join(binDir as string, name), args, {
+    stdio: ["ignore", log, log],
+    env: { ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" },
+  });
+  child.once("exit", (code, signal) => {
+    if (!stopping) void shutdown(`${name} exited (code ${code}, signal ${signal}); see ${name}.log`, 1);
+  });
+  children.push(child);
+  return child;
+}
+
+function get(url: string, ca?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const done = (status: number) => resolve(status);
+    const req = (url.startsWith("https") ? request : httpRequest)(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on("error", () => done(0));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+async function waitFor(what: string, url: string, ca: string | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await get(url, ca)) === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} was not ready at ${url} after ${timeoutMs / 1000} s; see ${what}.log in ${dir}`);
+}
+
+async function shutdown(reason: string, code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  writeState(dir as string, { phase: code === 0 ? "stopped" : "failed", message: reason, supervisorPid: process.pid });
+  // kube-apiserver first, so it does not log etcd connection errors on its way down.
+  for (const child of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill("SIGTERM");
+    const exited = new Promise((r) => child.once("exit", r));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const d = dir as string;
+  mkdirSync(join(d, "pki"), { recursive: true });
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+
+  const ca = await createCertificateAuthority("ai-api-guard-local-ca");
+  const serving = await issueCertificate(ca, {
+    subject: "CN=kube-apiserver",
+    dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+    ipAddresses: ["127.0.0.1", "10.0.0.1"],
+    usage: "server",
+  });
+  const admin = await issueCertificate(ca, { subject: "CN=admin, O=system:masters", usage: "client" });
+  const sa = await createSigningKeyPair();
+  const pki = (name: string, content: string) => {
+    const path = join(d, "pki", name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  start("etcd", [
+    "--name=default",
+    `--data-dir=${join(d, "etcd-data")}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+    "--unsafe-no-fsync",
+    "--log-level=warn",
+  ]);
+  await waitFor("etcd", `http://127.0.0.1:${etcdClient}/health`, undefined, 30_000);
+
+  const server = `https://127.0.0.1:${apiPort}`;
+  start("kube-apiserver", [
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+    `--tls-cert-file=${pki("apiserver.crt", serving.certPem)}`,
+    `--tls-private-key-file=${pki("apiserver.key", serving.keyPem)}`,
+    `--client-ca-file=${pki("ca.crt", ca.certPem)}`,
+    `--secure-port=${apiPort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--allow-privileged=true",
+    "--authorization-mode=RBAC",
+    "--disable-admission-plugins=ServiceAccount",
+    `--service-account-issuer=${server}/`,
+    `--service-account-key-file=${pki("sa.pub", sa.publicKeyPem)}`,
+    `--service-account-signing-key-file=${pki("sa.key", sa.privateKeyPem)}`,
+    "--v=0",
+  ]);
+  await waitFor("kube-apiserver", `${server}/readyz`, ca.certPem, 90_000);
+
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const kubeconfig = join(d, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "local", cluster: { server, "certificate-authority-data": b64(ca.certPem) } }],
+      users: [
+        {
+          name: "admin",
+          user: { "client-certificate-data": b64(admin.certPem), "client-key-data": b64(admin.keyPem) },
+        },
+      ],
+      contexts: [{ name: "ai-api-guard-local", context: { cluster: "local", user: "admin", namespace: "default" } }],
+      "current-context": "ai-api-guard-local",
+    }),
+    { mode: 0o600 },
+  );
+  const state: ControlPlaneState = {
+    phase: "ready",
+    supervisorPid: process.pid,
+    pids: children.map((c) => c.pid ?? 0),
+    server,
+    kubeconfig,
+    binDir: binDir as string,
+  };
+  writeState(d, state);
+}
+
+process.on("SIGTERM", () => void shutdown("stopped by SIGTERM", 0));
+process.on("SIGINT", () => void shutdown("stopped by SIGINT", 0));
+if (watchPid) {
+  setInterval(() => {
+    try {
+      process.kill(watchPid, 0);
+    } catch {
+      void shutdown(`the process that started it (pid ${watchPid}) is gone`, 0);
+    }
+  }, 500).unref();
+}
+main().catch((error: unknown) => void shutdown(error instanceof Error ? error.message : String(error), 1));
