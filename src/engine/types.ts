@@ -1,0 +1,55 @@
+// The rules engine's contract with its adapters (webhook, controller audit, CLI). The engine is pure:
+// objects in, findings out; no I/O, no clock except where a rule needs "now" passed in.
+
+export type RuleId = "hardcoded-secret" | "credentials-in-url" | "plaintext-endpoint" | "long-lived-token";
+
+/** How PRODUCT.md groups the rules for reports: every credential rule is a hardcoded-secret. */
+export type Category = "hardcoded-secret" | "plaintext-endpoint";
+
+export type Severity = "critical" | "high" | "medium" | "low";
+
+export type PathSegment = string | number;
+
+export interface Finding {
+  rule: RuleId;
+  category: Category;
+  severity: Severity;
+  /** "Kind/namespace/name", namespace empty when the object has none. */
+  resource: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The container the value belongs to; absent for ConfigMap data. */
+  container?: string;
+  /** JSON path of the offending value, e.g. "spec.template.spec.containers[0].env[2].value". */
+  path: string;
+  /** The same path as segments, for mapping back to a line in a YAML source. */
+  pathSegments: PathSegment[];
+  /** e.g. "OpenAI API key"; absent for generic findings. */
+  provider?: string;
+  /** Redacted hint of the value: at most the provider and the last 4 characters. Never the value. */
+  hint: string;
+  /** One line that says what was found, where; redacted. */
+  message: string;
+  /** What to do instead, in one or two sentences. */
+  fix: string;
+  /** True when the object exempts itself from this rule (annotation aiapiguard.dev/exempt): reported, not enforced. */
+  exempt: boolean;
+}
+
+export interface EvaluationContext {
+  /** Hosts of every AiApiPolicy endpoint: a plaintext URL to one is always a finding, in-cluster or not. */
+  policyEndpointHosts?: readonly string[];
+  /** "Now", for token lifetimes; defaults to the current time. */
+  now?: Date;
+}
+
+export interface Evaluation {
+  findings: Finding[];
+  /** Set when the object (or part of it) could not be read as the kind it claims: adapters fail closed on it. */
+  unreadable?: string;
+}
+
+export type Evaluate = (object: unknown, context?: EvaluationContext) => Evaluation;
+
+export const EXEMPT_ANNOTATION = "aiapiguard.dev/exempt";
