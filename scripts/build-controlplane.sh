@@ -20,6 +20,11 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
+# One build at a time per machine: parallel test runs wait for the first build instead of racing it.
+mkdir -p "$(dirname "$bin")"
+exec 9>"$(dirname "$bin")/.build.lock"
+flock 9
+if have_all; then echo "$bin"; exit 0; fi
 mkdir -p "$bin.partial"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 minor=$(echo "$k8s" | cut -d. -f2)
