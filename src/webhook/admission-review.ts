@@ -1,0 +1,64 @@
+// The AdmissionReview envelope (admission.k8s.io/v1): what the API server sends and what it expects
+// back. Only the envelope is validated here; the object inside is the engine's to read.
+import { z } from "zod";
+
+export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
+
+const GroupVersionKind = z.object({ group: z.string(), version: z.string(), kind: z.string().min(1) });
+
+const AdmissionRequestSchema = z.looseObject({
+  // A UUID from the API server; the bound keeps a hostile body from making us echo megabytes.
+  uid: z.string().min(1).max(256),
+  kind: GroupVersionKind,
+  subResource: z.string().optional(),
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  operation: z.enum(["CREATE", "UPDATE", "DELETE", "CONNECT"]),
+  object: z.unknown().optional(),
+  oldObject: z.unknown().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+const AdmissionReviewSchema = z.looseObject({
+  apiVersion: z.literal(ADMISSION_API_VERSION),
+  kind: z.literal("AdmissionReview"),
+  request: AdmissionRequestSchema,
+});
+
+export type AdmissionRequest = z.infer<typeof AdmissionRequestSchema>;
+export type Operation = AdmissionRequest["operation"];
+
+export type ParsedReview = { ok: true; request: AdmissionRequest } | { ok: false; reason: string };
+
+export function parseAdmissionReview(body: unknown): ParsedReview {
+  const parsed = AdmissionReviewSchema.safeParse(body);
+  if (parsed.success) return { ok: true, request: parsed.data.request };
+  const problems = parsed.error.issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join(".") : "body";
+    return `${where}: ${issue.message}`;
+  });
+  return { ok: false, reason: `not an AdmissionReview ${ADMISSION_API_VERSION}: ${problems.join("; ")}` };
+}
+
+export interface AdmissionStatus {
+  code: number;
+  reason: string;
+  message: string;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: AdmissionStatus;
+  warnings?: string[];
+}
+
+export interface AdmissionReviewResponse {
+  apiVersion: typeof ADMISSION_API_VERSION;
+  kind: "AdmissionReview";
+  response: AdmissionResponse;
+}
+
+export function reviewResponse(response: AdmissionResponse): AdmissionReviewResponse {
+  return { apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response };
+}

@@ -1,0 +1,19 @@
+// What an operator configures about admission (Helm values / flags in `run`).
+
+export type Action = "Deny" | "Warn" | "Audit";
+
+export interface AdmissionConfig {
+  /** The action for objects no AiApiPolicy in their namespace selects. */
+  defaultAction: Action;
+  /** Namespaces admitted without review: the cluster's own and the product's. */
+  exemptNamespaces: readonly string[];
+}
+
+export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = {
+  defaultAction: "Deny",
+  exemptNamespaces: ["kube-system", "ai-api-guard"],
+};
+
+export function admissionConfig(overrides: Partial<AdmissionConfig> = {}): AdmissionConfig {
+  return { ...DEFAULT_ADMISSION_CONFIG, ...overrides };
+}

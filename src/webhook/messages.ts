@@ -1,0 +1,82 @@
+// What a developer reads: the refusal kubectl prints after `admission webhook "..." denied the
+// request: `, the `Warning:` lines, and the Event message. Built only from the engine's redacted
+// fields (rule, container, path, hint, fix), never from the object's values.
+import { EXEMPT_ANNOTATION, type Finding } from "../engine/types.ts";
+import type { Governance } from "./policies.ts";
+
+/** The object under review, as the messages name it. */
+export interface Subject {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** kubectl shows longer warnings, but the API server may cut them; PRODUCT.md asks for under 120. */
+export const MAX_WARNING_LENGTH = 119;
+
+/** First line: the object, the count and where the action came from; then one line per finding. */
+export function findingsReport(subject: Subject, governance: Governance, findings: readonly Finding[]): string {
+  const count = findings.length === 1 ? "1 finding" : `${findings.length} findings`;
+  const header = `${describe(subject)} has ${count} (${actionSource(governance)}):`;
+  return [header, ...findings.map(findingLine)].join("\n");
+}
+
+/** An object that could not be read: why, and what to do (under Deny it is refused: fail closed). */
+export function unreadableReport(subject: Subject, governance: Governance, reason: string): string {
+  return (
+    `${describe(subject)} could not be read (${reason}), so it could not be checked for secrets ` +
+    `(${actionSource(governance)}). Fix: make it a valid ${subject.kind} and apply it again.`
+  );
+}
+
+export function findingWarning(subject: Subject, finding: Finding): string {
+  return clip(warningHead(subject, finding), ` (${finding.hint})`);
+}
+
+export function exemptionWarning(subject: Subject, finding: Finding): string {
+  return clip(warningHead(subject, finding), ` exempted by annotation ${EXEMPT_ANNOTATION}`);
+}
+
+export function unreadableWarning(subject: Subject, reason: string): string {
+  return clip(`ai-api-guard could not read ${subject.kind}/${subject.name}: ${reason}`, "");
+}
+
+function findingLine(finding: Finding): string {
+  const fix = finding.fix.replace(/\.\s*$/, "");
+  return `- ${finding.rule} ${where(finding)}: ${finding.hint}. Fix: ${fix}.`;
+}
+
+/** "hardcoded-secret: Deployment/summarizer container app env[0].value": what fits in a warning. */
+function warningHead(subject: Subject, finding: Finding): string {
+  const where =
+    finding.container === undefined
+      ? shortPath(finding.path)
+      : `container ${finding.container} ${finding.path.replace(/^.*?[cC]ontainers\[\d+\]\.?/, "")}`;
+  return `${finding.rule}: ${subject.kind}/${subject.name} ${where}`;
+}
+
+function where(finding: Finding): string {
+  return finding.container === undefined
+    ? `at ${finding.path}`
+    : `in container "${finding.container}" at ${finding.path}`;
+}
+
+function actionSource({ action, policy }: Governance): string {
+  return policy ? `action ${action} from AiApiPolicy ${policy.namespace}/${policy.name}` : `default action ${action}`;
+}
+
+function describe(subject: Subject): string {
+  return `${subject.kind} ${subject.namespace}/${subject.name}`;
+}
+
+/** "spec.jobTemplate.spec.template.spec.volumes[0]" → "volumes[0]": the template prefix is noise in a warning. */
+function shortPath(path: string): string {
+  return path.replace(/^spec\.(?:jobTemplate\.spec\.)?(?:template\.spec\.)?/, "");
+}
+
+/** Fits head + tail within MAX_WARNING_LENGTH, shortening the head: the tail carries the verdict. */
+function clip(head: string, tail: string): string {
+  const room = MAX_WARNING_LENGTH - tail.length;
+  if (head.length <= room) return head + tail;
+  return `${head.slice(0, Math.max(0, room - 3))}...${tail}`.slice(0, MAX_WARNING_LENGTH);
+}

@@ -1,0 +1,73 @@
+// Which AiApiPolicy governs an object: the policies of its namespace whose selector matches its pod
+// template's labels; the strictest of their actions wins.
+import { type LabelSelector, type Labels, matchesSelector } from "../kube/label-selector.ts";
+import { isRecord, pathValue } from "../kube/objects.ts";
+import type { Action } from "./config.ts";
+
+/** An AiApiPolicy as the webhook needs it; the caller maps the custom resource onto this. */
+export interface PolicyView {
+  namespace: string;
+  name: string;
+  /** Host of spec.api.endpoint: a plaintext URL to it is always a finding. */
+  endpointHost: string;
+  selector: LabelSelector;
+  action: Action;
+}
+
+/** The action that applies to an object and the policy it comes from (none: the default action). */
+export interface Governance {
+  action: Action;
+  policy?: PolicyView;
+}
+
+const STRICTNESS: Record<Action, number> = { Deny: 3, Warn: 2, Audit: 1 };
+
+export function governingPolicy(
+  policies: readonly PolicyView[],
+  namespace: string,
+  labels: Labels,
+  defaultAction: Action,
+): Governance {
+  let strictest: PolicyView | undefined;
+  for (const policy of policies) {
+    if (policy.namespace !== namespace || !matchesSelector(policy.selector, labels)) continue;
+    if (!strictest || outranks(policy, strictest)) strictest = policy;
+  }
+  return strictest ? { action: strictest.action, policy: strictest } : { action: defaultAction };
+}
+
+/** Stricter action first; between equals the first name, so the message does not depend on cache order. */
+function outranks(a: PolicyView, b: PolicyView): boolean {
+  const difference = STRICTNESS[a.action] - STRICTNESS[b.action];
+  return difference > 0 || (difference === 0 && a.name < b.name);
+}
+
+export function endpointHosts(policies: readonly PolicyView[]): string[] {
+  return [...new Set(policies.map((policy) => policy.endpointHost).filter((host) => host !== ""))];
+}
+
+/**
+ * Where each reviewed kind keeps the labels its pods will carry. Pods and ConfigMaps have no
+ * template: their own labels stand in (a ConfigMap labelled like its app follows the app's policy).
+ */
+const LABEL_PATHS: Record<string, readonly string[]> = {
+  Pod: ["metadata", "labels"],
+  ConfigMap: ["metadata", "labels"],
+  Deployment: ["spec", "template", "metadata", "labels"],
+  StatefulSet: ["spec", "template", "metadata", "labels"],
+  DaemonSet: ["spec", "template", "metadata", "labels"],
+  ReplicaSet: ["spec", "template", "metadata", "labels"],
+  Job: ["spec", "template", "metadata", "labels"],
+  ReplicationController: ["spec", "template", "metadata", "labels"],
+  CronJob: ["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+};
+
+/** The pod-template labels of an object of a reviewed kind; {} when absent or malformed (the engine reports that). */
+export function podTemplateLabels(kind: string, object: unknown): Labels {
+  const path = LABEL_PATHS[kind];
+  const labels = path ? pathValue(object, path) : undefined;
+  if (!isRecord(labels)) return {};
+  return Object.fromEntries(
+    Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}

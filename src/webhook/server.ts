@@ -1,0 +1,173 @@
+// The webhook's HTTPS server: bytes in, AdmissionReview out. Everything between is here or in the
+// pure modules it calls; the caller (`ai-api-guard run`) supplies certificates, policies, the engine
+// and what to do with Events.
+import { STATUS_CODES } from "node:http";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from "fastify";
+import type { Evaluate } from "../engine/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./admission-review.ts";
+import type { AdmissionConfig } from "./config.ts";
+import { type Decision, decide, isReviewedKind } from "./decide.ts";
+import type { WebhookMetrics } from "./metrics.ts";
+import type { PolicyView } from "./policies.ts";
+
+/** The API server's own request limit: no AdmissionReview it sends is larger. */
+export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+/** A denied or audited object, for the caller to record as a Kubernetes Event. */
+export interface AdmissionEvent {
+  type: "Warning";
+  reason: "AdmissionDenied" | "AdmissionAudit";
+  object: { apiVersion: string; kind: string; namespace: string; name: string };
+  /** The same redacted message the refusal carries. */
+  message: string;
+}
+
+export interface WebhookServerOptions {
+  /** PEM. The server speaks TLS 1.3 only. */
+  tls: { cert: string; key: string };
+  evaluate: Evaluate;
+  /** The current policies (an informer cache); read once per review. */
+  policies: () => readonly PolicyView[];
+  config: AdmissionConfig;
+  logger: Logger;
+  metrics: WebhookMetrics;
+  /** Fire-and-forget; never called for dry runs (the webhook registers sideEffects: None). */
+  events?: (event: AdmissionEvent) => void;
+  /** /readyz: certificates loaded and policies synced. Ready when absent. */
+  isReady?: () => boolean;
+}
+
+/** Fixed reasons for the framework's refusals: its own messages may quote the body (JSON.parse does). */
+const FRAMEWORK_REASONS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (3 MiB), the API server's own limit`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "the content type is not supported: send the AdmissionReview as application/json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "the body is empty: send an AdmissionReview admission.k8s.io/v1 as JSON",
+  FST_ERR_CTP_INVALID_JSON_BODY: "the body is not valid JSON (or carries __proto__/constructor.prototype keys)",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "the Content-Length header does not match the body",
+  FST_ERR_BAD_URL: "the URL is not valid",
+};
+
+const ROUTES_HINT = "this server answers POST /validate, GET /healthz, GET /readyz and GET /metrics";
+
+export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
+  const { logger, metrics } = options;
+  const sendError = (reply: FastifyReply, error: FastifyError): FastifyReply => {
+    const code = isClientError(error) ? (error.statusCode as number) : 500;
+    if (code !== 404 && code !== 500) metrics.rejected.inc({ code: String(code) });
+    const fallback = code === 500 ? "internal error: see the webhook's log" : (STATUS_CODES[code] ?? "refused");
+    return reply
+      .code(code)
+      .send({ error: STATUS_CODES[code] ?? "Error", reason: FRAMEWORK_REASONS[error.code] ?? fallback });
+  };
+  const app = Fastify({
+    https: { cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.3" },
+    bodyLimit: BODY_LIMIT_BYTES,
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per decision is written by the handler; fastify's per-request lines would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: (error, _request, reply) => sendError(reply, error),
+  });
+  // Only JSON: a text/plain body is a 415, not a string to validate.
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (!isClientError(error)) logger.error({ err: error }, "webhook request failed");
+    return sendError(reply, error);
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "Not Found", reason: ROUTES_HINT }));
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    if (options.isReady?.() ?? true) return { status: "ready" };
+    return reply.code(503).send({ status: "not ready", reason: "certificates or policies are not loaded yet" });
+  });
+  app.get("/metrics", async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.post("/validate", async (request, reply) => {
+    const parsed = parseAdmissionReview(request.body);
+    if (!parsed.ok) {
+      metrics.rejected.inc({ code: "400" });
+      return reply.code(400).send({ error: "Bad Request", reason: parsed.reason });
+    }
+    const review = parsed.request;
+    const decision = decide({
+      request: review,
+      config: options.config,
+      policies: options.policies(),
+      evaluate: options.evaluate,
+    });
+    record(options, review, decision, reply.elapsedTime);
+    return reviewResponse({
+      uid: review.uid,
+      allowed: decision.allowed,
+      ...(decision.status && { status: decision.status }),
+      ...(decision.warnings.length > 0 && { warnings: decision.warnings }),
+    });
+  });
+  return app;
+}
+
+function isClientError(error: FastifyError): boolean {
+  return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+}
+
+/** The decision's side of the ledger: one log line, the metrics, and the Event (not for dry runs). */
+function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
+  const { metrics, logger } = options;
+  const kind = isReviewedKind(review.kind) ? review.kind.kind : "other";
+  metrics.requests.inc({ decision: decision.outcome, kind, operation: review.operation });
+  metrics.duration.observe(elapsedMs / 1000);
+  for (const finding of decision.findings) {
+    metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
+  }
+  logger.info(
+    {
+      uid: review.uid,
+      kind: review.kind.kind,
+      namespace: decision.subject.namespace,
+      name: decision.subject.name,
+      operation: review.operation,
+      dryRun: review.dryRun === true,
+      decision: decision.outcome,
+      action: decision.action,
+      rules: [...new Set(decision.findings.filter((f) => !f.exempt).map((f) => f.rule))],
+      exemptRules: [...new Set(decision.findings.filter((f) => f.exempt).map((f) => f.rule))],
+      note: decision.note,
+      durationMs: Math.round(elapsedMs * 1000) / 1000,
+    },
+    "admission decision",
+  );
+  if (decision.event && options.events && review.dryRun !== true) {
+    const { group, version } = review.kind;
+    emit(options, {
+      type: "Warning",
+      reason: decision.event.reason,
+      object: {
+        apiVersion: group ? `${group}/${version}` : version,
+        kind: review.kind.kind,
+        namespace: decision.subject.namespace,
+        name: decision.subject.name,
+      },
+      message: decision.event.message,
+    });
+  }
+}
+
+/** Fire-and-forget: a failing Event sink is logged, never allowed to change the answer. */
+function emit(options: WebhookServerOptions, event: AdmissionEvent): void {
+  const report = (error: unknown) =>
+    options.logger.warn({ err: error, reason: event.reason }, "could not record the admission Event");
+  try {
+    Promise.resolve(options.events?.(event)).catch(report);
+  } catch (error) {
+    report(error);
+  }
+}

@@ -1,0 +1,218 @@
+import { describe, expect, it, vi } from "vitest";
+import type { Evaluate, Evaluation } from "../../../src/engine/types.ts";
+import type { AdmissionRequest } from "../../../src/webhook/admission-review.ts";
+import { type AdmissionConfig, admissionConfig } from "../../../src/webhook/config.ts";
+import { decide } from "../../../src/webhook/decide.ts";
+import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
+import type { PolicyView } from "../../../src/webhook/policies.ts";
+import { admissionReview, deployment, finding } from "../../support/admission.ts";
+
+const engine = (evaluation: Evaluation) => vi.fn<Evaluate>(() => evaluation);
+const keyFinding = finding();
+const urlFinding = finding({
+  rule: "plaintext-endpoint",
+  category: "plaintext-endpoint",
+  container: "worker",
+  path: "spec.template.spec.containers[1].env[3].value",
+  hint: "http://api.example.com",
+  fix: "Use https:// for api.example.com.",
+});
+
+const policy: PolicyView = {
+  namespace: "ml-team",
+  name: "llm-service",
+  endpointHost: "api.example.com",
+  selector: { matchLabels: { app: "summarizer" } },
+  action: "Warn",
+};
+
+function run(
+  evaluate: Evaluate,
+  options: {
+    request?: Partial<AdmissionRequest>;
+    object?: Record<string, unknown>;
+    policies?: PolicyView[];
+    config?: Partial<AdmissionConfig>;
+  } = {},
+) {
+  const request = admissionReview(options.object ?? deployment(), options.request).request as AdmissionRequest;
+  return decide({ request, config: admissionConfig(options.config), policies: options.policies ?? [], evaluate });
+}
+
+describe("decide: what is not reviewed is admitted untouched", () => {
+  it.each<[string, { request?: Partial<AdmissionRequest>; object?: Record<string, unknown> }, string]>([
+    ["DELETE", { request: { operation: "DELETE", object: null } }, "operation DELETE"],
+    ["CONNECT", { request: { operation: "CONNECT" } }, "operation CONNECT"],
+    ["a subresource", { request: { subResource: "scale" } }, "subresource scale"],
+    ["a Service", { object: { kind: "Service", metadata: { name: "s", namespace: "ml-team" } } }, "kind not reviewed"],
+    [
+      "a Deployment of another API group",
+      { request: { kind: { group: "example.com", version: "v1", kind: "Deployment" } } },
+      "kind not reviewed",
+    ],
+    ["kube-system", { request: { namespace: "kube-system" } }, "exempt namespace"],
+    ["the product's namespace", { request: { namespace: "ai-api-guard" } }, "exempt namespace"],
+    [
+      "an update that completes a deletion",
+      {
+        request: { operation: "UPDATE" },
+        object: { ...deployment(), metadata: { deletionTimestamp: "2026-01-01T00:00:00Z" } },
+      },
+      "object being deleted",
+    ],
+  ])("%s", (_, options, note) => {
+    const evaluate = engine({ findings: [keyFinding] });
+    const decision = run(evaluate, options);
+    expect(decision).toMatchObject({ outcome: "skip", allowed: true, warnings: [], findings: [], note });
+    expect(evaluate).not.toHaveBeenCalled();
+  });
+
+  it("takes exempt namespaces from configuration", () => {
+    const evaluate = engine({ findings: [keyFinding] });
+    expect(run(evaluate, { config: { exemptNamespaces: ["ml-team"] } }).outcome).toBe("skip");
+    expect(run(evaluate, { request: { namespace: "kube-system" }, config: { exemptNamespaces: [] } }).outcome).toBe(
+      "deny",
+    );
+  });
+});
+
+describe("decide: reviewed objects", () => {
+  it("runs the engine on the object with every policy's endpoint host", () => {
+    const evaluate = engine({ findings: [] });
+    const other = { ...policy, namespace: "other", endpointHost: "llm.other.example" };
+    const object = deployment();
+    expect(run(evaluate, { object, policies: [policy, other] })).toMatchObject({ outcome: "allow", allowed: true });
+    expect(evaluate).toHaveBeenCalledWith(object, { policyEndpointHosts: ["api.example.com", "llm.other.example"] });
+  });
+
+  it("reviews UPDATEs too", () => {
+    expect(run(engine({ findings: [keyFinding] }), { request: { operation: "UPDATE" } }).outcome).toBe("deny");
+  });
+
+  it("refuses under Deny with a 403 listing every finding and the default action", () => {
+    const decision = run(engine({ findings: [keyFinding, urlFinding] }));
+    expect(decision).toMatchObject({
+      outcome: "deny",
+      allowed: false,
+      action: "Deny",
+      status: { code: 403, reason: "Forbidden" },
+    });
+    const lines = decision.status?.message.split("\n") ?? [];
+    expect(lines[0]).toBe("Deployment ml-team/summarizer has 2 findings (default action Deny):");
+    expect(lines[1]).toBe(
+      '- hardcoded-secret in container "app" at spec.template.spec.containers[0].env[0].value: OpenAI API key ending in 9f2c. ' +
+        "Fix: Store the key in a Secret and reference it with env.valueFrom.secretKeyRef.",
+    );
+    expect(lines[2]).toContain(
+      'plaintext-endpoint in container "worker" at spec.template.spec.containers[1].env[3].value',
+    );
+    expect(decision.event).toEqual({ reason: "AdmissionDenied", message: decision.status?.message });
+  });
+
+  it("names the policy that applied", () => {
+    const decision = run(engine({ findings: [keyFinding] }), { policies: [{ ...policy, action: "Deny" }] });
+    expect(decision.status?.message).toMatch(
+      /^Deployment ml-team\/summarizer has 1 finding \(action Deny from AiApiPolicy ml-team\/llm-service\):/,
+    );
+  });
+
+  it("admits under Warn with one short warning per finding and no Event", () => {
+    const decision = run(engine({ findings: [keyFinding, urlFinding] }), { policies: [policy] });
+    expect(decision).toMatchObject({ outcome: "warn", allowed: true, action: "Warn" });
+    expect(decision.status).toBeUndefined();
+    expect(decision.event).toBeUndefined();
+    expect(decision.warnings).toEqual([
+      "hardcoded-secret: Deployment/summarizer container app env[0].value (OpenAI API key ending in 9f2c)",
+      "plaintext-endpoint: Deployment/summarizer container worker env[3].value (http://api.example.com)",
+    ]);
+    for (const warning of decision.warnings) expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
+  });
+
+  it("admits under Audit silently, with an AdmissionAudit Event", () => {
+    const decision = run(engine({ findings: [keyFinding] }), { config: { defaultAction: "Audit" } });
+    expect(decision).toMatchObject({ outcome: "audit", allowed: true, warnings: [], action: "Audit" });
+    expect(decision.event?.reason).toBe("AdmissionAudit");
+    expect(decision.event?.message).toContain("has 1 finding (default action Audit)");
+  });
+
+  it("never refuses for exempt findings, and says they were exempted", () => {
+    const exempt = finding({ exempt: true });
+    const decision = run(engine({ findings: [exempt] }));
+    expect(decision).toMatchObject({ outcome: "allow", allowed: true });
+    expect(decision.warnings).toEqual([
+      "hardcoded-secret: Deployment/summarizer container app env[0].value exempted by annotation aiapiguard.dev/exempt",
+    ]);
+  });
+
+  it("refuses for the other findings and warns about the exempt one", () => {
+    const decision = run(engine({ findings: [finding({ exempt: true }), urlFinding] }));
+    expect(decision.outcome).toBe("deny");
+    expect(decision.status?.message).toContain("has 1 finding");
+    expect(decision.status?.message).not.toContain("hardcoded-secret");
+    expect(decision.warnings).toHaveLength(1);
+  });
+});
+
+describe("decide: objects that cannot be read", () => {
+  const unreadable = { findings: [], unreadable: "spec.template.spec.containers is not a list" };
+
+  it("refuses under Deny, saying the object could not be read (fail closed)", () => {
+    const decision = run(engine(unreadable));
+    expect(decision).toMatchObject({ outcome: "deny", allowed: false, note: unreadable.unreadable });
+    expect(decision.status?.message).toBe(
+      "Deployment ml-team/summarizer could not be read (spec.template.spec.containers is not a list), so it could not " +
+        "be checked for secrets (default action Deny). Fix: make it a valid Deployment and apply it again.",
+    );
+  });
+
+  it("lists the findings it did make as well", () => {
+    const decision = run(engine({ ...unreadable, findings: [keyFinding] }));
+    expect(decision.status?.message.split("\n")).toHaveLength(3);
+  });
+
+  it.each(["Warn", "Audit"] as const)("admits under %s with a warning", (action) => {
+    const decision = run(engine(unreadable), { config: { defaultAction: action } });
+    expect(decision).toMatchObject({ outcome: action.toLowerCase(), allowed: true });
+    expect(decision.warnings).toEqual([
+      "ai-api-guard could not read Deployment/summarizer: spec.template.spec.containers is not a list",
+    ]);
+  });
+
+  it("treats an engine that throws as unreadable, without quoting the error", () => {
+    const evaluate = vi.fn<Evaluate>(() => {
+      throw new TypeError("cannot read sk-proj-CANARY");
+    });
+    const decision = run(evaluate);
+    expect(decision).toMatchObject({
+      outcome: "deny",
+      allowed: false,
+      note: "the rules engine failed on it (TypeError)",
+    });
+    expect(JSON.stringify(decision)).not.toContain("CANARY");
+  });
+});
+
+describe("decide: names", () => {
+  it("uses metadata.generateName when a CREATE has no name yet", () => {
+    const object = { ...deployment(), metadata: { generateName: "summarizer-", namespace: "ml-team" } };
+    const decision = run(engine({ findings: [keyFinding] }), { object, request: { name: undefined } });
+    expect(decision.subject).toEqual({ kind: "Deployment", namespace: "ml-team", name: "summarizer-*" });
+  });
+
+  it("keeps warnings under the limit for the longest names and paths", () => {
+    const long = finding({
+      container: "c".repeat(63),
+      path: `data.${"k".repeat(253)}`,
+      hint: "generic credential ending in abcd",
+    });
+    const object = deployment({ name: "n".repeat(253) });
+    const decision = run(engine({ findings: [long, { ...long, exempt: true }] }), {
+      object,
+      config: { defaultAction: "Warn" },
+    });
+    expect(decision.warnings).toHaveLength(2);
+    for (const warning of decision.warnings) expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
+    expect(decision.warnings[0]).toMatch(/\.\.\. \(generic credential ending in abcd\)$/);
+    expect(decision.warnings[1]).toMatch(/\.\.\. exempted by annotation aiapiguard\.dev\/exempt$/);
+  });
+});
