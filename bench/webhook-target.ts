@@ -1,0 +1,67 @@
+// One benchmark target, in a process of its own so the load generator does not share its event loop.
+// Usage: node bench/webhook-target.ts validate|parse-only|hello CERT_DIR
+// Prints "listening PORT" once it serves on 127.0.0.1; closes on SIGTERM.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Fastify, { type FastifyInstance } from "fastify";
+import { pino } from "pino";
+import type { Evaluate } from "../src/engine/types.ts";
+import { createLogger } from "../src/observability/logger.ts";
+import { admissionConfig } from "../src/webhook/config.ts";
+import { createWebhookMetrics } from "../src/webhook/metrics.ts";
+import type { PolicyView } from "../src/webhook/policies.ts";
+import { BODY_LIMIT_BYTES, buildWebhookServer } from "../src/webhook/server.ts";
+
+const [mode, certDir = ""] = process.argv.slice(2);
+// Stand-in until the rules engine is merged: the server's own cost, with an engine that finds nothing.
+const evaluate: Evaluate = () => ({ findings: [] });
+const tls = {
+  cert: readFileSync(join(certDir, "tls.crt"), "utf8"),
+  key: readFileSync(join(certDir, "tls.key"), "utf8"),
+};
+
+/** A cluster with a few teams, each with a couple of policies: what the informer cache would hold. */
+const policies: PolicyView[] = Array.from({ length: 20 }, (_, i) => ({
+  namespace: i < 2 ? "ml-team" : `team-${i}`,
+  name: `llm-api-${i}`,
+  endpointHost: `api-${i}.example.com`,
+  selector: { matchLabels: { app: i === 0 ? "summarizer" : `app-${i}` } },
+  action: i % 2 === 0 ? "Deny" : "Warn",
+}));
+
+function target(): FastifyInstance {
+  switch (mode) {
+    case "validate":
+      return buildWebhookServer({
+        tls,
+        evaluate,
+        policies: () => policies,
+        config: admissionConfig(),
+        // The decision line is formatted and written, as in production, to a sink that costs nothing.
+        logger: createLogger({ destination: pino.destination({ dest: "/dev/null", sync: true }) }),
+        metrics: createWebhookMetrics(),
+      });
+    case "parse-only": {
+      // The floor every JSON webhook pays: TLS, the same body limit and JSON parser, a fixed allow.
+      const app = Fastify({ https: { ...tls, minVersion: "TLSv1.3" }, bodyLimit: BODY_LIMIT_BYTES });
+      app.post("/validate", async (request) => {
+        const uid = (request.body as { request: { uid: string } }).request.uid;
+        return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: true } };
+      });
+      return app;
+    }
+    case "hello": {
+      const app = Fastify({ https: { ...tls, minVersion: "TLSv1.3" } });
+      app.get("/", async () => "hello world");
+      return app;
+    }
+    default:
+      throw new Error(`unknown target "${mode}": use validate, parse-only or hello`);
+  }
+}
+
+const app = target();
+await app.listen({ host: "127.0.0.1", port: 0 });
+const address = app.server.address();
+console.log(`listening ${typeof address === "object" && address ? address.port : ""}`);
+process.once("SIGTERM", () => void app.close());

@@ -1,0 +1,185 @@
+// npm run bench:webhook: the webhook's throughput and latency over HTTPS on loopback, against two
+// baselines with the same TLS settings: a parse-only route (the floor) and a hello-world (for scale).
+// Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import autocannon from "autocannon";
+import { createCertificateAuthority, issueCertificate } from "../src/tls/certificates.ts";
+import { admissionReview, deployment } from "../test/support/admission.ts";
+import { attack, ensureVegeta, type LatencyReport } from "./vegeta.ts";
+
+const WARMUP_SECONDS = 3;
+const THROUGHPUT_SECONDS = 10;
+const CONNECTIONS = 32;
+/** A ceiling on every autocannon run, on top of its duration. */
+const MAX_REQUESTS = 2_000_000;
+const RATES = [500, 1_000, 2_000];
+const RATE_SECONDS = 10;
+
+type Mode = "validate" | "parse-only" | "hello";
+
+interface Target {
+  mode: Mode;
+  port: number;
+  process: ChildProcess;
+}
+
+async function startTarget(mode: Mode, certDir: string): Promise<Target> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "webhook-target.ts"), mode, certDir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const timer = setTimeout(() => child.kill(), 15_000);
+  for await (const line of lines) {
+    const match = /^listening (\d+)$/.exec(line);
+    if (match) {
+      clearTimeout(timer);
+      return { mode, port: Number(match[1]), process: child };
+    }
+  }
+  throw new Error(`the ${mode} target did not start: see its output above`);
+}
+
+async function stopTarget(target: Target): Promise<void> {
+  const exited = once(target.process, "exit");
+  target.process.kill("SIGTERM");
+  await exited;
+}
+
+interface Throughput {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+async function throughput(target: Target, body: string, ca: string, seconds: number): Promise<Throughput> {
+  const post = target.mode !== "hello";
+  const result = await autocannon({
+    url: `https://127.0.0.1:${target.port}${post ? "/validate" : "/"}`,
+    method: post ? "POST" : "GET",
+    headers: post ? { "content-type": "application/json" } : {},
+    body: post ? body : undefined,
+    connections: CONNECTIONS,
+    duration: seconds,
+    maxOverallRequests: MAX_REQUESTS,
+    tlsOptions: { ca },
+  });
+  if (result.errors > 0 || result.non2xx > 0) {
+    throw new Error(
+      `${target.mode}: ${result.errors} errors and ${result.non2xx} non-2xx answers: the numbers would lie`,
+    );
+  }
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+  };
+}
+
+function vegetaTargets(dir: string, port: number, body: string): string {
+  const file = join(dir, `targets-${port}.json`);
+  const target = {
+    method: "POST",
+    url: `https://127.0.0.1:${port}/validate`,
+    header: { "Content-Type": ["application/json"] },
+    body: Buffer.from(body).toString("base64"),
+  };
+  writeFileSync(file, `${JSON.stringify(target)}\n`);
+  return file;
+}
+
+async function main(): Promise<void> {
+  const vegeta = await ensureVegeta();
+  const dir = mkdtempSync(join(tmpdir(), "ai-api-guard-bench-"));
+  try {
+    const ca = await createCertificateAuthority("ai-api-guard bench CA");
+    const leaf = await issueCertificate(ca, { subject: "CN=127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server" });
+    writeFileSync(join(dir, "tls.crt"), leaf.certPem);
+    writeFileSync(join(dir, "tls.key"), leaf.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, "ca.crt"), ca.certPem);
+    const body = JSON.stringify(admissionReview(deployment()));
+    console.error(`review: ${body.length} bytes; ${CONNECTIONS} connections; ${THROUGHPUT_SECONDS} s per run`);
+
+    const loadBefore = loadavg()[0] ?? 0;
+    const max: Partial<Record<Mode, Throughput>> = {};
+    const latency: Partial<Record<Mode, LatencyReport[]>> = {};
+    for (const mode of ["validate", "parse-only", "hello"] as const) {
+      const target = await startTarget(mode, dir);
+      try {
+        await throughput(target, body, ca.certPem, WARMUP_SECONDS);
+        max[mode] = await throughput(target, body, ca.certPem, THROUGHPUT_SECONDS);
+        console.error(`${mode}: ${max[mode]?.requestsPerSecond} req/s`);
+        if (mode === "hello") continue;
+        const targets = vegetaTargets(dir, target.port, body);
+        const output = join(dir, "results.bin");
+        latency[mode] = [];
+        for (const rate of RATES) {
+          const report = await attack({
+            vegeta,
+            targets,
+            output,
+            caFile: join(dir, "ca.crt"),
+            rate,
+            seconds: RATE_SECONDS,
+          });
+          console.error(
+            `${mode} @ ${rate}/s: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms, success ${report.success}`,
+          );
+          latency[mode]?.push(report);
+        }
+      } finally {
+        await stopTarget(target);
+      }
+    }
+    console.log(report(body.length, max, latency, loadBefore));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(
+  bytes: number,
+  max: Partial<Record<Mode, Throughput>>,
+  latency: Partial<Record<Mode, LatencyReport[]>>,
+  loadBefore: number,
+): string {
+  const ratio = ((max.validate?.requestsPerSecond ?? 0) / (max["parse-only"]?.requestsPerSecond ?? 1)) * 100;
+  const rows = (["validate", "parse-only", "hello"] as const).map((mode) => {
+    const t = max[mode];
+    return `| ${mode} | ${t?.requestsPerSecond} | ${t?.p50Ms} | ${t?.p99Ms} |`;
+  });
+  const latencyRows = (["validate", "parse-only"] as const).flatMap((mode) =>
+    (latency[mode] ?? []).map(
+      (r) =>
+        `| ${mode} | ${r.rate} | ${r.p50Ms} | ${r.p90Ms} | ${r.p99Ms} | ${r.maxMs} | ${(r.success * 100).toFixed(2)}% |`,
+    ),
+  );
+  return [
+    `Machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}; server and load generator share it.`,
+    // Other work on the machine moves every figure: the load average says how quiet it was.
+    `Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`,
+    `Review: ${bytes} bytes (a Deployment with 4 containers). TLS 1.3, keep-alive, HTTP/1.1.`,
+    "",
+    `Max throughput (autocannon, ${CONNECTIONS} connections, ${THROUGHPUT_SECONDS} s after ${WARMUP_SECONDS} s warm-up):`,
+    "",
+    "| target | req/s | p50 ms | p99 ms |",
+    "|---|---|---|---|",
+    ...rows,
+    "",
+    `/validate reaches **${ratio.toFixed(0)}%** of the parse-only floor.`,
+    "",
+    `Fixed rate (vegeta, open loop, ${RATE_SECONDS} s per rate):`,
+    "",
+    "| target | req/s | p50 ms | p90 ms | p99 ms | max ms | success |",
+    "|---|---|---|---|---|---|---|",
+    ...latencyRows,
+  ].join("\n");
+}
+
+await main();
