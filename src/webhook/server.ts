@@ -58,13 +58,18 @@ const ROUTES_HINT = "this server answers POST /validate, GET /healthz, GET /read
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
   const { logger, metrics } = options;
-  const sendError = (reply: FastifyReply, error: FastifyError): FastifyReply => {
-    const code = isClientError(error) ? (error.statusCode as number) : 500;
-    if (code !== 404 && code !== 500) metrics.rejected.inc({ code: String(code) });
-    const fallback = code === 500 ? "internal error: see the webhook's log" : (STATUS_CODES[code] ?? "refused");
-    return reply
-      .code(code)
-      .send({ error: STATUS_CODES[code] ?? "Error", reason: FRAMEWORK_REASONS[error.code] ?? fallback });
+  /** A request refused before any decision: counted, logged (metadata only) and answered in JSON. */
+  const refuse = (reply: FastifyReply, code: number, reason: string): FastifyReply => {
+    metrics.rejected.inc({ code: String(code) });
+    logger.warn({ statusCode: code, reason }, "refused a request that is not a valid AdmissionReview");
+    return reply.code(code).send({ error: STATUS_CODES[code] ?? "Error", reason });
+  };
+  const onError = (reply: FastifyReply, error: FastifyError): FastifyReply => {
+    const code = error.statusCode ?? 500;
+    if (code >= 400 && code < 500)
+      return refuse(reply, code, FRAMEWORK_REASONS[error.code] ?? STATUS_CODES[code] ?? "refused");
+    logger.error({ err: error }, "webhook request failed");
+    return reply.code(500).send({ error: "Internal Server Error", reason: "internal error: see the webhook's log" });
   };
   const app = Fastify({
     https: { cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.3" },
@@ -72,14 +77,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     loggerInstance: logger as FastifyBaseLogger,
     // One line per decision is written by the handler; fastify's per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
-    frameworkErrors: (error, _request, reply) => sendError(reply, error),
+    frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
   // Only JSON: a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser("text/plain");
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (!isClientError(error)) logger.error({ err: error }, "webhook request failed");
-    return sendError(reply, error);
-  });
+  app.setErrorHandler((error: FastifyError, _request, reply) => onError(reply, error));
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "Not Found", reason: ROUTES_HINT }));
 
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -93,10 +95,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 
   app.post("/validate", async (request, reply) => {
     const parsed = parseAdmissionReview(request.body);
-    if (!parsed.ok) {
-      metrics.rejected.inc({ code: "400" });
-      return reply.code(400).send({ error: "Bad Request", reason: parsed.reason });
-    }
+    if (!parsed.ok) return refuse(reply, 400, parsed.reason);
     const review = parsed.request;
     const decision = decide({
       request: review,
@@ -113,10 +112,6 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     });
   });
   return app;
-}
-
-function isClientError(error: FastifyError): boolean {
-  return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
 }
 
 /** The decision's side of the ledger: one log line, the metrics, and the Event (not for dry runs). */

@@ -202,13 +202,17 @@ describe("bad input", () => {
     }
   });
 
-  it("counts refused bodies by status", async () => {
+  it("counts and logs refused bodies by status", async () => {
     const h = await harness();
     await h.validate({});
     await h.post("x", "text/plain");
     const text = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
     expect(text).toContain('aiapiguard_admission_rejected_requests_total{code="400"} 1');
     expect(text).toContain('aiapiguard_admission_rejected_requests_total{code="415"} 1');
+    expect(h.logs.map((line) => [line.level, line.statusCode, line.msg])).toEqual([
+      [40, 400, "refused a request that is not a valid AdmissionReview"],
+      [40, 415, "refused a request that is not a valid AdmissionReview"],
+    ]);
   });
 });
 
