@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Finding } from "../../src/engine/types.ts";
 import type { AdmissionRequest } from "../../src/webhook/admission-review.ts";
+import type { PolicyView } from "../../src/webhook/policies.ts";
 
 type Gvk = AdmissionRequest["kind"];
 
@@ -151,6 +152,18 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
     message: "OpenAI API key in env OPENAI_API_KEY of container app",
     fix: "Store the key in a Secret and reference it with env.valueFrom.secretKeyRef.",
     exempt: false,
+    ...overrides,
+  };
+}
+
+/** The policy of the examples: ml-team/llm-service selects app=summarizer, action Warn. */
+export function policyView(overrides: Partial<PolicyView> = {}): PolicyView {
+  return {
+    namespace: "ml-team",
+    name: "llm-service",
+    endpointHost: "api.example.com",
+    selector: { matchLabels: { app: "summarizer" } },
+    action: "Warn",
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Evaluate } from "../../../src/engine/types.ts";
 import type { AdmissionConfig } from "../../../src/webhook/config.ts";
 import type { PolicyView } from "../../../src/webhook/policies.ts";
-import { admissionReview, deployment, finding } from "../../support/admission.ts";
+import { admissionReview, deployment, finding, policyView } from "../../support/admission.ts";
 import { webhookHarness } from "../../support/webhook.ts";
 
 /** Shaped like an OpenAI project key; the middle is what must never show (a hint may end in the last 4). */
@@ -22,13 +22,7 @@ const engine: Evaluate = (object) => {
   };
 };
 
-const policy: PolicyView = {
-  namespace: "ml-team",
-  name: "llm-service",
-  endpointHost: "api.example.com",
-  selector: { matchLabels: { app: "summarizer" } },
-  action: "Warn",
-};
+const policy = policyView();
 
 function keyed(marker = "") {
   return deployment({ env: [{ name: "OPENAI_API_KEY", value: CANARY }], annotations: { note: marker } });

@@ -5,7 +5,7 @@ import { type AdmissionConfig, admissionConfig } from "../../../src/webhook/conf
 import { decide } from "../../../src/webhook/decide.ts";
 import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
 import type { PolicyView } from "../../../src/webhook/policies.ts";
-import { admissionReview, deployment, finding } from "../../support/admission.ts";
+import { admissionReview, deployment, finding, policyView } from "../../support/admission.ts";
 
 const engine = (evaluation: Evaluation) => vi.fn<Evaluate>(() => evaluation);
 const keyFinding = finding();
@@ -18,13 +18,7 @@ const urlFinding = finding({
   fix: "Use https:// for api.example.com.",
 });
 
-const policy: PolicyView = {
-  namespace: "ml-team",
-  name: "llm-service",
-  endpointHost: "api.example.com",
-  selector: { matchLabels: { app: "summarizer" } },
-  action: "Warn",
-};
+const policy = policyView();
 
 function run(
   evaluate: Evaluate,

@@ -1,14 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { endpointHosts, governingPolicy, type PolicyView, podTemplateLabels } from "../../../src/webhook/policies.ts";
+import { endpointHosts, governingPolicy, podTemplateLabels } from "../../../src/webhook/policies.ts";
+import { policyView } from "../../support/admission.ts";
 
-const policy = (overrides: Partial<PolicyView>): PolicyView => ({
-  namespace: "ml-team",
-  name: "llm-service",
-  endpointHost: "api.example.com",
-  selector: { matchLabels: { app: "summarizer" } },
-  action: "Warn",
-  ...overrides,
-});
+const policy = policyView;
 
 describe("governingPolicy", () => {
   const labels = { app: "summarizer" };
