@@ -1,9 +1,9 @@
 // Self-signed CA and leaf certificates: the webhook's out-of-cluster serving certificate and the
 // local control plane's certificates both come from here. ECDSA P-256 keys: fast to generate and
 // accepted by Go's TLS stack and kube-apiserver.
-// @peculiar/x509's dependency injection (tsyringe) needs the Reflect metadata API before it loads.
-import "reflect-metadata";
 import { randomBytes, type webcrypto } from "node:crypto";
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(globalThis.crypto);

@@ -1,7 +1,7 @@
 // Starts and stops a local control plane (etcd + kube-apiserver) through supervisor.ts. Used by the
 // test run's global setup, `npm run cluster:up` and `npm run demo`.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,7 @@ export interface ControlPlane {
 export interface StartOptions {
   /** Where state, certificates, logs and etcd data go; a fresh temp dir by default. */
   dir?: string;
-  /** Keep running after this process exits (cluster:up). Otherwise it stops when this process is gone. */
+  /** Keep running after this process exits (cluster:up). Otherwise it stops, and removes its dir, when this process is gone. */
   detached?: boolean;
 }
 
@@ -33,7 +33,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   rmSync(join(dir, "state.json"), { force: true });
   const began = performance.now();
   const args = [supervisor, dir, binDir, ...(options.detached ? [] : ["--watch-pid", String(process.pid)])];
-  const child = spawn(process.execPath, args, { detached: options.detached, stdio: ["ignore", "ignore", "inherit"] });
+  // A detached supervisor must not hold this process's stdio open, or `npm run cluster:up | ...` never ends.
+  const stderr = options.detached ? openSync(join(dir, "supervisor.log"), "a") : "inherit";
+  const child = spawn(process.execPath, args, { detached: options.detached, stdio: ["ignore", "ignore", stderr] });
   if (options.detached) child.unref();
   let exited = false;
   child.once("exit", () => {

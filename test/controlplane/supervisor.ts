@@ -4,8 +4,9 @@
 // is gone, so an interrupted run leaves no orphans.
 //
 // usage: node supervisor.ts <dir> <binDir> [--watch-pid PID]
+// With --watch-pid the dir is the run's own temp dir and is removed on shutdown.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request } from "node:https";
 import { createServer } from "node:net";
@@ -44,10 +45,16 @@ function start(name: string, args: string[]): ChildProcess {
     env: { ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" },
   });
   child.once("exit", (code, signal) => {
-    if (!stopping) void shutdown(`${name} exited (code ${code}, signal ${signal}); see ${name}.log`, 1);
+    if (!stopping) void shutdown(`${name} exited (code ${code}, signal ${signal}); ${logTail(name)}`, 1);
   });
   children.push(child);
   return child;
+}
+
+function logTail(name: string): string {
+  const path = join(dir as string, `${name}.log`);
+  const lines = readFileSync(path, "utf8").trimEnd().split("\n").slice(-5);
+  return `last lines of ${path}:\n${lines.join("\n")}`;
 }
 
 function get(url: string, ca?: string): Promise<number> {
@@ -69,7 +76,7 @@ async function waitFor(what: string, url: string, ca: string | undefined, timeou
     if ((await get(url, ca)) === 200) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what} was not ready at ${url} after ${timeoutMs / 1000} s; see ${what}.log in ${dir}`);
+  throw new Error(`${what} was not ready at ${url} after ${timeoutMs / 1000} s; ${logTail(what)}`);
 }
 
 async function shutdown(reason: string, code: number): Promise<void> {
@@ -85,6 +92,8 @@ async function shutdown(reason: string, code: number): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
+  // A failed start keeps its logs for diagnosis.
+  if (watchPid && code === 0) rmSync(dir as string, { recursive: true, force: true });
   process.exit(code);
 }
 

@@ -24,22 +24,20 @@ describe("the local control plane", () => {
     const kc = kubeConfig();
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const events: string[] = [];
-    const watch = new k8s.Watch(kc);
-    const seen = new Promise<void>((resolve, reject) => {
-      void watch
-        .watch(
-          `/api/v1/namespaces/${ns.name}/configmaps`,
-          {},
-          (phase: string, obj: k8s.V1ConfigMap) => {
-            events.push(`${phase} ${obj.metadata?.name} ${obj.data?.greeting ?? ""}`);
-            if (phase === "MODIFIED") resolve();
-          },
-          (err: unknown) => (err ? reject(err) : undefined),
-        )
-        .then((req) => seen.finally(() => req.abort()));
+    let modified: () => void = () => undefined;
+    const seen = new Promise<void>((resolve) => {
+      modified = resolve;
     });
-    // The watch must be open before the writes, or the ADDED event could be missed.
-    await new Promise((r) => setTimeout(r, 300));
+    // watch() resolves once the server has answered the request, so the writes below are seen.
+    const request = await new k8s.Watch(kc).watch(
+      `/api/v1/namespaces/${ns.name}/configmaps`,
+      {},
+      (phase: string, obj: k8s.V1ConfigMap) => {
+        events.push(`${phase} ${obj.metadata?.name} ${obj.data?.greeting ?? ""}`);
+        if (phase === "MODIFIED") modified();
+      },
+      () => undefined,
+    );
     await core.createNamespacedConfigMap({
       namespace: ns.name,
       body: { metadata: { name: "hello" }, data: { greeting: "hi" } },
@@ -49,6 +47,7 @@ describe("the local control plane", () => {
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
     await seen;
+    request.abort();
     expect(events).toEqual(["ADDED hello hi", "MODIFIED hello hello"]);
     const stored = await core.readNamespacedConfigMap({ namespace: ns.name, name: "hello" });
     expect(stored.data).toEqual({ greeting: "hello" });
