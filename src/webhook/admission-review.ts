@@ -4,15 +4,19 @@ import { z } from "zod";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
-const GroupVersionKind = z.object({ group: z.string(), version: z.string(), kind: z.string().min(1) });
+// Bounds from Kubernetes' own validation (names up to 253 characters, namespaces 63): what we echo
+// or log cannot be made megabytes long by a hostile body.
+const Name = z.string().max(253);
+
+const GroupVersionKind = z.object({ group: Name, version: Name, kind: Name.min(1) });
 
 const AdmissionRequestSchema = z.looseObject({
-  // A UUID from the API server; the bound keeps a hostile body from making us echo megabytes.
+  // A UUID from the API server.
   uid: z.string().min(1).max(256),
   kind: GroupVersionKind,
-  subResource: z.string().optional(),
-  name: z.string().optional(),
-  namespace: z.string().optional(),
+  subResource: Name.optional(),
+  name: Name.optional(),
+  namespace: z.string().max(63).optional(),
   operation: z.enum(["CREATE", "UPDATE", "DELETE", "CONNECT"]),
   object: z.unknown().optional(),
   oldObject: z.unknown().optional(),

@@ -125,6 +125,7 @@ function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: string[]): Eva
   }
 }
 
+/** The name the messages use: the request's, else the object's, else its generateName prefix. */
 function subjectOf(request: AdmissionRequest): Subject {
   const metadataName = pathValue(request.object, ["metadata", "name"]);
   const generateName = pathValue(request.object, ["metadata", "generateName"]);
@@ -133,5 +134,6 @@ function subjectOf(request: AdmissionRequest): Subject {
     (typeof metadataName === "string" && metadataName) ||
     (typeof generateName === "string" && `${generateName}*`) ||
     "(unnamed)";
-  return { kind: request.kind.kind, namespace: request.namespace ?? "", name };
+  // The object's own fields are not bounded by the envelope's schema: Kubernetes names stop at 253.
+  return { kind: request.kind.kind, namespace: request.namespace ?? "", name: name.slice(0, 253) };
 }

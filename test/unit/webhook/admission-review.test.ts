@@ -41,6 +41,11 @@ describe("parseAdmissionReview", () => {
       "request.kind.kind: ",
     ],
     [
+      "a name longer than Kubernetes allows",
+      () => ({ ...valid(), request: { ...valid().request, name: "n".repeat(254) } }),
+      "request.name: ",
+    ],
+    [
       "a numeric namespace",
       () => ({ ...valid(), request: { ...valid().request, namespace: 7 } }),
       "request.namespace: ",

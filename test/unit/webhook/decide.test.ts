@@ -193,6 +193,12 @@ describe("decide: names", () => {
     expect(decision.subject).toEqual({ kind: "Deployment", namespace: "ml-team", name: "summarizer-*" });
   });
 
+  it("bounds a name taken from the object to Kubernetes' 253 characters", () => {
+    const object = { ...deployment(), metadata: { name: "n".repeat(10_000), namespace: "ml-team" } };
+    const decision = run(engine({ findings: [] }), { object, request: { name: undefined } });
+    expect(decision.subject.name).toHaveLength(253);
+  });
+
   it("keeps warnings under the limit for the longest names and paths", () => {
     const long = finding({
       container: "c".repeat(63),
