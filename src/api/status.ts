@@ -30,7 +30,7 @@ export const ConditionSchema = z
       .optional()
       .meta({ format: "int64" })
       .describe("The metadata.generation this condition was computed from."),
-    lastTransitionTime: z.iso.datetime().describe("When status last changed."),
+    lastTransitionTime: z.iso.datetime({ offset: true }).describe("When status last changed."),
     reason: z
       .string()
       .min(1)
