@@ -26,10 +26,9 @@ function setOf<T extends z.ZodType>(item: T, { min = 0, max }: { min?: number; m
     .meta({ "x-kubernetes-list-type": "set" });
 }
 
-const TLS_PORT_MESSAGE = "port 80 is plaintext HTTP and is refused: use the API's TLS port, usually 443";
 const port = validated(z.int().min(1).max(65535), {
   rule: "self != 80",
-  message: TLS_PORT_MESSAGE,
+  message: "port 80 is plaintext HTTP and is refused: use the API's TLS port, usually 443",
   holds: (p) => p !== 80,
 }).describe("A TCP port the API is reached on (1-65535, not 80: TLS only).");
 
