@@ -15,8 +15,8 @@ const LINE = new RegExp(
 );
 // JSON written on one line: "name": "value"
 const JSON_PAIR = new RegExp(String.raw`"(${NAME})"\s{0,8}:\s{0,8}"([^"\\\n]{1,1024})"`, "g");
-const TOKEN_PAIR = new RegExp(String.raw`^-{0,2}(${NAME})=(.{1,4096})$`);
-const FLAG_OR_HEADER = new RegExp(String.raw`^(?:--?(${NAME})|(${NAME}):)$`);
+const TOKEN_PAIR = new RegExp(`^-{0,2}(${NAME})=(.{1,4096})$`);
+const FLAG_OR_HEADER = new RegExp(`^(?:--?(${NAME})|(${NAME}):)$`);
 
 export function assignmentsIn(text: string): Assignment[] {
   const found: Assignment[] = [];
