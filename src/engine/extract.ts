@@ -38,12 +38,13 @@ export function isReviewedKind(kind: string): boolean {
   return kind in POD_SPEC || kind === "ConfigMap";
 }
 
-export function extractCandidates(object: Json, kind: string, prefix: PathSegment[]): Candidate[] {
+/** Candidates one container (or ConfigMap) at a time, so findings before an unreadable part survive it. */
+export function* extractCandidates(object: Json, kind: string, prefix: PathSegment[]): Generator<Candidate> {
   const metadata = optionalRecord(object.metadata, [...prefix, "metadata"]);
   const annotations = [optionalRecord(metadata?.annotations, [...prefix, "metadata", "annotations"]) ?? {}];
-  if (kind === "ConfigMap") return configMapCandidates(object, prefix, annotations);
+  if (kind === "ConfigMap") yield* configMapCandidates(object, prefix, annotations);
   const specPath = POD_SPEC[kind];
-  return specPath ? podCandidates(object, [...prefix], specPath, annotations) : [];
+  if (specPath) yield* podCandidates(object, [...prefix], specPath, annotations);
 }
 
 function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[]): Candidate[] {
@@ -61,13 +62,13 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
   return out;
 }
 
-function podCandidates(object: Json, prefix: PathSegment[], specPath: readonly string[], annotations: Json[]) {
+function* podCandidates(object: Json, prefix: PathSegment[], specPath: readonly string[], annotations: Json[]) {
   let node: Json | undefined = object;
   const path = [...prefix];
   for (const [i, key] of specPath.entries()) {
     path.push(key);
     node = optionalRecord(node[key], path);
-    if (!node) return [];
+    if (!node) return;
     // The pod template's own annotations apply too: Pods created from it carry only those.
     if (key === "template" && specPath[i + 1] === "spec") {
       const meta = optionalRecord(node.metadata, [...path, "metadata"]);
@@ -75,16 +76,14 @@ function podCandidates(object: Json, prefix: PathSegment[], specPath: readonly s
       if (own) annotations = [...annotations, own];
     }
   }
-  const out: Candidate[] = [];
   for (const list of CONTAINER_LISTS) {
     const listPath = [...path, list];
     for (const [index, raw] of optionalList(node[list], listPath).entries()) {
       const containerPath = [...listPath, index];
       const container = optionalRecord(raw, containerPath) ?? {};
-      out.push(...containerCandidates(container, containerPath, annotations));
+      yield* containerCandidates(container, containerPath, annotations);
     }
   }
-  return out;
 }
 
 function containerCandidates(container: Json, path: PathSegment[], annotations: Json[]): Candidate[] {

@@ -21,13 +21,15 @@ const REFERENCE = /\$\(|\$\{|^\$[A-Za-z_]|\{\{|\{%|<[^<>\s]{0,64}>/;
 // Words people write instead of a real secret, and redactions (gitleaks calls these stopwords).
 const STOPWORD =
   /example|sample|dummy|placeholder|changeme|change[-_]?me|replace[-_]?me|redacted|your[-_ ]|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxxx|\*\*\*|\.\.\.|(.)\1{5}/i;
-const BOOLEAN_OR_NULL = /^(?:true|false|yes|no|on|off|null|nil|none|enabled|disabled)$/i;
+// Exact words: booleans, nulls, and what documentation writes where a secret goes.
+const WORD =
+  /^(?:true|false|yes|no|on|off|null|nil|none|enabled|disabled|password|passwd|pass|pwd|secret|token|tbd|todo)$/i;
 const NUMBER = /^[+-]?\d+(?:\.\d+)?$/;
 
 /** A value that stands in for a secret rather than being one. */
 export function isPlaceholder(value: string): boolean {
   const v = value.trim();
-  return v === "" || BOOLEAN_OR_NULL.test(v) || NUMBER.test(v) || REFERENCE.test(v) || STOPWORD.test(v);
+  return v === "" || WORD.test(v) || NUMBER.test(v) || REFERENCE.test(v) || STOPWORD.test(v);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,8 +58,10 @@ export function looksRandom(value: string, minLength = 16): boolean {
   if (value.length < minLength || value.length > 1024 || /\s/.test(value)) return false;
   const classes = Number(/[a-z]/.test(value)) + Number(/[A-Z]/.test(value)) + Number(/\d/.test(value));
   if (classes < 2) return false;
-  // A floor that grows with length up to gitleaks' 3.5: short random strings cannot reach 3.5 bits.
-  return entropy(value) >= Math.min(3.5, 0.8 * Math.log2(value.length));
+  // A floor that grows with length up to gitleaks' 3.5 (short random strings cannot reach it), and
+  // sits lower for hex, whose 16 symbols carry at most 4 bits.
+  const floor = /^[0-9a-f]+$/i.test(value) ? 3 : 3.5;
+  return entropy(value) >= Math.min(floor, 0.8 * Math.log2(value.length));
 }
 
 /** The literal at the start of a raw assignment right-hand side: quoted text, or up to the first space. */

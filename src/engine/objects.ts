@@ -22,7 +22,8 @@ export function formatPath(segments: readonly PathSegment[]): string {
 /** Thrown inside extraction when a field has the wrong type; evaluate turns it into `unreadable`. */
 export class Unreadable extends Error {}
 
-const describe = (value: unknown) => (Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`);
+const describe = (value: unknown) =>
+  Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `a ${typeof value}`;
 
 /** The field at `path` as an object, or undefined when absent; a wrong type is Unreadable. */
 export function optionalRecord(value: unknown, path: readonly PathSegment[]): Json | undefined {

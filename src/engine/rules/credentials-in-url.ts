@@ -6,15 +6,11 @@ import { redactedHint } from "../redact.ts";
 import type { Hit } from "./hit.ts";
 import { isTemplatedHost, urlsIn } from "./urls.ts";
 
-// What documentation writes in the password position.
-const DOCUMENTATION_PASSWORDS = new Set(["password", "pass", "passwd", "pwd", "secret", "pw", "p", "changeme"]);
-
 export function credentialsInUrls(candidate: Candidate): Hit[] {
   const hits: Hit[] = [];
   for (const url of urlsIn(candidate.value)) {
     const password = url.password;
     if (!password || isTemplatedHost(url.host) || isPlaceholder(password)) continue;
-    if (DOCUMENTATION_PASSWORDS.has(password.toLowerCase())) continue;
     const hint = redactedHint(`password in a ${url.scheme}:// URL`, password);
     hits.push({ rule: "credentials-in-url", severity: "high", hint, what: `${hint} for host ${url.host}` });
   }

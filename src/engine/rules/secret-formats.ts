@@ -133,7 +133,8 @@ export const SECRET_FORMATS: readonly SecretFormat[] = [
     // A PEM private key base64-encoded once more, as Kubernetes data fields hold them.
     provider: "PEM private key (base64)",
     keywords: ["ls0tls1crudjti"],
-    pattern: token(`LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,120}`),
+    // Only the start of the (long) encoded text is matched, so no end boundary.
+    pattern: /(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,120}/g,
     minEntropy: 3,
     severity: "critical",
     showTail: false,
