@@ -31,14 +31,12 @@ export function assignmentsIn(text: string): Assignment[] {
     }
     if (text.includes('":')) for (const m of text.matchAll(JSON_PAIR)) add(m[1], m[2]);
   }
-  if (/\s/.test(text.trim())) {
-    const tokens = text.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
-    for (const [i, t] of tokens.entries()) {
-      const pair = TOKEN_PAIR.exec(t);
-      if (pair) add(pair[1], pair[2]);
-      const flag = FLAG_OR_HEADER.exec(t);
-      if (flag) add(flag[1] ?? flag[2], tokens[i + 1]);
-    }
+  const tokens = text.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
+  for (const [i, t] of tokens.entries()) {
+    const pair = TOKEN_PAIR.exec(t);
+    if (pair) add(pair[1], pair[2]);
+    const flag = FLAG_OR_HEADER.exec(t);
+    if (flag) add(flag[1] ?? flag[2], tokens[i + 1]);
   }
   return found;
 }

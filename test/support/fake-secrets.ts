@@ -49,6 +49,7 @@ export function fakeSecrets(seed: number): Record<string, string> {
     "github-pat": `github_pat_${r(82)}`,
     hf: `hf_${r(34, UPPER + LOWER)}`,
     slack: `xoxb-${r(12, DIGITS)}-${r(13, DIGITS)}-${r(24)}`,
+    "slack-webhook": `https://hooks.slack.com/services/T${r(9, UPPER + DIGITS)}/B${r(9, UPPER + DIGITS)}/${r(24)}`,
     stripe: `sk_live_${r(99)}`,
     groq: `gsk_${r(48)}`,
     replicate: `r8_${r(37)}`,
