@@ -1,7 +1,7 @@
 // Name/value pairs inside free text: config files in ConfigMaps (.env, properties, YAML, INI, JSON)
 // and shell strings in command/args (export KEY=..., --api-key=..., -H "X-Api-Key: ..."). The
 // generic credential rule needs a name to judge a value by.
-import { leadingLiteral } from "./literals.ts";
+import { leadingLiteral, matchesOf } from "./literals.ts";
 
 export interface Assignment {
   name: string;
@@ -20,6 +20,8 @@ const FLAG_OR_HEADER = new RegExp(`^(?:--?(${NAME})|(${NAME}):)$`);
 
 export function assignmentsIn(text: string): Assignment[] {
   const found: Assignment[] = [];
+  // Every form below needs an operator or two tokens; most values have neither.
+  if (!/[=:\s]/.test(text)) return found;
   const add = (name: string | undefined, raw: string | undefined) => {
     const value = raw === undefined ? "" : leadingLiteral(raw);
     if (name && value) found.push({ name, value });
@@ -29,8 +31,9 @@ export function assignmentsIn(text: string): Assignment[] {
       const m = LINE.exec(line);
       if (m) add(m[1], m[2]);
     }
-    if (text.includes('":')) for (const m of text.matchAll(JSON_PAIR)) add(m[1], m[2]);
+    if (text.includes('":')) for (const m of matchesOf(JSON_PAIR, text)) add(m[1], m[2]);
   }
+  if (!/[=\s]/.test(text)) return found;
   const tokens = text.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
   for (const [i, t] of tokens.entries()) {
     const pair = TOKEN_PAIR.exec(t);

@@ -38,31 +38,38 @@ export function isReviewedKind(kind: string): boolean {
   return kind in POD_SPEC || kind === "ConfigMap";
 }
 
-/** Candidates one container (or ConfigMap) at a time, so findings before an unreadable part survive it. */
-export function* extractCandidates(object: Json, kind: string, prefix: PathSegment[]): Generator<Candidate> {
+/**
+ * Appends the object's candidates to `out`. Throws Unreadable at the first field of the wrong type;
+ * what `out` holds by then is still evaluated, so findings before an unreadable part survive it.
+ */
+export function extractCandidates(object: Json, kind: string, prefix: PathSegment[], out: Candidate[]): void {
   const metadata = optionalRecord(object.metadata, [...prefix, "metadata"]);
   const annotations = [optionalRecord(metadata?.annotations, [...prefix, "metadata", "annotations"]) ?? {}];
-  if (kind === "ConfigMap") yield* configMapCandidates(object, prefix, annotations);
+  if (kind === "ConfigMap") configMapCandidates(object, prefix, annotations, out);
   const specPath = POD_SPEC[kind];
-  if (specPath) yield* podCandidates(object, [...prefix], specPath, annotations);
+  if (specPath) podCandidates(object, prefix, specPath, annotations, out);
 }
 
-function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[]): Candidate[] {
+function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], out: Candidate[]) {
   const dataPath = [...prefix, "data"];
   const data = optionalRecord(object.data, dataPath) ?? {};
-  const out: Candidate[] = [];
+  const first = out.length;
   for (const [key, raw] of Object.entries(data)) {
     const value = optionalString(raw, [...dataPath, key]);
     if (value !== undefined) {
       out.push({ value, path: [...dataPath, key], field: "data", name: key, annotations, nearAzureOpenAI: false });
     }
   }
-  const azure = out.some((c) => AZURE_OPENAI.test(c.value) || AZURE_OPENAI.test(c.name ?? ""));
-  for (const c of out) c.nearAzureOpenAI = azure;
-  return out;
+  markAzureOpenAI(out, first);
 }
 
-function* podCandidates(object: Json, prefix: PathSegment[], specPath: readonly string[], annotations: Json[]) {
+function podCandidates(
+  object: Json,
+  prefix: PathSegment[],
+  specPath: readonly string[],
+  annotations: Json[],
+  out: Candidate[],
+) {
   let node: Json | undefined = object;
   const path = [...prefix];
   for (const [i, key] of specPath.entries()) {
@@ -81,14 +88,15 @@ function* podCandidates(object: Json, prefix: PathSegment[], specPath: readonly 
     for (const [index, raw] of optionalList(node[list], listPath).entries()) {
       const containerPath = [...listPath, index];
       const container = optionalRecord(raw, containerPath) ?? {};
-      yield* containerCandidates(container, containerPath, annotations);
+      containerCandidates(container, containerPath, annotations, out);
     }
   }
 }
 
-function containerCandidates(container: Json, path: PathSegment[], annotations: Json[]): Candidate[] {
+function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], out: Candidate[]) {
   const name = optionalString(container.name, [...path, "name"]) ?? String(path.at(-1));
-  const out: Omit<Candidate, "nearAzureOpenAI">[] = [];
+  const first = out.length;
+  const nearAzureOpenAI = false;
   for (const [index, raw] of optionalList(container.env, [...path, "env"]).entries()) {
     const envPath = [...path, "env", index];
     const env = optionalRecord(raw, envPath) ?? {};
@@ -96,7 +104,8 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     // valueFrom is a reference; only a literal `value` can hold a hardcoded secret.
     const value = optionalString(env.value, [...envPath, "value"]);
     if (value !== undefined) {
-      out.push({ value, path: [...envPath, "value"], field: "env", name: envName, container: name, annotations });
+      const valuePath = [...envPath, "value"];
+      out.push({ value, path: valuePath, field: "env", name: envName, container: name, annotations, nearAzureOpenAI });
     }
   }
   for (const field of ["command", "args"] as const) {
@@ -105,10 +114,24 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     for (const [index, raw] of items.entries()) {
       const value = optionalString(raw, [...path, field, index]) ?? "";
       const flag = previous !== undefined && FLAG.test(previous) ? previous.replace(/^-+/, "") : undefined;
-      out.push({ value, path: [...path, field, index], field, name: flag, container: name, annotations });
+      out.push({
+        value,
+        path: [...path, field, index],
+        field,
+        name: flag,
+        container: name,
+        annotations,
+        nearAzureOpenAI,
+      });
       previous = value;
     }
   }
-  const azure = out.some((c) => AZURE_OPENAI.test(c.value) || AZURE_OPENAI.test(c.name ?? ""));
-  return out.map((c) => ({ ...c, nearAzureOpenAI: azure }));
+  markAzureOpenAI(out, first);
+}
+
+/** A bare 32-hex key is an Azure OpenAI key when its container (or ConfigMap) talks to Azure OpenAI. */
+function markAzureOpenAI(candidates: Candidate[], first: number) {
+  const group = candidates.slice(first);
+  const nearAzureOpenAI = group.some((c) => AZURE_OPENAI.test(c.value) || AZURE_OPENAI.test(c.name ?? ""));
+  for (const c of group) c.nearAzureOpenAI = nearAzureOpenAI;
 }

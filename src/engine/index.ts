@@ -8,6 +8,7 @@ import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
 import type { Hit } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
+import { urlsIn } from "./rules/urls.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { RULES } from "./rules/catalog.ts";
@@ -47,15 +48,24 @@ function visit(
   }
   if (!isReviewedKind(kind)) return undefined;
   const resource = describeResource(object, kind);
+  const candidates: Candidate[] = [];
+  let problem: string | undefined;
+  // Fail closed with a reason rather than throw on the admission path.
   try {
-    for (const candidate of extractCandidates(object, kind, prefix))
-      out.push(...findingsFor(candidate, resource, settings));
-    return undefined;
+    extractCandidates(object, kind, prefix, candidates);
   } catch (error) {
-    // Fail closed with a reason rather than throw at the admission path.
-    const reason = error instanceof Unreadable ? error.message : `cannot be evaluated (${String(error)})`;
-    return `${resource.resource}: ${reason}`;
+    problem = describeError(error);
   }
+  try {
+    for (const candidate of candidates) out.push(...findingsFor(candidate, resource, settings));
+  } catch (error) {
+    problem ??= describeError(error);
+  }
+  return problem === undefined ? undefined : `${resource.resource}: ${problem}`;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Unreadable ? error.message : `cannot be evaluated (${String(error)})`;
 }
 
 type Resource = Pick<Finding, "resource" | "kind" | "namespace" | "name">;
@@ -70,12 +80,14 @@ function describeResource(object: Json, kind: string): Resource {
 function findingsFor(candidate: Candidate, resource: Resource, settings: Settings): Finding[] {
   if (candidate.value.trim() === "") return [];
   const lower = candidate.value.toLowerCase();
+  const urls = urlsIn(candidate.value);
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
-    ...credentialsInUrls(candidate),
-    ...plaintextEndpoints(candidate, settings.policyHosts),
+    ...credentialsInUrls(urls),
+    ...plaintextEndpoints(candidate, urls, settings.policyHosts),
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
+  if (hits.length === 0) return [];
   const exempt = exemptRules(candidate);
   const where = describeLocation(candidate);
   const path = formatPath(candidate.path);

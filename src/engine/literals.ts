@@ -75,3 +75,15 @@ export function leadingLiteral(raw: string): string {
   const space = text.search(/\s/);
   return (space < 0 ? text : text.slice(0, space)).replace(/[,;]+$/, "");
 }
+
+/**
+ * The matches of a global regex in `text`. Unlike String#matchAll it does not clone the regex per
+ * call, which is most of its cost on short values; the engine is synchronous, so sharing is safe.
+ */
+export function* matchesOf(pattern: RegExp, text: string): Generator<RegExpExecArray> {
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    yield m;
+    if (m[0] === "") pattern.lastIndex++;
+  }
+}

@@ -42,9 +42,30 @@ export function nameWords(name: string): string[] {
 
 export type NameKind = "password" | "credential" | "other";
 
+// Every credential or password word above contains one of these: text without any of them names no
+// credential, so the generic rule can skip it (gitleaks' keyword prefilter, for names).
+const CREDENTIAL_SUBSTRING = /key|token|secret|pass|pwd|credential|auth|bearer|pat/;
+
+export function mayNameCredential(lowercaseText: string): boolean {
+  return CREDENTIAL_SUBSTRING.test(lowercaseText);
+}
+
+// The same env names recur in every object; remembering their kind keeps the admission path fast.
+const KIND_CACHE = new Map<string, NameKind>();
+const KIND_CACHE_SIZE = 4096;
+
 export function classifyName(name: string | undefined): NameKind {
   if (!name) return "other";
-  const words = nameWords(name);
+  let kind = KIND_CACHE.get(name);
+  if (kind === undefined) {
+    if (KIND_CACHE.size >= KIND_CACHE_SIZE) KIND_CACHE.clear();
+    kind = classifyWords(nameWords(name));
+    KIND_CACHE.set(name, kind);
+  }
+  return kind;
+}
+
+function classifyWords(words: readonly string[]): NameKind {
   const last = words.at(-1);
   if (!last || NOT_THE_SECRET.has(last) || words.some((w) => PUBLIC_WORDS.has(w))) return "other";
   if (PASSWORD_WORDS.has(last)) return "password";

@@ -3,12 +3,12 @@
 // more precise detector is not reported again.
 import { assignmentsIn } from "../assignments.ts";
 import type { Candidate, Field } from "../extract.ts";
-import { entropy, isNonSecretShape, isPlaceholder, looksRandom } from "../literals.ts";
-import { classifyName, providerByName } from "../names.ts";
+import { entropy, isNonSecretShape, isPlaceholder, looksRandom, matchesOf } from "../literals.ts";
+import { classifyName, mayNameCredential, providerByName } from "../names.ts";
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
 import type { Hit } from "./hit.ts";
-import { SECRET_FORMATS } from "./secret-formats.ts";
+import { ANY_FORMAT_KEYWORD, SECRET_FORMATS } from "./secret-formats.ts";
 
 const FIX_BY_FIELD: Record<Field, string> = {
   env: "Store it in a Secret and reference it with env[].valueFrom.secretKeyRef, then revoke and rotate the exposed credential.",
@@ -33,9 +33,9 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   };
   const alreadyFound = (text: string) => found.some((s) => s.includes(text) || text.includes(s));
 
-  for (const format of SECRET_FORMATS) {
+  for (const format of ANY_FORMAT_KEYWORD.test(lower) ? SECRET_FORMATS : []) {
     if (!format.keywords.some((k) => lower.includes(k))) continue;
-    for (const m of candidate.value.matchAll(format.pattern)) {
+    for (const m of matchesOf(format.pattern, candidate.value)) {
       const secret = m.groups?.secret ?? m[0];
       if (isPlaceholder(secret) || entropy(secret) < format.minEntropy) continue;
       if (format.accept && !format.accept(secret)) continue;
@@ -44,7 +44,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   }
 
   if (lower.includes("bearer")) {
-    for (const m of candidate.value.matchAll(BEARER)) {
+    for (const m of matchesOf(BEARER, candidate.value)) {
       const secret = m.groups?.token ?? "";
       if (!alreadyFound(secret) && !isPlaceholder(secret) && looksRandom(secret))
         report("bearer token", secret, "high");
@@ -52,7 +52,8 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   }
 
   const pairs = candidate.name ? [{ name: candidate.name, value: candidate.value.trim() }] : [];
-  for (const { name, value } of [...pairs, ...assignmentsIn(candidate.value)]) {
+  if (mayNameCredential(lower)) pairs.push(...assignmentsIn(candidate.value));
+  for (const { name, value } of pairs) {
     const kind = classifyName(name);
     if (kind === "other" || alreadyFound(value) || isPlaceholder(value) || isNonSecretShape(value)) continue;
     const isPassword =

@@ -2,6 +2,7 @@
 // exp - iat, or exp - now when the token has no iat.
 import { decodeJwt } from "jose";
 import type { Candidate } from "../extract.ts";
+import { matchesOf } from "../literals.ts";
 import { redactedHint } from "../redact.ts";
 import type { Hit } from "./hit.ts";
 import { decodesAsJwt, JWT_PATTERN } from "./secret-formats.ts";
@@ -11,7 +12,7 @@ const MAX_LIFETIME_SECONDS = 24 * 60 * 60;
 export function longLivedTokens(candidate: Candidate, lower: string, now: () => Date): Hit[] {
   if (!lower.includes("eyj")) return [];
   const hits: Hit[] = [];
-  for (const m of candidate.value.matchAll(JWT_PATTERN)) {
+  for (const m of matchesOf(JWT_PATTERN, candidate.value)) {
     if (!decodesAsJwt(m[0])) continue;
     const { exp, iat } = decodeJwt(m[0]);
     const hint = redactedHint("JWT", m[0]);

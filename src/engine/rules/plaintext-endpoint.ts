@@ -3,7 +3,7 @@
 // the endpoint of an AiApiPolicy must always be reached over TLS.
 import type { Candidate } from "../extract.ts";
 import type { Hit } from "./hit.ts";
-import { isTemplatedHost, urlsIn } from "./urls.ts";
+import { type FoundUrl, isTemplatedHost } from "./urls.ts";
 
 const PLAINTEXT_SCHEMES = new Set(["http", "ws"]);
 // HTTP_PROXY, https_proxy, NO_PROXY, ALL_PROXY, --proxy: a proxy is reached in plaintext by design.
@@ -24,11 +24,15 @@ export function isLocalOrInCluster(host: string): boolean {
   );
 }
 
-export function plaintextEndpoints(candidate: Candidate, policyHosts: ReadonlySet<string>): Hit[] {
+export function plaintextEndpoints(
+  candidate: Candidate,
+  urls: readonly FoundUrl[],
+  policyHosts: ReadonlySet<string>,
+): Hit[] {
   // ConfigMaps are reviewed for secrets only; proxies are not endpoints.
   if (candidate.field === "data" || PROXY_NAME.test(candidate.name ?? "")) return [];
   const hits: Hit[] = [];
-  for (const url of urlsIn(candidate.value)) {
+  for (const url of urls) {
     if (!PLAINTEXT_SCHEMES.has(url.scheme) || isTemplatedHost(url.host)) continue;
     const hint = `${url.scheme}://${url.host}`;
     const secure = url.scheme === "ws" ? "wss://" : "https://";

@@ -149,3 +149,8 @@ export const SECRET_FORMATS: readonly SecretFormat[] = [
     accept: decodesAsJwt,
   },
 ];
+
+/** Every keyword of every format: one test decides whether any format needs to run at all. */
+export const ANY_FORMAT_KEYWORD = new RegExp(
+  SECRET_FORMATS.flatMap((f) => f.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"))).join("|"),
+);
