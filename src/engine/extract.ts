@@ -15,7 +15,7 @@ export interface Candidate {
   container?: string;
   /** Annotations that apply (the object's, plus its pod template's). */
   annotations: Json[];
-  /** Every value of the same container (or ConfigMap) mentions Azure OpenAI: a bare 32-hex key there is one. */
+  /** Some value of the same container (or ConfigMap) mentions Azure OpenAI: a bare 32-hex key there is one. */
   nearAzureOpenAI: boolean;
 }
 
@@ -96,7 +96,6 @@ function podCandidates(
 function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], out: Candidate[]) {
   const name = optionalString(container.name, [...path, "name"]) ?? String(path.at(-1));
   const first = out.length;
-  const nearAzureOpenAI = false;
   for (const [index, raw] of optionalList(container.env, [...path, "env"]).entries()) {
     const envPath = [...path, "env", index];
     const env = optionalRecord(raw, envPath) ?? {};
@@ -105,7 +104,15 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const value = optionalString(env.value, [...envPath, "value"]);
     if (value !== undefined) {
       const valuePath = [...envPath, "value"];
-      out.push({ value, path: valuePath, field: "env", name: envName, container: name, annotations, nearAzureOpenAI });
+      out.push({
+        value,
+        path: valuePath,
+        field: "env",
+        name: envName,
+        container: name,
+        annotations,
+        nearAzureOpenAI: false,
+      });
     }
   }
   for (const field of ["command", "args"] as const) {
@@ -121,7 +128,7 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
         name: flag,
         container: name,
         annotations,
-        nearAzureOpenAI,
+        nearAzureOpenAI: false,
       });
       previous = value;
     }

@@ -10,11 +10,12 @@ import type { Severity } from "../types.ts";
 import type { Hit } from "./hit.ts";
 import { ANY_FORMAT_KEYWORD, SECRET_FORMATS } from "./secret-formats.ts";
 
+const VIA_ENV =
+  "Store it in a Secret, expose it as an env var with valueFrom.secretKeyRef and pass it as $(VAR_NAME), then revoke and rotate the exposed credential.";
 const FIX_BY_FIELD: Record<Field, string> = {
   env: "Store it in a Secret and reference it with env[].valueFrom.secretKeyRef, then revoke and rotate the exposed credential.",
-  command:
-    "Store it in a Secret, expose it as an env var with valueFrom.secretKeyRef and pass it as $(VAR_NAME), then revoke and rotate the exposed credential.",
-  args: "Store it in a Secret, expose it as an env var with valueFrom.secretKeyRef and pass it as $(VAR_NAME), then revoke and rotate the exposed credential.",
+  command: VIA_ENV,
+  args: VIA_ENV,
   data: "Move it from the ConfigMap into a Secret (mounted, or referenced with valueFrom.secretKeyRef), then revoke and rotate the exposed credential.",
 };
 
@@ -61,7 +62,8 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     if (!isPassword && !looksRandom(value)) continue;
     const provider =
       providerByName(name) ?? (candidate.nearAzureOpenAI && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
-    const label = provider ?? (kind === "password" ? `password in ${name}` : `credential in ${name}`);
+    // Inside a file or a shell string the name says where; for an env var the location already does.
+    const label = provider ?? (name === candidate.name ? kind : `${kind} in ${name}`);
     report(label, value, provider ? "critical" : "high", provider);
   }
   return hits;
