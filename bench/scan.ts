@@ -83,7 +83,7 @@ function largeDeployment() {
     image: `registry.example.com/team/${name}:2.4.1`,
     command: ["sh", "-c", `exec /app/${name} --config /etc/app/config.yaml --log-format json`],
     args: ["--metrics-port=9090", "--upstream=https://api.example.com/v1", `--shard=${c}`],
-    env: Array.from({ length: 45 }, (_, i) => ({
+    env: Array.from({ length: 50 }, (_, i) => ({
       name: `SETTING_${name.toUpperCase()}_${i}`,
       value: i % 5 === 0 ? `http://dep-${i}.apps.svc.cluster.local:80${i}` : `value-${random(12)}`,
     })),
@@ -101,40 +101,56 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-function timeRounds(run: () => void): number {
-  run(); // warm-up
-  return median(
-    Array.from({ length: ROUNDS }, () => {
-      const started = process.hrtime.bigint();
-      run();
-      return Number(process.hrtime.bigint() - started) / 1e6;
-    }),
-  );
+/** Times `run` in milliseconds. */
+function time(run: () => void): number {
+  const started = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
 const corpus = Array.from({ length: MANIFESTS }, (_, i) => stringify(manifest(i))).join("---\n");
 const megabytes = Buffer.byteLength(corpus) / 1e6;
 
-const parseOnly = timeRounds(() => {
-  for (const doc of parseAllDocuments(corpus)) doc.toJS();
-});
+// Parsing and evaluating are timed alternately in each round, so a busy neighbour slows both alike;
+// the medians of the rounds are reported.
+const parseTimes: number[] = [];
+const evaluateTimes: number[] = [];
 let findings = 0;
-const parseAndEvaluate = timeRounds(() => {
-  findings = 0;
-  for (const doc of parseAllDocuments(corpus)) findings += evaluate(doc.toJS()).findings.length;
-});
+for (let round = 0; round <= ROUNDS; round++) {
+  let objects: unknown[] = [];
+  const parsing = time(() => {
+    objects = parseAllDocuments(corpus).map((doc) => doc.toJS());
+  });
+  const evaluating = time(() => {
+    findings = 0;
+    for (const object of objects) findings += evaluate(object).findings.length;
+  });
+  if (round === 0) continue; // warm-up
+  parseTimes.push(parsing);
+  evaluateTimes.push(evaluating);
+}
+const parseOnly = median(parseTimes);
+const evaluateOnly = median(evaluateTimes);
 
 const large = largeDeployment();
 const largeKb = Buffer.byteLength(JSON.stringify(large)) / 1024;
 for (let i = 0; i < 2_000; i++) evaluate(large);
-const samples = new Float64Array(SINGLE_ITERATIONS);
+// Wall time is what admission sees; CPU time (process.cpuUsage) leaves out the time a busy machine
+// gave to other processes, so it shows the engine's own cost when the two differ.
+const wall = new Float64Array(SINGLE_ITERATIONS);
+const cpu = new Float64Array(SINGLE_ITERATIONS);
 for (let i = 0; i < SINGLE_ITERATIONS; i++) {
+  const cpuStart = process.cpuUsage();
   const started = process.hrtime.bigint();
   evaluate(large);
-  samples[i] = Number(process.hrtime.bigint() - started) / 1e3;
+  wall[i] = Number(process.hrtime.bigint() - started) / 1e3;
+  const used = process.cpuUsage(cpuStart);
+  cpu[i] = used.user + used.system;
 }
-samples.sort();
-const percentile = (p: number) => samples[Math.min(samples.length - 1, Math.floor(samples.length * p))] ?? 0;
+wall.sort();
+cpu.sort();
+const percentile = (samples: Float64Array, p: number) =>
+  (samples[Math.min(samples.length - 1, Math.floor(samples.length * p))] ?? 0).toFixed(1);
 
 const row = (label: string, ms: number) =>
   `| ${label} | ${(megabytes / (ms / 1000)).toFixed(1)} MB/s | ${((ms * 1000) / MANIFESTS).toFixed(1)} µs | ${ms.toFixed(0)} ms |`;
@@ -146,9 +162,12 @@ console.log(
     "| step | throughput | per object | whole corpus |",
     "|---|---|---|---|",
     row("parse only (yaml parseAllDocuments + toJS)", parseOnly),
-    row("parse + evaluate", parseAndEvaluate),
+    row("evaluate only (the parsed objects)", evaluateOnly),
+    row("parse + evaluate", parseOnly + evaluateOnly),
     "",
-    `rules add ${(((parseAndEvaluate - parseOnly) / parseOnly) * 100).toFixed(1)}% to parsing (goal < 50%)`,
-    `evaluate(${largeKb.toFixed(1)} KB Deployment) over ${SINGLE_ITERATIONS} runs: p50 ${percentile(0.5).toFixed(1)} µs, p99 ${percentile(0.99).toFixed(1)} µs (goal p99 < 200 µs)`,
+    `rules add ${((evaluateOnly / parseOnly) * 100).toFixed(1)}% to parsing (goal < 50%)`,
+    `evaluate(${largeKb.toFixed(1)} KB Deployment) over ${SINGLE_ITERATIONS} runs (goal p99 < 200 µs):`,
+    `  wall time p50 ${percentile(wall, 0.5)} µs, p99 ${percentile(wall, 0.99)} µs`,
+    `  CPU time  p50 ${percentile(cpu, 0.5)} µs, p99 ${percentile(cpu, 0.99)} µs`,
   ].join("\n"),
 );

@@ -43,8 +43,8 @@ export function isReviewedKind(kind: string): boolean {
  * what `out` holds by then is still evaluated, so findings before an unreadable part survive it.
  */
 export function extractCandidates(object: Json, kind: string, prefix: PathSegment[], out: Candidate[]): void {
-  const metadata = optionalRecord(object.metadata, [...prefix, "metadata"]);
-  const annotations = [optionalRecord(metadata?.annotations, [...prefix, "metadata", "annotations"]) ?? {}];
+  const metadata = optionalRecord(object.metadata, prefix, "metadata");
+  const annotations = [optionalRecord(metadata?.annotations, prefix, "metadata", "annotations") ?? {}];
   if (kind === "ConfigMap") configMapCandidates(object, prefix, annotations, out);
   const specPath = POD_SPEC[kind];
   if (specPath) podCandidates(object, prefix, specPath, annotations, out);
@@ -55,7 +55,7 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
   const data = optionalRecord(object.data, dataPath) ?? {};
   const first = out.length;
   for (const [key, raw] of Object.entries(data)) {
-    const value = optionalString(raw, [...dataPath, key]);
+    const value = optionalString(raw, dataPath, key);
     if (value !== undefined) {
       out.push({ value, path: [...dataPath, key], field: "data", name: key, annotations, nearAzureOpenAI: false });
     }
@@ -78,8 +78,8 @@ function podCandidates(
     if (!node) return;
     // The pod template's own annotations apply too: Pods created from it carry only those.
     if (key === "template" && specPath[i + 1] === "spec") {
-      const meta = optionalRecord(node.metadata, [...path, "metadata"]);
-      const own = optionalRecord(meta?.annotations, [...path, "metadata", "annotations"]);
+      const meta = optionalRecord(node.metadata, path, "metadata");
+      const own = optionalRecord(meta?.annotations, path, "metadata", "annotations");
       if (own) annotations = [...annotations, own];
     }
   }
@@ -94,14 +94,14 @@ function podCandidates(
 }
 
 function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], out: Candidate[]) {
-  const name = optionalString(container.name, [...path, "name"]) ?? String(path.at(-1));
+  const name = optionalString(container.name, path, "name") ?? String(path.at(-1));
   const first = out.length;
-  for (const [index, raw] of optionalList(container.env, [...path, "env"]).entries()) {
+  for (const [index, raw] of optionalList(container.env, path, "env").entries()) {
     const envPath = [...path, "env", index];
     const env = optionalRecord(raw, envPath) ?? {};
-    const envName = optionalString(env.name, [...envPath, "name"]);
+    const envName = optionalString(env.name, envPath, "name");
     // valueFrom is a reference; only a literal `value` can hold a hardcoded secret.
-    const value = optionalString(env.value, [...envPath, "value"]);
+    const value = optionalString(env.value, envPath, "value");
     if (value !== undefined) {
       const valuePath = [...envPath, "value"];
       out.push({
@@ -116,10 +116,10 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     }
   }
   for (const field of ["command", "args"] as const) {
-    const items = optionalList(container[field], [...path, field]);
+    const items = optionalList(container[field], path, field);
     let previous: string | undefined;
     for (const [index, raw] of items.entries()) {
-      const value = optionalString(raw, [...path, field, index]) ?? "";
+      const value = optionalString(raw, path, field, index) ?? "";
       const flag = previous !== undefined && FLAG.test(previous) ? previous.replace(/^-+/, "") : undefined;
       out.push({
         value,

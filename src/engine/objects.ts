@@ -25,21 +25,26 @@ export class Unreadable extends Error {}
 const describe = (value: unknown) =>
   Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `a ${typeof value}`;
 
-/** The field at `path` as an object, or undefined when absent; a wrong type is Unreadable. */
-export function optionalRecord(value: unknown, path: readonly PathSegment[]): Json | undefined {
+// The readers below take the path as a parent and the keys below it, and join them only to report a
+// wrong type: building every path up front was most of the cost of extraction.
+const wrongType = (value: unknown, parent: readonly PathSegment[], keys: PathSegment[], expected: string) =>
+  new Unreadable(`${formatPath([...parent, ...keys])} is ${describe(value)}, not ${expected}`);
+
+/** The field at `parent.keys` as an object, or undefined when absent; a wrong type is Unreadable. */
+export function optionalRecord(value: unknown, parent: readonly PathSegment[], ...keys: PathSegment[]) {
   if (value === undefined || value === null) return undefined;
-  if (!isRecord(value)) throw new Unreadable(`${formatPath(path)} is ${describe(value)}, not an object`);
+  if (!isRecord(value)) throw wrongType(value, parent, keys, "an object");
   return value;
 }
 
-export function optionalList(value: unknown, path: readonly PathSegment[]): unknown[] {
+export function optionalList(value: unknown, parent: readonly PathSegment[], ...keys: PathSegment[]): unknown[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new Unreadable(`${formatPath(path)} is ${describe(value)}, not a list`);
+  if (!Array.isArray(value)) throw wrongType(value, parent, keys, "a list");
   return value;
 }
 
-export function optionalString(value: unknown, path: readonly PathSegment[]): string | undefined {
+export function optionalString(value: unknown, parent: readonly PathSegment[], ...keys: PathSegment[]) {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw new Unreadable(`${formatPath(path)} is ${describe(value)}, not a string`);
+  if (typeof value !== "string") throw wrongType(value, parent, keys, "a string");
   return value;
 }
