@@ -1,5 +1,7 @@
 // SARIF 2.1.0 for code-scanning upload: rule metadata (help = the fix), file/line locations, and
 // exempt findings as in-source suppressions so they show up dismissed rather than vanish.
+import { isAbsolute } from "node:path";
+import { pathToFileURL } from "node:url";
 import { RULES, type RuleId, type Severity } from "../../engine/index.ts";
 import { STDIN_NAME } from "./inputs.ts";
 import type { ScanFinding, ScanReport } from "./report.ts";
@@ -48,6 +50,12 @@ export function formatSarif(report: ScanReport): string {
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
 
+/** Relative paths stay relative (code scanning resolves them against the repository); absolute ones become file: URIs. */
+function artifactUri(file: string): string {
+  if (file === STDIN_NAME) return "stdin";
+  return isAbsolute(file) ? pathToFileURL(file).href : encodeURI(file.replaceAll("\\", "/"));
+}
+
 function result(f: ScanFinding) {
   return {
     ruleId: f.rule,
@@ -57,7 +65,7 @@ function result(f: ScanFinding) {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: f.file === STDIN_NAME ? "stdin" : encodeURI(f.file.replaceAll("\\", "/")) },
+          artifactLocation: { uri: artifactUri(f.file) },
           region: { startLine: f.line ?? 1 },
         },
         logicalLocations: [{ name: f.path, fullyQualifiedName: `${f.resource}:${f.path}`, kind: "member" }],

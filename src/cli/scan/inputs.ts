@@ -18,8 +18,12 @@ export async function readSources(paths: readonly string[]): Promise<{ sources: 
   for (const path of paths) {
     try {
       if (path === "-") sources.push({ file: STDIN_NAME, text: await text(process.stdin) });
-      else if ((await stat(path)).isDirectory()) sources.push(...(await readFolder(path)));
-      else sources.push({ file: path, text: await readFile(path, "utf8") });
+      else if ((await stat(path)).isDirectory()) {
+        const found = await readFolder(path);
+        // A folder with nothing to scan is more likely a wrong path in CI than a clean result.
+        if (found.length === 0) errors.push({ file: path, message: "no .yaml, .yml or .json files in this folder" });
+        sources.push(...found);
+      } else sources.push({ file: path, text: await readFile(path, "utf8") });
     } catch (error) {
       errors.push({ file: path, message: `cannot read: ${describe(error)}` });
     }

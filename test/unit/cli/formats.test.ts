@@ -93,6 +93,16 @@ describe("SARIF report", () => {
     expect(endpoint).toMatchObject({ ruleId: "plaintext-endpoint", ruleIndex: 2, level: "warning" });
     expect(endpoint.suppressions).toEqual([{ kind: "inSource", justification: "aiapiguard.dev/exempt annotation" }]);
   });
+
+  it("turns absolute paths into file URIs and names stdin", () => {
+    const base = report();
+    const uris = (file: string) => {
+      const out = JSON.parse(formatSarif({ ...base, findings: base.findings.map((f) => ({ ...f, file })) }));
+      return out.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri;
+    };
+    expect(uris("/srv/k8s/my app.yaml")).toBe("file:///srv/k8s/my%20app.yaml");
+    expect(uris("<stdin>")).toBe("stdin");
+  });
 });
 
 describe("text report", () => {

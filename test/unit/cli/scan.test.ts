@@ -43,9 +43,17 @@ describe("ai-api-guard scan: exit codes", () => {
 
   it("exits 2 on unreadable files and invalid YAML, naming file and line, and still scans the rest", () => {
     const root = folderWith({ "a-broken.yaml": `${CLEAN}---\nkind: Pod\nmetadata: [oops\n`, "b-dirty.yaml": DIRTY });
-    const run = runCli(["scan", "-f", "json", root, join(root, "missing.yaml")]);
+    const run = runCli([
+      "scan",
+      "-f",
+      "json",
+      root,
+      join(root, "missing.yaml"),
+      join(folderWith({ "empty/notes.txt": "x" }), "empty"),
+    ]);
     expect(run.stderr).toMatch(/a-broken\.yaml:\d+: invalid YAML: /);
     expect(run.stderr).toContain("missing.yaml: cannot read: no such file or folder");
+    expect(run.stderr).toContain("empty: no .yaml, .yml or .json files in this folder");
     const report = JSON.parse(run.stdout);
     expect(report.findings.map((f: { resource: string }) => f.resource)).toEqual(["Deployment/shop/dirty"]);
     expect(report.summary.objects).toBe(2);

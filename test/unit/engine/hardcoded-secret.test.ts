@@ -168,12 +168,14 @@ describe("hardcoded-secret: ConfigMap data", () => {
       "application.properties": `server.port=8080\nspring.datasource.password=${fake.password}\n`,
       ".env": `LOG_LEVEL=info\nANTHROPIC_API_KEY=${fake.anthropic}\n`,
       "config.json": `{"endpoint": "https://api.mistral.ai", "apiKey": "${fake.mistral}"}`,
+      OPENROUTER_API_KEY: fake.random ?? "",
     };
     const findings = evaluate(configMap(data)).findings;
     expect(findings.map((f) => [f.path, f.rule])).toEqual([
       ['data["application.properties"]', "hardcoded-secret"],
       ['data[".env"]', "hardcoded-secret"],
       ['data["config.json"]', "hardcoded-secret"],
+      ["data.OPENROUTER_API_KEY", "hardcoded-secret"],
     ]);
     expect(findings.every((f) => f.container === undefined)).toBe(true);
   });
