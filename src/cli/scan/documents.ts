@@ -20,13 +20,14 @@ export function parseSource(file: string, text: string): ParsedSource {
   const lineCounter = new LineCounter();
   const objects: ParsedObject[] = [];
   const errors: InputError[] = [];
-  for (const doc of parseAllDocuments(text, { lineCounter })) {
-    if (doc.errors.length > 0) {
-      // Only the first line of yaml's message: the rest quotes the source, which may hold a secret.
-      for (const e of doc.errors) {
-        const message = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
-        errors.push({ file, line: e.linePos?.[0].line, message: `invalid YAML: ${message}` });
-      }
+  // logLevel "error": yaml's warnings go to the process and quote the source, which may hold a secret.
+  for (const doc of parseAllDocuments(text, { lineCounter, logLevel: "error" })) {
+    const [error] = doc.errors;
+    if (error) {
+      // The first error of a document (the rest follow from it), and only the first line of its
+      // message: the rest quotes the source.
+      const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      errors.push({ file, line: error.linePos?.[0].line, message: `invalid YAML: ${message}` });
       continue;
     }
     const object = doc.toJS({ maxAliasCount: 100 });
