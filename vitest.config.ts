@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     // No test may be skipped silently: biome refuses .skip/.only (lint/suspicious/noSkippedTests).
     passWithNoTests: false,
-    reporters: ["default"],
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {
         test: {

@@ -5,7 +5,13 @@
 
 type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  scan: { summary: "check manifests for hardcoded secrets and plaintext endpoints", load: () => import("./scan.ts") },
+  crd: {
+    summary: "print the AiApiPolicy CustomResourceDefinition (the same bytes as crds/)",
+    load: () => import("./crd.ts"),
+  },
+};
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

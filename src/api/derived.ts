@@ -1,0 +1,28 @@
+// What a policy means beyond its fields: values other parts derive from the spec in one agreed way.
+import type { AiApiPolicy } from "./policy.ts";
+
+/** The host of spec.api.endpoint, lower case, e.g. api.openai.com. */
+export function endpointHost(policy: AiApiPolicy): string {
+  return new URL(policy.spec.api.endpoint).hostname;
+}
+
+/** spec.credentials.mountPath, or its default /var/run/secrets/ai-api/<policy name>. */
+export function credentialsMountPath(policy: AiApiPolicy): string {
+  return policy.spec.credentials?.mountPath ?? `/var/run/secrets/ai-api/${policy.metadata.name}`;
+}
+
+export type ReviewState =
+  | { state: "Current" | "Overdue"; due: string }
+  | { state: "NeverReviewed" }
+  /** The API server cannot refuse a future date (CEL in CRDs has no clock): it is caught here. */
+  | { state: "InFuture" };
+
+/** Where the policy stands on its security review at `now`; anything but Current means ReviewOverdue=True. */
+export function reviewState(policy: AiApiPolicy, now: Date): ReviewState {
+  const { lastReviewed, reviewIntervalDays } = policy.spec.api;
+  if (lastReviewed === undefined) return { state: "NeverReviewed" };
+  const reviewed = Date.parse(`${lastReviewed}T00:00:00Z`);
+  if (reviewed > now.getTime()) return { state: "InFuture" };
+  const due = new Date(reviewed + reviewIntervalDays * 86_400_000).toISOString().slice(0, 10);
+  return { state: due < now.toISOString().slice(0, 10) ? "Overdue" : "Current", due };
+}

@@ -1,0 +1,82 @@
+// ai-api-guard scan [PATH|-]...: the admission rules, offline, for CI. Reads every input first so
+// that AiApiPolicy endpoints anywhere in the input apply to workloads everywhere in it.
+import { parseArgs } from "node:util";
+import { evaluate } from "../engine/index.ts";
+import { type ParsedObject, parseSource, policyEndpointHosts } from "./scan/documents.ts";
+import { formatJson } from "./scan/format-json.ts";
+import { formatSarif } from "./scan/format-sarif.ts";
+import { formatText } from "./scan/format-text.ts";
+import { readSources } from "./scan/inputs.ts";
+import { formatError, type ScanReport } from "./scan/report.ts";
+
+const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] PATH|- ...
+
+Scans Kubernetes manifests (files, folders recursively: .yaml .yml .json; - for stdin;
+multi-document YAML, JSON, List objects, helm template output) with the admission rules.
+
+exit codes: 0 no findings, 1 findings, 2 usage error, unreadable file or invalid input`;
+
+const FORMATS = ["text", "json", "sarif"] as const;
+type Format = (typeof FORMATS)[number];
+
+export async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (typeof options === "string") {
+    console.error(`ai-api-guard scan: ${options}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const report = await scan(options.paths);
+  for (const error of report.errors) console.error(formatError(error));
+  process.stdout.write(render(report, options.format));
+  if (report.errors.length > 0) return 2;
+  return report.findings.some((f) => !f.exempt) ? 1 : 0;
+}
+
+const ARGS = {
+  options: { format: { type: "string", short: "f" }, help: { type: "boolean", short: "h" } },
+  allowPositionals: true,
+} as const;
+
+function parseOptions(argv: string[]): { format: Format; paths: string[]; help: boolean } | string {
+  let parsed: ReturnType<typeof parseArgs<typeof ARGS>>;
+  try {
+    parsed = parseArgs({ ...ARGS, args: argv });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const format = parsed.values.format ?? "text";
+  if (!FORMATS.includes(format as Format)) return `unknown format "${format}": use text, json or sarif`;
+  const help = parsed.values.help ?? false;
+  if (!help && parsed.positionals.length === 0) return "name at least one file or folder to scan, or - for stdin";
+  return { format: format as Format, paths: parsed.positionals, help };
+}
+
+async function scan(paths: string[]): Promise<ScanReport> {
+  const { sources, errors } = await readSources(paths);
+  const parsed: { file: string; item: ParsedObject }[] = [];
+  for (const source of sources) {
+    const result = parseSource(source.file, source.text);
+    errors.push(...result.errors);
+    parsed.push(...result.objects.map((item) => ({ file: source.file, item })));
+  }
+  const context = { policyEndpointHosts: policyEndpointHosts(parsed.map((p) => p.item.object)) };
+  const report: ScanReport = { findings: [], errors, files: sources.length, objects: parsed.length };
+  for (const { file, item } of parsed) {
+    const evaluation = evaluate(item.object, context);
+    if (evaluation.unreadable) errors.push({ file, line: item.lineOf([]), message: evaluation.unreadable });
+    for (const finding of evaluation.findings) {
+      report.findings.push({ ...finding, file, line: item.lineOf(finding.pathSegments) });
+    }
+  }
+  return report;
+}
+
+function render(report: ScanReport, format: Format): string {
+  if (format === "json") return formatJson(report);
+  if (format === "sarif") return formatSarif(report);
+  return formatText(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
+}

@@ -1,0 +1,132 @@
+// The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
+// object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
+import { type Candidate, extractCandidates, isReviewedKind } from "./extract.ts";
+import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
+import { RULES } from "./rules/catalog.ts";
+import { credentialsInUrls } from "./rules/credentials-in-url.ts";
+import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
+import type { Hit } from "./rules/hit.ts";
+import { longLivedTokens } from "./rules/long-lived-token.ts";
+import { plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
+import { urlsIn } from "./rules/urls.ts";
+import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
+
+export { RULES } from "./rules/catalog.ts";
+export * from "./types.ts";
+
+/** A List of Lists is legal but never deep; the bound keeps a hostile body from recursing forever. */
+const MAX_LIST_DEPTH = 4;
+/** A value pasted full of keys is reported by its first findings; the rest add nothing to act on. */
+const MAX_HITS_PER_VALUE = 20;
+
+export const evaluate: Evaluate = (object, context = {}) => {
+  const findings: Finding[] = [];
+  const settings = {
+    policyHosts: new Set((context.policyEndpointHosts ?? []).map((h) => h.toLowerCase())),
+    now: () => context.now ?? new Date(),
+  };
+  const unreadable = visit(object, [], 0, settings, findings);
+  return unreadable ? { findings, unreadable } : { findings };
+};
+
+type Settings = { policyHosts: ReadonlySet<string>; now: () => Date };
+
+function visit(
+  object: unknown,
+  prefix: PathSegment[],
+  depth: number,
+  settings: Settings,
+  out: Finding[],
+): string | undefined {
+  if (!isRecord(object) || typeof object.kind !== "string") return undefined;
+  const kind = object.kind;
+  if (kind === "List" || (kind.endsWith("List") && "items" in object)) {
+    if (!Array.isArray(object.items)) return `${kind}: ${formatPath([...prefix, "items"]) || "items"} is not a list`;
+    if (depth >= MAX_LIST_DEPTH) return `${kind}: Lists nested more than ${MAX_LIST_DEPTH} deep`;
+    const problems = object.items.map((item, i) => visit(item, [...prefix, "items", i], depth + 1, settings, out));
+    return problems.filter(Boolean).join("; ") || undefined;
+  }
+  if (!isReviewedKind(kind)) return undefined;
+  const resource = describeResource(object, kind);
+  const candidates: Candidate[] = [];
+  let problem: string | undefined;
+  // Fail closed with a reason rather than throw on the admission path.
+  try {
+    extractCandidates(object, kind, prefix, candidates);
+  } catch (error) {
+    problem = describeError(error);
+  }
+  try {
+    for (const candidate of candidates) out.push(...findingsFor(candidate, resource, settings));
+  } catch (error) {
+    problem ??= describeError(error);
+  }
+  return problem === undefined ? undefined : `${resource.resource}: ${problem}`;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Unreadable ? error.message : `cannot be evaluated (${String(error)})`;
+}
+
+type Resource = Pick<Finding, "resource" | "kind" | "namespace" | "name">;
+
+function describeResource(object: Json, kind: string): Resource {
+  const metadata = isRecord(object.metadata) ? object.metadata : {};
+  const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "";
+  const name = typeof metadata.name === "string" ? metadata.name : "";
+  return { resource: `${kind}/${namespace}/${name}`, kind, namespace, name };
+}
+
+function findingsFor(candidate: Candidate, resource: Resource, settings: Settings): Finding[] {
+  if (candidate.value.trim() === "") return [];
+  const lower = candidate.value.toLowerCase();
+  const urls = urlsIn(candidate.value);
+  const hits: Hit[] = [
+    ...hardcodedSecrets(candidate, lower),
+    ...credentialsInUrls(urls),
+    ...plaintextEndpoints(candidate, urls, settings.policyHosts),
+    ...longLivedTokens(candidate, lower, settings.now),
+  ].slice(0, MAX_HITS_PER_VALUE);
+  if (hits.length === 0) return [];
+  const exempt = exemptRules(candidate);
+  const where = describeLocation(candidate);
+  const path = formatPath(candidate.path);
+  return hits.map((hit) => ({
+    rule: hit.rule,
+    category: RULES[hit.rule].category,
+    severity: hit.severity,
+    ...resource,
+    ...(candidate.container === undefined ? {} : { container: candidate.container }),
+    path,
+    pathSegments: candidate.path,
+    ...(hit.provider === undefined ? {} : { provider: hit.provider }),
+    hint: hit.hint,
+    message: `${where}: ${hit.what}`,
+    fix: hit.fix ?? RULES[hit.rule].fix,
+    exempt: exempt.has(hit.rule),
+  }));
+}
+
+function describeLocation(c: Candidate): string {
+  const index = c.path.at(-1);
+  const field =
+    c.field === "env"
+      ? `env ${c.name ?? "(unnamed)"}`
+      : c.field === "data"
+        ? `data key "${c.name}"`
+        : `${c.field}[${index}]`;
+  return c.container === undefined ? field : `container "${c.container}" ${field}`;
+}
+
+function exemptRules(candidate: Candidate): Set<RuleId> {
+  const ids = new Set<RuleId>();
+  for (const annotations of candidate.annotations) {
+    const value = annotations[EXEMPT_ANNOTATION];
+    if (typeof value !== "string") continue;
+    for (const id of value.split(",")) {
+      const trimmed = id.trim();
+      if (trimmed in RULES) ids.add(trimmed as RuleId);
+    }
+  }
+  return ids;
+}

@@ -1,0 +1,104 @@
+// What a name says about its value: OPENAI_API_KEY holds a credential, TOKEN_URL does not.
+// Names come from env vars, ConfigMap keys, flags (--api-key) and assignments inside files.
+
+const CREDENTIAL_WORDS = new Set([
+  "key",
+  "apikey",
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "pass",
+  "passphrase",
+  "credential",
+  "credentials",
+  "auth",
+  "authorization",
+  "bearer",
+  "pat",
+]);
+const PASSWORD_WORDS = new Set(["password", "passwd", "pwd", "pass", "passphrase"]);
+// A last word that makes the name about something other than the secret itself.
+const NOT_THE_SECRET = new Set([
+  ...["url", "uri", "endpoint", "host", "hostname", "port", "path", "file", "dir", "name", "id", "ref", "env", "var"],
+  ...["ttl", "expiry", "expires", "timeout", "interval", "length", "len", "size", "count", "max", "min", "limit"],
+  ...["type", "mode", "enabled", "enable", "disabled", "required", "header", "algorithm", "alg", "prefix", "suffix"],
+  ...["version", "format", "provider", "region", "issuer", "audience", "scope", "scopes", "kind", "location"],
+  ...["hash", "sha", "sha1", "sha256", "sha512", "md5", "digest", "checksum", "fingerprint", "policy", "rotation"],
+  ...["field", "property", "source", "store", "vault", "mount", "selector", "label", "annotation"],
+]);
+// Public halves and certificates are meant to be shared.
+const PUBLIC_WORDS = new Set(["public", "pub", "publishable", "cert", "certificate", "crt", "ca"]);
+
+/** Splits OPENAI_API_KEY, openai.apiKey, x-api-key and clientSecret into lowercase words. */
+export function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+export type NameKind = "password" | "credential" | "other";
+
+// Every credential or password word above contains one of these: text without any of them names no
+// credential, so the generic rule can skip it (gitleaks' keyword prefilter, for names).
+const CREDENTIAL_SUBSTRING = /key|token|secret|pass|pwd|credential|auth|bearer|pat/;
+
+export function mayNameCredential(lowercaseText: string): boolean {
+  return CREDENTIAL_SUBSTRING.test(lowercaseText);
+}
+
+// The same env names recur in every object; remembering their kind keeps the admission path fast.
+const KIND_CACHE = new Map<string, NameKind>();
+const KIND_CACHE_SIZE = 4096;
+
+export function classifyName(name: string | undefined): NameKind {
+  if (!name) return "other";
+  let kind = KIND_CACHE.get(name);
+  if (kind === undefined) {
+    if (KIND_CACHE.size >= KIND_CACHE_SIZE) KIND_CACHE.clear();
+    kind = classifyWords(nameWords(name));
+    KIND_CACHE.set(name, kind);
+  }
+  return kind;
+}
+
+function classifyWords(words: readonly string[]): NameKind {
+  const last = words.at(-1);
+  if (!last || NOT_THE_SECRET.has(last) || words.some((w) => PUBLIC_WORDS.has(w))) return "other";
+  if (PASSWORD_WORDS.has(last)) return "password";
+  return words.some((w) => CREDENTIAL_WORDS.has(w)) ? "credential" : "other";
+}
+
+// Providers whose keys have no prefix are known by the name they are stored under.
+const PROVIDER_BY_NAME: readonly (readonly [RegExp, string])[] = [
+  [/azure.*openai|openai.*azure|aoai/, "Azure OpenAI key"],
+  [/openai/, "OpenAI API key"],
+  [/anthropic|claude/, "Anthropic API key"],
+  [/mistral/, "Mistral API key"],
+  [/cohere|(^|_)co_api_key/, "Cohere API key"],
+  [/gemini|google|vertex/, "Google API key"],
+  [/huggingface|(^|_)hf_|(^|_)hugging/, "Hugging Face token"],
+  [/groq/, "Groq API key"],
+  [/replicate/, "Replicate API token"],
+  [/together/, "Together AI API key"],
+  [/perplexity|pplx/, "Perplexity API key"],
+  [/deepseek/, "DeepSeek API key"],
+  [/voyage/, "Voyage AI API key"],
+  [/pinecone/, "Pinecone API key"],
+  [/langchain|langsmith/, "LangSmith API key"],
+  [/openrouter/, "OpenRouter API key"],
+  [/elevenlabs/, "ElevenLabs API key"],
+  [/fireworks/, "Fireworks AI API key"],
+  [/(^|_)aws_|amazon/, "AWS secret access key"],
+  [/azure/, "Azure key"],
+];
+
+/** The provider a credential name points at, e.g. MISTRAL_API_KEY → "Mistral API key". */
+export function providerByName(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const joined = `_${nameWords(name).join("_")}`;
+  return PROVIDER_BY_NAME.find(([pattern]) => pattern.test(joined))?.[1];
+}

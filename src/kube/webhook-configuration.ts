@@ -1,0 +1,79 @@
+// The ValidatingWebhookConfiguration that sends reviewed objects to the webhook: built by a pure
+// function (tested without a cluster), applied and removed by the two functions below it.
+import * as k8s from "@kubernetes/client-node";
+
+export const FIELD_MANAGER = "ai-api-guard";
+export const WEBHOOK_NAME = "validate.aiapiguard.dev";
+
+export interface WebhookRegistration {
+  /** Name of the ValidatingWebhookConfiguration object. */
+  name: string;
+  caBundlePem: string;
+  /** Out of cluster: a URL. In cluster: a Service reference. */
+  target: { url: string } | { service: { namespace: string; name: string; port: number } };
+  failurePolicy: "Fail" | "Ignore";
+  timeoutSeconds: number;
+  exemptNamespaces: readonly string[];
+  /** Extra labels a namespace must carry to be reviewed (empty: every namespace not exempt). */
+  namespaceLabels?: Record<string, string>;
+}
+
+/** What the webhook reviews: PRODUCT.md's workload kinds and ConfigMaps, on CREATE and UPDATE. */
+const reviewed: k8s.V1RuleWithOperations[] = [
+  { apiGroups: [""], resources: ["pods", "replicationcontrollers", "configmaps"] },
+  { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"] },
+  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"] },
+].map((rule) => ({ ...rule, apiVersions: ["*"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }));
+
+export function webhookConfiguration(r: WebhookRegistration): k8s.V1ValidatingWebhookConfiguration {
+  const caBundle = Buffer.from(r.caBundlePem).toString("base64");
+  const clientConfig: k8s.AdmissionregistrationV1WebhookClientConfig =
+    "url" in r.target
+      ? { url: r.target.url, caBundle }
+      : { service: { ...r.target.service, path: "/validate" }, caBundle };
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingWebhookConfiguration",
+    metadata: { name: r.name, labels: { "app.kubernetes.io/managed-by": "ai-api-guard" } },
+    webhooks: [
+      {
+        name: WEBHOOK_NAME,
+        clientConfig,
+        rules: reviewed,
+        admissionReviewVersions: ["v1"],
+        sideEffects: "None",
+        matchPolicy: "Equivalent",
+        failurePolicy: r.failurePolicy,
+        timeoutSeconds: r.timeoutSeconds,
+        namespaceSelector: {
+          matchExpressions: [
+            { key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...r.exemptNamespaces] },
+          ],
+          ...(r.namespaceLabels && Object.keys(r.namespaceLabels).length > 0 ? { matchLabels: r.namespaceLabels } : {}),
+        },
+      },
+    ],
+  };
+}
+
+export async function registerWebhook(kc: k8s.KubeConfig, registration: WebhookRegistration): Promise<void> {
+  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  await client.patch(
+    webhookConfiguration(registration),
+    undefined,
+    undefined,
+    FIELD_MANAGER,
+    true,
+    k8s.PatchStrategy.ServerSideApply,
+  );
+}
+
+/** Removes the configuration; a configuration that is already gone is not an error. */
+export async function unregisterWebhook(kc: k8s.KubeConfig, name: string): Promise<void> {
+  const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+  try {
+    await api.deleteValidatingWebhookConfiguration({ name });
+  } catch (error) {
+    if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+  }
+}

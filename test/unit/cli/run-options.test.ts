@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { parseRunOptions } from "../../../src/cli/run-options.ts";
+
+describe("run options", () => {
+  it("applies the documented defaults out of cluster", () => {
+    const parsed = parseRunOptions(["--webhook-url", "https://127.0.0.1:9443"], {});
+    expect(parsed).toMatchObject({
+      ok: true,
+      options: {
+        "default-action": "Deny",
+        "exempt-namespaces": ["kube-system", "ai-api-guard"],
+        "failure-policy": "Fail",
+        "timeout-seconds": 10,
+        "webhook-config-name": "ai-api-guard",
+      },
+    });
+  });
+
+  it("takes environment variables, and flags win over them", () => {
+    const env = { AI_API_GUARD_DEFAULT_ACTION: "Audit", AI_API_GUARD_EXEMPT_NAMESPACES: "a, b" };
+    const parsed = parseRunOptions(["--webhook-url", "https://127.0.0.1:9443", "--default-action", "Warn"], env);
+    expect(parsed.ok && parsed.options["default-action"]).toBe("Warn");
+    expect(parsed.ok && parsed.options["exempt-namespaces"]).toEqual(["a", "b"]);
+  });
+
+  it("parses a namespace selector into labels", () => {
+    const parsed = parseRunOptions(
+      ["--webhook-url", "https://127.0.0.1:1", "--namespace-selector", "team=ml,e2e="],
+      {},
+    );
+    expect(parsed.ok && parsed.options["namespace-selector"]).toEqual({ team: "ml", e2e: "" });
+  });
+
+  it.each([
+    [["--webhook-url", "http://127.0.0.1:9443"], "--webhook-url: must be an https:// URL"],
+    [["--webhook-url", "https://127.0.0.1"], "--webhook-url: must name a port"],
+    [["--webhook-url", "https://127.0.0.1:1", "--default-action", "Block"], "--default-action"],
+    [["--webhook-url", "https://127.0.0.1:1", "--timeout-seconds", "60"], "--timeout-seconds"],
+    [[], "give --webhook-url"],
+    [["--tls-cert-file", "c.pem"], "give --webhook-url"],
+    [["--no-such-flag", "x"], "Unknown option '--no-such-flag'"],
+  ])("refuses %j naming the problem", (argv, message) => {
+    const parsed = parseRunOptions(argv, {});
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? "" : parsed.error).toContain(message);
+  });
+});

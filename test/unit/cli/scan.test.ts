@@ -1,0 +1,143 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
+import { deploymentYaml, folderWith, runCli } from "./run.ts";
+
+const fake = fakeSecrets(11);
+const CLEAN = deploymentYaml("clean", { LOG_LEVEL: "info", UPSTREAM: "http://api.shop.svc:8080" });
+const DIRTY = deploymentYaml("dirty", { LOG_LEVEL: "info", OPENAI_API_KEY: fake.openai ?? "" });
+
+describe("ai-api-guard scan: exit codes", () => {
+  it("exits 0 on clean input", () => {
+    const run = runCli(["scan", folderWith({ "app.yaml": CLEAN })]);
+    expect(run.stdout).toContain("no findings in 1 object in 1 file");
+    expect(run.code).toBe(0);
+  });
+
+  it("exits 1 on findings", () => {
+    const run = runCli(["scan", folderWith({ "app.yaml": DIRTY })]);
+    expect(run.stdout).toContain("1 finding (1 hardcoded-secret)");
+    expect(run.code).toBe(1);
+  });
+
+  it("exits 0 when every finding is exempt, and still lists them", () => {
+    const exempt = deploymentYaml(
+      "legacy",
+      { OPENAI_API_KEY: fake.openai ?? "" },
+      '  annotations:\n    aiapiguard.dev/exempt: "hardcoded-secret"\n',
+    );
+    const run = runCli(["scan", "--format", "json", folderWith({ "legacy.yaml": exempt })]);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { exempt: boolean }) => f.exempt)).toEqual([true]);
+    expect(report.summary).toMatchObject({ findings: 0, exempt: 1 });
+    expect(run.code).toBe(0);
+  });
+
+  it("exits 2 on usage errors", () => {
+    expect(runCli(["scan"]).code).toBe(2);
+    expect(runCli(["scan", "--format", "xml", "."]).stderr).toContain('unknown format "xml"');
+    expect(runCli(["scan", "--format", "xml", "."]).code).toBe(2);
+    expect(runCli(["scan", "--verbose", "."]).code).toBe(2);
+    expect(runCli(["no-such-command"]).code).toBe(2);
+  });
+
+  it("exits 2 on unreadable files and invalid YAML, naming file and line, and still scans the rest", () => {
+    const broken = `${CLEAN}---\nkind: Pod\nmetadata: [oops\nspec:\n  containers: {a: [}\n`;
+    const root = folderWith({ "a-broken.yaml": broken, "b-dirty.yaml": DIRTY });
+    const run = runCli([
+      "scan",
+      "-f",
+      "json",
+      root,
+      join(root, "missing.yaml"),
+      join(folderWith({ "empty/notes.txt": "x" }), "empty"),
+    ]);
+    // One error per broken document: the ones yaml reports after the first follow from it.
+    expect(run.stderr.match(/a-broken\.yaml:\d+: invalid YAML: /g)).toHaveLength(1);
+    expect(run.stderr).toContain("missing.yaml: cannot read: no such file or folder");
+    expect(run.stderr).toContain("empty: no .yaml, .yml or .json files in this folder");
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { resource: string }) => f.resource)).toEqual(["Deployment/shop/dirty"]);
+    expect(report.summary.objects).toBe(2);
+    expect(run.code).toBe(2);
+  });
+
+  it("exits 2 on an object the rules cannot read", () => {
+    const run = runCli(["scan", "-"], "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: nope\n");
+    expect(run.stderr).toContain("<stdin>:1: Pod//p: spec.containers is a string, not a list");
+    expect(run.code).toBe(2);
+  });
+});
+
+describe("ai-api-guard scan: inputs", () => {
+  it("reads stdin, multi-document YAML and helm template output", () => {
+    const helm = `---\n# Source: shop/templates/clean.yaml\n${CLEAN}---\n# Source: shop/templates/dirty.yaml\n${DIRTY}`;
+    const run = runCli(["scan", "-f", "json", "-"], helm);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings).toHaveLength(1);
+    const line = helm.split("\n").findIndex((l) => l.includes(fake.openai ?? "-")) + 1;
+    expect(line).toBeGreaterThan(30);
+    expect(report.findings[0]).toMatchObject({ file: "<stdin>", resource: "Deployment/shop/dirty", line });
+  });
+
+  it("walks folders for .yaml, .yml and .json only", () => {
+    const list = JSON.stringify({
+      kind: "List",
+      items: [
+        JSON.parse(
+          JSON.stringify({
+            kind: "Pod",
+            metadata: { name: "p" },
+            spec: { containers: [{ name: "c", env: [{ name: "GROQ_API_KEY", value: fake.groq }] }] },
+          }),
+        ),
+      ],
+    });
+    const root = folderWith({ "a/one.yaml": DIRTY, "a/b/two.yml": DIRTY, "c/list.json": list, "notes.txt": DIRTY });
+    const report = JSON.parse(runCli(["scan", "-f", "json", root]).stdout);
+    expect(report.summary.files).toBe(3);
+    expect(report.findings.map((f: { file: string }) => f.file.slice(root.length + 1))).toEqual([
+      "a/b/two.yml",
+      "a/one.yaml",
+      "c/list.json",
+    ]);
+    expect(report.findings[2]).toMatchObject({ path: "items[0].spec.containers[0].env[0].value", line: 1 });
+  });
+
+  it("applies AiApiPolicy endpoints from any input to workloads in every input", () => {
+    const policy =
+      "apiVersion: aiapiguard.dev/v1alpha1\nkind: AiApiPolicy\nmetadata: {name: llm, namespace: ml}\nspec:\n  api: {endpoint: https://llm.ml.svc/v1}\n";
+    const workload = deploymentYaml("caller", { LLM_URL: "http://llm.ml.svc/v1" });
+    const root = folderWith({ "policy.yaml": policy, "workload.yaml": workload });
+    const report = JSON.parse(runCli(["scan", "-f", "json", root]).stdout);
+    expect(report.findings.map((f: { rule: string; severity: string }) => [f.rule, f.severity])).toEqual([
+      ["plaintext-endpoint", "high"],
+    ]);
+    expect(JSON.parse(runCli(["scan", "-f", "json", join(root, "workload.yaml")]).stdout).findings).toEqual([]);
+  });
+});
+
+describe("ai-api-guard scan: no output ever holds a secret", () => {
+  it("keeps planted canaries out of text, JSON and SARIF, stdout and stderr", () => {
+    const canaries = Object.values(fakeSecrets(12));
+    const env = Object.fromEntries(canaries.map((value, i) => [`CANARY_${i}_TOKEN`, value]));
+    const configMap = `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: canary}\ndata:\n  app.env: |\n${canaries.map((c, i) => `    KEY_${i}=${JSON.stringify(c)}`).join("\n")}\n`;
+    const url = `---\n${deploymentYaml("urls", { DB: `postgres://app:${fake.password}@db.example.net/app`, BROKEN: "{{" })}`;
+    const root = folderWith({
+      "canary.yaml": deploymentYaml("canary", env) + configMap + url,
+      "broken.yaml": `a: [${canaries[0]}\nb: 1\n`,
+    });
+    for (const format of ["text", "json", "sarif"]) {
+      const run = runCli(["scan", "--format", format, root]);
+      expect(run.code, format).toBe(2);
+      expect(run.stdout.length, format).toBeGreaterThan(500);
+      const output = run.stdout + run.stderr;
+      for (const canary of [...canaries, fake.password ?? ""]) {
+        // A webhook URL's secret is its last segment; "https://" is in every SARIF file.
+        const secret = canary.startsWith("https://") ? canary.slice(canary.lastIndexOf("/") + 1) : canary;
+        expect(output, format).not.toContain(secret);
+        expect(output, format).not.toContain(secret.slice(0, 8));
+      }
+    }
+  });
+});

@@ -1,0 +1,152 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { EXEMPT_ANNOTATION, evaluate } from "../../../src/engine/index.ts";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
+import { deployment } from "./build.ts";
+
+const key = fakeSecrets(3).groq ?? "";
+const container = (name = "app") => ({ name, image: "app:1", env: [{ name: "GROQ_API_KEY", value: key }] });
+const podSpec = (spec: Record<string, unknown> = {}) => ({ containers: [container()], ...spec });
+
+describe("workload extraction", () => {
+  const kinds: [string, Record<string, unknown>, string][] = [
+    ["Pod", { spec: podSpec() }, "spec"],
+    ["Deployment", { spec: { template: { spec: podSpec() } } }, "spec.template.spec"],
+    ["StatefulSet", { spec: { template: { spec: podSpec() } } }, "spec.template.spec"],
+    ["DaemonSet", { spec: { template: { spec: podSpec() } } }, "spec.template.spec"],
+    ["ReplicaSet", { spec: { template: { spec: podSpec() } } }, "spec.template.spec"],
+    ["ReplicationController", { spec: { template: { spec: podSpec() } } }, "spec.template.spec"],
+    ["Job", { spec: { template: { spec: podSpec() } } }, "spec.template.spec"],
+    [
+      "CronJob",
+      { spec: { jobTemplate: { spec: { template: { spec: podSpec() } } } } },
+      "spec.jobTemplate.spec.template.spec",
+    ],
+  ];
+  for (const [kind, body, prefix] of kinds) {
+    it(`reads ${kind} containers at ${prefix}`, () => {
+      const { findings } = evaluate({ kind, metadata: { name: "x", namespace: "ns" }, ...body });
+      expect(findings.map((f) => [f.resource, f.container, f.path])).toEqual([
+        [`${kind}/ns/x`, "app", `${prefix}.containers[0].env[0].value`],
+      ]);
+    });
+  }
+
+  it("reads init and ephemeral containers", () => {
+    const spec = podSpec({ initContainers: [container("init")], ephemeralContainers: [container("debug")] });
+    const { findings } = evaluate({ kind: "Pod", metadata: { name: "p" }, spec });
+    expect(findings.map((f) => f.path)).toEqual([
+      "spec.containers[0].env[0].value",
+      "spec.initContainers[0].env[0].value",
+      "spec.ephemeralContainers[0].env[0].value",
+    ]);
+    expect(findings[0]?.resource).toBe("Pod//p");
+  });
+
+  it("unwraps Lists, with paths into the List", () => {
+    const list = {
+      kind: "List",
+      items: [{ kind: "Service" }, deployment({ env: [{ name: "GROQ_API_KEY", value: key }] })],
+    };
+    const { findings } = evaluate(list);
+    expect(findings.map((f) => f.path)).toEqual(["items[1].spec.template.spec.containers[0].env[0].value"]);
+    expect(
+      evaluate({ kind: "DeploymentList", items: [deployment({ env: [{ name: "GROQ_API_KEY", value: key }] })] })
+        .findings,
+    ).toHaveLength(1);
+  });
+
+  it("ignores kinds it does not review", () => {
+    for (const kind of ["Service", "Secret", "Ingress", "AiApiPolicy"]) {
+      expect(evaluate({ kind, spec: podSpec(), data: { k: key }, stringData: { k: key } }).findings, kind).toEqual([]);
+    }
+  });
+});
+
+describe("unreadable objects", () => {
+  const cases: [unknown, string][] = [
+    [
+      { kind: "Pod", metadata: { name: "p" }, spec: { containers: "app" } },
+      "Pod//p: spec.containers is a string, not a list",
+    ],
+    [
+      { kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ env: {} }] } },
+      "Pod//p: spec.containers[0].env is an object, not a list",
+    ],
+    [
+      { kind: "Pod", spec: { containers: [{ env: [{ name: "A", value: 3 }] }] } },
+      "Pod//: spec.containers[0].env[0].value is a number, not a string",
+    ],
+    [{ kind: "Deployment", spec: { template: [] } }, "Deployment//: spec.template is a list, not an object"],
+    [{ kind: "ConfigMap", data: { a: { b: 1 } } }, "ConfigMap//: data.a is an object, not a string"],
+    [{ kind: "List", items: {} }, "List: items is not a list"],
+    [{ kind: "Pod", metadata: { annotations: "x" } }, "Pod//: metadata.annotations is a string, not an object"],
+  ];
+  for (const [object, reason] of cases) {
+    it(`reports: ${reason}`, () => expect(evaluate(object).unreadable).toBe(reason));
+  }
+
+  it("keeps what it found before the unreadable part", () => {
+    const pod = { kind: "Pod", spec: { containers: [container(), { name: "b", args: "x" }] } };
+    const result = evaluate(pod);
+    expect(result.findings).toHaveLength(1);
+    expect(result.unreadable).toBe("Pod//: spec.containers[1].args is a string, not a list");
+  });
+
+  it("never throws, whatever JSON it is given", () => {
+    const reviewed = fc.record({
+      kind: fc.constantFrom("Pod", "Deployment", "CronJob", "ConfigMap", "List"),
+      metadata: fc.jsonValue(),
+      spec: fc.jsonValue(),
+      data: fc.jsonValue(),
+      items: fc.jsonValue(),
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), reviewed), (value) => {
+        const result = evaluate(value);
+        expect(Array.isArray(result.findings)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("exemptions", () => {
+  const exempted = (annotation: string, where: "object" | "template") => {
+    const object = deployment({
+      env: [
+        { name: "GROQ_API_KEY", value: key },
+        { name: "U", value: "http://api.example.com" },
+      ],
+    });
+    const annotations = { [EXEMPT_ANNOTATION]: annotation };
+    if (where === "object") Object.assign(object.metadata, { annotations });
+    else Object.assign(object.spec.template, { metadata: { annotations } });
+    return evaluate(object).findings.map((f) => [f.rule, f.exempt]);
+  };
+
+  it("marks the named rules exempt and still reports them", () => {
+    expect(exempted("plaintext-endpoint", "object")).toEqual([
+      ["hardcoded-secret", false],
+      ["plaintext-endpoint", true],
+    ]);
+    expect(exempted(" hardcoded-secret , plaintext-endpoint ", "object")).toEqual([
+      ["hardcoded-secret", true],
+      ["plaintext-endpoint", true],
+    ]);
+  });
+
+  it("honours the pod template's annotation, which the Pods it creates carry", () => {
+    expect(exempted("hardcoded-secret", "template")).toEqual([
+      ["hardcoded-secret", true],
+      ["plaintext-endpoint", false],
+    ]);
+  });
+
+  it("ignores unknown rule ids", () => {
+    expect(exempted("all,*", "object")).toEqual([
+      ["hardcoded-secret", false],
+      ["plaintext-endpoint", false],
+    ]);
+  });
+});

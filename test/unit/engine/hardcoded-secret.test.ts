@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { evaluate } from "../../../src/engine/index.ts";
+import { fakeSecrets, seeded } from "../../support/fake-secrets.ts";
+import { deployment, envFindings, rulesOf } from "./build.ts";
+
+const fake = fakeSecrets(1);
+
+describe("hardcoded-secret: provider formats", () => {
+  const cases: [string, string, string][] = [
+    ["openai", "OPENAI_API_KEY", "OpenAI API key"],
+    ["openai-legacy", "OPENAI_API_KEY", "OpenAI API key"],
+    ["anthropic", "ANTHROPIC_API_KEY", "Anthropic API key"],
+    ["google", "GEMINI_API_KEY", "Google API key"],
+    ["aws-id", "AWS_ACCESS_KEY_ID", "AWS access key ID"],
+    ["github", "GITHUB_TOKEN", "GitHub token"],
+    ["github-pat", "GH_PAT", "GitHub token"],
+    ["hf", "HF_TOKEN", "Hugging Face token"],
+    ["slack", "SLACK_BOT_TOKEN", "Slack token"],
+    ["stripe", "STRIPE_SECRET_KEY", "Stripe live key"],
+    ["groq", "GROQ_API_KEY", "Groq API key"],
+    ["replicate", "REPLICATE_API_TOKEN", "Replicate API token"],
+    ["pem", "TLS_KEY", "PEM private key"],
+    ["pem-base64", "SIGNING_KEY_B64", "PEM private key (base64)"],
+    ["jwt-hour", "SERVICE_JWT", "JWT"],
+  ];
+  for (const [secret, name, provider] of cases) {
+    it(`finds a ${provider} under ${name}`, () => {
+      const findings = envFindings(name, fake[secret] ?? "").filter((f) => f.rule === "hardcoded-secret");
+      expect(findings).toHaveLength(1);
+      expect(findings[0]?.provider).toBe(provider);
+    });
+  }
+
+  it("finds provider keys whatever the variable is called", () => {
+    for (const secret of ["openai", "anthropic", "github", "groq", "replicate", "hf"]) {
+      expect(rulesOf(envFindings("CONFIG", fake[secret] ?? "")), secret).toContain("hardcoded-secret");
+    }
+  });
+
+  it("finds a key inside a shell string in args and command", () => {
+    const script = `export OPENAI_API_KEY=${fake.openai} && exec python serve.py`;
+    const { findings } = evaluate(deployment({ command: ["sh", "-c", script], args: ["--token", fake.groq ?? ""] }));
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["spec.template.spec.containers[0].command[2]", "OpenAI API key"],
+      ["spec.template.spec.containers[0].args[1]", "Groq API key"],
+    ]);
+  });
+
+  it("ignores AWS documentation keys and made-up prefixes", () => {
+    expect(envFindings("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")).toEqual([]);
+    expect(envFindings("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")).toEqual([]);
+    expect(envFindings("OPENAI_API_KEY", "sk-your-key-here")).toEqual([]);
+    expect(envFindings("OPENAI_API_KEY", `sk-proj-${"x".repeat(40)}`)).toEqual([]);
+    expect(envFindings("GITHUB_TOKEN", `ghp_${"0".repeat(36)}`)).toEqual([]);
+  });
+
+  it("ignores a PEM header around a placeholder, public keys and certificates", () => {
+    expect(envFindings("TLS_KEY", "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----")).toEqual([]);
+    const r = seeded(7);
+    const body = Array.from({ length: 4 }, () => r(64)).join("\n");
+    expect(envFindings("CA_CERT", `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`)).toEqual([]);
+    expect(envFindings("JWT_PUBLIC_KEY", `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----`)).toEqual([]);
+    expect(envFindings("SSH_AUTHORIZED_KEY", `ssh-ed25519 ${r(68)} deploy@ci`)).toEqual([]);
+  });
+
+  it("ignores strings shaped like a JWT that do not decode as one", () => {
+    const r = seeded(3);
+    expect(envFindings("SESSION", `eyJ${r(20)}.eyJ${r(20)}.${r(30)}`)).toEqual([]);
+  });
+});
+
+describe("hardcoded-secret: generic credential names", () => {
+  it("finds a random literal under a credential-like name", () => {
+    for (const name of ["API_KEY", "MISTRAL_API_KEY", "CO_API_KEY", "clientSecret", "x-api-key", "SIGNING_SECRET"]) {
+      expect(rulesOf(envFindings(name, fake.random ?? "")), name).toEqual(["hardcoded-secret"]);
+    }
+  });
+
+  it("names the provider of prefix-less keys by their variable name", () => {
+    expect(envFindings("MISTRAL_API_KEY", fake.mistral ?? "")[0]?.provider).toBe("Mistral API key");
+    expect(envFindings("COHERE_API_KEY", fake.cohere ?? "")[0]?.provider).toBe("Cohere API key");
+    expect(envFindings("AZURE_OPENAI_API_KEY", fake.azure ?? "")[0]?.provider).toBe("Azure OpenAI key");
+    expect(envFindings("AWS_SECRET_ACCESS_KEY", fake["aws-secret"] ?? "")[0]?.provider).toBe("AWS secret access key");
+  });
+
+  it("knows a bare 32-hex API_KEY as Azure OpenAI when the container calls an Azure OpenAI endpoint", () => {
+    const env = [
+      { name: "ENDPOINT", value: "https://contoso.openai.azure.com/" },
+      { name: "API_KEY", value: fake.azure },
+    ];
+    expect(evaluate(deployment({ env })).findings[0]?.provider).toBe("Azure OpenAI key");
+  });
+
+  it("finds literal passwords, even short ones", () => {
+    expect(rulesOf(envFindings("DB_PASSWORD", fake.password ?? ""))).toEqual(["hardcoded-secret"]);
+    expect(rulesOf(envFindings("POSTGRES_PASSWORD", "Winter2024!"))).toEqual(["hardcoded-secret"]);
+  });
+
+  it("does not report values that are not secrets under credential-like names", () => {
+    const traps: [string, string][] = [
+      ["API_KEY", "$(OPENAI_API_KEY)"],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a runtime reference, on purpose
+      ["API_KEY", "${OPENAI_API_KEY}"],
+      ["API_KEY", "$OPENAI_API_KEY"],
+      ["API_KEY", "{{ .Values.apiKey }}"],
+      ["API_KEY", "<your-key>"],
+      ["API_KEY", "xxxxxxxxxxxxxxxxxxxxxxxx"],
+      ["API_KEY", "REPLACE_ME_WITH_A_REAL_KEY"],
+      ["API_KEY_FILE", "/var/run/secrets/ai-api/llm/api-key"],
+      ["TOKEN_PATH", "secrets/openai/token"],
+      ["SECRET_NAME", "openai-credentials"],
+      ["AUTH_ENABLED", "true"],
+      ["PASSWORD", ""],
+      ["MYSQL_ALLOW_EMPTY_PASSWORD", "yes"],
+      ["TOKEN_TTL_SECONDS", "3600"],
+      ["TOKEN_URL", "https://login.example.com/oauth2/token"],
+      ["API_KEY_HEADER", "X-Api-Key"],
+      ["CACHE_KEY_PREFIX", "v2-summaries-2024"],
+      ["IDEMPOTENCY_KEY", "7c9e6679-7425-40de-944b-e07fc1f99a3f"],
+      ["CONFIG_SHA256", "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"],
+      ["IMAGE_DIGEST", "sha256:3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"],
+      ["STRIPE_PUBLISHABLE_KEY", "pk_live_51HqLyjWDarjtT1zdp7dcXjKNrA1bNZbQ7"],
+      ["PASSWORD", "password"],
+      ["PASSWORD", "changeme"],
+      ["AUTH_MODE", "oauth2-client-credentials"],
+      ["MODEL", "gpt-4o-mini-2024-07-18"],
+    ];
+    for (const [name, value] of traps) expect(envFindings(name, value), `${name}=${value}`).toEqual([]);
+  });
+
+  it("does not read values from valueFrom", () => {
+    const env = [{ name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "openai", key: "api-key" } } }];
+    expect(evaluate(deployment({ env })).findings).toEqual([]);
+  });
+
+  it("does not report a random value under a name that is not about credentials", () => {
+    expect(envFindings("BUILD_ID", fake.random ?? "")).toEqual([]);
+  });
+});
+
+describe("hardcoded-secret: Authorization headers", () => {
+  it("finds a bearer token in a shell string", () => {
+    const script = `curl -sf -H "Authorization: Bearer ${fake.random}" https://api.example.com/v1/health`;
+    const findings = evaluate(deployment({ command: ["sh", "-c", script] })).findings;
+    expect(findings.map((f) => f.hint)).toEqual([`bearer token ending "…${fake.random?.slice(-4)}"`]);
+  });
+
+  it("ignores a bearer header built from a variable", () => {
+    const script = 'curl -H "Authorization: Bearer $(cat /var/run/secrets/token)" https://api.example.com';
+    expect(evaluate(deployment({ args: [script] })).findings).toEqual([]);
+    expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a runtime reference, on purpose
+      evaluate(deployment({ args: ['curl -H "Authorization: Bearer ${TOKEN}" https://x.example.com'] })).findings,
+    ).toEqual([]);
+  });
+});
+
+describe("hardcoded-secret: ConfigMap data", () => {
+  const configMap = (data: Record<string, string>) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "cfg" },
+    data,
+  });
+
+  it("finds secrets in config files held by a ConfigMap", () => {
+    const data = {
+      "application.properties": `server.port=8080\nspring.datasource.password=${fake.password}\n`,
+      ".env": `LOG_LEVEL=info\nANTHROPIC_API_KEY=${fake.anthropic}\n`,
+      "config.json": `{"endpoint": "https://api.mistral.ai", "apiKey": "${fake.mistral}"}`,
+      OPENROUTER_API_KEY: fake.random ?? "",
+    };
+    const findings = evaluate(configMap(data)).findings;
+    expect(findings.map((f) => [f.path, f.rule])).toEqual([
+      ['data["application.properties"]', "hardcoded-secret"],
+      ['data[".env"]', "hardcoded-secret"],
+      ['data["config.json"]', "hardcoded-secret"],
+      ["data.OPENROUTER_API_KEY", "hardcoded-secret"],
+    ]);
+    expect(findings.every((f) => f.container === undefined)).toBe(true);
+  });
+
+  it("ignores binaryData, and Secrets altogether", () => {
+    expect(
+      evaluate({ kind: "ConfigMap", binaryData: { key: Buffer.from(fake.openai ?? "").toString("base64") } }).findings,
+    ).toEqual([]);
+    expect(evaluate({ kind: "Secret", stringData: { OPENAI_API_KEY: fake.openai } }).findings).toEqual([]);
+  });
+});
