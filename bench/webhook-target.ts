@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino } from "pino";
-import type { Evaluate } from "../src/engine/types.ts";
+import { evaluate } from "../src/engine/index.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { admissionConfig } from "../src/webhook/config.ts";
 import { createWebhookMetrics } from "../src/webhook/metrics.ts";
@@ -13,8 +13,6 @@ import type { PolicyView } from "../src/webhook/policies.ts";
 import { BODY_LIMIT_BYTES, buildWebhookServer } from "../src/webhook/server.ts";
 
 const [mode, certDir = ""] = process.argv.slice(2);
-// Stand-in until the rules engine is merged: the server's own cost, with an engine that finds nothing.
-const evaluate: Evaluate = () => ({ findings: [] });
 const tls = {
   cert: readFileSync(join(certDir, "tls.crt"), "utf8"),
   key: readFileSync(join(certDir, "tls.key"), "utf8"),

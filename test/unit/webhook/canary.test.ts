@@ -1,63 +1,79 @@
-// A planted key must come out of no door: not the response, not a log line, not an Event, not a
-// metric. Every path that handles the object runs with it: deny, warn, audit, dry run, exemption,
-// an unreadable object, an engine that throws, and bodies the server refuses.
+// A planted secret must come out of no door: not the response, not a log line, not an Event, not a
+// metric. Every path that handles the object runs with it, through the real rules engine: deny,
+// warn, audit, dry run, exemption, update, an unreadable object, an engine that throws, and bodies
+// the server refuses.
 import { describe, expect, it } from "vitest";
-import type { Evaluate } from "../../../src/engine/types.ts";
+import { evaluate } from "../../../src/engine/index.ts";
+import { type Evaluate, EXEMPT_ANNOTATION } from "../../../src/engine/types.ts";
 import type { AdmissionConfig } from "../../../src/webhook/config.ts";
 import type { PolicyView } from "../../../src/webhook/policies.ts";
-import { admissionReview, deployment, finding, policyView } from "../../support/admission.ts";
+import { admissionReview, deployment, policyView } from "../../support/admission.ts";
 import { webhookHarness } from "../../support/webhook.ts";
 
-/** Shaped like an OpenAI project key; the middle is what must never show (a hint may end in the last 4). */
-const CANARY = "sk-proj-CaNaRy7q2x9LmWvBn4T3BlbkFJz8Kd1Rt6YhPq0Xc5Ue3";
-const CANARY_BODY = CANARY.slice(0, -4);
+/** Every planted secret carries this marker away from its last 4 characters (which a hint may show). */
+const MARKER = "CaNaRy";
+const KEY = `sk-proj-${MARKER}7q2x9LmWvBn4T3BlbkFJz8Kd1Rt6YhPq0Xc5Ue3`;
+const PASSWORD_URL = `https://bob:${MARKER}Pa55w0rd9x@api.example.com/v1`;
 
-const engine: Evaluate = (object) => {
-  const text = JSON.stringify(object) ?? "";
-  if (text.includes("UNREADABLE")) return { findings: [], unreadable: "spec.template.spec.containers is not a list" };
-  if (text.includes("THROW")) throw new Error(`engine bug near ${CANARY}`);
-  if (!text.includes(CANARY)) return { findings: [] };
-  return {
-    findings: [finding({ hint: `OpenAI API key ending in ${CANARY.slice(-4)}`, exempt: text.includes("EXEMPT") })],
-  };
+/** The real engine, except that it throws (quoting the value, as a buggy engine might) when asked to. */
+const engine: Evaluate = (object, context) => {
+  if (JSON.stringify(object)?.includes("THROW")) throw new Error(`engine bug near ${KEY}`);
+  return evaluate(object, context);
 };
 
-const policy = policyView();
-
-function keyed(marker = "") {
-  return deployment({ env: [{ name: "OPENAI_API_KEY", value: CANARY }], annotations: { note: marker } });
+function keyed(annotations: Record<string, string> = {}) {
+  return deployment({
+    env: [
+      { name: "OPENAI_API_KEY", value: KEY },
+      { name: "LLM_URL", value: PASSWORD_URL },
+    ],
+    annotations,
+  });
 }
 
-describe("a planted key appears in no output", () => {
+function unreadable() {
+  const object = keyed();
+  const spec = (object.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+  spec.containers = KEY;
+  return object;
+}
+
+const configMap = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name: "c", namespace: "ml-team" },
+  data: { OPENAI_API_KEY: KEY },
+};
+
+describe("a planted secret appears in no output", () => {
   it.each<[string, Partial<AdmissionConfig>, PolicyView[], () => unknown]>([
     ["deny", {}, [], () => admissionReview(keyed())],
     ["deny, dry run", {}, [], () => admissionReview(keyed(), { dryRun: true })],
-    ["warn", {}, [policy], () => admissionReview(keyed())],
+    ["warn", {}, [policyView()], () => admissionReview(keyed())],
     ["audit", { defaultAction: "Audit" }, [], () => admissionReview(keyed())],
-    ["exempt", {}, [], () => admissionReview(keyed("EXEMPT"))],
-    ["unreadable", {}, [], () => admissionReview(keyed("UNREADABLE"))],
-    ["unreadable under Warn", { defaultAction: "Warn" }, [], () => admissionReview(keyed("UNREADABLE"))],
-    ["engine throws", {}, [], () => admissionReview(keyed("THROW"))],
+    ["exempt", {}, [], () => admissionReview(keyed({ [EXEMPT_ANNOTATION]: "hardcoded-secret,credentials-in-url" }))],
     ["update", {}, [], () => admissionReview(keyed(), { operation: "UPDATE", oldObject: keyed() })],
-    ["not an AdmissionReview", {}, [], () => ({ apiVersion: CANARY, kind: CANARY, request: { uid: CANARY } })],
+    ["a ConfigMap", {}, [], () => admissionReview(configMap)],
+    ["unreadable", {}, [], () => admissionReview(unreadable())],
+    ["unreadable under Warn", { defaultAction: "Warn" }, [], () => admissionReview(unreadable())],
+    ["engine throws", {}, [], () => admissionReview(keyed({ note: "THROW" }))],
+    ["not an AdmissionReview", {}, [], () => ({ apiVersion: KEY, kind: KEY, request: { uid: KEY, object: keyed() } })],
   ])("%s", async (_, config, policies, body) => {
     const h = await webhookHarness({ evaluate: engine, config, policies });
     const response = await h.validate(body());
     const metrics = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
     await h.app.close();
-    const outputs = [response.text, ...h.logText, JSON.stringify(h.events), metrics];
-    expect(h.logText.length + h.events.length).toBeGreaterThan(0);
-    for (const output of outputs) {
-      expect(output).not.toContain(CANARY_BODY);
-      expect(output).not.toContain("CaNaRy");
+    expect(h.logText.length).toBeGreaterThan(0);
+    for (const output of [response.text, ...h.logText, JSON.stringify(h.events), metrics]) {
+      expect(output).not.toContain(MARKER);
     }
   });
 
   it("nor when the body is broken JSON around it", async () => {
     const h = await webhookHarness({ evaluate: engine });
-    const response = await h.post(`{"apiVersion":"admission.k8s.io/v1","request":{"object":"${CANARY}"`);
+    const response = await h.post(`{"apiVersion":"admission.k8s.io/v1","request":{"object":"${KEY}"`);
     await h.app.close();
     expect(response.statusCode).toBe(400);
-    expect([response.body, ...h.logText].join("\n")).not.toContain("CaNaRy");
+    expect([response.body, ...h.logText].join("\n")).not.toContain(MARKER);
   });
 });

@@ -1,0 +1,155 @@
+// The server with the real rules engine: what a developer sees for the manifests of the product's
+// own examples, through POST /validate.
+import { afterEach, describe, expect, it } from "vitest";
+import { evaluate } from "../../../src/engine/index.ts";
+import { EXEMPT_ANNOTATION } from "../../../src/engine/types.ts";
+import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
+import { admissionReview, deployment, policyView } from "../../support/admission.ts";
+import { type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
+
+const KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuV8wXy1zAb4cDe7fGh";
+const keyed = (annotations: Record<string, string> = {}) =>
+  deployment({ env: [{ name: "OPENAI_API_KEY", value: KEY }], annotations });
+
+let close: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+async function harness(options: Partial<HarnessOptions> = {}) {
+  const h = await webhookHarness({ evaluate, ...options });
+  close = () => h.app.close();
+  return h;
+}
+
+describe("with the rules engine", () => {
+  it("refuses a Deployment with a hardcoded key, naming container, path, rule, hint and fix", async () => {
+    const h = await harness();
+    const { body } = await h.validate(admissionReview(keyed()));
+    expect(body.response).toMatchObject({ allowed: false, status: { code: 403, reason: "Forbidden" } });
+    const [header, line, ...rest] = body.response.status.message.split("\n");
+    expect(header).toBe("Deployment ml-team/summarizer has 1 finding (default action Deny):");
+    expect(line).toMatch(
+      /^- hardcoded-secret in container "app" at spec\.template\.spec\.containers\[0\]\.env\[0\]\.value: OpenAI API key ending "…7fGh"\. Fix: .*Secret.*secretKeyRef/,
+    );
+    expect(rest).toEqual([]);
+    expect(h.events.map((event) => event.reason)).toEqual(["AdmissionDenied"]);
+  });
+
+  it("admits under Warn with warnings under 120 characters", async () => {
+    const h = await harness({ policies: [policyView({ action: "Warn" })] });
+    const object = deployment({
+      env: [
+        { name: "OPENAI_API_KEY", value: KEY },
+        { name: "LLM_URL", value: "http://api.example.com/v1/generate" },
+      ],
+    });
+    const { body } = await h.validate(admissionReview(object));
+    expect(body.response.allowed).toBe(true);
+    expect(body.response.warnings).toEqual([
+      'hardcoded-secret: Deployment/summarizer container app env[0].value (OpenAI API key ending "…7fGh")',
+      "plaintext-endpoint: Deployment/summarizer container app env[1].value (http://api.example.com)",
+    ]);
+    for (const warning of body.response.warnings) expect(warning.length).toBeLessThan(120);
+    expect(h.events).toEqual([]);
+  });
+
+  it("admits under Audit silently, but counts, logs and records it", async () => {
+    const h = await harness({ policies: [policyView({ action: "Audit" })] });
+    const { body } = await h.validate(admissionReview(keyed()));
+    expect(body.response).toEqual({ uid: expect.any(String), allowed: true });
+    const metrics = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(metrics).toContain(
+      'aiapiguard_admission_requests_total{decision="audit",kind="Deployment",operation="CREATE"} 1',
+    );
+    expect(metrics).toContain('aiapiguard_findings_total{rule="hardcoded-secret",action="Audit"} 1');
+    expect(h.logs.find((line) => line.msg === "admission decision")).toMatchObject({
+      decision: "audit",
+      rules: ["hardcoded-secret"],
+    });
+    expect(h.events).toEqual([expect.objectContaining({ reason: "AdmissionAudit" })]);
+  });
+
+  it("admits objects in exempt namespaces and DELETEs without review", async () => {
+    const h = await harness();
+    const inKubeSystem = await h.validate(admissionReview(keyed(), { namespace: "kube-system" }));
+    const deletion = await h.validate(
+      admissionReview(keyed(), { operation: "DELETE", object: null, oldObject: keyed() }),
+    );
+    expect(inKubeSystem.body.response.allowed).toBe(true);
+    expect(deletion.body.response.allowed).toBe(true);
+    expect(h.logs.map((line) => line.note)).toEqual(["exempt namespace", "operation DELETE"]);
+  });
+
+  it("refuses a plaintext URL to a policy's endpoint host even in-cluster, and admits it without the policy", async () => {
+    const object = deployment({ env: [{ name: "LLM_URL", value: "http://llm-gateway.ml-team.svc/v1" }] });
+    const without = await harness();
+    expect((await without.validate(admissionReview(object))).body.response.allowed).toBe(true);
+    await without.app.close();
+    const h = await harness({
+      policies: [policyView({ namespace: "other-team", endpointHost: "llm-gateway.ml-team.svc", action: "Warn" })],
+    });
+    const { body } = await h.validate(admissionReview(object));
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain("plaintext-endpoint");
+  });
+
+  it("admits an exempted finding with a warning that says so", async () => {
+    const h = await harness();
+    const { body } = await h.validate(admissionReview(keyed({ [EXEMPT_ANNOTATION]: "hardcoded-secret" })));
+    expect(body.response.allowed).toBe(true);
+    expect(body.response.warnings).toEqual([expect.stringMatching(/exempted by annotation aiapiguard\.dev\/exempt$/)]);
+    for (const warning of body.response.warnings) expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
+  });
+
+  it("refuses an object it cannot read under Deny, saying so", async () => {
+    const h = await harness();
+    const object = deployment();
+    (object.spec as { template: { spec: Record<string, unknown> } }).template.spec.containers = "app";
+    const { body } = await h.validate(admissionReview(object));
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toMatch(/could not be read \(.*containers is a string, not a list\)/);
+  });
+
+  it.each([
+    ["Deployment", deployment()],
+    [
+      "Pod",
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "p", namespace: "ml-team" },
+        spec: { containers: [{ name: "a", image: "x", env: [{ name: "LOG_LEVEL", value: "info" }] }] },
+      },
+    ],
+    [
+      "ConfigMap",
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "c", namespace: "ml-team" },
+        data: { LLM_ENDPOINT: "https://api.example.com/v1" },
+      },
+    ],
+    [
+      "CronJob",
+      {
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: "nightly", namespace: "ml-team" },
+        spec: {
+          schedule: "0 1 * * *",
+          jobTemplate: {
+            spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "job", image: "x" }] } } },
+          },
+        },
+      },
+    ],
+  ])("admits a clean %s", async (_, object) => {
+    const h = await harness();
+    const { body } = await h.validate(admissionReview(object as Record<string, unknown>));
+    expect(body.response).toEqual({ uid: expect.any(String), allowed: true });
+    expect(h.logs.find((line) => line.msg === "admission decision")).toMatchObject({ decision: "allow" });
+  });
+});
