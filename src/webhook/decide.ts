@@ -41,20 +41,14 @@ export interface DecisionInput {
 }
 
 /** The kinds PRODUCT.md reviews, by API group: a custom resource that reuses a name is not one of them. */
-const REVIEWED_KINDS = new Set([
-  "/Pod",
-  "/ConfigMap",
-  "/ReplicationController",
-  "apps/Deployment",
-  "apps/StatefulSet",
-  "apps/DaemonSet",
-  "apps/ReplicaSet",
-  "batch/Job",
-  "batch/CronJob",
+const REVIEWED_KINDS = new Map<string, ReadonlySet<string>>([
+  ["", new Set(["Pod", "ConfigMap", "ReplicationController"])],
+  ["apps", new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"])],
+  ["batch", new Set(["Job", "CronJob"])],
 ]);
 
 export function isReviewedKind(kind: AdmissionRequest["kind"]): boolean {
-  return REVIEWED_KINDS.has(`${kind.group}/${kind.kind}`);
+  return REVIEWED_KINDS.get(kind.group)?.has(kind.kind) ?? false;
 }
 
 export function decide({ request, config, policies, evaluate }: DecisionInput): Decision {
@@ -115,7 +109,7 @@ function whySkipped(request: AdmissionRequest, config: AdmissionConfig): string 
 }
 
 /** The engine promises not to throw; if it does, the object counts as unreadable (fail closed under Deny). */
-function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: string[]): Evaluation {
+function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: readonly string[]): Evaluation {
   try {
     return evaluate(object, { policyEndpointHosts: hosts });
   } catch (error) {

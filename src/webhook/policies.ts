@@ -42,32 +42,42 @@ function outranks(a: PolicyView, b: PolicyView): boolean {
   return difference > 0 || (difference === 0 && a.name < b.name);
 }
 
-export function endpointHosts(policies: readonly PolicyView[]): string[] {
-  return [...new Set(policies.map((policy) => policy.endpointHost).filter((host) => host !== ""))];
+const hostsOf = new WeakMap<readonly PolicyView[], readonly string[]>();
+
+/** Every policy's endpoint host, once; computed once per policy list (the cache hands out the same array until it changes). */
+export function endpointHosts(policies: readonly PolicyView[]): readonly string[] {
+  let hosts = hostsOf.get(policies);
+  if (!hosts) {
+    hosts = [...new Set(policies.map((policy) => policy.endpointHost).filter((host) => host !== ""))];
+    hostsOf.set(policies, hosts);
+  }
+  return hosts;
 }
 
 /**
  * Where each reviewed kind keeps the labels its pods will carry. Pods and ConfigMaps have no
  * template: their own labels stand in (a ConfigMap labelled like its app follows the app's policy).
  */
-const LABEL_PATHS: Record<string, readonly string[]> = {
-  Pod: ["metadata", "labels"],
-  ConfigMap: ["metadata", "labels"],
-  Deployment: ["spec", "template", "metadata", "labels"],
-  StatefulSet: ["spec", "template", "metadata", "labels"],
-  DaemonSet: ["spec", "template", "metadata", "labels"],
-  ReplicaSet: ["spec", "template", "metadata", "labels"],
-  Job: ["spec", "template", "metadata", "labels"],
-  ReplicationController: ["spec", "template", "metadata", "labels"],
-  CronJob: ["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
-};
+const OWN_LABELS = ["metadata", "labels"];
+const TEMPLATE_LABELS = ["spec", "template", "metadata", "labels"];
+const LABEL_PATHS = new Map<string, readonly string[]>([
+  ["Pod", OWN_LABELS],
+  ["ConfigMap", OWN_LABELS],
+  ["Deployment", TEMPLATE_LABELS],
+  ["StatefulSet", TEMPLATE_LABELS],
+  ["DaemonSet", TEMPLATE_LABELS],
+  ["ReplicaSet", TEMPLATE_LABELS],
+  ["Job", TEMPLATE_LABELS],
+  ["ReplicationController", TEMPLATE_LABELS],
+  ["CronJob", ["spec", "jobTemplate", ...TEMPLATE_LABELS]],
+]);
 
-/** The pod-template labels of an object of a reviewed kind; {} when absent or malformed (the engine reports that). */
+/**
+ * The pod-template labels of an object of a reviewed kind; {} when absent or malformed (the engine
+ * reports that). Validating webhooks see objects after schema validation, so label values are strings.
+ */
 export function podTemplateLabels(kind: string, object: unknown): Labels {
-  const path = LABEL_PATHS[kind];
+  const path = LABEL_PATHS.get(kind);
   const labels = path ? pathValue(object, path) : undefined;
-  if (!isRecord(labels)) return {};
-  return Object.fromEntries(
-    Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  );
+  return isRecord(labels) ? (labels as Labels) : {};
 }

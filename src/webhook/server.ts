@@ -33,7 +33,10 @@ export interface WebhookServerOptions {
   /** PEM. The server speaks TLS 1.3 only. */
   tls: { cert: string; key: string };
   evaluate: Evaluate;
-  /** The current policies (an informer cache); read once per review. */
+  /**
+   * The current policies (an informer cache), read once per review. Return the same array until the
+   * cache changes: what the webhook derives from it (endpoint hosts) is computed once per array.
+   */
   policies: () => readonly PolicyView[];
   config: AdmissionConfig;
   logger: Logger;

