@@ -1,12 +1,11 @@
 // One benchmark target, in a process of its own so the load generator does not share its event loop.
-// Usage: node bench/webhook-target.ts validate|parse-only|hello CERT_DIR
+// Usage: node bench/webhook-target.ts validate|no-rules|parse-only|hello CERT_DIR
 // Prints "listening PORT" once it serves on 127.0.0.1; closes on SIGTERM.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
-import { pino } from "pino";
-import { evaluate } from "../src/engine/index.ts";
-import { createLogger } from "../src/observability/logger.ts";
+import { type Evaluate, evaluate } from "../src/engine/index.ts";
+import { createLogger, logDestination } from "../src/observability/logger.ts";
 import { admissionConfig } from "../src/webhook/config.ts";
 import { createWebhookMetrics } from "../src/webhook/metrics.ts";
 import type { PolicyView } from "../src/webhook/policies.ts";
@@ -27,18 +26,25 @@ const policies: PolicyView[] = Array.from({ length: 20 }, (_, i) => ({
   action: i % 2 === 0 ? "Deny" : "Warn",
 }));
 
+function webhook(rules: Evaluate): FastifyInstance {
+  return buildWebhookServer({
+    tls,
+    evaluate: rules,
+    policies: () => policies,
+    config: admissionConfig(),
+    // The decision line is formatted and written as in production, to a file that keeps nothing.
+    logger: createLogger({ destination: logDestination("/dev/null") }),
+    metrics: createWebhookMetrics(),
+  });
+}
+
 function target(): FastifyInstance {
   switch (mode) {
     case "validate":
-      return buildWebhookServer({
-        tls,
-        evaluate,
-        policies: () => policies,
-        config: admissionConfig(),
-        // The decision line is formatted and written, as in production, to a sink that costs nothing.
-        logger: createLogger({ destination: pino.destination({ dest: "/dev/null", sync: true }) }),
-        metrics: createWebhookMetrics(),
-      });
+      return webhook(evaluate);
+    case "no-rules":
+      // The server's own cost: the same webhook with an engine that finds nothing and reads nothing.
+      return webhook(() => ({ findings: [] }));
     case "parse-only": {
       // The floor every JSON webhook pays: TLS, the same body limit and JSON parser, a fixed allow.
       const app = Fastify({ https: { ...tls, minVersion: "TLSv1.3" }, bodyLimit: BODY_LIMIT_BYTES });
@@ -54,7 +60,7 @@ function target(): FastifyInstance {
       return app;
     }
     default:
-      throw new Error(`unknown target "${mode}": use validate, parse-only or hello`);
+      throw new Error(`unknown target "${mode}": use validate, no-rules, parse-only or hello`);
   }
 }
 
