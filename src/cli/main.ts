@@ -6,6 +6,10 @@
 type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  run: {
+    summary: "run the operator: the admission webhook (out of cluster with --webhook-url)",
+    load: () => import("./run.ts"),
+  },
   scan: { summary: "check manifests for hardcoded secrets and plaintext endpoints", load: () => import("./scan.ts") },
   crd: {
     summary: "print the AiApiPolicy CustomResourceDefinition (the same bytes as crds/)",

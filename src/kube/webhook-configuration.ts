@@ -45,15 +45,22 @@ export function webhookConfiguration(r: WebhookRegistration): k8s.V1ValidatingWe
         matchPolicy: "Equivalent",
         failurePolicy: r.failurePolicy,
         timeoutSeconds: r.timeoutSeconds,
-        namespaceSelector: {
-          matchExpressions: [
-            { key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...r.exemptNamespaces] },
-          ],
-          ...(r.namespaceLabels && Object.keys(r.namespaceLabels).length > 0 ? { matchLabels: r.namespaceLabels } : {}),
-        },
+        namespaceSelector: namespaceSelector(r),
       },
     ],
   };
+}
+
+/** Every namespace but the exempt ones (the API server refuses NotIn with no values), narrowed by labels if given. */
+function namespaceSelector(r: WebhookRegistration): k8s.V1LabelSelector {
+  const selector: k8s.V1LabelSelector = {};
+  if (r.exemptNamespaces.length > 0) {
+    selector.matchExpressions = [
+      { key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...r.exemptNamespaces] },
+    ];
+  }
+  if (r.namespaceLabels && Object.keys(r.namespaceLabels).length > 0) selector.matchLabels = r.namespaceLabels;
+  return selector;
 }
 
 export async function registerWebhook(kc: k8s.KubeConfig, registration: WebhookRegistration): Promise<void> {

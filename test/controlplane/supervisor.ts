@@ -9,10 +9,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { createCertificateAuthority, createSigningKeyPair, issueCertificate } from "../../src/tls/certificates.ts";
+import { freePort } from "./ports.ts";
 import type { ControlPlaneState } from "./state.ts";
 import { writeState } from "./state.ts";
 
@@ -24,19 +24,6 @@ if (!dir || !binDir) {
 const watchPid = flag === "--watch-pid" ? Number(watchPidArg) : undefined;
 const children: ChildProcess[] = [];
 let stopping = false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 function start(name: string, args: string[]): ChildProcess {
   const log = openSync(join(dir as string, `${name}.log`), "a");

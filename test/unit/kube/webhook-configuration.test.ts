@@ -58,4 +58,9 @@ describe("webhookConfiguration", () => {
     });
     expect(webhook?.namespaceSelector?.matchLabels).toEqual({ team: "ml" });
   });
+
+  it("reviews every namespace when none is exempt (an empty NotIn is invalid)", () => {
+    const webhook = webhookConfiguration({ ...base, exemptNamespaces: [] }).webhooks?.[0];
+    expect(webhook?.namespaceSelector).toEqual({});
+  });
 });

@@ -1,0 +1,121 @@
+// npm run demo: what a platform team and a developer see, on a local control plane that this script
+// starts and stops. Every step prints the command and its output as kubectl prints it.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { repoRoot } from "../test/controlplane/binaries.ts";
+import { type ControlPlane, startControlPlane } from "../test/controlplane/harness.ts";
+import { startOperator } from "../test/support/operator.ts";
+
+const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
+
+function step(title: string): void {
+  console.log(`\n${bold(`── ${title}`)}`);
+}
+
+function kubectl(plane: ControlPlane, args: string[], input?: string): number {
+  console.log(`$ kubectl ${args.join(" ")}${input !== undefined ? " <<EOF ... EOF" : ""}`);
+  const result = spawnSync(join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfig, ...args], {
+    cwd: repoRoot,
+    input,
+    encoding: "utf8",
+  });
+  const out = `${result.stdout}${result.stderr}`.trimEnd();
+  if (out) console.log(out.replace(/^/gm, "  "));
+  return result.status ?? 1;
+}
+
+/** A fake key in OpenAI's project-key format, made fresh for this run. */
+function fakeOpenAiKey(): string {
+  const part = () => randomBytes(60).toString("base64url").replace(/[-_]/g, "").slice(0, 40);
+  return `sk-proj-${part()}${"T3Blbk"}FJ${part()}`;
+}
+
+function deployment(name: string, app: string, env: object[]): object {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: "ai-demo" },
+    spec: {
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        spec: { containers: [{ name: "app", image: "ghcr.io/example/summarizer:1.0.0", env }] },
+      },
+    },
+  };
+}
+
+async function demo(plane: ControlPlane): Promise<void> {
+  step("1. A platform engineer installs the AiApiPolicy CRD");
+  kubectl(plane, ["apply", "-f", "crds/"]);
+  kubectl(plane, ["wait", "--for=condition=Established", "-f", "crds/"]);
+
+  step("2. ...and runs the operator (here out of cluster: webhook on loopback, self-signed, registered)");
+  const operator = await startOperator(plane.kubeconfig);
+  try {
+    console.log(`  webhook serving at ${operator.url}/validate`);
+    kubectl(plane, ["get", "validatingwebhookconfigurations"]);
+    await developerSteps(plane);
+  } finally {
+    step("8. The operator stops and removes its webhook configuration");
+    await operator.stop();
+    kubectl(plane, ["get", "validatingwebhookconfigurations"]);
+  }
+}
+
+async function developerSteps(plane: ControlPlane): Promise<void> {
+  step("3. Teams declare the AI APIs they call (examples/): the inventory");
+  kubectl(plane, ["apply", "-f", "examples/"]);
+  kubectl(plane, ["get", "aap", "-n", "ai-demo"]);
+
+  const key = fakeOpenAiKey();
+  step(`4. A developer pastes an OpenAI key into a Deployment (OPENAI_API_KEY: ${key.slice(0, 12)}…)`);
+  const pasted = deployment("summarizer", "summarizer", [{ name: "OPENAI_API_KEY", value: key }]);
+  kubectl(plane, ["apply", "-f", "-"], stringify(pasted));
+
+  step("5. The same key in a workload whose policy says Warn: admitted, with warnings");
+  const warnPolicy = {
+    apiVersion: "aiapiguard.dev/v1alpha1",
+    kind: "AiApiPolicy",
+    metadata: { name: "prototype", namespace: "ai-demo" },
+    spec: {
+      api: { endpoint: "https://api.openai.com/v1", authType: "APIKey", sensitivity: "Low", owner: "Prototyping" },
+      selector: { matchLabels: { app: "prototype" } },
+      admission: { action: "Warn" },
+    },
+  };
+  kubectl(plane, ["apply", "-f", "-"], stringify(warnPolicy));
+  kubectl(
+    plane,
+    ["apply", "-f", "-"],
+    stringify(deployment("prototype", "prototype", [{ name: "OPENAI_API_KEY", value: key }])),
+  );
+
+  step("6. The fix: the key from a Secret, the endpoint over TLS — admitted");
+  const fixed = deployment("summarizer", "summarizer", [
+    { name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" },
+    { name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "openai-api-key", key: "api-key" } } },
+  ]);
+  kubectl(plane, ["apply", "-f", "-"], stringify(fixed));
+
+  step("7. What the platform team sees: Events on the refused object (redacted)");
+  await new Promise((r) => setTimeout(r, 500));
+  kubectl(plane, ["get", "events", "-n", "ai-demo", "--field-selector", "reason=AdmissionDenied"]);
+}
+
+async function main(): Promise<number> {
+  step("0. Starting a local Kubernetes control plane (etcd + kube-apiserver v1.34)");
+  const plane = await startControlPlane();
+  console.log(`  ready at ${plane.server} in ${plane.startSeconds.toFixed(1)} s`);
+  try {
+    await demo(plane);
+  } finally {
+    await plane.stop();
+    console.log("\nControl plane stopped; nothing is left running.");
+  }
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,53 @@
+// Runs `ai-api-guard run` out of cluster as a child process, the way a developer runs it: the webhook
+// on a loopback port with a self-signed certificate, registered with the API server. Used by the
+// end-to-end tests and by `npm run demo`.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../controlplane/ports.ts";
+
+const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+export interface Operator {
+  url: string;
+  /** Everything the process wrote to stdout and stderr so far (its JSON log lines). */
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startOperator(kubeconfig: string, extraArgs: string[] = []): Promise<Operator> {
+  const url = `https://127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, [cli, "run", "--kubeconfig", kubeconfig, "--webhook-url", url, ...extraArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_PROXY: "127.0.0.1,localhost" },
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  await waitForReady(child, () => output);
+  return {
+    url,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+async function waitForReady(child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (output().includes('"msg":"ai-api-guard is ready"')) return;
+    if (child.exitCode !== null) throw new Error(`ai-api-guard run exited with ${child.exitCode}:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`ai-api-guard run was not ready after ${timeoutMs / 1000} s:\n${output()}`);
+}
