@@ -72,7 +72,8 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
 
   const key = fakeOpenAiKey();
   step(`4. A developer pastes an OpenAI key into a Deployment (OPENAI_API_KEY: ${key.slice(0, 12)}…)`);
-  const pasted = deployment("summarizer", "summarizer", [{ name: "OPENAI_API_KEY", value: key }]);
+  // A new Deployment: on a refused update, kubectl's client-side apply echoes the whole patch, key included.
+  const pasted = deployment("summarizer-v2", "summarizer", [{ name: "OPENAI_API_KEY", value: key }]);
   kubectl(plane, ["apply", "-f", "-"], stringify(pasted));
 
   step("5. The same key in a workload whose policy says Warn: admitted, with warnings");
@@ -87,6 +88,7 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
     },
   };
   kubectl(plane, ["apply", "-f", "-"], stringify(warnPolicy));
+  await new Promise((r) => setTimeout(r, 1000)); // the webhook learns of new policies through its watch
   kubectl(
     plane,
     ["apply", "-f", "-"],
@@ -94,7 +96,7 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
   );
 
   step("6. The fix: the key from a Secret, the endpoint over TLS — admitted");
-  const fixed = deployment("summarizer", "summarizer", [
+  const fixed = deployment("summarizer-v2", "summarizer", [
     { name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" },
     { name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "openai-api-key", key: "api-key" } } },
   ]);

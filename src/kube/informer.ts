@@ -12,7 +12,7 @@ export interface ResilientInformerOptions<T extends k8s.KubernetesObject> {
   /** The watch path, e.g. /apis/aiapiguard.dev/v1alpha1/aiapipolicies */
   path: string;
   list: k8s.ListPromise<T>;
-  /** Called after every add/update/delete and after each (re)list. */
+  /** Called after every add, update and delete the informer's cache sees. */
   onChange: () => void;
   logger: Logger;
   resyncMs?: number;
@@ -35,16 +35,16 @@ export function resilientInformer<T extends k8s.KubernetesObject>(
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   let listed = false;
   let stopped = true;
-  let failures = 0;
+  let failures = 0; // consecutive, for the backoff
+  let errors = 0; // ever, to tell whether a start() failed
   let timer: NodeJS.Timeout | undefined;
 
-  // client-node does not list before it watches unless asked by start(); it calls the list function,
-  // which is where we learn that the (re)list worked.
+  // The informer (re)lists through this function: where we learn that a list worked. Changes reach
+  // onChange through the add/update/delete callbacks, which client-node also fires for a re-list.
   const list: k8s.ListPromise<T> = async () => {
     const result = await options.list();
     listed = true;
     failures = 0;
-    queueMicrotask(onChange);
     return result;
   };
   const informer = k8s.makeInformer(options.kubeConfig, options.path, list);
@@ -56,21 +56,29 @@ export function resilientInformer<T extends k8s.KubernetesObject>(
     timer.unref();
   };
 
+  // client-node's start() reports a failed list through the error callback and still resolves, so
+  // the resync is scheduled only when no error came in meanwhile (the error already scheduled a retry).
+  const run = async () => {
+    const errorsBefore = errors;
+    try {
+      await informer.start();
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    if (errors === errorsBefore && !stopped) schedule(resyncMs, "resync");
+  };
+
   const restart = async (why: string) => {
     if (stopped) return;
     logger.debug({ path: options.path, why }, "restarting informer");
     await informer.stop();
-    if (stopped) return;
-    try {
-      await informer.start();
-      schedule(resyncMs, "resync");
-    } catch (error) {
-      onError(error);
-    }
+    if (!stopped) await run();
   };
 
   const onError = (error: unknown) => {
     if (stopped) return;
+    errors += 1;
     failures += 1;
     const delay = Math.min(maxBackoffMs, 500 * 2 ** Math.min(failures, 10));
     logger.warn({ path: options.path, error: describeError(error), retryInMs: delay }, "watch failed; will retry");
@@ -83,12 +91,7 @@ export function resilientInformer<T extends k8s.KubernetesObject>(
     synced: () => listed,
     async start() {
       stopped = false;
-      try {
-        await informer.start();
-        schedule(resyncMs, "resync");
-      } catch (error) {
-        onError(error);
-      }
+      await run();
     },
     async stop() {
       stopped = true;

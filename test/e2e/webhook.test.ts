@@ -67,7 +67,6 @@ beforeAll(async () => {
     await core.createNamespace({ body: { metadata: { name, labels: label } } });
   }
   await apply(
-    policy("warned", ns.warn, "prototype", "Warn"),
     policy("audited", ns.audit, "batch", "Audit"),
     policy("gateway", ns.deny, "gateway-client", "Deny", "https://llm-gateway.ai.svc.cluster.local/v1"),
   );
@@ -110,7 +109,16 @@ describe("kubectl apply through the webhook", () => {
     expect(result.stderr).toContain("hardcoded-secret");
   });
 
-  it("admits under Warn with kubectl Warning: lines", async () => {
+  it("admits under Warn with kubectl Warning: lines, once a policy created while it runs says Warn", async () => {
+    const manifest = stringify(deployment("prototype", ns.warn, { OPENAI_API_KEY: KEY }));
+    const denied = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: manifest });
+    expect(denied.stderr).toContain(DENIED); // the default action, before the policy exists
+    await apply(policy("warned", ns.warn, "prototype", "Warn"));
+    // The webhook learns of the policy through its watch: within moments, not at once.
+    await eventually(async () => {
+      const dryRun = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: manifest });
+      return dryRun.code === 0 ? true : undefined;
+    });
     const result = await apply(deployment("prototype", ns.warn, { OPENAI_API_KEY: KEY }));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("deployment.apps/prototype created");
