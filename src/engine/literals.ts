@@ -16,8 +16,9 @@ export function entropy(text: string): number {
   return bits;
 }
 
-// References and templates are filled in at runtime: `$(VAR)`, `${VAR}`, `$VAR`, `{{ .Values.x }}`, `<your-key>`.
-const REFERENCE = /\$\(|\$\{|^\$[A-Za-z_]|\{\{|\{%|<[^<>\s]{0,64}>/;
+// References and templates are filled in at runtime: `$(VAR)`, `${VAR}`, `$VAR`, `{{ .Values.x }}`, `<your-key>`,
+// and the environment lookups of config files: LiteLLM's `os.environ/VAR`, Python's `os.environ[...]`/`os.getenv(`.
+const REFERENCE = /\$\(|\$\{|^\$[A-Za-z_]|\{\{|\{%|<[^<>\s]{0,64}>|^os\.(?:environ[/[]|getenv\()/;
 // Words people write instead of a real secret, and redactions (gitleaks calls these stopwords).
 const STOPWORD =
   /example|sample|dummy|placeholder|changeme|change[-_]?me|replace[-_]?me|redacted|your[-_ ]|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxxx|\*\*\*|\.\.\.|(.)\1{5}/i;
@@ -38,10 +39,12 @@ const DIGEST = /^(?:sha\d{0,3}|md5|blake2b?)[:-]/i;
 const PATH = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)/;
 // A relative path: word-like segments separated by slashes (base64 has mixed case and digits instead).
 const RELATIVE_PATH = /^[a-z0-9._-]{1,64}(?:\/[a-z0-9._-]{1,64}){1,32}$/;
+// Names of secrets kept elsewhere: AWS ARNs (a KMS key, a Secrets Manager secret), Azure Key Vault references.
+const RESOURCE_NAME = /^(?:arn:aws[a-z-]*:|@Microsoft\.KeyVault\()/;
 const PUBLIC_MATERIAL =
   /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|age1[a-z0-9]{20}|-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|X509 CRL))/;
 
-/** Shapes that are never secrets whatever they are called: identifiers, digests, paths, public keys. */
+/** Shapes that are never secrets whatever they are called: identifiers, digests, paths, public keys, resource names. */
 export function isNonSecretShape(value: string): boolean {
   return (
     UUID.test(value) ||
@@ -49,6 +52,7 @@ export function isNonSecretShape(value: string): boolean {
     PATH.test(value) ||
     RELATIVE_PATH.test(value) ||
     PUBLIC_MATERIAL.test(value) ||
+    RESOURCE_NAME.test(value) ||
     value.includes("://")
   );
 }

@@ -124,6 +124,10 @@ describe("hardcoded-secret: generic credential names", () => {
       ["PASSWORD", "changeme"],
       ["AUTH_MODE", "oauth2-client-credentials"],
       ["MODEL", "gpt-4o-mini-2024-07-18"],
+      ["KMS_KEY_ARN", "arn:aws:kms:eu-west-1:123456789012:key/1f0e6c9a-5b8d-4c3e-9a7f-2d4b6e8c0a1f"],
+      ["DB_SECRET", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-Xy7Qz9"],
+      ["API_KEY", "@Microsoft.KeyVault(SecretUri=https://vault.example.net/secrets/api-key/)"],
+      ["API_KEY", "os.environ/OPENAI_API_KEY"],
     ];
     for (const [name, value] of traps) expect(envFindings(name, value), `${name}=${value}`).toEqual([]);
   });
@@ -178,6 +182,20 @@ describe("hardcoded-secret: ConfigMap data", () => {
       ["data.OPENROUTER_API_KEY", "hardcoded-secret"],
     ]);
     expect(findings.every((f) => f.container === undefined)).toBe(true);
+  });
+
+  it("ignores keys that config files read from the environment", () => {
+    const data = {
+      "config.yaml": [
+        "model_list:",
+        "  - model_name: gpt",
+        "    litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY}",
+        "general_settings:",
+        "  master_key: os.environ/LITELLM_MASTER_KEY",
+      ].join("\n"),
+      "settings.py": 'API_KEY = os.environ["ANTHROPIC_API_KEY"]\nTOKEN = os.getenv("HF_TOKEN")\n',
+    };
+    expect(evaluate(configMap(data)).findings).toEqual([]);
   });
 
   it("ignores binaryData, and Secrets altogether", () => {
