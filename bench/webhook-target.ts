@@ -4,8 +4,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
+import { pino } from "pino";
 import { type Evaluate, evaluate } from "../src/engine/index.ts";
-import { createLogger, logDestination } from "../src/observability/logger.ts";
+import { createLogger } from "../src/observability/logger.ts";
 import { admissionConfig } from "../src/webhook/config.ts";
 import { createWebhookMetrics } from "../src/webhook/metrics.ts";
 import type { PolicyView } from "../src/webhook/policies.ts";
@@ -32,8 +33,8 @@ function webhook(rules: Evaluate): FastifyInstance {
     evaluate: rules,
     policies: () => policies,
     config: admissionConfig(),
-    // The decision line is formatted and written as in production, to a file that keeps nothing.
-    logger: createLogger({ destination: logDestination("/dev/null") }),
+    // The decision line is formatted and written synchronously as in production, to a file that keeps nothing.
+    logger: createLogger({ destination: pino.destination({ dest: "/dev/null", sync: true }) }),
     metrics: createWebhookMetrics(),
   });
 }
