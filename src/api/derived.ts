@@ -14,15 +14,18 @@ export function credentialsMountPath(policy: AiApiPolicy): string {
 export type ReviewState =
   | { state: "Current" | "Overdue"; due: string }
   | { state: "NeverReviewed" }
-  /** The API server cannot refuse a future date (CEL in CRDs has no clock): it is caught here. */
+  /** The CRD schema cannot refuse a future date (CEL in CRDs has no clock): the webhook refuses it. */
   | { state: "InFuture" };
+
+const LATEST_UTC_OFFSET_MS = 14 * 3_600_000;
 
 /** Where the policy stands on its security review at `now`; anything but Current means ReviewOverdue=True. */
 export function reviewState(policy: AiApiPolicy, now: Date): ReviewState {
   const { lastReviewed, reviewIntervalDays } = policy.spec.api;
   if (lastReviewed === undefined) return { state: "NeverReviewed" };
   const reviewed = Date.parse(`${lastReviewed}T00:00:00Z`);
-  if (reviewed > now.getTime()) return { state: "InFuture" };
+  // A date is in the future only once it is after today everywhere: a reviewer at UTC+14 writes their own date.
+  if (reviewed > now.getTime() + LATEST_UTC_OFFSET_MS) return { state: "InFuture" };
   const due = new Date(reviewed + reviewIntervalDays * 86_400_000).toISOString().slice(0, 10);
   return { state: due < now.toISOString().slice(0, 10) ? "Overdue" : "Current", due };
 }

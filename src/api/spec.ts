@@ -123,7 +123,8 @@ export const ApiSchema = z
       .optional()
       .describe(
         "The date of the last security review, YYYY-MM-DD, not in the future. Absent means never reviewed. " +
-          "Past lastReviewed + reviewIntervalDays, or when absent or in the future, the policy reports ReviewOverdue=True.",
+          "A future date is refused by the ai-api-guard webhook (the CRD schema has no clock). " +
+          "Past lastReviewed + reviewIntervalDays, or when absent, the policy reports ReviewOverdue=True.",
       ),
     reviewIntervalDays: z.int().min(1).max(3650).default(90).describe("Days between security reviews (at least 1)."),
   })

@@ -1,6 +1,7 @@
 // The ValidatingWebhookConfiguration that sends reviewed objects to the webhook: built by a pure
 // function (tested without a cluster), applied and removed by the two functions below it.
 import * as k8s from "@kubernetes/client-node";
+import { API_GROUP, PLURAL } from "../api/index.ts";
 
 export const FIELD_MANAGER = "ai-api-guard";
 export const WEBHOOK_NAME = "validate.aiapiguard.dev";
@@ -18,11 +19,15 @@ export interface WebhookRegistration {
   namespaceLabels?: Record<string, string>;
 }
 
-/** What the webhook reviews: PRODUCT.md's workload kinds and ConfigMaps, on CREATE and UPDATE. */
+/**
+ * What the webhook reviews on CREATE and UPDATE: PRODUCT.md's workload kinds and ConfigMaps, and the
+ * AiApiPolicy objects themselves (for the checks their CRD schema cannot make).
+ */
 const reviewed: k8s.V1RuleWithOperations[] = [
   { apiGroups: [""], resources: ["pods", "replicationcontrollers", "configmaps"] },
   { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"] },
   { apiGroups: ["batch"], resources: ["jobs", "cronjobs"] },
+  { apiGroups: [API_GROUP], resources: [PLURAL] },
 ].map((rule) => ({ ...rule, apiVersions: ["*"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }));
 
 export function webhookConfiguration(r: WebhookRegistration): k8s.V1ValidatingWebhookConfiguration {

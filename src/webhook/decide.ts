@@ -1,5 +1,6 @@
 // The admission decision, pure: an AdmissionRequest, the policies and the configuration in; what to
 // answer, warn and record out. The server does the I/O (response, log line, metrics, Event).
+import { API_GROUP, KIND } from "../api/index.ts";
 import type { Evaluate, Evaluation, Finding } from "../engine/types.ts";
 import { pathValue } from "../kube/objects.ts";
 import type { AdmissionRequest, AdmissionStatus } from "./admission-review.ts";
@@ -13,6 +14,7 @@ import {
   unreadableWarning,
 } from "./messages.ts";
 import { endpointHosts, governingPolicy, type PolicyView, podTemplateLabels } from "./policies.ts";
+import { policyProblem } from "./policy-review.ts";
 
 /** The metric label and log field: what happened to the request. */
 export type Outcome = "allow" | "deny" | "warn" | "audit" | "skip";
@@ -38,6 +40,8 @@ export interface DecisionInput {
   config: AdmissionConfig;
   policies: readonly PolicyView[];
   evaluate: Evaluate;
+  /** For the checks that need a clock (an AiApiPolicy's review date); the current time by default. */
+  now?: Date;
 }
 
 /** The kinds PRODUCT.md reviews, by API group: a custom resource that reuses a name is not one of them. */
@@ -51,10 +55,15 @@ export function isReviewedKind(kind: AdmissionRequest["kind"]): boolean {
   return REVIEWED_KINDS.get(kind.group)?.has(kind.kind) ?? false;
 }
 
-export function decide({ request, config, policies, evaluate }: DecisionInput): Decision {
+export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
+  return kind.group === API_GROUP && kind.kind === KIND;
+}
+
+export function decide({ request, config, policies, evaluate, now = new Date() }: DecisionInput): Decision {
   const subject = subjectOf(request);
   const skipped = whySkipped(request, config);
   if (skipped) return { outcome: "skip", subject, allowed: true, warnings: [], findings: [], note: skipped };
+  if (isPolicyKind(request.kind)) return decidePolicy(subject, request.object, now);
 
   const labels = podTemplateLabels(request.kind.kind, request.object);
   const governance = governingPolicy(policies, subject.namespace, labels, config.defaultAction);
@@ -98,10 +107,18 @@ export function decide({ request, config, policies, evaluate }: DecisionInput): 
   }
 }
 
+/** An AiApiPolicy is not scanned for secrets: it is checked for what its CRD schema cannot check. */
+function decidePolicy(subject: Subject, object: unknown, now: Date): Decision {
+  const problem = policyProblem(object, now);
+  if (problem === undefined) return { outcome: "allow", subject, allowed: true, warnings: [], findings: [] };
+  const status = { code: 422, reason: "Invalid", message: problem };
+  return { outcome: "deny", subject, allowed: false, status, warnings: [], findings: [], note: "invalid policy" };
+}
+
 function whySkipped(request: AdmissionRequest, config: AdmissionConfig): string | undefined {
   if (request.operation !== "CREATE" && request.operation !== "UPDATE") return `operation ${request.operation}`;
   if (request.subResource) return `subresource ${request.subResource}`;
-  if (!isReviewedKind(request.kind)) return "kind not reviewed";
+  if (!isReviewedKind(request.kind) && !isPolicyKind(request.kind)) return "kind not reviewed";
   if (config.exemptNamespaces.includes(request.namespace ?? "")) return "exempt namespace";
   // Refusing the update that removes a finalizer would keep a doomed object alive forever.
   if (pathValue(request.object, ["metadata", "deletionTimestamp"])) return "object being deleted";

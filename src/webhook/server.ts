@@ -13,7 +13,7 @@ import type { Evaluate } from "../engine/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./admission-review.ts";
 import type { AdmissionConfig } from "./config.ts";
-import { type Decision, decide, isReviewedKind } from "./decide.ts";
+import { type Decision, decide, isPolicyKind, isReviewedKind } from "./decide.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import type { PolicyView } from "./policies.ts";
 
@@ -120,7 +120,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 /** The decision's side of the ledger: one log line, the metrics, and the Event (not for dry runs). */
 function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
   const { metrics, logger } = options;
-  const kind = isReviewedKind(review.kind) ? review.kind.kind : "other";
+  const kind = isReviewedKind(review.kind) || isPolicyKind(review.kind) ? review.kind.kind : "other";
   metrics.requests.inc({ decision: decision.outcome, kind, operation: review.operation });
   metrics.duration.observe(elapsedMs / 1000);
   for (const finding of decision.findings) {

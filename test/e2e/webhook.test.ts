@@ -169,6 +169,15 @@ describe("kubectl apply through the webhook", () => {
     expect(other.code, other.stderr).toBe(0);
   });
 
+  it("refuses an AiApiPolicy reviewed in the future, naming the field the CRD schema cannot check", async () => {
+    const future = policy("from-the-future", ns.deny, "anything", "Deny");
+    Object.assign(future.spec.api, { lastReviewed: "2099-01-01" });
+    const result = await apply(future);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(DENIED);
+    expect(result.stderr).toContain('spec.api.lastReviewed "2099-01-01" is in the future');
+  });
+
   it("refuses an UPDATE that adds a key to a running Deployment", async () => {
     const created = await apply(deployment("worker", ns.deny, { MODEL: "gpt-5" }));
     expect(created.code, created.stderr).toBe(0);

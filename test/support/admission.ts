@@ -11,6 +11,7 @@ const GVK: Record<string, Gvk> = {
   ConfigMap: { group: "", version: "v1", kind: "ConfigMap" },
   Deployment: { group: "apps", version: "v1", kind: "Deployment" },
   CronJob: { group: "batch", version: "v1", kind: "CronJob" },
+  AiApiPolicy: { group: "aiapiguard.dev", version: "v1alpha1", kind: "AiApiPolicy" },
 };
 
 /** A review of `object` (kind, namespace and name read from it); `request` overrides any request field. */

@@ -55,7 +55,7 @@ describe("the AiApiPolicy CRD", () => {
     expect(result.stderr).toContain(`${c.field}:`);
   });
 
-  it("accepts a future lastReviewed: CEL in CRDs has no clock, so reviewState reports it instead", async () => {
+  it("accepts a future lastReviewed without the webhook: CEL in CRDs has no clock (the webhook refuses it)", async () => {
     const policy = validPolicy("reviewed-in-future", ns.name);
     policy.spec.api.lastReviewed = "2999-01-01";
     const created = await kubectl(["create", "-f", "-"], { input: stringify(policy) });

@@ -128,8 +128,10 @@ describe("derived values", () => {
       expect(reviewState(reviewed(undefined), now)).toEqual({ state: "NeverReviewed" });
     });
 
-    it("is InFuture for a date after today, which the API server cannot refuse", () => {
-      expect(reviewState(reviewed("2026-06-02"), now)).toEqual({ state: "InFuture" });
+    it("is InFuture for a date after today in every time zone, which the API server cannot refuse", () => {
+      expect(reviewState(reviewed("2026-06-03"), now)).toEqual({ state: "InFuture" });
+      // At 12:00 UTC it is already 2 June at UTC+14.
+      expect(reviewState(reviewed("2026-06-02"), now).state).toBe("Current");
       expect(reviewState(reviewed("2026-06-01"), now).state).toBe("Current");
     });
   });

@@ -30,6 +30,7 @@ describe("webhookConfiguration", () => {
         "replicasets",
         "replicationcontrollers",
         "statefulsets",
+        "aiapipolicies",
       ].sort(),
     );
     expect(new Set(webhook?.rules?.flatMap((r) => r.operations))).toEqual(new Set(["CREATE", "UPDATE"]));

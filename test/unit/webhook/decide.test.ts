@@ -5,6 +5,7 @@ import { type AdmissionConfig, admissionConfig } from "../../../src/webhook/conf
 import { decide } from "../../../src/webhook/decide.ts";
 import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
 import type { PolicyView } from "../../../src/webhook/policies.ts";
+import { validPolicy } from "../../fixtures/policies.ts";
 import { admissionReview, deployment, finding, policyView } from "../../support/admission.ts";
 
 const engine = (evaluation: Evaluation) => vi.fn<Evaluate>(() => evaluation);
@@ -214,5 +215,34 @@ describe("decide: names", () => {
     for (const warning of decision.warnings) expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
     expect(decision.warnings[0]).toMatch(/\.\.\. \(generic credential ending in abcd\)$/);
     expect(decision.warnings[1]).toMatch(/\.\.\. exempted by annotation aiapiguard\.dev\/exempt$/);
+  });
+});
+
+describe("decide: AiApiPolicy objects", () => {
+  const now = new Date("2026-06-01T12:00:00Z");
+  const review = (lastReviewed: string, namespace = "ml-team") => {
+    const object = validPolicy("llm", namespace);
+    object.spec.api.lastReviewed = lastReviewed;
+    const request = admissionReview(object).request as AdmissionRequest;
+    const evaluate = engine({ findings: [keyFinding] });
+    return { decision: decide({ request, config: admissionConfig(), policies: [], evaluate, now }), evaluate };
+  };
+
+  it("refuses a lastReviewed date in the future, naming the field (the CRD schema has no clock)", () => {
+    const { decision, evaluate } = review("2026-07-01");
+    expect(decision.allowed).toBe(false);
+    expect(decision.status?.code).toBe(422);
+    expect(decision.status?.message).toContain("spec.api.lastReviewed");
+    expect(decision.status?.message).toContain("today or earlier");
+    expect(evaluate).not.toHaveBeenCalled(); // a policy is not scanned for secrets
+  });
+
+  it("admits a policy reviewed today or earlier", () => {
+    expect(review("2026-06-01").decision.allowed).toBe(true);
+    expect(review("2025-12-24").decision.allowed).toBe(true);
+  });
+
+  it("leaves policies in exempt namespaces alone", () => {
+    expect(review("2030-01-01", "kube-system").decision).toMatchObject({ allowed: true, outcome: "skip" });
   });
 });
