@@ -65,7 +65,10 @@ function visit(
 }
 
 function describeError(error: unknown): string {
-  return error instanceof Unreadable ? error.message : `cannot be evaluated (${String(error)})`;
+  // Only the class of an unexpected error: its message could quote the value it failed on.
+  return error instanceof Unreadable
+    ? error.message
+    : `cannot be evaluated (${error instanceof Error ? error.name : "error"})`;
 }
 
 type Resource = Pick<Finding, "resource" | "kind" | "namespace" | "name">;
