@@ -133,17 +133,7 @@ describe("kubectl apply through the webhook", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     const events = await eventually(async () => {
-      const list = await kubectl([
-        "get",
-        "events",
-        "-n",
-        ns.audit,
-        "--field-selector",
-        "reason=AdmissionAudit",
-        "-o",
-        "json",
-      ]);
-      const items = JSON.parse(list.stdout).items as k8s.CoreV1Event[];
+      const items = await eventsWithReason(ns.audit, "AdmissionAudit");
       return items.length > 0 ? items : undefined;
     });
     expect(events[0]?.involvedObject).toMatchObject({ kind: "Deployment", name: "batch", namespace: ns.audit });
@@ -242,17 +232,7 @@ describe("kubectl apply through the webhook", () => {
 
   it("records denials as Events and writes the key into no Event and no log line", async () => {
     const events = await eventually(async () => {
-      const list = await kubectl([
-        "get",
-        "events",
-        "-n",
-        ns.deny,
-        "--field-selector",
-        "reason=AdmissionDenied",
-        "-o",
-        "json",
-      ]);
-      const items = JSON.parse(list.stdout).items as k8s.CoreV1Event[];
+      const items = await eventsWithReason(ns.deny, "AdmissionDenied");
       return items.some((e) => e.involvedObject.name === "summarizer") ? items : undefined;
     });
     expect(events.every((e) => e.type === "Warning")).toBe(true);
@@ -311,6 +291,11 @@ describe("on shutdown", () => {
     expect(after.stderr).toContain("NotFound");
   });
 });
+
+async function eventsWithReason(namespace: string, reason: string): Promise<k8s.CoreV1Event[]> {
+  const list = await kubectl(["get", "events", "-n", namespace, "--field-selector", `reason=${reason}`, "-o", "json"]);
+  return JSON.parse(list.stdout).items;
+}
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
