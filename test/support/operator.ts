@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../controlplane/ports.ts";
 
 const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const withParent = fileURLToPath(new URL("./with-parent.ts", import.meta.url));
 
 export interface Operator {
   url: string;
@@ -17,7 +18,8 @@ export interface Operator {
 
 export async function startOperator(kubeconfig: string, extraArgs: string[] = []): Promise<Operator> {
   const url = `https://127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, [cli, "run", "--kubeconfig", kubeconfig, "--webhook-url", url, ...extraArgs], {
+  const run = [process.execPath, cli, "run", "--kubeconfig", kubeconfig, "--webhook-url", url, ...extraArgs];
+  const child = spawn(process.execPath, [withParent, String(process.pid), ...run], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_PROXY: "127.0.0.1,localhost" },
   });
