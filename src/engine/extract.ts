@@ -25,16 +25,20 @@ export interface Candidate {
 }
 
 /**
- * The candidates of one container (or ConfigMap): `out[first..end)`, `end` set once all of them are
- * extracted. Whether they mention Azure OpenAI is only asked about a value that has a finding, so it
- * is worked out then, once per group.
+ * The values of one container (or ConfigMap) that were read to the end. Whether they mention Azure
+ * OpenAI is only asked about a value that has a finding, so it is worked out then, once per group,
+ * from the values themselves (those the filter left out included).
  */
 export interface CandidateGroup {
-  out: readonly Candidate[];
-  first: number;
-  end: number;
+  /** The container, or the ConfigMap's data. */
+  source: Json;
+  configMap: boolean;
+  complete: boolean;
   nearAzureOpenAI?: boolean;
 }
+
+/** Whether to keep a value (some rule may report it): the caller's prefilter. Every value when absent. */
+export type Keep = (value: string, name: string | undefined) => boolean;
 
 const POD_SPEC: Record<string, readonly string[]> = {
   Pod: ["spec"],
@@ -59,25 +63,31 @@ export function isReviewedKind(kind: string): boolean {
  * Appends the object's candidates to `out`. Throws Unreadable at the first field of the wrong type;
  * what `out` holds by then is still evaluated, so findings before an unreadable part survive it.
  */
-export function extractCandidates(object: Json, kind: string, prefix: PathSegment[], out: Candidate[]): void {
+export function extractCandidates(
+  object: Json,
+  kind: string,
+  prefix: PathSegment[],
+  out: Candidate[],
+  keep: Keep = () => true,
+): void {
   const metadata = optionalRecord(object.metadata, prefix, "metadata");
   const annotations = [optionalRecord(metadata?.annotations, prefix, "metadata", "annotations") ?? {}];
-  if (kind === "ConfigMap") configMapCandidates(object, prefix, annotations, out);
+  if (kind === "ConfigMap") configMapCandidates(object, prefix, annotations, out, keep);
   const specPath = POD_SPEC[kind];
-  if (specPath) podCandidates(object, prefix, specPath, annotations, out);
+  if (specPath) podCandidates(object, prefix, specPath, annotations, out, keep);
 }
 
-function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], out: Candidate[]) {
+function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
   const dataPath = [...prefix, "data"];
   const data = optionalRecord(object.data, dataPath) ?? {};
-  const group = newGroup(out);
+  const group: CandidateGroup = { source: data, configMap: true, complete: false };
   for (const [key, raw] of Object.entries(data)) {
     const value = optionalString(raw, dataPath, key);
-    if (value !== undefined) {
+    if (value !== undefined && keep(value, key)) {
       out.push({ value, base: dataPath, tail: [key], field: "data", name: key, annotations, group });
     }
   }
-  group.end = out.length;
+  group.complete = true;
 }
 
 function podCandidates(
@@ -86,6 +96,7 @@ function podCandidates(
   specPath: readonly string[],
   annotations: Json[],
   out: Candidate[],
+  keep: Keep,
 ) {
   let node: Json | undefined = object;
   const path = [...prefix];
@@ -108,16 +119,16 @@ function podCandidates(
     for (let index = 0; index < items.length; index++) {
       const containerPath = [...listPath, index];
       const container = optionalRecord(items[index], containerPath) ?? {};
-      containerCandidates(container, containerPath, annotations, out);
+      containerCandidates(container, containerPath, annotations, out, keep);
     }
   }
 }
 
 // The loops below run for every env var of every container on the admission path: they check types
 // inline and build a path only to report a wrong type.
-function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], out: Candidate[]) {
+function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
   const name = optionalString(container.name, path, "name") ?? String(path.at(-1));
-  const group = newGroup(out);
+  const group: CandidateGroup = { source: container, configMap: false, complete: false };
   const env = optionalList(container.env, path, "env");
   for (let index = 0; index < env.length; index++) {
     const item = env[index];
@@ -130,6 +141,7 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const value = raw.value;
     if (value === undefined || value === null) continue;
     if (typeof value !== "string") optionalString(value, path, "env", index, "value");
+    if (!keep(value as string, (envName ?? undefined) as string | undefined)) continue;
     out.push({
       value: value as string,
       base: path,
@@ -149,6 +161,8 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
       if (raw !== undefined && raw !== null && typeof raw !== "string") optionalString(raw, path, field, index);
       const value = (raw ?? "") as string;
       const flag = previous !== undefined && FLAG.test(previous) ? previous.replace(/^-+/, "") : undefined;
+      previous = value;
+      if (!keep(value, flag)) continue;
       out.push({
         value,
         base: path,
@@ -159,32 +173,35 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
         annotations,
         group,
       });
-      previous = value;
     }
   }
-  group.end = out.length;
-}
-
-function newGroup(out: Candidate[]): CandidateGroup {
-  return { out, first: out.length, end: -1 };
+  group.complete = true;
 }
 
 /**
  * A bare 32-hex key is an Azure OpenAI key when its container (or ConfigMap) talks to Azure OpenAI:
- * some value or name of the group mentions it. A group cut short by an unreadable field counts as not.
+ * some literal value or its name (env name, data key) mentions it. A flag's name is part of the
+ * argument before it, so arguments are read as values only. A group cut short by an unreadable field
+ * counts as not.
  */
 export function nearAzureOpenAI(candidate: Candidate): boolean {
   const group = candidate.group;
-  if (group.end < 0) return false;
-  if (group.nearAzureOpenAI === undefined) {
-    let near = false;
-    for (let i = group.first; i < group.end && !near; i++) {
-      const c = group.out[i] as Candidate;
-      near = AZURE_OPENAI.test(c.value) || AZURE_OPENAI.test(c.name ?? "");
-    }
-    group.nearAzureOpenAI = near;
-  }
+  if (!group.complete) return false;
+  group.nearAzureOpenAI ??= mentionsAzureOpenAI(group);
   return group.nearAzureOpenAI;
+}
+
+function mentionsAzureOpenAI({ source, configMap }: CandidateGroup): boolean {
+  const mentions = (text: unknown) => typeof text === "string" && AZURE_OPENAI.test(text);
+  if (configMap)
+    return Object.entries(source).some(
+      ([key, value]) => typeof value === "string" && (mentions(value) || mentions(key)),
+    );
+  const env = (source.env ?? []) as unknown[];
+  const literal = (item: unknown) =>
+    isRecord(item) && typeof item.value === "string" && (mentions(item.value) || mentions(item.name));
+  const args = [...((source.command ?? []) as unknown[]), ...((source.args ?? []) as unknown[])];
+  return env.some(literal) || args.some(mentions);
 }
 
 /** The value's JSON path as segments. */

@@ -68,7 +68,7 @@ function visit(
   let problem: string | undefined;
   // Fail closed with a reason rather than throw on the admission path.
   try {
-    extractCandidates(object, kind, prefix, candidates);
+    extractCandidates(object, kind, prefix, candidates, mayHit);
   } catch (error) {
     problem = describeError(error);
   }
@@ -97,15 +97,17 @@ function describeResource(object: Json, kind: string): Resource {
 // (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), or a URL.
 const ANY_RULE_KEYWORD = new RegExp(`${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}`);
 
-/** False only for a value no rule can report: most values of a workload, skipped without running the rules. */
-function mayHit(candidate: Candidate, lower: string): boolean {
-  return candidate.value.includes("://") || classifyName(candidate.name) !== "other" || ANY_RULE_KEYWORD.test(lower);
+/**
+ * False only for a value no rule can report: most values of a workload, left out at extraction
+ * without running the rules.
+ */
+function mayHit(value: string, name: string | undefined): boolean {
+  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(value.toLowerCase());
 }
 
 function findingsFor(candidate: Candidate, resource: Resource, settings: Settings, out: Finding[]): void {
   if (candidate.value.trim() === "") return;
   const lower = candidate.value.toLowerCase();
-  if (!mayHit(candidate, lower)) return;
   const urls = urlsIn(candidate.value);
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
