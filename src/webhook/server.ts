@@ -121,8 +121,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
   const { metrics, logger } = options;
   const kind = isReviewedKind(review.kind) || isPolicyKind(review.kind) ? review.kind.kind : "other";
-  metrics.requests.inc({ decision: decision.outcome, kind, operation: review.operation });
-  metrics.duration.observe(elapsedMs / 1000);
+  metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
   for (const finding of decision.findings) {
     metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
   }
