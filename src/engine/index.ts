@@ -1,6 +1,7 @@
 // The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
-import { type Candidate, extractCandidates, isReviewedKind } from "./extract.ts";
+import { type Candidate, candidatePath, extractCandidates, isReviewedKind } from "./extract.ts";
+import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
 import { credentialsInUrls } from "./rules/credentials-in-url.ts";
@@ -8,6 +9,7 @@ import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
 import type { Hit } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
+import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { urlsIn } from "./rules/urls.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
@@ -22,12 +24,26 @@ const MAX_HITS_PER_VALUE = 20;
 export const evaluate: Evaluate = (object, context = {}) => {
   const findings: Finding[] = [];
   const settings = {
-    policyHosts: new Set((context.policyEndpointHosts ?? []).map((h) => h.toLowerCase())),
+    policyHosts: hostSet(context.policyEndpointHosts ?? []),
     now: () => context.now ?? new Date(),
   };
   const unreadable = visit(object, [], 0, settings, findings);
   return unreadable ? { findings, unreadable } : { findings };
 };
+
+// The webhook passes the same host list for every review until the policies change: its lowercased
+// set is kept for the last list seen, and rebuilt when the list or any of its hosts differs.
+let lastHosts: { list: readonly string[]; copy: string[]; set: ReadonlySet<string> } | undefined;
+
+function hostSet(list: readonly string[]): ReadonlySet<string> {
+  const last = lastHosts;
+  if (last && last.list === list && last.copy.length === list.length && last.copy.every((h, i) => h === list[i]))
+    return last.set;
+  const copy = [...list];
+  const set = new Set(copy.map((h) => h.toLowerCase()));
+  lastHosts = { list, copy, set };
+  return set;
+}
 
 type Settings = { policyHosts: ReadonlySet<string>; now: () => Date };
 
@@ -52,12 +68,12 @@ function visit(
   let problem: string | undefined;
   // Fail closed with a reason rather than throw on the admission path.
   try {
-    extractCandidates(object, kind, prefix, candidates);
+    extractCandidates(object, kind, prefix, candidates, mayHit);
   } catch (error) {
     problem = describeError(error);
   }
   try {
-    for (const candidate of candidates) out.push(...findingsFor(candidate, resource, settings));
+    for (const candidate of candidates) findingsFor(candidate, resource, settings, out);
   } catch (error) {
     problem ??= describeError(error);
   }
@@ -80,8 +96,20 @@ function describeResource(object: Json, kind: string): Resource {
   return { resource: `${kind}/${namespace}/${name}`, kind, namespace, name };
 }
 
-function findingsFor(candidate: Candidate, resource: Resource, settings: Settings): Finding[] {
-  if (candidate.value.trim() === "") return [];
+// Every rule needs one of these in the lowercased value, or a credential-like name: a format keyword
+// (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), or a URL.
+const ANY_RULE_KEYWORD = new RegExp(`${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}`);
+
+/**
+ * False only for a value no rule can report: most values of a workload, left out at extraction
+ * without running the rules.
+ */
+function mayHit(value: string, name: string | undefined): boolean {
+  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(value.toLowerCase());
+}
+
+function findingsFor(candidate: Candidate, resource: Resource, settings: Settings, out: Finding[]): void {
+  if (candidate.value.trim() === "") return;
   const lower = candidate.value.toLowerCase();
   const urls = urlsIn(candidate.value);
   const hits: Hit[] = [
@@ -90,28 +118,30 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
     ...plaintextEndpoints(candidate, urls, settings.policyHosts),
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
-  if (hits.length === 0) return [];
+  if (hits.length === 0) return;
   const exempt = exemptRules(candidate);
   const where = describeLocation(candidate);
-  const path = formatPath(candidate.path);
-  return hits.map((hit) => ({
-    rule: hit.rule,
-    category: RULES[hit.rule].category,
-    severity: hit.severity,
-    ...resource,
-    ...(candidate.container === undefined ? {} : { container: candidate.container }),
-    path,
-    pathSegments: candidate.path,
-    ...(hit.provider === undefined ? {} : { provider: hit.provider }),
-    hint: hit.hint,
-    message: `${where}: ${hit.what}`,
-    fix: hit.fix ?? RULES[hit.rule].fix,
-    exempt: exempt.has(hit.rule),
-  }));
+  const segments = candidatePath(candidate);
+  const path = formatPath(segments);
+  for (const hit of hits)
+    out.push({
+      rule: hit.rule,
+      category: RULES[hit.rule].category,
+      severity: hit.severity,
+      ...resource,
+      ...(candidate.container === undefined ? {} : { container: candidate.container }),
+      path,
+      pathSegments: segments,
+      ...(hit.provider === undefined ? {} : { provider: hit.provider }),
+      hint: hit.hint,
+      message: `${where}: ${hit.what}`,
+      fix: hit.fix ?? RULES[hit.rule].fix,
+      exempt: exempt.has(hit.rule),
+    });
 }
 
 function describeLocation(c: Candidate): string {
-  const index = c.path.at(-1);
+  const index = c.tail.at(-1);
   const field =
     c.field === "env"
       ? `env ${c.name ?? "(unnamed)"}`

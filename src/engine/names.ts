@@ -44,7 +44,7 @@ export type NameKind = "password" | "credential" | "other";
 
 // Every credential or password word above contains one of these: text without any of them names no
 // credential, so the generic rule can skip it (gitleaks' keyword prefilter, for names).
-const CREDENTIAL_SUBSTRING = /key|token|secret|pass|pwd|credential|auth|bearer|pat/;
+export const CREDENTIAL_SUBSTRING = /key|token|secret|pass|pwd|credential|auth|bearer|pat/;
 
 export function mayNameCredential(lowercaseText: string): boolean {
   return CREDENTIAL_SUBSTRING.test(lowercaseText);

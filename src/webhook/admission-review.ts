@@ -35,6 +35,36 @@ export type Operation = AdmissionRequest["operation"];
 export type ParsedReview = { ok: true; request: AdmissionRequest } | { ok: false; reason: string };
 
 export function parseAdmissionReview(body: unknown): ParsedReview {
+  const request = wellFormedRequest(body);
+  return request ? { ok: true, request } : parseWithSchema(body);
+}
+
+const OPERATIONS: ReadonlySet<unknown> = new Set(AdmissionRequestSchema.shape.operation.options);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const isName = (value: unknown, max = 253): value is string => typeof value === "string" && value.length <= max;
+const isOptionalName = (value: unknown, max = 253) => value === undefined || isName(value, max);
+
+/**
+ * The schema's checks, written out for the admission path: the request when the body passes them
+ * all, else undefined and the schema decides (and says why). It accepts nothing the schema refuses.
+ */
+function wellFormedRequest(body: unknown): AdmissionRequest | undefined {
+  if (!isObject(body) || body.apiVersion !== ADMISSION_API_VERSION || body.kind !== "AdmissionReview") return undefined;
+  const request = body.request;
+  if (!isObject(request)) return undefined;
+  const { uid, kind } = request;
+  if (typeof uid !== "string" || uid.length < 1 || uid.length > 256) return undefined;
+  if (!isObject(kind) || !isName(kind.group) || !isName(kind.version) || !isName(kind.kind)) return undefined;
+  if (kind.kind.length < 1 || !OPERATIONS.has(request.operation)) return undefined;
+  if (!isOptionalName(request.subResource) || !isOptionalName(request.name)) return undefined;
+  if (!isOptionalName(request.namespace, 63)) return undefined;
+  if (request.dryRun !== undefined && typeof request.dryRun !== "boolean") return undefined;
+  return request as AdmissionRequest;
+}
+
+/** The schema's verdict, with the first problems it names. */
+export function parseWithSchema(body: unknown): ParsedReview {
   const parsed = AdmissionReviewSchema.safeParse(body);
   if (parsed.success) return { ok: true, request: parsed.data.request };
   const problems = parsed.error.issues.slice(0, 3).map((issue) => {

@@ -59,11 +59,11 @@ export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
   return kind.group === API_GROUP && kind.kind === KIND;
 }
 
-export function decide({ request, config, policies, evaluate, now = new Date() }: DecisionInput): Decision {
+export function decide({ request, config, policies, evaluate, now }: DecisionInput): Decision {
   const subject = subjectOf(request);
   const skipped = whySkipped(request, config);
   if (skipped) return { outcome: "skip", subject, allowed: true, warnings: [], findings: [], note: skipped };
-  if (isPolicyKind(request.kind)) return decidePolicy(subject, request.object, now);
+  if (isPolicyKind(request.kind)) return decidePolicy(subject, request.object, now ?? new Date());
 
   const labels = podTemplateLabels(request.kind.kind, request.object);
   const governance = governingPolicy(policies, subject.namespace, labels, config.defaultAction);

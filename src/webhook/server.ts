@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from "fastify";
-import type { Evaluate } from "../engine/types.ts";
+import type { Evaluate, Finding, RuleId } from "../engine/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./admission-review.ts";
 import type { AdmissionConfig } from "./config.ts";
@@ -121,8 +121,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
   const { metrics, logger } = options;
   const kind = isReviewedKind(review.kind) || isPolicyKind(review.kind) ? review.kind.kind : "other";
-  metrics.requests.inc({ decision: decision.outcome, kind, operation: review.operation });
-  metrics.duration.observe(elapsedMs / 1000);
+  metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
   for (const finding of decision.findings) {
     metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
   }
@@ -136,8 +135,8 @@ function record(options: WebhookServerOptions, review: AdmissionRequest, decisio
       dryRun: review.dryRun === true,
       decision: decision.outcome,
       action: decision.action,
-      rules: [...new Set(decision.findings.filter((f) => !f.exempt).map((f) => f.rule))],
-      exemptRules: [...new Set(decision.findings.filter((f) => f.exempt).map((f) => f.rule))],
+      rules: ruleIds(decision.findings, false),
+      exemptRules: ruleIds(decision.findings, true),
       note: decision.note,
       durationMs: Math.round(elapsedMs * 1000) / 1000,
     },
@@ -157,6 +156,12 @@ function record(options: WebhookServerOptions, review: AdmissionRequest, decisio
       message: decision.event.message,
     });
   }
+}
+
+/** The distinct rule ids of the (exempt or enforced) findings, in order of first appearance. */
+function ruleIds(findings: readonly Finding[], exempt: boolean): RuleId[] {
+  if (findings.length === 0) return [];
+  return [...new Set(findings.filter((f) => f.exempt === exempt).map((f) => f.rule))];
 }
 
 /** Fire-and-forget: a failing Event sink is logged, never allowed to change the answer. */

@@ -2,7 +2,7 @@
 // which needs a credential-like name and a value that looks random. A value already reported by a
 // more precise detector is not reported again.
 import { assignmentsIn } from "../assignments.ts";
-import type { Candidate, Field } from "../extract.ts";
+import { type Candidate, type Field, nearAzureOpenAI } from "../extract.ts";
 import { entropy, isNonSecretShape, isPlaceholder, looksRandom, matchesOf } from "../literals.ts";
 import { classifyName, mayNameCredential, providerByName } from "../names.ts";
 import { redactedHint } from "../redact.ts";
@@ -61,7 +61,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
       kind === "password" && value.length >= MIN_PASSWORD_LENGTH && !/\s/.test(value) && entropy(value) >= 2.5;
     if (!isPassword && !looksRandom(value)) continue;
     const provider =
-      providerByName(name) ?? (candidate.nearAzureOpenAI && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
+      providerByName(name) ?? (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
     // Inside a file or a shell string the name says where; for an env var the location already does.
     const label = provider ?? (name === candidate.name ? kind : `${kind} in ${name}`);
     report(label, value, provider ? "critical" : "high", provider);

@@ -34,13 +34,20 @@ function parseAuthority(scheme: string, authority: string): FoundUrl {
   const at = authority.lastIndexOf("@");
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
   const hostPort = authority.slice(at + 1);
-  const host = (hostPort.startsWith("[") ? hostPort.slice(1, hostPort.indexOf("]")) : hostPort.split(":")[0]) ?? "";
+  const port = hostPort.indexOf(":");
+  const raw = hostPort.startsWith("[")
+    ? hostPort.slice(1, hostPort.indexOf("]"))
+    : port < 0
+      ? hostPort
+      : hostPort.slice(0, port);
+  const host = raw.toLowerCase();
   const colon = userinfo?.indexOf(":") ?? -1;
   return {
     scheme,
     user: userinfo === undefined ? undefined : colon >= 0 ? userinfo.slice(0, colon) : userinfo,
     password: userinfo !== undefined && colon >= 0 ? userinfo.slice(colon + 1) : undefined,
-    host: host.toLowerCase().replace(/\.$/, ""),
+    // Without the trailing dot of a fully qualified name.
+    host: host.endsWith(".") ? host.slice(0, -1) : host,
   };
 }
 

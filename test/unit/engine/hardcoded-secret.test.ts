@@ -91,6 +91,27 @@ describe("hardcoded-secret: generic credential names", () => {
     expect(evaluate(deployment({ env })).findings[0]?.provider).toBe("Azure OpenAI key");
   });
 
+  it("knows it too when Azure OpenAI is named only by a value no rule reports, an env name or an argument", () => {
+    const key = { name: "API_KEY", value: fake.azure };
+    const azure = [
+      { env: [{ name: "PROVIDER", value: "azure_openai" }, key] },
+      { env: [{ name: "AZURE_OPENAI_DEPLOYMENT", value: "gpt-4o" }, key] },
+      { env: [key], args: ["--provider", "Azure_OpenAI"] },
+    ];
+    for (const container of azure) {
+      expect(evaluate(deployment(container)).findings[0]?.provider, JSON.stringify(container)).toBe("Azure OpenAI key");
+    }
+    // A reference names no endpoint: only literal values (and their names) count.
+    const reference = { name: "AZURE_OPENAI_ENDPOINT", valueFrom: { secretKeyRef: { name: "a", key: "b" } } };
+    expect(evaluate(deployment({ env: [reference, key] })).findings[0]?.provider).toBeUndefined();
+    const configMap = {
+      kind: "ConfigMap",
+      metadata: { name: "llm" },
+      data: { provider: "azure_openai", API_KEY: fake.azure },
+    };
+    expect(evaluate(configMap).findings[0]?.provider).toBe("Azure OpenAI key");
+  });
+
   it("finds literal passwords, even short ones", () => {
     expect(rulesOf(envFindings("DB_PASSWORD", fake.password ?? ""))).toEqual(["hardcoded-secret"]);
     expect(rulesOf(envFindings("POSTGRES_PASSWORD", "Winter2024!"))).toEqual(["hardcoded-secret"]);

@@ -90,6 +90,18 @@ describe("plaintext-endpoint", () => {
     expect(envFindings("LLM_URL", "https://llm.ml.svc/v1/generate", context)).toEqual([]);
   });
 
+  it("follows a host list that is reused, and changed in place, between evaluations", () => {
+    const hosts = ["llm.ml.svc"];
+    const context = { policyEndpointHosts: hosts };
+    expect(rulesOf(envFindings("LLM_URL", "http://llm.ml.svc/v1", context))).toEqual(["plaintext-endpoint"]);
+    expect(envFindings("LLM_URL", "http://gpu.ml.svc/v1", context)).toEqual([]);
+    hosts[0] = "GPU.ml.svc";
+    expect(rulesOf(envFindings("LLM_URL", "http://gpu.ml.svc/v1", context))).toEqual(["plaintext-endpoint"]);
+    expect(envFindings("LLM_URL", "http://llm.ml.svc/v1", context)).toEqual([]);
+    hosts.push("llm.ml.svc");
+    expect(rulesOf(envFindings("LLM_URL", "http://llm.ml.svc/v1", context))).toEqual(["plaintext-endpoint"]);
+  });
+
   it("never echoes the path or query, which may carry a key", () => {
     const findings = envFindings("URL", "http://maps.example.com/api?key=Zq8Lw3Nv7Tx2Kp5R");
     expect(findings[0]?.message).not.toContain("Zq8Lw3Nv7Tx2Kp5R");

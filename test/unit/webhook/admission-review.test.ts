@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseAdmissionReview, reviewResponse } from "../../../src/webhook/admission-review.ts";
+import { parseAdmissionReview, parseWithSchema, reviewResponse } from "../../../src/webhook/admission-review.ts";
 import { admissionReview, deployment } from "../../support/admission.ts";
 
 describe("parseAdmissionReview", () => {
@@ -67,6 +68,47 @@ describe("parseAdmissionReview", () => {
     });
     expect(parsed.ok).toBe(false);
     expect(JSON.stringify(parsed)).not.toContain("CANARY");
+  });
+});
+
+describe("parseAdmissionReview's checks written out for speed", () => {
+  const REQUEST_FIELDS = ["uid", "kind", "subResource", "name", "namespace", "operation", "dryRun"];
+  const ENVELOPE_PATHS: string[][] = [
+    [],
+    ...["apiVersion", "kind", "request"].map((key) => [key]),
+    ...REQUEST_FIELDS.map((key) => ["request", key]),
+    ...["group", "version", "kind"].map((key) => ["request", "kind", key]),
+  ];
+  const values = fc.oneof(
+    fc.anything(),
+    fc.constantFrom("", "CREATE", "DELETE", "AdmissionReview", "admission.k8s.io/v1", null, true, [], {}),
+    fc.string({ maxLength: 300 }),
+    fc.integer({ min: 0, max: 300 }).map((n) => "n".repeat(n)),
+  );
+
+  it("accept and refuse exactly what the schema does, and pass the request through", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...ENVELOPE_PATHS), values), { maxLength: 3 }), (edits) => {
+        let body: unknown = structuredClone(admissionReview(deployment()));
+        for (const [path, value] of edits) {
+          if (path.length === 0) body = value;
+          else {
+            let node = body as Record<string, unknown>;
+            for (const key of path.slice(0, -1)) {
+              if (typeof node !== "object" || node === null) break;
+              node = node[key] as Record<string, unknown>;
+            }
+            if (typeof node === "object" && node !== null) node[path.at(-1) as string] = value;
+          }
+        }
+        const fast = parseAdmissionReview(body);
+        const schema = parseWithSchema(body);
+        expect(fast.ok).toBe(schema.ok);
+        if (fast.ok && schema.ok) expect(fast.request).toMatchObject(schema.request);
+        if (!fast.ok) expect(fast).toEqual(schema);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });
 
