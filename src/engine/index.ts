@@ -31,18 +31,11 @@ export const evaluate: Evaluate = (object, context = {}) => {
   return unreadable ? { findings, unreadable } : { findings };
 };
 
-// The webhook passes the same host list for every review until the policies change: its lowercased
-// set is kept for the last list seen, and rebuilt when the list or any of its hosts differs.
-let lastHosts: { list: readonly string[]; copy: string[]; set: ReadonlySet<string> } | undefined;
+const NO_HOSTS: ReadonlySet<string> = new Set();
 
+/** Hosts are compared in lower case; the webhook hands the same list until its policies change, so this is small. */
 function hostSet(list: readonly string[]): ReadonlySet<string> {
-  const last = lastHosts;
-  if (last && last.list === list && last.copy.length === list.length && last.copy.every((h, i) => h === list[i]))
-    return last.set;
-  const copy = [...list];
-  const set = new Set(copy.map((h) => h.toLowerCase()));
-  lastHosts = { list, copy, set };
-  return set;
+  return list.length === 0 ? NO_HOSTS : new Set(list.map((host) => host.toLowerCase()));
 }
 
 type Settings = { policyHosts: ReadonlySet<string>; now: () => Date };

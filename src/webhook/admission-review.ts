@@ -1,6 +1,7 @@
 // The AdmissionReview envelope (admission.k8s.io/v1): what the API server sends and what it expects
 // back. Only the envelope is validated here; the object inside is the engine's to read.
 import { z } from "zod";
+import { isRecord } from "../kube/objects.ts";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
@@ -40,8 +41,6 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
 }
 
 const OPERATIONS: ReadonlySet<unknown> = new Set(AdmissionRequestSchema.shape.operation.options);
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 const isName = (value: unknown, max = 253): value is string => typeof value === "string" && value.length <= max;
 const isOptionalName = (value: unknown, max = 253) => value === undefined || isName(value, max);
 
@@ -50,12 +49,12 @@ const isOptionalName = (value: unknown, max = 253) => value === undefined || isN
  * all, else undefined and the schema decides (and says why). It accepts nothing the schema refuses.
  */
 function wellFormedRequest(body: unknown): AdmissionRequest | undefined {
-  if (!isObject(body) || body.apiVersion !== ADMISSION_API_VERSION || body.kind !== "AdmissionReview") return undefined;
+  if (!isRecord(body) || body.apiVersion !== ADMISSION_API_VERSION || body.kind !== "AdmissionReview") return undefined;
   const request = body.request;
-  if (!isObject(request)) return undefined;
+  if (!isRecord(request)) return undefined;
   const { uid, kind } = request;
   if (typeof uid !== "string" || uid.length < 1 || uid.length > 256) return undefined;
-  if (!isObject(kind) || !isName(kind.group) || !isName(kind.version) || !isName(kind.kind)) return undefined;
+  if (!isRecord(kind) || !isName(kind.group) || !isName(kind.version) || !isName(kind.kind)) return undefined;
   if (kind.kind.length < 1 || !OPERATIONS.has(request.operation)) return undefined;
   if (!isOptionalName(request.subResource) || !isOptionalName(request.name)) return undefined;
   if (!isOptionalName(request.namespace, 63)) return undefined;

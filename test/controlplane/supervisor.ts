@@ -13,8 +13,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { createCertificateAuthority, createSigningKeyPair, issueCertificate } from "../../src/tls/certificates.ts";
 import { freePort } from "./ports.ts";
-import type { ControlPlaneState } from "./state.ts";
-import { writeState } from "./state.ts";
+import { type ControlPlaneState, isAlive, writeState } from "./state.ts";
 
 const [dir, binDir, flag, watchPidArg] = process.argv.slice(2);
 if (!dir || !binDir) {
@@ -171,11 +170,7 @@ process.on("SIGTERM", () => void shutdown("stopped by SIGTERM", 0));
 process.on("SIGINT", () => void shutdown("stopped by SIGINT", 0));
 if (watchPid) {
   setInterval(() => {
-    try {
-      process.kill(watchPid, 0);
-    } catch {
-      void shutdown(`the process that started it (pid ${watchPid}) is gone`, 0);
-    }
+    if (!isAlive(watchPid)) void shutdown(`the process that started it (pid ${watchPid}) is gone`, 0);
   }, 500).unref();
 }
 main().catch((error: unknown) => void shutdown(error instanceof Error ? error.message : String(error), 1));
