@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
+import { describeError } from "../kube/errors.ts";
 import { eventRecorder } from "../kube/events.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
@@ -39,7 +40,6 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const tls = selfSigned || readTls(options);
   const validateUrl = url && new URL("/validate", url).toString();
   const policies = policyCache(kc, logger);
-  const recordEvent = eventRecorder(kc, logger);
   const app = buildWebhookServer({
     tls,
     evaluate,
@@ -47,7 +47,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
     config: { defaultAction: options["default-action"], exemptNamespaces: options["exempt-namespaces"] },
     logger,
     metrics: createWebhookMetrics(),
-    events: (event) => recordEvent(event),
+    events: eventRecorder(kc, logger),
     isReady: policies.synced,
   });
 
@@ -75,7 +75,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
   // Unregister first, so the API server stops sending requests, then drain the ones in flight.
   if (validateUrl)
     await unregisterWebhook(kc, name).catch((error: unknown) =>
-      logger.error({ error: String(error) }, "could not remove the webhook configuration"),
+      logger.error({ error: describeError(error) }, "could not remove the webhook configuration"),
     );
   await app.close();
   await policies.stop();
