@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kubectl and helm from their Go modules into a cache keyed by
-# version, once per machine. Prints the bin folder. Called by the test harness and by .ci/run.
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, helm and kwok (with
+# its stage files) from their Go modules into a cache keyed by version, once per machine. Prints the
+# bin folder. Called by the test harness and by .ci/run.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,15 +9,16 @@ module="$here/test/controlplane"
 k8s=$(awk '$1 == "k8s.io/kubernetes" {print $2; exit}' "$module/go.mod")
 etcd=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' "$module/go.mod")
 helm=$(cat "$module/helm.version")
+kwok=$(cat "$module/kwok.version")
 cache="${AI_API_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-api-guard}"
-bin="$cache/controlplane/k8s-$k8s-etcd-$etcd-helm-$helm/bin"
+bin="$cache/controlplane/k8s-$k8s-etcd-$etcd-helm-$helm-kwok-$kwok/bin"
 
-have_all() { for b in etcd kube-apiserver kubectl helm; do [ -x "$bin/$b" ] || return 1; done; }
+have_all() { for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm kwok kwok-stages.yaml; do [ -x "$bin/$b" ] || return 1; done; }
 if have_all; then echo "$bin"; exit 0; fi
 
 if ! command -v go >/dev/null 2>&1; then
   echo "error: the Go toolchain (go 1.24 or newer) is needed to build the local control plane" >&2
-  echo "       (etcd $etcd, kube-apiserver $k8s, helm $helm) into $bin; install Go and retry." >&2
+  echo "       (etcd $etcd, Kubernetes $k8s, helm $helm, kwok $kwok) into $bin; install Go and retry." >&2
   exit 1
 fi
 
@@ -36,10 +38,21 @@ build() { # name, package, ldflags
 }
 build etcd go.etcd.io/etcd/server/v3 "-s -w"
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$version_flags"
+build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$version_flags"
+build kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$version_flags"
 build kubectl k8s.io/kubernetes/cmd/kubectl "$version_flags"
 if [ ! -x "$bin.partial/helm" ]; then
   echo "building helm $helm, once per machine..." >&2
   GOBIN="$bin.partial" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm" "helm.sh/helm/v3/cmd/helm@$helm"
 fi
+if [ ! -x "$bin.partial/kwok" ]; then
+  echo "building kwok $kwok, once per machine..." >&2
+  GOBIN="$bin.partial" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok"
+fi
+# kwok refuses to start without stages: take the fast node and pod lifecycles its module ships.
+stages="$(go mod download -json "sigs.k8s.io/kwok@$kwok" | awk -F'"' '$2 == "Dir" {print $4}')/kustomize/stage"
+for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/*.yaml; do
+  printf -- '---\n'; cat "$stages/$f"
+done > "$bin.partial/kwok-stages.yaml"
 rm -rf "$bin" && mv "$bin.partial" "$bin"
 echo "$bin"
