@@ -3,7 +3,15 @@
 // more precise detector is not reported again.
 import { assignmentsIn } from "../assignments.ts";
 import { type Candidate, type Field, nearAzureOpenAI } from "../extract.ts";
-import { entropy, isNonSecretShape, isPlaceholder, looksRandom, matchesOf } from "../literals.ts";
+import {
+  entropy,
+  isExplicitPlaceholder,
+  isNonSecretShape,
+  isPlaceholder,
+  looksRandom,
+  matchesOf,
+  type Written,
+} from "../literals.ts";
 import { classifyName, mayNameCredential, providerByName } from "../names.ts";
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
@@ -17,11 +25,25 @@ const FIX_BY_FIELD: Record<Field, string> = {
   command: VIA_ENV,
   args: VIA_ENV,
   data: "Move it from the ConfigMap into a Secret (mounted, or referenced with valueFrom.secretKeyRef), then revoke and rotate the exposed credential.",
+  script: VIA_ENV,
+  probe: VIA_ENV,
+  annotation:
+    "Take it out of the annotation (annotations are readable by anyone who can read the object): store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
+  label:
+    "Take it out of the label: store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
+  volume:
+    "Use the volume driver's secret reference (e.g. csi.nodePublishSecretRef) instead of a literal, then revoke and rotate the exposed credential.",
 };
+const WEAK_DEFAULT_FIX =
+  "Generate a strong password, store it in a Secret and reference it with valueFrom.secretKeyRef: a weak or default password is guessed first, so treat this one as known.";
 
 const BEARER = /(?<![A-Za-z0-9_-])[Bb]earer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/g;
 const HEX_32 = /^[0-9a-f]{32}$/i;
-const MIN_PASSWORD_LENGTH = 8;
+const STRONG_PASSWORD_LENGTH = 12;
+// minio123, Password1!, admin2024: a word with digits after it is how defaults and guessable passwords look.
+const WORD_AND_DIGITS = /^[A-Za-z]{1,32}[\d_.@-]{0,12}[!?#*]?$/;
+// All digits under a key name: an account number or PIN-like key (some providers' keys are numeric).
+const NUMERIC_KEY = /^\d{10,128}$/;
 
 export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   const fix = FIX_BY_FIELD[candidate.field];
@@ -31,6 +53,18 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     found.push(secret);
     const hint = redactedHint(label, showTail ? secret : "");
     hits.push({ rule: "hardcoded-secret", severity, provider, hint, what: `hardcoded ${hint}`, fix });
+  };
+  const weak = (label: string, secret: string, provider?: string) => {
+    found.push(secret);
+    const hint = redactedHint(label, secret);
+    hits.push({
+      rule: "hardcoded-secret",
+      severity: "high",
+      provider,
+      hint,
+      what: `hardcoded ${hint}`,
+      fix: WEAK_DEFAULT_FIX,
+    });
   };
   const alreadyFound = (text: string) => found.some((s) => s.includes(text) || text.includes(s));
 
@@ -52,19 +86,46 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     }
   }
 
-  const pairs = candidate.name ? [{ name: candidate.name, value: candidate.value.trim() }] : [];
-  if (mayNameCredential(lower)) pairs.push(...assignmentsIn(candidate.value));
-  for (const { name, value } of pairs) {
+  // A name the value is under directly (env, data key, annotation) is a literal; names found inside
+  // free text are text, where `$VAR` is a reference.
+  const pairs: { name: string; value: string; written: Written }[] = [];
+  if (candidate.name)
+    pairs.push({ name: candidate.name, value: candidate.value.trim(), written: writtenAs(candidate) });
+  if (mayNameCredential(lower))
+    for (const { name, value } of assignmentsIn(candidate.value)) pairs.push({ name, value, written: "text" });
+  for (const { name, value, written } of pairs) {
     const kind = classifyName(name);
-    if (kind === "other" || alreadyFound(value) || isPlaceholder(value) || isNonSecretShape(value)) continue;
-    const isPassword =
-      kind === "password" && value.length >= MIN_PASSWORD_LENGTH && !/\s/.test(value) && entropy(value) >= 2.5;
-    if (!isPassword && !looksRandom(value)) continue;
+    if (kind === "other" || alreadyFound(value) || isNonSecretShape(value)) continue;
     const provider =
       providerByName(name) ?? (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
     // Inside a file or a shell string the name says where; for an env var the location already does.
-    const label = provider ?? (name === candidate.name ? kind : `${kind} in ${name}`);
-    report(label, value, provider ? "critical" : "high", provider);
+    const label = (what: string) => provider ?? (name === candidate.name ? what : `${what} in ${name}`);
+    if (kind === "password") {
+      if (isExplicitPlaceholder(value, written)) continue;
+      if (isStrongPassword(value)) report(label("password"), value, provider ? "critical" : "high", provider);
+      else weak(label("weak default password"), value, provider);
+      continue;
+    }
+    if (isPlaceholder(value, written) && !NUMERIC_KEY.test(value)) continue;
+    if (!looksRandom(value) && !(NUMERIC_KEY.test(value) && entropy(value) >= 2.8)) continue;
+    report(label(kind), value, provider ? "critical" : "high", provider);
   }
   return hits;
+}
+
+function writtenAs(candidate: Candidate): Written {
+  return candidate.field === "env" ||
+    candidate.field === "annotation" ||
+    candidate.field === "label" ||
+    candidate.field === "volume" ||
+    (candidate.field === "probe" && candidate.tail.includes("httpHeaders"))
+    ? "literal"
+    : "text";
+}
+
+/** Long, dense and without spaces: a password someone generated, not a default someone kept. */
+function isStrongPassword(value: string): boolean {
+  return (
+    value.length >= STRONG_PASSWORD_LENGTH && !/\s/.test(value) && !WORD_AND_DIGITS.test(value) && entropy(value) >= 3
+  );
 }
