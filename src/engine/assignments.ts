@@ -41,16 +41,19 @@ const AUTHORIZATION = /authorization["']?\s{0,3}[:=]\s{0,3}["']?(basic|token)\s{
 const DIRECTIVE = /^\s{0,64}(requirepass|masterauth|rootpw)\s{1,8}("[^"\n]{1,1024}"|\S{1,1024})\s*$/;
 const NETRC = /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(\S{1,1024})/g;
 // A comment that says the value is to be replaced: `api_key: 1234-... # replace with your key`.
-const REPLACE_ME = /(?:#|\/\/|;).{0,120}(?:replace|your|example|change)/i;
+const REPLACE_ME = /(?:^|\s)(?:#|\/\/|;).{0,120}(?:replace|your|example|change)/i;
 // A flow mapping or list ({name: creds, key: password}), a block scalar or an anchor is structure, not a value.
 const STRUCTURE = /^[{[|>&*!]/;
+/** Credentials free text can carry under no credential-like name: curl -u user:pass, redis directives. */
+export const FREE_TEXT_CREDENTIAL = /(?:^|\s)(?:-u|--user|--basic-auth)\s|requirepass|masterauth|rootpw/;
 const USER_FLAGS = new Set(["-u", "--user", "--basic-auth"]);
 
 /** A value pasted full of pairs is reported by its first ones; the rest add nothing to act on. */
 const MAX_ASSIGNMENTS = 64;
 
-export function assignmentsIn(text: string): Assignment[] {
+export function assignmentsIn(raw: string): Assignment[] {
   const found: Assignment[] = [];
+  const text = REPLACE_ME.test(raw) ? withoutPlaceholderLines(raw) : raw;
   // Every form below needs an operator or two tokens; most values have neither.
   if (!/[=:\s>]/.test(text)) return found;
   const add = (name: string | undefined, raw: string | undefined, wholeLine = false) => {
@@ -58,9 +61,9 @@ export function assignmentsIn(text: string): Assignment[] {
     // Only names that may name a credential count towards the cap: a long config file has many others.
     if (name && value && !STRUCTURE.test(value) && mayNameCredential(name.toLowerCase())) found.push({ name, value });
   };
-  if (/[:=]/.test(text)) linePairs(text, add, found);
+  if (/[:=]/.test(text) || FREE_TEXT_CREDENTIAL.test(text)) linePairs(text, add, found);
   if (text.includes("=") || text.includes(":")) {
-    for (const m of capped(found, QUOTED_PAIR, text)) if (!REPLACE_ME.test(lineAfter(text, m.index))) add(m[1], m[3]);
+    for (const m of capped(found, QUOTED_PAIR, text)) add(m[1], m[3]);
     for (const m of capped(found, QUERY_PARAMETER, text)) add(m[1], decodeURIComponentSafe(m[2] ?? ""));
   }
   if (text.includes("</")) for (const m of capped(found, XML_ELEMENT, text)) add(m[1], m[2]);
@@ -83,13 +86,22 @@ export function assignmentsIn(text: string): Assignment[] {
 
 type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean) => void;
 
-function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
+/** Drops each line whose comment (or the comment line above it) calls its value a placeholder. */
+function withoutPlaceholderLines(text: string): string {
   let previous = "";
+  const kept: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!REPLACE_ME.test(line) && !REPLACE_ME.test(previous)) kept.push(line);
+    previous = line.trim().startsWith("#") ? line : "";
+  }
+  return kept.join("\n");
+}
+
+function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
   for (const line of text.split(/\r?\n/)) {
     if (found.length >= MAX_ASSIGNMENTS) return;
     const m = LINE.exec(line);
-    // A value the comment beside it (or above it) calls a placeholder is one.
-    if (m && !REPLACE_ME.test(line.slice(line.indexOf(m[5] ?? ""))) && !REPLACE_ME.test(previous)) {
+    if (m) {
       // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
       // `KEY=value` ends at the first space.
       const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
@@ -97,7 +109,6 @@ function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
     }
     const directive = DIRECTIVE.exec(line);
     if (directive) add("password", directive[2]);
-    previous = line.trim().startsWith("#") ? line : "";
   }
 }
 
@@ -109,11 +120,6 @@ function restOfLine(raw: string): string {
     .replace(/\s+(?:#|\/\/).*$/, "")
     .replace(/[,;]+$/, "")
     .trim();
-}
-
-function lineAfter(text: string, index: number): string {
-  const end = text.indexOf("\n", index);
-  return text.slice(index, end < 0 ? undefined : end);
 }
 
 function authorization(scheme: string | undefined, credential: string | undefined, add: Add): void {

@@ -1,5 +1,7 @@
 // The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
+
+import { FREE_TEXT_CREDENTIAL } from "./assignments.ts";
 import { type Candidate, candidatePath, containerEnv, extractCandidates, isReviewedKind } from "./extract.ts";
 import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
@@ -102,7 +104,13 @@ const ANY_RULE_KEYWORD = new RegExp(`${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_S
  * without running the rules.
  */
 function mayHit(value: string, name: string | undefined): boolean {
-  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(value.toLowerCase());
+  const lower = value.toLowerCase();
+  return (
+    value.includes("://") ||
+    classifyName(name) !== "other" ||
+    ANY_RULE_KEYWORD.test(lower) ||
+    FREE_TEXT_CREDENTIAL.test(lower)
+  );
 }
 
 function findingsFor(candidate: Candidate, resource: Resource, settings: Settings, out: Finding[]): void {

@@ -1,7 +1,7 @@
 // hardcoded-secret: provider formats first (precise), then a bearer header, then the generic rule,
 // which needs a credential-like name and a value that looks random. A value already reported by a
 // more precise detector is not reported again.
-import { assignmentsIn } from "../assignments.ts";
+import { assignmentsIn, FREE_TEXT_CREDENTIAL } from "../assignments.ts";
 import { type Candidate, type Field, nearAzureOpenAI } from "../extract.ts";
 import {
   entropy,
@@ -91,7 +91,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   const pairs: { name: string; value: string; written: Written }[] = [];
   if (candidate.name)
     pairs.push({ name: candidate.name, value: candidate.value.trim(), written: writtenAs(candidate) });
-  if (mayNameCredential(lower))
+  if (mayNameCredential(lower) || FREE_TEXT_CREDENTIAL.test(lower))
     for (const { name, value } of assignmentsIn(candidate.value)) pairs.push({ name, value, written: "text" });
   for (const { name, value, written } of pairs) {
     const kind = classifyName(name);
