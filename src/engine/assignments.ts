@@ -43,9 +43,10 @@ const NETRC = /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(\S{1,1024})/g;
 // A comment that says the value is to be replaced: `api_key: 1234-... # replace with your key`.
 const REPLACE_ME = /(?:^|\s)(?:#|\/\/|;).{0,120}(?:replace|your|example|change)/i;
 // A flow mapping or list ({name: creds, key: password}), a block scalar or an anchor is structure, not a value.
-const STRUCTURE = /^[{[|>&*!]/;
+const STRUCTURE = /^[{[|>&*!]|:$/;
 /** Credentials free text can carry under no credential-like name: curl -u user:pass, redis directives. */
 export const FREE_TEXT_CREDENTIAL = /(?:^|\s)(?:-u|--user|--basic-auth)\s|requirepass|masterauth|rootpw/;
+const USERINFO = /^[\w.@-]{1,256}:(\S{1,1024})$/;
 const USER_FLAGS = new Set(["-u", "--user", "--basic-auth"]);
 
 /** A value pasted full of pairs is reported by its first ones; the rest add nothing to act on. */
@@ -78,8 +79,8 @@ export function assignmentsIn(raw: string): Assignment[] {
     if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
     const flag = FLAG_OR_HEADER.exec(t);
     if (flag) add(flag[1] ?? flag[2], tokens[i + 1]);
-    const userinfo = USER_FLAGS.has(t) ? tokens[i + 1] : undefined;
-    if (userinfo?.includes(":")) add("password", userinfo.slice(userinfo.indexOf(":") + 1));
+    const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(tokens[i + 1] ?? "") : null;
+    if (userinfo) add("password", userinfo[1]);
   }
   return found;
 }

@@ -25,7 +25,7 @@ const SHELL_VARIABLE = /^\$(?:[A-Za-z_]|\d|[@*#?])/;
 // What people write instead of a real secret, and redactions (gitleaks calls these stopwords):
 // `<your-key>`, `yourpassword`, `changeme`, `xxxx`, `example`, `***`.
 const STOPWORD =
-  /<[^<>\s]{0,64}>|example|sample|dummy|placeholder|changeme|change[-_]?me|replace[-_]?me|redacted|your|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxx|\*\*\*|\.\.\.|(.)\1{5}/i;
+  /<[^<>]{0,64}>|example|sample|dummy|placeholder|changeme|change[-_]?me|replace|redacted|your|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxx|\*\*\*|\.\.\.|(.)\1{5}/i;
 // Settings rather than secrets: booleans, nulls, "to be done".
 const SETTING = /^(?:true|false|yes|no|on|off|null|nil|none|enabled|disabled|tbd|todo|n\/a|-|~)$/i;
 // Words documentation writes where a secret goes; under a password name they are weak defaults instead.

@@ -40,6 +40,9 @@ const WEAK_DEFAULT_FIX =
 const BEARER = /(?<![A-Za-z0-9_-])[Bb]earer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/g;
 const HEX_32 = /^[0-9a-f]{32}$/i;
 const STRONG_PASSWORD_LENGTH = 12;
+// ENDPOINT_SECRET_KEY: azure-cognitiveservices-endpoint names the key of a secret store entry, not a key.
+const KEY_OF_A_SECRET = /_SECRET_KEY$|SecretKey$/;
+const RESOURCE_NAME = /^[a-z]+(?:-[a-z]+){2,}$/;
 // minio123, Password1!, admin2024: a word with digits after it is how defaults and guessable passwords look.
 const WORD_AND_DIGITS = /^[A-Za-z]{1,32}[\d_.@-]{0,12}[!?#*]?$/;
 // All digits under a key name: an account number or PIN-like key (some providers' keys are numeric).
@@ -101,7 +104,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     // Inside a file or a shell string the name says where; for an env var the location already does.
     const label = (what: string) => provider ?? (name === candidate.name ? what : `${what} in ${name}`);
     if (kind === "password") {
-      if (isExplicitPlaceholder(value, written)) continue;
+      if (isExplicitPlaceholder(value, written) || (KEY_OF_A_SECRET.test(name) && RESOURCE_NAME.test(value))) continue;
       if (isStrongPassword(value)) report(label("password"), value, provider ? "critical" : "high", provider);
       else weak(label("weak default password"), value, provider);
       continue;

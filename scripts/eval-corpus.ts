@@ -1,0 +1,86 @@
+// Precision and recall on real-world manifests (test/fixtures/real-world), ours and gitleaks' side by
+// side. A finding counts by file and line; labels.json lists every credential (and plaintext endpoint)
+// a reviewer found in a value kubectl would send: the positives. Anything else reported is a false positive.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseSource } from "../src/cli/scan/documents.ts";
+import { evaluate } from "../src/engine/index.ts";
+
+const ROOT = join(import.meta.dirname, "../test/fixtures/real-world");
+type Source = { file: string; repo: string; path: string; commit: string; documents: number };
+type Label = { file: string; line: number; category: "credential" | "weak-default" | "endpoint"; note: string };
+
+const sources: Source[] = JSON.parse(readFileSync(join(ROOT, "sources.json"), "utf8"));
+const labels: Label[] = JSON.parse(readFileSync(join(ROOT, "labels.json"), "utf8")).positives;
+const at = (file: string, line: number | undefined) => `${file}:${line ?? 0}`;
+
+function ours(): { credentials: Set<string>; endpoints: Set<string>; documents: number } {
+  const credentials = new Set<string>();
+  const endpoints = new Set<string>();
+  let documents = 0;
+  for (const { file } of sources) {
+    for (const item of parseSource(file, readFileSync(join(ROOT, file), "utf8")).objects) {
+      documents++;
+      for (const finding of evaluate(item.object).findings) {
+        const key = at(file, item.lineOf(finding.pathSegments));
+        (finding.rule === "plaintext-endpoint" ? endpoints : credentials).add(key);
+      }
+    }
+  }
+  return { credentials, endpoints, documents };
+}
+
+function gitleaks(): Set<string> | string {
+  let binary: string;
+  try {
+    binary = execFileSync("bash", [join(import.meta.dirname, "build-gitleaks.sh")], { encoding: "utf8" }).trim();
+  } catch (error) {
+    return `gitleaks could not be built: ${(error as { stderr?: string }).stderr?.trim().split("\n").at(-1) ?? error}`;
+  }
+  const out = mkdtempSync(join(tmpdir(), "gitleaks-"));
+  try {
+    const report = join(out, "report.json");
+    execFileSync(binary, ["dir", ROOT, "--no-banner", "--log-level", "error", "-f", "json", "-r", report, "--exit-code", "0"]);
+    const results: { File: string; StartLine: number }[] = JSON.parse(readFileSync(report, "utf8"));
+    return new Set(results.map((r) => at(r.File.replace(`${ROOT}/`, ""), r.StartLine)));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function score(found: ReadonlySet<string>, positives: readonly Label[]) {
+  const truth = new Set(positives.map((l) => at(l.file, l.line)));
+  const hits = [...found].filter((key) => truth.has(key)).length;
+  const precision = found.size === 0 ? 1 : hits / found.size;
+  const recall = truth.size === 0 ? 1 : hits / truth.size;
+  const missed = [...truth].filter((key) => !found.has(key));
+  const wrong = [...found].filter((key) => !truth.has(key));
+  return { found: found.size, hits, precision, recall, missed, wrong };
+}
+
+const credentialLabels = labels.filter((l) => l.category !== "endpoint");
+const result = ours();
+const repos = new Set(sources.map((s) => s.repo)).size;
+console.log(`corpus: ${sources.length} files, ${result.documents} documents, ${repos} repositories`);
+console.log(`labelled: ${credentialLabels.length} credentials (${labels.filter((l) => l.category === "weak-default").length} weak defaults), ${labels.length - credentialLabels.length} plaintext endpoints\n`);
+const rows: [string, ReturnType<typeof score> | string][] = [
+  ["ours: credentials", score(result.credentials, credentialLabels)],
+  ["ours: plaintext endpoints", score(result.endpoints, labels.filter((l) => l.category === "endpoint"))],
+];
+const leaks = gitleaks();
+rows.push(["gitleaks: credentials", typeof leaks === "string" ? leaks : score(leaks, credentialLabels)]);
+console.log("tool                        found  true  precision  recall");
+for (const [name, row] of rows) {
+  if (typeof row === "string") console.log(`${name.padEnd(28)}${row}`);
+  else
+    console.log(
+      `${name.padEnd(28)}${String(row.found).padStart(5)}${String(row.hits).padStart(6)}${row.precision.toFixed(3).padStart(11)}${row.recall.toFixed(3).padStart(8)}`,
+    );
+}
+for (const [name, row] of rows) {
+  if (typeof row === "string" || !name.startsWith("ours")) continue;
+  for (const key of row.missed) console.log(`  ${name} missed ${key}`);
+  for (const key of row.wrong) console.log(`  ${name} false positive ${key}`);
+}
