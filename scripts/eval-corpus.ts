@@ -42,7 +42,19 @@ function gitleaks(): Set<string> | string {
   const out = mkdtempSync(join(tmpdir(), "gitleaks-"));
   try {
     const report = join(out, "report.json");
-    execFileSync(binary, ["dir", ROOT, "--no-banner", "--log-level", "error", "-f", "json", "-r", report, "--exit-code", "0"]);
+    execFileSync(binary, [
+      "dir",
+      ROOT,
+      "--no-banner",
+      "--log-level",
+      "error",
+      "-f",
+      "json",
+      "-r",
+      report,
+      "--exit-code",
+      "0",
+    ]);
     const results: { File: string; StartLine: number }[] = JSON.parse(readFileSync(report, "utf8"));
     return new Set(results.map((r) => at(r.File.replace(`${ROOT}/`, ""), r.StartLine)));
   } finally {
@@ -64,10 +76,18 @@ const credentialLabels = labels.filter((l) => l.category !== "endpoint");
 const result = ours();
 const repos = new Set(sources.map((s) => s.repo)).size;
 console.log(`corpus: ${sources.length} files, ${result.documents} documents, ${repos} repositories`);
-console.log(`labelled: ${credentialLabels.length} credentials (${labels.filter((l) => l.category === "weak-default").length} weak defaults), ${labels.length - credentialLabels.length} plaintext endpoints\n`);
+console.log(
+  `labelled: ${credentialLabels.length} credentials (${labels.filter((l) => l.category === "weak-default").length} weak defaults), ${labels.length - credentialLabels.length} plaintext endpoints\n`,
+);
 const rows: [string, ReturnType<typeof score> | string][] = [
   ["ours: credentials", score(result.credentials, credentialLabels)],
-  ["ours: plaintext endpoints", score(result.endpoints, labels.filter((l) => l.category === "endpoint"))],
+  [
+    "ours: plaintext endpoints",
+    score(
+      result.endpoints,
+      labels.filter((l) => l.category === "endpoint"),
+    ),
+  ],
 ];
 const leaks = gitleaks();
 rows.push(["gitleaks: credentials", typeof leaks === "string" ? leaks : score(leaks, credentialLabels)]);

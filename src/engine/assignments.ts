@@ -125,7 +125,10 @@ function restOfLine(raw: string): string {
 
 function authorization(scheme: string | undefined, credential: string | undefined, add: Add): void {
   if (!credential) return;
-  if (scheme?.toLowerCase() === "token") return add("token", credential);
+  if (scheme?.toLowerCase() === "token") {
+    add("token", credential);
+    return;
+  }
   const decoded = Buffer.from(credential, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon > 0 && /^[\x20-\x7e]+$/.test(decoded)) add("password", JSON.stringify(decoded.slice(colon + 1)));

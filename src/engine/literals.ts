@@ -25,7 +25,10 @@ const SHELL_VARIABLE = /^\$(?:[A-Za-z_]|\d|[@*#?])/;
 // What people write instead of a real secret, and redactions (gitleaks calls these stopwords):
 // `<your-key>`, `yourpassword`, `changeme`, `xxxx`, `example`, `***`.
 const STOPWORD =
-  /<[^<>]{0,64}>|example|sample|dummy|placeholder|changeme|change[-_]?me|replace|redacted|your|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxx|\*\*\*|\.\.\.|(.)\1{5}/i;
+  /<[^<>]{0,64}>|example|sample|dummy|placeholder|changeme|change[-_]?me|replace|redacted|your|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxx|\*\*\*|\.\.\./i;
+// A run of one character: a redaction (`aaaaaa`), or filler in a made-up key (`sk-proj-000000...`).
+const FILLER = /(.)\1{5}/;
+const ONE_CHARACTER = /^(.)\1*$/;
 // Settings rather than secrets: booleans, nulls, "to be done".
 const SETTING = /^(?:true|false|yes|no|on|off|null|nil|none|enabled|disabled|tbd|todo|n\/a|-|~)$/i;
 // Words documentation writes where a secret goes; under a password name they are weak defaults instead.
@@ -46,6 +49,7 @@ export function isExplicitPlaceholder(value: string, written: Written = "text"):
     SETTING.test(v) ||
     REFERENCE.test(v) ||
     STOPWORD.test(v) ||
+    ONE_CHARACTER.test(v) ||
     (written === "text" && SHELL_VARIABLE.test(v))
   );
 }
@@ -53,7 +57,7 @@ export function isExplicitPlaceholder(value: string, written: Written = "text"):
 /** A value that stands in for a secret rather than being one. */
 export function isPlaceholder(value: string, written: Written = "text"): boolean {
   const v = value.trim();
-  return isExplicitPlaceholder(v, written) || WORD.test(v) || NUMBER.test(v);
+  return isExplicitPlaceholder(v, written) || FILLER.test(v) || WORD.test(v) || NUMBER.test(v);
 }
 
 // sha256:..., sha512-... (subresource integrity), md5:...

@@ -87,7 +87,9 @@ function classifyWords(words: readonly string[]): NameKind {
   const pair = words.slice(-2).join(" ");
   // A lone "secret" names a Secret object as often as a value (secret: my-creds); CLIENT_SECRET does not.
   if (last === "key" && NOT_A_SECRET_KEY.has(words.at(-2) ?? "")) return "other";
-  if (PASSWORD_WORDS.has(last) || (SECRET_KEY_PAIRS.has(pair) && pair !== "secret")) return "password";
+  // SECRET_KEY, AWS_SECRET_ACCESS_KEY, CLIENT_SECRET_KEY: a secret key, whatever comes between.
+  const secretKey = last === "key" && words.includes("secret");
+  if (PASSWORD_WORDS.has(last) || secretKey || (SECRET_KEY_PAIRS.has(pair) && pair !== "secret")) return "password";
   if (last === "secret" && words.length > 1 && !REFERENCE_WORDS.has(words.at(-2) ?? "")) return "password";
   return words.some((w) => CREDENTIAL_WORDS.has(w)) ? "credential" : "other";
 }

@@ -106,7 +106,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     if (kind === "password") {
       if (isExplicitPlaceholder(value, written) || (KEY_OF_A_SECRET.test(name) && RESOURCE_NAME.test(value))) continue;
       if (isStrongPassword(value)) report(label("password"), value, provider ? "critical" : "high", provider);
-      else weak(label("weak default password"), value, provider);
+      else weak(provider ? `weak default ${provider}` : label("weak default password"), value, provider);
       continue;
     }
     if (isPlaceholder(value, written) && !NUMERIC_KEY.test(value)) continue;

@@ -208,6 +208,17 @@ describe("class 7: weak and default credentials", () => {
     }
   });
 
+  it("names the provider in the weak-default message, and keeps a default with a run of zeros", () => {
+    const minio = envFindings("AWS_SECRET_ACCESS_KEY", "minioadmin");
+    expect(minio.map((f) => f.message)).toEqual([
+      'container "app" env AWS_SECRET_ACCESS_KEY: hardcoded weak default AWS secret access key (redacted)',
+    ]);
+    const redis = evaluate(configMap({ "redis.conf": "port 6379\nrequirepass 5241590000000000\n" })).findings;
+    expect(redis.map((f) => f.message)).toEqual([
+      'data key "redis.conf": hardcoded weak default password in password ending "…0000"',
+    ]);
+  });
+
   it("leaves empty values, references and explicit placeholders alone", () => {
     for (const value of [
       "",
