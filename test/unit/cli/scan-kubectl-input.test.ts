@@ -3,7 +3,7 @@ import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
-import { folderWith, runCli } from "./run.ts";
+import { deploymentYaml, folderWith, runCli } from "./run.ts";
 
 const fake = fakeSecrets(10);
 const openai = fake.openai ?? "";
@@ -75,5 +75,17 @@ spec:
         - {name: OPENAI_API_KEY, value: ${openai}}
 `;
     expect(findings({ "pod.yaml": yaml })).toEqual([{ path: "spec.containers[0].env[0].value", line: 13 }]);
+  });
+
+  it("takes the cluster domain as a setting, and refuses one that is not a DNS name", () => {
+    const env = { UPSTREAM: "http://api.shop.svc.corp.acme.io" };
+    const folder = folderWith({ "app.yaml": deploymentYaml("app", env) });
+    expect(runCli(["scan", folder]).code).toBe(1);
+    expect(runCli(["scan", "--cluster-domain", "corp.acme.io", folder]).code).toBe(0);
+    const bad = runCli(["scan", "--cluster-domain", "not a domain", folder]);
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      expect.stringContaining('--cluster-domain "not a domain" is not a DNS name'),
+    ]);
   });
 });
