@@ -49,25 +49,20 @@ const WORD_AND_DIGITS = /^[A-Za-z]{1,32}[\d_.@-]{0,12}[!?#*]?$/;
 const NUMERIC_KEY = /^\d{10,128}$/;
 
 export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
-  const fix = FIX_BY_FIELD[candidate.field];
+  const byField = FIX_BY_FIELD[candidate.field];
   const found: string[] = [];
   const hits: Hit[] = [];
-  const report = (label: string, secret: string, severity: Severity, provider?: string, showTail = true) => {
+  const report = (
+    label: string,
+    secret: string,
+    severity: Severity,
+    provider?: string,
+    showTail = true,
+    fix = byField,
+  ) => {
     found.push(secret);
     const hint = redactedHint(label, showTail ? secret : "");
     hits.push({ rule: "hardcoded-secret", severity, provider, hint, what: `hardcoded ${hint}`, fix });
-  };
-  const weak = (label: string, secret: string, provider?: string) => {
-    found.push(secret);
-    const hint = redactedHint(label, secret);
-    hits.push({
-      rule: "hardcoded-secret",
-      severity: "high",
-      provider,
-      hint,
-      what: `hardcoded ${hint}`,
-      fix: WEAK_DEFAULT_FIX,
-    });
   };
   const alreadyFound = (text: string) => found.some((s) => s.includes(text) || text.includes(s));
 
@@ -106,7 +101,10 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     if (kind === "password") {
       if (isExplicitPlaceholder(value, written) || (KEY_OF_A_SECRET.test(name) && RESOURCE_NAME.test(value))) continue;
       if (isStrongPassword(value)) report(label("password"), value, provider ? "critical" : "high", provider);
-      else weak(provider ? `weak default ${provider}` : label("weak default password"), value, provider);
+      else {
+        const what = provider ? `weak default ${provider}` : label("weak default password");
+        report(what, value, "high", provider, true, WEAK_DEFAULT_FIX);
+      }
       continue;
     }
     if (isPlaceholder(value, written) && !NUMERIC_KEY.test(value)) continue;
