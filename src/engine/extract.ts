@@ -204,8 +204,10 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const value = raw.value;
     if (value === undefined || value === null) continue;
     if (typeof value !== "string") optionalString(value, path, "env", index, "value");
-    const candidate = { ...base, value: value as string, tail: ["env", index, "value"], field: "env" as const };
-    push(walk, { ...candidate, name: (envName ?? undefined) as string | undefined });
+    // Most values no rule can report: they are left out before a candidate is made for them.
+    const name = (envName ?? undefined) as string | undefined;
+    if (walk.keep(value as string, name))
+      walk.out.push({ ...base, value: value as string, tail: ["env", index, "value"], field: "env", name });
   }
   for (const field of ["command", "args"] as const) argumentCandidates(container[field], [field], field, base, walk);
   if (typeof container.source === "string")
@@ -228,7 +230,7 @@ function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, ba
     const value = (raw ?? "") as string;
     const flag = previous !== undefined && FLAG.test(previous) ? previous.replace(/^-+/, "") : undefined;
     previous = value;
-    push(walk, { ...base, value, tail: [...tail, index], field, name: flag });
+    if (walk.keep(value, flag)) walk.out.push({ ...base, value, tail: [...tail, index], field, name: flag });
   }
 }
 

@@ -96,8 +96,11 @@ function describeResource(object: Json, kind: string): Resource {
 }
 
 // Every rule needs one of these in the lowercased value, or a credential-like name: a format keyword
-// (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), or a URL.
-const ANY_RULE_KEYWORD = new RegExp(`${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}`);
+// (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), a
+// free-text form that carries no such word (curl -u user:pass, rootpw), or a URL.
+const ANY_RULE_KEYWORD = new RegExp(
+  `${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}|${FREE_TEXT_CREDENTIAL.source}`,
+);
 
 /**
  * False only for a value no rule can report: most values of a workload, left out at extraction
@@ -105,12 +108,7 @@ const ANY_RULE_KEYWORD = new RegExp(`${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_S
  */
 function mayHit(value: string, name: string | undefined): boolean {
   const lower = value.toLowerCase();
-  return (
-    value.includes("://") ||
-    classifyName(name) !== "other" ||
-    ANY_RULE_KEYWORD.test(lower) ||
-    FREE_TEXT_CREDENTIAL.test(lower)
-  );
+  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
 }
 
 function findingsFor(candidate: Candidate, resource: Resource, settings: Settings, out: Finding[]): void {

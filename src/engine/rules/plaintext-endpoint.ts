@@ -33,7 +33,7 @@ export function isLocalOrInCluster(host: string, cluster: Cluster = DEFAULT_CLUS
     host === "::" ||
     METADATA_SERVERS.has(host) ||
     host.endsWith(".svc") ||
-    host.endsWith(`.${cluster.domain}`) ||
+    (host.endsWith(cluster.domain) && host.at(-cluster.domain.length - 1) === ".") ||
     (/^[a-z0-9-]+$/.test(host) && /[a-z]/.test(host)) // a single-label Service name
   )
     return true;

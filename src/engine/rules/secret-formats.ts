@@ -268,6 +268,10 @@ export const SECRET_FORMATS: readonly SecretFormat[] = [
 ];
 
 /** Every keyword of every format: one test decides whether any format needs to run at all. */
-export const ANY_FORMAT_KEYWORD = new RegExp(
-  SECRET_FORMATS.flatMap((f) => f.keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"))).join("|"),
-);
+export const ANY_FORMAT_KEYWORD = new RegExp(alternation(SECRET_FORMATS.flatMap((f) => f.keywords)));
+
+/** `a|b|...` of the keywords, escaped, without those that contain a shorter one (sk-ant- after sk-). */
+function alternation(keywords: readonly string[]): string {
+  const needed = keywords.filter((k) => !keywords.some((other) => other !== k && k.includes(other)));
+  return [...new Set(needed)].map((k) => k.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|");
+}
