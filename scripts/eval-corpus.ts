@@ -16,20 +16,27 @@ const sources: Source[] = JSON.parse(readFileSync(join(ROOT, "sources.json"), "u
 const labels: Label[] = JSON.parse(readFileSync(join(ROOT, "labels.json"), "utf8")).positives;
 const at = (file: string, line: number | undefined) => `${file}:${line ?? 0}`;
 
-function ours(): { credentials: Set<string>; endpoints: Set<string>; documents: number } {
+// A workload: any object that holds a container, whatever its kind.
+const HOLDS_A_CONTAINER = /"(?:containers|initContainers|container|script)":\s*[[{]/;
+
+function ours() {
   const credentials = new Set<string>();
   const endpoints = new Set<string>();
   let documents = 0;
+  let workloads = 0;
   for (const { file } of sources) {
     for (const item of parseSource(file, readFileSync(join(ROOT, file), "utf8")).objects) {
       documents++;
+      const kind = (item.object as { kind?: unknown } | null)?.kind;
+      if (kind === "ConfigMap" || (kind !== "Secret" && HOLDS_A_CONTAINER.test(JSON.stringify(item.object))))
+        workloads++;
       for (const finding of evaluate(item.object).findings) {
         const key = at(file, item.lineOf(finding.pathSegments));
         (finding.rule === "plaintext-endpoint" ? endpoints : credentials).add(key);
       }
     }
   }
-  return { credentials, endpoints, documents };
+  return { credentials, endpoints, documents, workloads };
 }
 
 function gitleaks(): Set<string> | string {
@@ -75,7 +82,9 @@ function score(found: ReadonlySet<string>, positives: readonly Label[]) {
 const credentialLabels = labels.filter((l) => l.category !== "endpoint");
 const result = ours();
 const repos = new Set(sources.map((s) => s.repo)).size;
-console.log(`corpus: ${sources.length} files, ${result.documents} documents, ${repos} repositories`);
+console.log(
+  `corpus: ${sources.length} files, ${result.documents} documents (${result.workloads} workloads and ConfigMaps), ${repos} repositories`,
+);
 console.log(
   `labelled: ${credentialLabels.length} credentials (${labels.filter((l) => l.category === "weak-default").length} weak defaults), ${labels.length - credentialLabels.length} plaintext endpoints\n`,
 );
