@@ -38,6 +38,7 @@ const NOT_THE_SECRET = new Set([
   ...["usage", "serializer", "deserializer", "class", "image", "tag", "strategy", "method", "namespace", "user"],
   ...["username", "group", "bucket", "table", "column", "config", "schema", "template", "style", "delimiter"],
 ]);
+const DIGEST_WORDS = new Set(["hash", "sha", "sha1", "sha256", "sha512", "md5", "digest", "checksum", "fingerprint"]);
 // Public halves and certificates are meant to be shared: PUBLIC_KEY, publishableKey, ca.crt, TLS_CERT.
 const PUBLIC_WORDS = new Set(["public", "publishable", "pub", "pubkey"]);
 const CERTIFICATE_WORDS = new Set(["cert", "certificate", "crt", "ca", "pem", "cacert"]);
@@ -84,6 +85,8 @@ export function classifyName(name: string | undefined): NameKind {
 function classifyWords(words: readonly string[]): NameKind {
   const last = words.at(-1);
   if (!last || NOT_THE_SECRET.has(last) || CERTIFICATE_WORDS.has(last) || isPublicHalf(words)) return "other";
+  // checksum/secret, CONFIG_SHA256_PASSWORD: a digest of the secret, not the secret.
+  if (words.some((w) => DIGEST_WORDS.has(w))) return "other";
   const pair = words.slice(-2).join(" ");
   // A lone "secret" names a Secret object as often as a value (secret: my-creds); CLIENT_SECRET does not.
   if (last === "key" && NOT_A_SECRET_KEY.has(words.at(-2) ?? "")) return "other";

@@ -40,9 +40,10 @@ const WEAK_DEFAULT_FIX =
 const BEARER = /(?<![A-Za-z0-9_-])[Bb]earer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/g;
 const HEX_32 = /^[0-9a-f]{32}$/i;
 const STRONG_PASSWORD_LENGTH = 12;
-// ENDPOINT_SECRET_KEY: azure-cognitiveservices-endpoint names the key of a secret store entry, not a key.
 const KEY_OF_A_SECRET = /_SECRET_KEY$|SecretKey$/;
 const RESOURCE_NAME = /^[a-z]+(?:-[a-z]+){2,}$/;
+// A Kubernetes object name, maybe with its namespace: basic-auth, default/ca-secret.
+const OBJECT_NAME = /^(?:[a-z0-9][a-z0-9-]{0,62}\/)?[a-z0-9][a-z0-9.-]{0,252}$/;
 // minio123, Password1!, admin2024: a word with digits after it is how defaults and guessable passwords look.
 const WORD_AND_DIGITS = /^[A-Za-z]{1,32}[\d_.@-]{0,12}[!?#*]?$/;
 // All digits under a key name: an account number or PIN-like key (some providers' keys are numeric).
@@ -87,7 +88,8 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   // A name the value is under directly (env, data key, annotation) is a literal; names found inside
   // free text are text, where `$VAR` is a reference.
   const pairs: { name: string; value: string; written: Written }[] = [];
-  if (candidate.name)
+  // A JSON object or list under a name is structure: the pairs inside it are read as free text.
+  if (candidate.name && !/^\s*[[{]/.test(candidate.value))
     pairs.push({ name: candidate.name, value: candidate.value.trim(), written: writtenAs(candidate) });
   if (mayNameCredential(lower) || FREE_TEXT_CREDENTIAL.test(lower))
     for (const { name, value } of assignmentsIn(candidate.value)) pairs.push({ name, value, written: "text" });
@@ -99,7 +101,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     // Inside a file or a shell string the name says where; for an env var the location already does.
     const label = (what: string) => provider ?? (name === candidate.name ? what : `${what} in ${name}`);
     if (kind === "password") {
-      if (isExplicitPlaceholder(value, written) || (KEY_OF_A_SECRET.test(name) && RESOURCE_NAME.test(value))) continue;
+      if (isExplicitPlaceholder(value, written) || namesASecret(name, value, candidate.field)) continue;
       if (isStrongPassword(value)) report(label("password"), value, provider ? "critical" : "high", provider);
       else {
         const what = provider ? `weak default ${provider}` : label("weak default password");
@@ -112,6 +114,16 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     report(label(kind), value, provider ? "critical" : "high", provider);
   }
   return hits;
+}
+
+/**
+ * ENDPOINT_SECRET_KEY: azure-cognitiveservices-endpoint names the key of a secret store entry, and an
+ * annotation such as nginx.ingress.kubernetes.io/auth-secret: basic-auth names a Secret object.
+ */
+function namesASecret(name: string, value: string, field: Field): boolean {
+  if (KEY_OF_A_SECRET.test(name) && RESOURCE_NAME.test(value)) return true;
+  const annotation = field === "annotation" || field === "label";
+  return annotation && /secret$/i.test(name) && OBJECT_NAME.test(value) && !looksRandom(value);
 }
 
 function writtenAs(candidate: Candidate): Written {

@@ -138,6 +138,21 @@ describe("class 4: fields not read before", () => {
     );
   });
 
+  it("leaves annotations alone that name a Secret, hash one, or hold a JSON setting", () => {
+    const annotations = {
+      "nginx.ingress.kubernetes.io/auth-secret": "basic-auth",
+      "nginx.ingress.kubernetes.io/auth-tls-secret": "default/ca-secret",
+      "checksum/secret": seeded(2)(64, "0123456789abcdef"),
+      "alb.ingress.kubernetes.io/auth-idp-oidc": '{"issuer":"https://idp.example.com","secretName":"oidc"}',
+    };
+    expect(evaluate({ kind: "Ingress", metadata: { name: "i", annotations } }).findings).toEqual([]);
+    // Lowercase and digits, as an object name could be, but random: a secret, not a name.
+    const leaked = { "nginx.ingress.kubernetes.io/auth-secret": seeded(3)(40, "abcdefghijklmnopqrstuvwxyz0123456789") };
+    expect(rulesOf(evaluate({ kind: "Ingress", metadata: { name: "i", annotations: leaked } }).findings)).toEqual([
+      "hardcoded-secret",
+    ]);
+  });
+
   it("never reads the last-applied-configuration copy", () => {
     const copy = JSON.stringify({ kind: "Secret", stringData: { OPENAI_API_KEY: key("openai") } });
     const object = deployment({}, { annotations: { "kubectl.kubernetes.io/last-applied-configuration": copy } });
