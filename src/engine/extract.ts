@@ -249,6 +249,12 @@ function handlerCandidates(raw: unknown, tail: PathSegment[], base: ContainerBas
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
     push(walk, { ...base, value: header.value, tail: at, field: "probe", name });
   }
+  // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
+  if (typeof httpGet?.host === "string" && httpGet.host !== "") {
+    const scheme = httpGet.scheme === "HTTPS" ? "https" : "http";
+    const value = `${scheme}://${httpGet.host}`;
+    push(walk, { ...base, value, tail: [...tail, "httpGet", "host"], field: "probe", name: "host" });
+  }
 }
 
 /** Volume fields that take literals: CSI volumeAttributes, flexVolume options, a gitRepo URL. */

@@ -46,6 +46,10 @@ describe("class 2: plaintext endpoints outside the pod spec", () => {
     expect(paths(evaluate(deployment({ lifecycle: hook })).findings)).toEqual([
       "spec.template.spec.containers[0].lifecycle.postStart.exec.command[2]",
     ]);
+    const probe = { httpGet: { host: "status.example.com", path: "/healthz", port: 80 } };
+    expect(rulesOf(evaluate(deployment({ livenessProbe: probe })).findings)).toEqual(["plaintext-endpoint"]);
+    const secure = { httpGet: { host: "status.example.com", scheme: "HTTPS", port: 443 } };
+    expect(evaluate(deployment({ livenessProbe: secure })).findings).toEqual([]);
     const env = [
       { name: "HOST", value: "api.example.com" },
       { name: "BASE_URL", value: "http://$(HOST):8080/v1" },
