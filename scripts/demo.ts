@@ -26,6 +26,14 @@ function kubectl(plane: ControlPlane, args: string[], input?: string): number {
   return result.status ?? 1;
 }
 
+/** Waits on a kubectl command without printing it (rollout progress lines are noise here). */
+function quietKubectl(plane: ControlPlane, args: string[]): void {
+  const result = spawnSync(join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfig, ...args], {
+    encoding: "utf8",
+  });
+  if (result.status !== 0) console.log(`  (kubectl ${args.join(" ")} failed: ${result.stderr.trim()})`);
+}
+
 /** A fake key in OpenAI's project-key format, made fresh for this run. */
 function fakeOpenAiKey(): string {
   const part = () => randomBytes(60).toString("base64url").replace(/[-_]/g, "").slice(0, 40);
@@ -59,7 +67,7 @@ async function demo(plane: ControlPlane): Promise<void> {
     kubectl(plane, ["get", "validatingwebhookconfigurations"]);
     await developerSteps(plane);
   } finally {
-    step("8. The operator stops and removes its webhook configuration");
+    step("9. The operator stops and removes its webhook configuration");
     await operator.stop();
     kubectl(plane, ["get", "validatingwebhookconfigurations"]);
   }
@@ -102,20 +110,26 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
   ]);
   kubectl(plane, ["apply", "-f", "-"], stringify(fixed));
 
-  step("7. What the platform team sees: Events on the refused object (redacted)");
+  step("7. The admitted Deployments roll out: their Pods run on the cluster's (simulated) node");
+  for (const name of ["summarizer", "assistant", "rag", "enrichment", "summarizer-v2", "prototype"]) {
+    quietKubectl(plane, ["rollout", "status", `deployment/${name}`, "-n", "ai-demo", "--timeout=60s"]);
+  }
+  kubectl(plane, ["get", "pods", "-n", "ai-demo", "-o", "wide"]);
+
+  step("8. What the platform team sees: Events on the refused object (redacted)");
   await new Promise((r) => setTimeout(r, 500));
   kubectl(plane, ["get", "events", "-n", "ai-demo", "--field-selector", "reason=AdmissionDenied"]);
 }
 
 async function main(): Promise<number> {
-  step("0. Starting a local Kubernetes control plane (etcd + kube-apiserver v1.34)");
+  step("0. Starting a local Kubernetes cluster (v1.34: API server, controllers, scheduler, a kwok node)");
   const plane = await startControlPlane();
   console.log(`  ready at ${plane.server} in ${plane.startSeconds.toFixed(1)} s`);
   try {
     await demo(plane);
   } finally {
     await plane.stop();
-    console.log("\nControl plane stopped; nothing is left running.");
+    console.log("\nCluster stopped; nothing is left running.");
   }
   return 0;
 }
