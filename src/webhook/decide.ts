@@ -1,6 +1,7 @@
 // The admission decision, pure: an AdmissionRequest, the policies and the configuration in; what to
 // answer, warn and record out. The server does the I/O (response, log line, metrics, Event).
 import { API_GROUP, KIND } from "../api/index.ts";
+import { workloadKind } from "../api/workload-kinds.ts";
 import type { Evaluate, Evaluation, Finding } from "../engine/types.ts";
 import { pathValue } from "../kube/objects.ts";
 import type { AdmissionRequest, AdmissionStatus } from "./admission-review.ts";
@@ -44,15 +45,9 @@ export interface DecisionInput {
   now?: Date;
 }
 
-/** The kinds PRODUCT.md reviews, by API group: a custom resource that reuses a name is not one of them. */
-const REVIEWED_KINDS = new Map<string, ReadonlySet<string>>([
-  ["", new Set(["Pod", "ConfigMap", "ReplicationController"])],
-  ["apps", new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"])],
-  ["batch", new Set(["Job", "CronJob"])],
-]);
-
+/** A kind of the workload table, by API group: a custom resource that reuses a name is not one of them. */
 export function isReviewedKind(kind: AdmissionRequest["kind"]): boolean {
-  return REVIEWED_KINDS.get(kind.group)?.has(kind.kind) ?? false;
+  return workloadKind(kind.group, kind.kind) !== undefined;
 }
 
 export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
@@ -65,7 +60,7 @@ export function decide({ request, config, policies, evaluate, now }: DecisionInp
   if (skipped) return { outcome: "skip", subject, allowed: true, warnings: [], findings: [], note: skipped };
   if (isPolicyKind(request.kind)) return decidePolicy(subject, request.object, now ?? new Date());
 
-  const labels = podTemplateLabels(request.kind.kind, request.object);
+  const labels = podTemplateLabels(request.kind, request.object);
   const governance = governingPolicy(policies, subject.namespace, labels, config.defaultAction);
   const evaluation = safeEvaluate(evaluate, request.object, endpointHosts(policies));
   const { unreadable } = evaluation;
