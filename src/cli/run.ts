@@ -2,6 +2,7 @@
 // (--webhook-url) it also makes its own certificate and registers, then on exit removes, the
 // ValidatingWebhookConfiguration that points the API server at it.
 import { readFileSync } from "node:fs";
+import { reviewedKinds } from "../api/workload-kinds.ts";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
 import { describeError } from "../kube/errors.ts";
@@ -9,6 +10,7 @@ import { eventRecorder } from "../kube/events.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
+import { apiLookups } from "../webhook/lookups.ts";
 import { createWebhookMetrics } from "../webhook/metrics.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
 import { buildWebhookServer } from "../webhook/server.ts";
@@ -44,11 +46,16 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
     tls,
     evaluate,
     policies: policies.views,
-    config: { defaultAction: options["default-action"], exemptNamespaces: options["exempt-namespaces"] },
+    config: {
+      defaultAction: options["default-action"],
+      exemptNamespaces: options["exempt-namespaces"],
+      actionFloor: options["action-floor"],
+    },
     logger,
     metrics: createWebhookMetrics(),
     events: eventRecorder(kc, logger),
     isReady: policies.synced,
+    lookups: apiLookups(kc, { logger }),
   });
 
   await policies.start();
@@ -66,6 +73,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
       timeoutSeconds: options["timeout-seconds"],
       exemptNamespaces: options["exempt-namespaces"],
       namespaceLabels: options["namespace-selector"],
+      kinds: reviewedKinds(options["extra-resources"]),
     });
   }
   logger.info({ url: validateUrl, webhookConfiguration: validateUrl && name }, "ai-api-guard is ready");

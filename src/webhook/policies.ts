@@ -19,9 +19,27 @@ export interface PolicyView {
 export interface Governance {
   action: Action;
   policy?: PolicyView;
+  /** The policy's own action, when the floor raised it. */
+  raisedFrom?: Action;
 }
 
+/** The namespace label through which a cluster admin lets policies there act below the cluster's floor. */
+export const FLOOR_LABEL = "aiapiguard.dev/action-floor";
+
 const STRICTNESS: Record<Action, number> = { Deny: 3, Warn: 2, Audit: 1 };
+
+export function isLooser(action: Action, than: Action): boolean {
+  return STRICTNESS[action] < STRICTNESS[than];
+}
+
+/**
+ * A policy may not act below the floor: whoever may write an AiApiPolicy (or relabel a pod template to
+ * fall under a lax one) must not be able to switch Deny off. The default action is the admin's own.
+ */
+export function withFloor(governance: Governance, floor: Action): Governance {
+  if (!governance.policy || !isLooser(governance.action, floor)) return governance;
+  return { ...governance, action: floor, raisedFrom: governance.action };
+}
 
 export function governingPolicy(
   policies: readonly PolicyView[],
