@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
+import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
@@ -290,14 +291,4 @@ function get(url: string): Promise<string> {
     req.on("error", reject);
     req.end();
   });
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }

@@ -9,6 +9,7 @@ import { registerWebhook, unregisterWebhook } from "../../src/kube/webhook-confi
 import { freePort } from "../controlplane/ports.ts";
 import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
+import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
@@ -298,14 +299,4 @@ describe("on shutdown", () => {
 async function eventsWithReason(namespace: string, reason: string): Promise<k8s.CoreV1Event[]> {
   const list = await kubectl(["get", "events", "-n", namespace, "--field-selector", `reason=${reason}`, "-o", "json"]);
   return JSON.parse(list.stdout).items;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
