@@ -46,6 +46,8 @@ const schema = z
         ),
       )
       .default([...DEFAULT_EXTRA_RESOURCES]),
+    "review-budget-ms": z.coerce.number().int().min(100).max(30_000).default(2_000),
+    "max-connections": z.coerce.number().int().min(16).max(65_536).default(512),
     "log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   })
   .refine((o) => o["webhook-url"] || (o["tls-cert-file"] && o["tls-key-file"]), {
@@ -64,7 +66,8 @@ export function usage(): string {
     "       [--port 9443] [--default-action Deny|Warn|Audit] [--action-floor Deny|Warn|Audit]",
     "       [--exempt-namespaces kube-system,ai-api-guard]",
     "       [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--webhook-config-name ai-api-guard]",
-    "       [--namespace-selector key=value,...] [--extra-resources rollouts.argoproj.io,...] [--log-level info]",
+    "       [--namespace-selector key=value,...] [--extra-resources rollouts.argoproj.io,...]",
+    "       [--review-budget-ms 2000] [--max-connections 512] [--log-level info]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn.",
   ].join("\n");
 }

@@ -10,6 +10,7 @@ import { eventRecorder } from "../kube/events.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
+import { heavyReviews } from "../webhook/heavy-reviews.ts";
 import { apiLookups } from "../webhook/lookups.ts";
 import { createWebhookMetrics } from "../webhook/metrics.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
@@ -42,6 +43,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const tls = selfSigned || readTls(options);
   const validateUrl = url && new URL("/validate", url).toString();
   const policies = policyCache(kc, logger);
+  const heavy = heavyReviews({ budgetMs: options["review-budget-ms"] });
   const app = buildWebhookServer({
     tls,
     evaluate,
@@ -56,6 +58,8 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
     events: eventRecorder(kc, logger),
     isReady: policies.synced,
     lookups: apiLookups(kc, { logger }),
+    heavy,
+    limits: { maxConnections: options["max-connections"] },
   });
 
   await policies.start();
@@ -86,6 +90,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
       logger.error({ error: describeError(error) }, "could not remove the webhook configuration"),
     );
   await app.close();
+  await heavy.close();
   await policies.stop();
   logger.info("stopped");
   logger.flush();

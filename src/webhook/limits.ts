@@ -39,6 +39,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 512,
 };
 
+/** Node requires the headers timeout to be within the request timeout; it is clamped to it. */
 export function serverLimits(overrides: Partial<ServerLimits> = {}): ServerLimits {
-  return { ...DEFAULT_LIMITS, ...overrides };
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  return { ...limits, headersTimeoutMs: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) };
 }

@@ -16,6 +16,7 @@ import { type AdmissionRequest, parseAdmissionReview, reviewResponse, userOf } f
 import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
+import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
 import type { Lookups } from "./lookups.ts";
 import type { WebhookMetrics } from "./metrics.ts";
@@ -54,6 +55,8 @@ export interface WebhookServerOptions {
    */
   lookups?: Lookups;
   limits?: Partial<ServerLimits>;
+  /** Large reviews, read and assessed in a worker within a budget; on the main thread when absent. */
+  heavy?: HeavyReviews;
 }
 
 /** Fixed reasons for the framework's refusals: its own messages may quote the body (JSON.parse does). */
@@ -105,8 +108,16 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
   app.server.maxConnections = limits.maxConnections;
-  // Only JSON: a text/plain body is a 415, not a string to validate.
+  // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  const heavyFrom = options.heavy?.options.thresholdBytes ?? Number.POSITIVE_INFINITY;
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length >= heavyFrom) return done(null, new HeavyBody(bytes));
+    parseJson(request, bytes.toString("utf8"), done);
+  });
   app.setErrorHandler((error: FastifyError, _request, reply) => onError(reply, error));
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "Not Found", reason: ROUTES_HINT }));
 
@@ -120,16 +131,20 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   );
 
   app.post("/validate", async (request, reply) => {
-    const parsed = parseAdmissionReview(request.body);
-    if (!parsed.ok) return refuse(reply, 400, parsed.reason);
-    const review = parsed.request;
     const policies = options.policies();
-    const assessment = assess({
-      request: review,
-      config: options.config,
-      evaluate: options.evaluate,
-      hosts: endpointHosts(policies),
-    });
+    const hosts = endpointHosts(policies);
+    let review: AdmissionRequest;
+    let assessment: Assessment;
+    if (request.body instanceof HeavyBody && options.heavy) {
+      const result = await options.heavy.review(request.body.bytes, options.config, hosts);
+      if (!result.ok) return refuse(reply, result.code, result.reason);
+      ({ request: review, assessment } = result);
+    } else {
+      const parsed = parseAdmissionReview(request.body);
+      if (!parsed.ok) return refuse(reply, 400, parsed.reason);
+      review = parsed.request;
+      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, hosts });
+    }
     const decision = await conclude(options, review, assessment, policies);
     record(options, review, decision, reply.elapsedTime);
     return reviewResponse({
