@@ -2,6 +2,7 @@
 // (--webhook-url) it also makes its own certificate and registers, then on exit removes, the
 // ValidatingWebhookConfiguration that points the API server at it.
 import { readFileSync } from "node:fs";
+import { reviewedKinds } from "../api/workload-kinds.ts";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
 import { describeError } from "../kube/errors.ts";
@@ -9,6 +10,8 @@ import { eventRecorder } from "../kube/events.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
+import { heavyReviews } from "../webhook/heavy-reviews.ts";
+import { apiLookups } from "../webhook/lookups.ts";
 import { createWebhookMetrics } from "../webhook/metrics.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
 import { buildWebhookServer } from "../webhook/server.ts";
@@ -40,15 +43,23 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const tls = selfSigned || readTls(options);
   const validateUrl = url && new URL("/validate", url).toString();
   const policies = policyCache(kc, logger);
+  const heavy = heavyReviews({ budgetMs: options["review-budget-ms"] });
   const app = buildWebhookServer({
     tls,
     evaluate,
     policies: policies.views,
-    config: { defaultAction: options["default-action"], exemptNamespaces: options["exempt-namespaces"] },
+    config: {
+      defaultAction: options["default-action"],
+      exemptNamespaces: options["exempt-namespaces"],
+      actionFloor: options["action-floor"],
+    },
     logger,
     metrics: createWebhookMetrics(),
     events: eventRecorder(kc, logger),
     isReady: policies.synced,
+    lookups: apiLookups(kc, { logger }),
+    heavy,
+    limits: { maxConnections: options["max-connections"] },
   });
 
   await policies.start();
@@ -66,6 +77,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
       timeoutSeconds: options["timeout-seconds"],
       exemptNamespaces: options["exempt-namespaces"],
       namespaceLabels: options["namespace-selector"],
+      kinds: reviewedKinds(options["extra-resources"]),
     });
   }
   logger.info({ url: validateUrl, webhookConfiguration: validateUrl && name }, "ai-api-guard is ready");
@@ -78,6 +90,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
       logger.error({ error: describeError(error) }, "could not remove the webhook configuration"),
     );
   await app.close();
+  await heavy.close();
   await policies.stop();
   logger.info("stopped");
   logger.flush();

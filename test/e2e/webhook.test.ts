@@ -64,8 +64,11 @@ let operator: Operator;
 beforeAll(async () => {
   await installCrds();
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  // A cluster admin lets the policies of the Warn and Audit namespaces act below the Deny floor.
+  const floors: Record<string, string> = { [ns.warn]: "Warn", [ns.audit]: "Audit" };
   for (const name of Object.values(ns)) {
-    await core.createNamespace({ body: { metadata: { name, labels: label } } });
+    const floor: Record<string, string> = floors[name] ? { "aiapiguard.dev/action-floor": floors[name] } : {};
+    await core.createNamespace({ body: { metadata: { name, labels: { ...label, ...floor } } } });
   }
   await apply(
     policy("audited", ns.audit, "batch", "Audit"),

@@ -1,4 +1,4 @@
-/** Polls probe until it returns a value (not undefined), or throws after timeoutMs naming what was awaited. */
+/** Polls `probe` until it returns a value, or throws after `timeoutMs` naming `what` was awaited. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
   timeoutMs = 10_000,
