@@ -36,6 +36,31 @@ const schema = z
       .default("ai-api-guard"),
     "namespace-selector": labels.optional(),
     "log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    controller: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    namespaces: list.optional(),
+    "resync-seconds": z.coerce.number().int().min(10).max(86_400).default(600),
+    "leader-elect": z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    "lease-namespace": z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .default("default"),
+    "lease-name": z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+      .default("ai-api-guard"),
+    "lease-duration-seconds": z.coerce.number().int().min(2).max(300).default(15),
+    "renew-deadline-seconds": z.coerce.number().int().min(1).max(300).default(10),
+    "retry-period-seconds": z.coerce.number().int().min(1).max(60).default(2),
+    "shutdown-delay-seconds": z.coerce.number().min(0).max(60).default(2),
+  })
+  .refine((o) => o["renew-deadline-seconds"] < o["lease-duration-seconds"], {
+    message: "--renew-deadline-seconds must be shorter than --lease-duration-seconds",
   })
   .refine((o) => o["webhook-url"] || (o["tls-cert-file"] && o["tls-key-file"]), {
     message:
@@ -53,6 +78,10 @@ export function usage(): string {
     "       [--port 9443] [--default-action Deny|Warn|Audit] [--exempt-namespaces kube-system,ai-api-guard]",
     "       [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--webhook-config-name ai-api-guard]",
     "       [--namespace-selector key=value,...] [--log-level info]",
+    "       [--controller true|false] [--namespaces a,b (default: all)] [--resync-seconds 600]",
+    "       [--leader-elect true|false] [--lease-namespace default] [--lease-name ai-api-guard]",
+    "       [--lease-duration-seconds 15] [--renew-deadline-seconds 10] [--retry-period-seconds 2]",
+    "       [--shutdown-delay-seconds 2]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn.",
   ].join("\n");
 }
