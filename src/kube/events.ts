@@ -37,6 +37,8 @@ export interface RecorderOptions {
 }
 
 interface Written {
+  /** Settles when the Event exists (or could not be written): repeats wait for it. */
+  created: Promise<unknown>;
   name: string;
   namespace: string;
   count: number;
@@ -86,8 +88,7 @@ export function eventRecorder(rest: KubeRest, logger: Logger, options: RecorderO
     const t = new Date(now());
     const name = `${event.object.name || event.object.kind.toLowerCase()}.${randomBytes(6).toString("hex")}`;
     const { namespace } = event.object;
-    remember(written, key, { name, namespace, count: 1, first: t.getTime() });
-    await rest.request(collectionPath(resources.event, namespace), {
+    const created = rest.request(collectionPath(resources.event, namespace), {
       method: "POST",
       body: {
         apiVersion: "v1",
@@ -105,16 +106,24 @@ export function eventRecorder(rest: KubeRest, logger: Logger, options: RecorderO
         count: 1,
       },
     });
+    remember(written, key, { created: created.catch(() => undefined), name, namespace, count: 1, first: t.getTime() });
+    await created;
   };
 
+  /** Count updates of one Event are chained, so they reach the server in order. */
   const repeat = async (key: string, previous: Written, event: EventInput, message: string) => {
     previous.count += 1;
-    try {
-      await rest.request(objectPath(resources.event, previous.namespace, previous.name), {
+    const count = previous.count;
+    const patch = previous.created.then(() =>
+      rest.request(objectPath(resources.event, previous.namespace, previous.name), {
         method: "PATCH",
         contentType: "application/merge-patch+json",
-        body: { count: previous.count, lastTimestamp: new Date(now()).toISOString() },
-      });
+        body: { count, lastTimestamp: new Date(now()).toISOString() },
+      }),
+    );
+    previous.created = patch.catch(() => undefined);
+    try {
+      await patch;
     } catch (error) {
       // The Event expired (the API server keeps them an hour): start a new one.
       if (!isStatus(error, 404)) throw error;
