@@ -143,15 +143,6 @@ async function controllerSteps(plane: ControlPlane): Promise<void> {
   ]);
 
   step("3d. Rate limits on the Ingress in front of the enrichment workload");
-  kubectl(plane, [
-    "get",
-    "ingress",
-    "enrichment",
-    "-n",
-    "ai-demo",
-    "-o",
-    "jsonpath={range .metadata.annotations}{}{end}",
-  ]);
   kubectl(plane, ["annotate", "--list", "ingress/enrichment", "-n", "ai-demo"]);
 
   step("3e. The credential, mounted read-only (0400 = 256) into the selected Deployment and its new Pods");
