@@ -61,7 +61,7 @@ async function demo(plane: ControlPlane): Promise<void> {
   kubectl(plane, ["wait", "--for=condition=Established", "-f", "crds/"]);
 
   step("2. ...and runs the operator (here out of cluster: webhook on loopback, self-signed, registered)");
-  const operator = await startOperator(plane.kubeconfig);
+  const operator = await startOperator(plane.kubeconfig, [], { controllerNamespaces: ["ai-demo"] });
   try {
     console.log(`  webhook serving at ${operator.url}/validate`);
     kubectl(plane, ["get", "validatingwebhookconfigurations"]);
@@ -76,7 +76,7 @@ async function demo(plane: ControlPlane): Promise<void> {
 async function developerSteps(plane: ControlPlane): Promise<void> {
   step("3. Teams declare the AI APIs they call (examples/): the inventory");
   kubectl(plane, ["apply", "-f", "examples/"]);
-  kubectl(plane, ["get", "aap", "-n", "ai-demo"]);
+  await controllerSteps(plane);
 
   const key = fakeOpenAiKey();
   step(`4. A developer pastes an OpenAI key into a Deployment (OPENAI_API_KEY: ${key.slice(0, 12)}…)`);
@@ -119,6 +119,77 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
   step("8. What the platform team sees: Events on the refused object (redacted)");
   await new Promise((r) => setTimeout(r, 500));
   kubectl(plane, ["get", "events", "-n", "ai-demo", "--field-selector", "reason=AdmissionDenied"]);
+}
+
+/** What the controller made of the policies, as kubectl shows it. */
+async function controllerSteps(plane: ControlPlane): Promise<void> {
+  step("3b. The controller reconciles each policy: Ready, with a reason when not");
+  kubectl(plane, [
+    "wait",
+    "aap",
+    "--all",
+    "-n",
+    "ai-demo",
+    "--for=jsonpath={.status.observedGeneration}=1",
+    "--timeout=30s",
+  ]);
+  kubectl(plane, ["get", "aap", "-n", "ai-demo"]);
+  kubectl(plane, [
+    "get",
+    "aap",
+    "openai",
+    "-n",
+    "ai-demo",
+    "-o",
+    "jsonpath={range .status.conditions[?(@.status!='True')]}{.type}={.status} {.reason}: {.message}{'\\n'}{end}",
+  ]);
+
+  step("3c. Egress: a NetworkPolicy per policy (what it allows is in the policy's EgressReady message)");
+  kubectl(plane, ["get", "networkpolicy", "-n", "ai-demo"]);
+  kubectl(plane, [
+    "get",
+    "aap",
+    "enrichment",
+    "-n",
+    "ai-demo",
+    "-o",
+    "jsonpath={.status.conditions[?(@.type=='EgressReady')].message}{'\\n'}",
+  ]);
+
+  step("3d. Rate limits on the Ingress in front of the enrichment workload");
+  kubectl(plane, ["annotate", "--list", "ingress/enrichment", "-n", "ai-demo"]);
+
+  step("3e. The credential, mounted read-only (0400 = 256) into the selected Deployment and its new Pods");
+  kubectl(plane, [
+    "get",
+    "deployment",
+    "enrichment",
+    "-n",
+    "ai-demo",
+    "-o",
+    "jsonpath={.spec.template.spec.volumes}{'\\n'}{.spec.template.spec.containers[0].volumeMounts}{'\\n'}",
+  ]);
+  kubectl(plane, [
+    "get",
+    "pods",
+    "-n",
+    "ai-demo",
+    "-l",
+    "app=enrichment",
+    "-o",
+    "jsonpath={range .items[*]}{.metadata.name}: {.spec.volumes[?(@.name=='aiapiguard-enrichment')].secret}{'\\n'}{end}",
+  ]);
+
+  step("3f. Every change is an Event on the policy");
+  kubectl(plane, [
+    "get",
+    "events",
+    "-n",
+    "ai-demo",
+    "--field-selector",
+    "involvedObject.kind=AiApiPolicy",
+    "--sort-by=.lastTimestamp",
+  ]);
 }
 
 async function main(): Promise<number> {
