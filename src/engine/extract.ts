@@ -78,7 +78,8 @@ export function extractCandidates(
 ): void {
   const walk: Walk = { out, keep };
   const annotations = metadataCandidates(object, prefix, [], walk);
-  if (kind === "ConfigMap") {
+  // A custom resource that reuses the name ConfigMap is no ConfigMap: it is walked like any other.
+  if (kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1")) {
     configMapCandidates(object, prefix, annotations, walk);
     return;
   }

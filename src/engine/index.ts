@@ -61,6 +61,7 @@ function visit(
     const problems = object.items.map((item, i) => visit(item, [...prefix, "items", i], depth + 1, settings, out));
     return problems.filter(Boolean).join("; ") || undefined;
   }
+  // No list of kinds: whatever holds a container is read, wherever it holds it.
   if (!isReviewedKind(kind)) return undefined;
   const resource = describeResource(object, kind);
   const candidates: Candidate[] = [];
