@@ -7,7 +7,17 @@
 import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
 import type { PathSegment } from "./types.ts";
 
-export type Field = "env" | "command" | "args" | "data" | "annotation" | "label" | "probe" | "volume" | "script";
+export type Field =
+  | "env"
+  | "command"
+  | "args"
+  | "data"
+  | "annotation"
+  | "label"
+  | "probe"
+  | "volume"
+  | "script"
+  | "setting";
 
 export interface Candidate {
   value: string;
@@ -52,6 +62,8 @@ const HOOKS = ["postStart", "preStop"] as const;
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 const FLAG = /^--?[A-Za-z][\w.-]{0,80}$/;
 const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
+/** Strings outside containers, annotations and ConfigMap data: no container around them to mention Azure. */
+const SETTINGS: CandidateGroup = { source: {}, configMap: false, complete: true };
 /** Deeper than any real custom resource; bounds a hostile body. */
 const MAX_DEPTH = 48;
 
@@ -152,6 +164,12 @@ function visit(node: unknown, path: PathSegment[], key: PathSegment, annotations
     if (key === "spec" || key === "template" || key === "jobTemplate")
       optionalRecord(node, path.slice(0, -1), String(key));
     for (let i = 0; i < node.length; i++) visit(node[i], [...path, i], i, annotations, walk, depth + 1);
+    return;
+  }
+  if (typeof node === "string") {
+    // Any other string of the object (a RayJob's runtimeEnvYAML, an Argo parameter) is read as text:
+    // provider formats and the pairs inside it count; the key it sits under does not name it.
+    push(walk, { value: node, base: [], tail: path, field: "setting", annotations, group: SETTINGS });
     return;
   }
   if (!isRecord(node)) return;

@@ -31,6 +31,8 @@ const FIX_BY_FIELD: Record<Field, string> = {
     "Take it out of the annotation (annotations are readable by anyone who can read the object): store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
   label:
     "Take it out of the label: store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
+  setting:
+    "Take it out of the object: store it in a Secret and let the workload read it from there (env valueFrom.secretKeyRef or a mounted file), then revoke and rotate the exposed credential.",
   volume:
     "Use the volume driver's secret reference (e.g. csi.nodePublishSecretRef) instead of a literal, then revoke and rotate the exposed credential.",
 };

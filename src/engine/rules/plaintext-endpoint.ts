@@ -53,7 +53,8 @@ export function plaintextEndpoints(
   // URLs are namespaces, schemas and links as often as endpoints).
   if (PROXY_NAME.test(candidate.name ?? "")) return [];
   if (candidate.field === "data" && !BARE_URL.test(candidate.value)) return [];
-  if (candidate.field === "annotation" || candidate.field === "label") return [];
+  // Annotations, labels and other settings name URLs (docs, schemas, webhooks of other tools) as often as endpoints.
+  if (candidate.field === "annotation" || candidate.field === "label" || candidate.field === "setting") return [];
   const hits: Hit[] = [];
   for (const url of urls) {
     if (!PLAINTEXT_SCHEMES.has(url.scheme) || isTemplatedHost(url.host)) continue;

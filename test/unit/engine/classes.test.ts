@@ -102,6 +102,17 @@ describe("class 3: AI workloads as custom resources", () => {
     });
   }
 
+  it("reads any other string of the object as text, without taking its key for a credential name", () => {
+    const runtimeEnv = `working_dir: "https://bucket.example.com/job.zip?AWSAccessKeyId=${key("aws-id")}&Expires=1"`;
+    const job = { kind: "RayJob", metadata: { name: "j" }, spec: { runtimeEnvYAML: runtimeEnv } };
+    expect(evaluate(job).findings.map((f) => [f.path, f.provider])).toEqual([
+      ["spec.runtimeEnvYAML", "AWS access key ID"],
+    ]);
+    // A SealedSecret's ciphertext sits under the names of the keys it hides: no finding for the name.
+    const sealed = { kind: "SealedSecret", spec: { encryptedData: { password: fake.random } } };
+    expect(evaluate(sealed).findings).toEqual([]);
+  });
+
   it("reads an Argo script's source", () => {
     const script = {
       image: "python:3",
