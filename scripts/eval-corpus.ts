@@ -69,13 +69,33 @@ function gitleaks(): Set<string> | string {
   }
 }
 
+/**
+ * The lines a labelled value covers: its own, and those of a block scalar below it (more indented), so a
+ * tool that reports the line of the match inside a multi-line value (gitleaks) and one that reports the
+ * line of its key (ours) both hit it.
+ */
+function span(label: Label): { key: string; lines: Set<string> } {
+  const text = readFileSync(join(ROOT, label.file), "utf8").split("\n");
+  const indent = (line: string) => line.length - line.trimStart().length;
+  const own = indent(text[label.line - 1] ?? "");
+  const lines = new Set([at(label.file, label.line)]);
+  for (let n = label.line + 1; n <= text.length; n++) {
+    const line = text[n - 1] ?? "";
+    if (line.trim() !== "" && indent(line) <= own) break;
+    lines.add(at(label.file, n));
+  }
+  return { key: at(label.file, label.line), lines };
+}
+
 function score(found: ReadonlySet<string>, positives: readonly Label[]) {
-  const truth = new Set(positives.map((l) => at(l.file, l.line)));
-  const hits = [...found].filter((key) => truth.has(key)).length;
+  const truth = positives.map(span);
+  const hitLabel = (key: string) => truth.find((t) => t.lines.has(key));
+  const matched = new Set([...found].map(hitLabel).filter((t) => t !== undefined));
+  const wrong = [...found].filter((key) => !hitLabel(key));
+  const hits = found.size - wrong.length;
   const precision = found.size === 0 ? 1 : hits / found.size;
-  const recall = truth.size === 0 ? 1 : hits / truth.size;
-  const missed = [...truth].filter((key) => !found.has(key));
-  const wrong = [...found].filter((key) => !truth.has(key));
+  const recall = truth.length === 0 ? 1 : matched.size / truth.length;
+  const missed = truth.filter((t) => !matched.has(t)).map((t) => t.key);
   return { found: found.size, hits, precision, recall, missed, wrong };
 }
 
