@@ -67,8 +67,17 @@ const SETTINGS: CandidateGroup = { source: {}, configMap: false, complete: true 
 /** Deeper than any real custom resource; bounds a hostile body. */
 const MAX_DEPTH = 48;
 
-/** Kinds that are never read: a Secret is where a secret belongs; a policy is checked by the webhook itself. */
-export function isReviewedKind(kind: string): boolean {
+/**
+ * Objects that are never read: a Secret is where a secret belongs; a policy is checked by the webhook
+ * itself; kustomize's own Kustomization never reaches the API server (`scan` reads its configMapGenerator
+ * as the ConfigMaps it makes, and its secretGenerator makes Secrets).
+ */
+export function isReviewedKind(kind: string, apiVersion: unknown): boolean {
+  if (
+    kind === "Kustomization" &&
+    (apiVersion === undefined || String(apiVersion).startsWith("kustomize.config.k8s.io/"))
+  )
+    return false;
   return kind !== "Secret" && kind !== "AiApiPolicy";
 }
 

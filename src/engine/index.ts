@@ -62,7 +62,7 @@ function visit(
     return problems.filter(Boolean).join("; ") || undefined;
   }
   // No list of kinds: whatever holds a container is read, wherever it holds it.
-  if (!isReviewedKind(kind)) return undefined;
+  if (!isReviewedKind(kind, object.apiVersion)) return undefined;
   const resource = describeResource(object, kind);
   const candidates: Candidate[] = [];
   let problem: string | undefined;

@@ -38,7 +38,7 @@ spec:
     expect(findings({ "binary.yaml": yaml }).map((f) => f.path)).toEqual(['binaryData["app.env"]']);
   });
 
-  it("reads configMapGenerator literals of a kustomization.yaml, at their line", () => {
+  it("reads configMapGenerator literals of a kustomization.yaml, at their line, and leaves its Secrets alone", () => {
     const yaml = `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 configMapGenerator:
@@ -46,7 +46,12 @@ configMapGenerator:
     literals:
       - LOG_LEVEL=info
       - OPENAI_API_KEY=${openai}
+secretGenerator:
+  - name: llm-keys
+    literals:
+      - OPENAI_API_KEY=${openai}
 `;
+    // Once, as the ConfigMap kustomize makes; the secretGenerator makes a Secret, where a key belongs.
     expect(findings({ "kustomization.yaml": yaml })).toEqual([{ path: "data.OPENAI_API_KEY", line: 7 }]);
   });
 
