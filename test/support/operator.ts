@@ -18,7 +18,7 @@ export interface Operator {
 }
 
 export interface OperatorOptions {
-  /** Run the controller too, scoped to these namespaces (so parallel test files do not meet). Default: webhook only. */
+  /** Run the controller too, it and the webhook scoped to this one namespace (parallel test files do not meet). Default: webhook only. */
   controllerNamespaces?: readonly string[];
   /** The Lease several operators of one test share; a fresh one by default. */
   leaseName?: string;
@@ -30,10 +30,18 @@ export async function startOperator(
   options: OperatorOptions = {},
 ): Promise<Operator> {
   const url = `https://127.0.0.1:${await freePort()}`;
-  const controller = options.controllerNamespaces
+  const namespaces = options.controllerNamespaces;
+  if (namespaces && namespaces.length !== 1) throw new Error("startOperator scopes the controller to one namespace");
+  // The webhook reviews that namespace only: under the default Deny it would otherwise refuse what
+  // parallel test files do in theirs.
+  const scope =
+    namespaces && !extraArgs.includes("--namespace-selector")
+      ? ["--namespace-selector", `kubernetes.io/metadata.name=${namespaces[0]}`]
+      : [];
+  const controller = namespaces
     ? [
         "--namespaces",
-        options.controllerNamespaces.join(","),
+        namespaces.join(","),
         "--lease-name",
         options.leaseName ?? `op-${randomBytes(4).toString("hex")}`,
       ]
@@ -49,6 +57,7 @@ export async function startOperator(
     "--shutdown-delay-seconds",
     "0",
     ...controller,
+    ...scope,
     ...extraArgs,
   ];
   const child = spawn(process.execPath, [withParent, String(process.pid), ...run], {
