@@ -54,7 +54,10 @@ const cidrOf = async () => (await getJson("networkpolicy", "aiapiguard-agent"))?
 beforeAll(async () => {
   plane = await startControlPlane({ apiOnly: true });
   await kubectl(["apply", "--server-side", "-f", CRD_DIR]);
-  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", CRD_DIR]);
+  // Until the CRD has a status at all, kubectl wait fails instead of waiting.
+  await eventually(() =>
+    kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", CRD_DIR]).catch(() => ""),
+  );
   await kubectl(["create", "namespace", ns]);
   operator = await startOperator(plane.kubeconfig, [], { controllerNamespaces: [ns] });
 }, 180_000);
