@@ -18,10 +18,15 @@ export interface Operator {
 }
 
 export interface OperatorOptions {
-  /** Run the controller too, it and the webhook scoped to this one namespace (parallel test files do not meet). Default: webhook only. */
+  /**
+   * Run the controller too, scoped to these namespaces, and the webhook to the one namespace unless
+   * extraArgs name a --namespace-selector (parallel test files do not meet). Default: webhook only.
+   */
   controllerNamespaces?: readonly string[];
   /** The Lease several operators of one test share; a fresh one by default. */
   leaseName?: string;
+  /** The CLI to run: the sources by default; the bench runs the build (dist/cli/main.js), as shipped. */
+  entry?: string;
 }
 
 export async function startOperator(
@@ -31,7 +36,8 @@ export async function startOperator(
 ): Promise<Operator> {
   const url = `https://127.0.0.1:${await freePort()}`;
   const namespaces = options.controllerNamespaces;
-  if (namespaces && namespaces.length !== 1) throw new Error("startOperator scopes the controller to one namespace");
+  if (namespaces && namespaces.length !== 1 && !extraArgs.includes("--namespace-selector"))
+    throw new Error("several namespaces: say which the webhook reviews with --namespace-selector");
   // The webhook reviews that namespace only: under the default Deny it would otherwise refuse what
   // parallel test files do in theirs.
   const scope =
@@ -48,7 +54,7 @@ export async function startOperator(
     : ["--controller", "false"];
   const run = [
     process.execPath,
-    cli,
+    options.entry ?? cli,
     "run",
     "--kubeconfig",
     kubeconfig,
