@@ -35,6 +35,8 @@ const kubectl = (args: string[]) =>
     maxBuffer: 256 << 20,
   });
 const rest = new KubeRest(loadKubeConfig(plane.kubeconfig));
+// Node flags for the operators only (e.g. "--max-semi-space-size=2"), to compare memory settings.
+if (process.env.OPERATOR_NODE_OPTIONS) process.env.NODE_OPTIONS = process.env.OPERATOR_NODE_OPTIONS;
 const operators: Operator[] = [];
 
 /** Runs `work` over `items`, `width` at a time. */
@@ -158,6 +160,7 @@ async function baselineRss(): Promise<number> {
 }
 
 try {
+  console.log(`operator NODE_OPTIONS: ${process.env.OPERATOR_NODE_OPTIONS ?? "(none)"}`);
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${loadavg()
       .map((l) => l.toFixed(2))
@@ -217,6 +220,8 @@ try {
     );
     previousWrites = writes;
     const heap = sum(metric(later, "nodejs_heap_size_used_bytes"));
+    const heapTotal = sum(metric(later, "nodejs_heap_size_total_bytes"));
+    const external = sum(metric(later, "nodejs_external_memory_bytes"));
     const mem = memory(pid);
     console.log(`\n${workloads} Deployments, ${policies.length} policies, ${NAMESPACES} namespaces:`);
     console.log(
@@ -227,7 +232,7 @@ try {
       `  writes in the ${QUIET_MS / 1000} s after convergence: ${sum(metric(later, "aiapiguard_api_writes_total")) - sum(writes)}`,
     );
     console.log(
-      `  RSS ${mem.rssMiB.toFixed(0)} MiB, peak ${mem.peakMiB.toFixed(0)} MiB; heap used ${(heap / 2 ** 20).toFixed(0)} MiB (${((heap - previous.heap) / (workloads - previous.workloads)).toFixed(0)} bytes per Deployment added in this stage; no forced GC, so noisy at small counts)`,
+      `  RSS ${mem.rssMiB.toFixed(0)} MiB, peak ${mem.peakMiB.toFixed(0)} MiB; heap used ${(heap / 2 ** 20).toFixed(0)} of ${(heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(external / 2 ** 20).toFixed(0)} MiB (${((heap - previous.heap) / (workloads - previous.workloads)).toFixed(0)} bytes per Deployment added in this stage; no forced GC, so noisy at small counts)`,
     );
     previous = { heap, workloads };
     console.log(`  baseline (controller off, same objects): RSS ${(await baselineRss()).toFixed(0)} MiB`);
