@@ -118,19 +118,13 @@ describe("on the full cluster", () => {
       30_000,
       "the mount on the legacy Deployment",
     );
-    const events = await kubectl([
-      "-n",
-      ns.name,
-      "get",
+    const events = await getJson(
       "events",
       "--field-selector",
       "involvedObject.name=legacy,reason=AdmissionExistingFindings",
-      "-o",
-      "json",
-    ]);
-    const items = JSON.parse(events.stdout).items as Json[];
-    expect(items.length).toBeGreaterThan(0);
-    expect(events.stdout).not.toContain(key);
+    );
+    expect(events?.items.length).toBeGreaterThan(0);
+    expect(JSON.stringify(events)).not.toContain(key);
     expect(condition(await getJson("aap", "old"), "CredentialsReady")?.status).toBe("True");
   });
 });
