@@ -204,7 +204,7 @@ export function ingressIntent(ingress: CachedIngress, annotations: Record<string
 /** Traefik takes one middleware type per Middleware: the rate limit, the https redirect, the connection cap. */
 export function middlewareIntents(policy: AiApiPolicy) {
   const limit = policy.spec.rateLimit;
-  if (!limit || limit.provider !== "traefik") return [];
+  if (limit?.provider !== "traefik") return [];
   const make = (suffix: string, spec: Record<string, unknown>) => ({
     apiVersion: "traefik.io/v1alpha1",
     kind: "Middleware",
