@@ -172,6 +172,8 @@ async function controllerSteps(plane: ControlPlane): Promise<void> {
     "-o",
     "jsonpath={.spec.template.spec.volumes}{'\\n'}{.spec.template.spec.containers[0].volumeMounts}{'\\n'}",
   ]);
+  // The mount changed the pod template: the Deployment rolls out, and its new Pods carry the volume.
+  quietKubectl(plane, ["rollout", "status", "deployment/enrichment", "-n", "ai-demo", "--timeout=60s"]);
   kubectl(plane, [
     "get",
     "pods",

@@ -1,7 +1,13 @@
 // What a failed write means for the user: a condition reason and a message that says what to do.
-// Admission refusals carry the webhook's message, which is already redacted.
+// The message goes into the policy's status and an Event, so it is redacted here: ai-api-guard's own
+// webhook redacts its refusals, but another admission webhook may quote the object it refused.
 import * as k8s from "@kubernetes/client-node";
+import { redactedHint } from "../engine/redact.ts";
+import { SECRET_FORMATS } from "../engine/rules/secret-formats.ts";
 import { describeError } from "../kube/errors.ts";
+
+/** Longest message kept of a refusal: a summary, not the webhook's whole answer. */
+export const MAX_REFUSAL_LENGTH = 300;
 
 export interface Refusal {
   reason: string;
@@ -10,7 +16,7 @@ export interface Refusal {
 
 export function refusal(error: unknown): Refusal {
   if (error instanceof k8s.ApiException) {
-    const message = statusMessage(error.body) ?? describeError(error);
+    const message = redacted(statusMessage(error.body) ?? describeError(error));
     if (message.includes("admission webhook")) return { reason: "AdmissionRefused", message };
     if (error.code === 409)
       return {
@@ -21,9 +27,25 @@ export function refusal(error: unknown): Refusal {
       return { reason: "Forbidden", message: `${message} (grant ai-api-guard's service account this permission)` };
     if (error.code === 422) return { reason: "Invalid", message };
   }
-  return { reason: "WriteFailed", message: describeError(error) };
+  return { reason: "WriteFailed", message: redacted(describeError(error)) };
 }
 
 function statusMessage(body: unknown): string | undefined {
   return body && typeof body === "object" && "message" in body ? String(body.message) : undefined;
+}
+
+/** Every value in a known credential format replaced by its hint; cut to MAX_REFUSAL_LENGTH. */
+export function redacted(message: string): string {
+  let out = message;
+  for (const format of SECRET_FORMATS) {
+    out = out.replace(format.pattern, (match, ...rest) => {
+      const groups = rest.at(-1) as Record<string, string> | undefined;
+      const secret = groups?.secret ?? match;
+      return match.replace(
+        secret,
+        format.showTail === false ? `${format.provider} (redacted)` : redactedHint(format.provider, secret),
+      );
+    });
+  }
+  return out.length > MAX_REFUSAL_LENGTH ? `${out.slice(0, MAX_REFUSAL_LENGTH - 1)}…` : out;
 }

@@ -2,9 +2,11 @@
 // cached objects they apply to) to the objects to apply. An intent names only ai-api-guard's fields;
 // applying one without a field removes that field if ai-api-guard alone owned it.
 import { type AiApiPolicy, API_GROUP, API_VERSION, credentialsMountPath, endpointHost, KIND } from "../api/index.ts";
+import type { WorkloadKind } from "../api/workload-kinds.ts";
 import type { CachedIngress, CachedWorkload } from "../kube/cached.ts";
 import { MANAGED_BY, OWNED_PREFIX } from "../kube/cached.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
+import { apiVersionOf, resourceOf } from "../kube/resources.ts";
 
 /** Read-only for the owner: 0400. */
 export const SECRET_MODE = 0o400;
@@ -150,15 +152,17 @@ export function currentWorkloadPatch(workload: CachedWorkload): WorkloadPatch {
   };
 }
 
-export function workloadIntent(apiVersion: string, workload: CachedWorkload, patch: WorkloadPatch) {
+/** The patch placed at the kind's pod template (the kinds table's `podTemplate`); no patch: an empty intent. */
+export function workloadIntent(row: WorkloadKind, workload: CachedWorkload, patch: WorkloadPatch) {
+  const apiVersion = apiVersionOf(resourceOf(row));
   const metadata = { name: workload.metadata.name, namespace: workload.metadata.namespace };
-  if (patch.volumes.length === 0) return { apiVersion, kind: workload.kind, metadata };
-  return {
-    apiVersion,
-    kind: workload.kind,
-    metadata,
-    spec: { template: { spec: { volumes: patch.volumes, containers: patch.containers } } },
-  };
+  if (patch.volumes.length === 0) return { apiVersion, kind: row.kind, metadata };
+  const podSpec = { spec: { volumes: patch.volumes, containers: patch.containers } };
+  const nested = (row.podTemplate ?? []).reduceRight<Record<string, unknown>>(
+    (inner, key) => ({ [key]: inner }),
+    podSpec,
+  );
+  return { apiVersion, kind: row.kind, metadata, ...nested };
 }
 
 /** The annotations ai-api-guard writes on one Ingress for the policies that name it (first by name wins a key). */
@@ -200,7 +204,7 @@ export function ingressIntent(ingress: CachedIngress, annotations: Record<string
 /** Traefik takes one middleware type per Middleware: the rate limit, the https redirect, the connection cap. */
 export function middlewareIntents(policy: AiApiPolicy) {
   const limit = policy.spec.rateLimit;
-  if (!limit || limit.provider !== "traefik") return [];
+  if (limit?.provider !== "traefik") return [];
   const make = (suffix: string, spec: Record<string, unknown>) => ({
     apiVersion: "traefik.io/v1alpha1",
     kind: "Middleware",

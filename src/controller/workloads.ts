@@ -1,9 +1,11 @@
 // Secret mounts on one workload: the union of every policy of its namespace that selects it, mounts
 // credentials, and whose Secret exists (a mount of a missing Secret would leave pods pending).
 // Applied only when the cached template differs; a failure is returned for the condition, not thrown.
+
+import { workloadKind } from "../api/workload-kinds.ts";
 import type { CachedSecret, CachedWorkload } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
-import { apiVersionOf, type Resource } from "../kube/resources.ts";
+import type { Resource } from "../kube/resources.ts";
 import type { Context } from "./controller.ts";
 import { refusal } from "./failures.ts";
 import { canonical, currentWorkloadPatch, ownedName, selects, workloadIntent, workloadPatch } from "./intents.ts";
@@ -31,8 +33,10 @@ export async function convergeWorkload(
   const had = workload.volumes.some((v) => v.name === volume);
   const has = patch.volumes.some((v) => v.name === volume);
   const subject = `${workload.kind}/${workload.metadata.name}`;
+  const row = workloadKind(resource.group, resource.kind);
+  if (!row) throw new Error(`${subject}: not a kind of the workload kinds table`);
   try {
-    await ctx.apply(resource, workloadIntent(apiVersionOf(resource), workload, patch), false);
+    await ctx.apply(resource, workloadIntent(row, workload, patch), false);
   } catch (error) {
     const why = refusal(error);
     ctx.event("Warning", why.reason, `Could not update the Secret mount of ${subject}: ${why.message}`);

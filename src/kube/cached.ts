@@ -2,6 +2,7 @@
 // more (no managedFields, no status of the user's objects, no env values, no Secret data), so
 // memory grows with the number of objects, not with their size.
 import { type AiApiPolicy, parseAiApiPolicy } from "../api/index.ts";
+import type { WorkloadKind } from "../api/workload-kinds.ts";
 import { isRecord, pathValue } from "./objects.ts";
 import type { RawObject } from "./rest.ts";
 
@@ -82,24 +83,19 @@ export interface CachedWorkload {
   volumes: CachedVolume[];
 }
 
-/**
- * The pod template of a Deployment, StatefulSet or DaemonSet: spec.template.
- * TODO(kinds table): read the path from the shared table of workload kinds once it lands.
- */
-export function podTemplateOf(raw: RawObject): unknown {
-  return pathValue(raw, ["spec", "template"]);
-}
-
-export function cachedWorkload(kind: string) {
+/** What the controller reads of a kind with one pod template (the kinds table's `podTemplate` and `labels`). */
+export function cachedWorkload(row: WorkloadKind) {
+  const templatePath = row.podTemplate;
+  if (!templatePath) throw new Error(`${row.kind} has no single pod template to mount into`);
   return (raw: RawObject): CachedWorkload => {
-    const template = podTemplateOf(raw);
+    const template = pathValue(raw, templatePath);
     const podSpec = pathValue(template, ["spec"]);
     const containers = (pathValue(podSpec, ["containers"]) as unknown[] | undefined) ?? [];
     const volumes = (pathValue(podSpec, ["volumes"]) as unknown[] | undefined) ?? [];
     return {
-      kind,
+      kind: row.kind,
       metadata: meta(raw),
-      templateLabels: stringMap(pathValue(template, ["metadata", "labels"])),
+      templateLabels: stringMap(pathValue(raw, row.labels)),
       containers: containers.filter(isRecord).map((c) => ({
         name: String(c.name),
         mounts: ((c.volumeMounts as unknown[] | undefined) ?? [])

@@ -2,6 +2,7 @@
 // so each kind is listed and watched once, with one transform.
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
+import { MOUNTED_KINDS } from "../api/workload-kinds.ts";
 import {
   type CachedIngress,
   type CachedOwned,
@@ -16,7 +17,7 @@ import {
   MANAGED_BY,
 } from "./cached.ts";
 import { type Cached, type Informer, informer } from "./informer.ts";
-import { type Resource, resourceKey, resources } from "./resources.ts";
+import { type Resource, resourceKey, resourceOf, resources } from "./resources.ts";
 import type { KubeRest, RawObject } from "./rest.ts";
 
 export interface InformerSettings {
@@ -25,8 +26,6 @@ export interface InformerSettings {
   resyncMs?: number;
   silentMs?: number;
 }
-
-export const WORKLOAD_RESOURCES = [resources.deployment, resources.statefulSet, resources.daemonSet] as const;
 
 export class SharedInformers {
   readonly #rest: KubeRest;
@@ -52,7 +51,7 @@ export class SharedInformers {
   }
 
   workloads(): Informer<CachedWorkload>[] {
-    return WORKLOAD_RESOURCES.map((resource) => this.#get(resource, cachedWorkload(resource.kind)));
+    return MOUNTED_KINDS.map((row) => this.#get(resourceOf(row), cachedWorkload(row)));
   }
 
   ingresses(): Informer<CachedIngress> {

@@ -1,5 +1,6 @@
 // The Kubernetes resources ai-api-guard reads and writes, and their REST paths.
 import { API_GROUP, API_VERSION, KIND, PLURAL } from "../api/index.ts";
+import type { WorkloadKind } from "../api/workload-kinds.ts";
 
 export interface Resource {
   group: string;
@@ -10,9 +11,6 @@ export interface Resource {
 
 export const resources = {
   policy: { group: API_GROUP, version: API_VERSION, plural: PLURAL, kind: KIND },
-  deployment: { group: "apps", version: "v1", plural: "deployments", kind: "Deployment" },
-  statefulSet: { group: "apps", version: "v1", plural: "statefulsets", kind: "StatefulSet" },
-  daemonSet: { group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet" },
   ingress: { group: "networking.k8s.io", version: "v1", plural: "ingresses", kind: "Ingress" },
   networkPolicy: { group: "networking.k8s.io", version: "v1", plural: "networkpolicies", kind: "NetworkPolicy" },
   secret: { group: "", version: "v1", plural: "secrets", kind: "Secret" },
@@ -26,6 +24,11 @@ export const resources = {
     kind: "CiliumNetworkPolicy",
   },
 } as const satisfies Record<string, Resource>;
+
+/** A row of the kinds table as a resource. */
+export function resourceOf(row: WorkloadKind): Resource {
+  return { group: row.group, version: row.version, plural: row.resource, kind: row.kind };
+}
 
 export function apiVersionOf(resource: Resource): string {
   return resource.group ? `${resource.group}/${resource.version}` : resource.version;

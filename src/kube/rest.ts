@@ -2,8 +2,6 @@
 // RequestContext). The typed clients deserialize every object into model classes; the informers and
 // the controller read and write plain JSON, page lists, and ask for metadata only where that is
 // all they need, which the typed clients cannot do.
-import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { fetch } from "undici";
 
@@ -98,13 +96,23 @@ export class KubeRest {
     });
     if (response.status !== 200) throw apiError(response.status, await response.text());
     if (!response.body) return;
-    const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
-    body.on("data", () => options.onBytes?.());
-    const lines = createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-      if (line.trim() === "") continue;
-      onEvent(JSON.parse(line) as WatchEvent);
+    // The web stream itself, not a readline over a Node stream: when the connection breaks and the
+    // signal then aborts it, a readline interface re-emits that second error with no listener, and
+    // the process dies (seen when kube-apiserver restarted).
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      options.onBytes?.();
+      pending += decoder.decode(chunk, { stream: true });
+      let start = 0;
+      for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n", start)) {
+        const line = pending.slice(start, end);
+        start = end + 1;
+        if (line.trim() !== "") onEvent(JSON.parse(line) as WatchEvent);
+      }
+      pending = pending.slice(start);
     }
+    if (pending.trim() !== "") onEvent(JSON.parse(pending) as WatchEvent);
     options.signal.throwIfAborted();
   }
 

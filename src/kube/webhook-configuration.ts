@@ -3,8 +3,8 @@
 import * as k8s from "@kubernetes/client-node";
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import { reviewedKinds, type WorkloadKind } from "../api/workload-kinds.ts";
+import { FIELD_MANAGER } from "./rest.ts";
 
-export const FIELD_MANAGER = "ai-api-guard";
 export const WEBHOOK_NAME = "validate.aiapiguard.dev";
 
 export interface WebhookRegistration {

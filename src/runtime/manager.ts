@@ -10,6 +10,7 @@ export interface Runnable {
   needsLeader: boolean;
   /** Resolves once started; `signal` aborts when the process stops or, for leader runnables, the Lease is lost. */
   start(signal: AbortSignal): Promise<void>;
+  /** Called after start too when start failed, to release what it had set up (a worker, a socket). */
   stop(): Promise<void>;
 }
 
@@ -44,8 +45,8 @@ export async function runManager(signal: AbortSignal, options: ManagerOptions): 
     try {
       for (const runnable of options.runnables.filter((r) => r.needsLeader)) {
         if (both.aborted) break;
-        await runnable.start(both);
         leading.push(runnable);
+        await runnable.start(both);
       }
       await aborted(both);
     } finally {
@@ -57,8 +58,8 @@ export async function runManager(signal: AbortSignal, options: ManagerOptions): 
     for (const runnable of options.runnables.filter((r) => !r.needsLeader)) {
       signal.throwIfAborted();
       logger.debug({ runnable: runnable.name }, "starting");
-      await runnable.start(signal);
       started.push(runnable);
+      await runnable.start(signal);
     }
     options.onStarted?.();
     if (options.elect) await options.elect(signal, lead);

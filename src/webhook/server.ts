@@ -1,8 +1,9 @@
 // The webhook's HTTPS server: bytes in, AdmissionReview out. Everything between is here or in the
 // pure modules it calls; the caller (`ai-api-guard run`) supplies certificates, policies, the engine
 // and what to do with Events.
-import { STATUS_CODES } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { ServerOptions } from "node:https";
+import type { Socket } from "node:net";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -119,6 +120,20 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     parseJson(request, bytes.toString("utf8"), done);
   });
   app.setErrorHandler((error: FastifyError, _request, reply) => onError(reply, error));
+  // On close Node ends idle keep-alive connections, but not one that never carried a request: the API
+  // server's client dials spares and keeps them idle for 90 s, which would hold close() as long.
+  const unused = new Set<Socket>();
+  let closing = false;
+  app.server.on("secureConnection", (socket: Socket) => {
+    if (closing) return socket.destroy();
+    unused.add(socket);
+    socket.once("close", () => unused.delete(socket));
+  });
+  app.server.on("request", (request: IncomingMessage) => unused.delete(request.socket));
+  app.addHook("preClose", async () => {
+    closing = true;
+    for (const socket of unused) socket.destroy();
+  });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "Not Found", reason: ROUTES_HINT }));
 
   app.get("/healthz", async () => ({ status: "ok" }));

@@ -3,6 +3,7 @@
 // `npm run cluster:up` and `npm run demo`.
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,10 @@ export interface ControlPlane {
   /** Seconds from spawning the supervisor to ready: /readyz, and for the full cluster the node Ready. */
   startSeconds: number;
   stop(): Promise<void>;
+  /** Stops kube-apiserver alone (etcd and the rest keep running) until startApiServer. */
+  stopApiServer(): Promise<void>;
+  /** Starts it again on the same port and waits for /readyz. */
+  startApiServer(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -65,7 +70,34 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     stop: async () => {
       await stopControlPlane(dir);
     },
+    stopApiServer: () => signalApiServer(dir, "SIGUSR1", false),
+    startApiServer: () => signalApiServer(dir, "SIGUSR2", true),
   };
+}
+
+async function signalApiServer(dir: string, signal: "SIGUSR1" | "SIGUSR2", ready: boolean): Promise<void> {
+  const state = readState(dir);
+  if (!state?.server) throw new Error(`no control plane runs in ${dir}`);
+  process.kill(state.supervisorPid, signal);
+  const ca = readFileSync(join(dir, "pki", "ca.crt"), "utf8");
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if ((await readyz(state.server, ca)) === ready) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`kube-apiserver did not ${ready ? "start" : "stop"} within 90 s (logs in ${dir})`);
+}
+
+function readyz(server: string, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${server}/readyz`, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
 }
 
 async function waitForState(dir: string, gone: () => boolean, timeoutMs: number): Promise<ControlPlaneState> {

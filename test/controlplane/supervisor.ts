@@ -4,7 +4,8 @@
 // namespaces delete. It writes <dir>/state.json once the API server is ready (and, for the full
 // cluster, the fake node is Ready), and stops every process on SIGTERM/SIGINT, when a process it
 // started dies, or when the process it watches (the test run) is gone, so an interrupted run
-// leaves no orphans.
+// leaves no orphans. SIGUSR1 stops kube-apiserver alone and SIGUSR2 starts it again on the same port
+// (etcd keeps the data), for tests of clients that must survive an API server restart.
 //
 // usage: node supervisor.ts <dir> <binDir> [--watch-pid PID] [--api-only]
 // With --watch-pid the dir is the run's own temp dir and is removed on shutdown.
@@ -17,7 +18,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { createCertificateAuthority, createSigningKeyPair, issueCertificate } from "../../src/tls/certificates.ts";
 import { freePort } from "./ports.ts";
-import { type ControlPlaneState, isAlive, writeState } from "./state.ts";
+import { type ControlPlaneState, isAlive, readState, writeState } from "./state.ts";
 
 const [dir, binDir, ...flags] = process.argv.slice(2);
 if (!dir || !binDir) {
@@ -29,6 +30,10 @@ const watchPid = watchPidAt >= 0 ? Number(flags[watchPidAt + 1]) : undefined;
 const apiOnly = flags.includes("--api-only");
 const children: ChildProcess[] = [];
 let stopping = false;
+/** Stopped on purpose (SIGUSR1): its exit does not bring the cluster down. */
+const paused = new Set<ChildProcess>();
+let apiServerStopped: Promise<void> = Promise.resolve();
+const startArgs = new Map<string, string[]>();
 
 function start(name: string, args: string[]): ChildProcess {
   const log = openSync(join(dir as string, `${name}.log`), "a");
@@ -36,8 +41,10 @@ function start(name: string, args: string[]): ChildProcess {
     stdio: ["ignore", log, log],
     env: { ...process.env, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" },
   });
+  startArgs.set(name, args);
   child.once("exit", (code, signal) => {
-    if (!stopping) void shutdown(`${name} exited (code ${code}, signal ${signal}); ${logTail(name)}`, 1);
+    if (!stopping && !paused.has(child))
+      void shutdown(`${name} exited (code ${code}, signal ${signal}); ${logTail(name)}`, 1);
   });
   children.push(child);
   return child;
@@ -92,6 +99,22 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 4000);
   await exited;
   clearTimeout(timer);
+}
+
+/** SIGUSR1 and SIGUSR2: kube-apiserver down and up again; state.json's pids follow. */
+async function restartApiServer(up: boolean): Promise<void> {
+  const current = children.find((c) => c.spawnfile.endsWith("kube-apiserver"));
+  if (!current || stopping) return;
+  if (!up) {
+    paused.add(current);
+    apiServerStopped = stopChild(current);
+    return;
+  }
+  if (!paused.has(current)) return;
+  await apiServerStopped; // the port is free again
+  children.splice(children.indexOf(current), 1, start("kube-apiserver", startArgs.get("kube-apiserver") ?? []));
+  const state = readState(dir as string);
+  if (state) writeState(dir as string, { ...state, pids: children.map((c) => c.pid ?? 0) });
 }
 
 async function main(): Promise<void> {
@@ -235,6 +258,8 @@ async function startNodeComponents(kubeconfig: string): Promise<void> {
 }
 
 process.on("SIGTERM", () => void shutdown("stopped by SIGTERM", 0));
+process.on("SIGUSR1", () => void restartApiServer(false));
+process.on("SIGUSR2", () => void restartApiServer(true));
 process.on("SIGINT", () => void shutdown("stopped by SIGINT", 0));
 if (watchPid) {
   setInterval(() => {

@@ -18,10 +18,15 @@ export interface Operator {
 }
 
 export interface OperatorOptions {
-  /** Run the controller too, scoped to these namespaces (so parallel test files do not meet). Default: webhook only. */
+  /**
+   * Run the controller too, scoped to these namespaces, and the webhook to the one namespace unless
+   * extraArgs name a --namespace-selector (parallel test files do not meet). Default: webhook only.
+   */
   controllerNamespaces?: readonly string[];
   /** The Lease several operators of one test share; a fresh one by default. */
   leaseName?: string;
+  /** The CLI to run: the sources by default; the bench runs the build (dist/cli/main.js), as shipped. */
+  entry?: string;
 }
 
 export async function startOperator(
@@ -30,17 +35,26 @@ export async function startOperator(
   options: OperatorOptions = {},
 ): Promise<Operator> {
   const url = `https://127.0.0.1:${await freePort()}`;
-  const controller = options.controllerNamespaces
+  const namespaces = options.controllerNamespaces;
+  if (namespaces && namespaces.length !== 1 && !extraArgs.includes("--namespace-selector"))
+    throw new Error("several namespaces: say which the webhook reviews with --namespace-selector");
+  // The webhook reviews that namespace only: under the default Deny it would otherwise refuse what
+  // parallel test files do in theirs.
+  const scope =
+    namespaces && !extraArgs.includes("--namespace-selector")
+      ? ["--namespace-selector", `kubernetes.io/metadata.name=${namespaces[0]}`]
+      : [];
+  const controller = namespaces
     ? [
         "--namespaces",
-        options.controllerNamespaces.join(","),
+        namespaces.join(","),
         "--lease-name",
         options.leaseName ?? `op-${randomBytes(4).toString("hex")}`,
       ]
     : ["--controller", "false"];
   const run = [
     process.execPath,
-    cli,
+    options.entry ?? cli,
     "run",
     "--kubeconfig",
     kubeconfig,
@@ -49,6 +63,7 @@ export async function startOperator(
     "--shutdown-delay-seconds",
     "0",
     ...controller,
+    ...scope,
     ...extraArgs,
   ];
   const child = spawn(process.execPath, [withParent, String(process.pid), ...run], {

@@ -254,3 +254,16 @@ describe("TLS", () => {
     await expect(handshake("TLSv1.2")).rejects.toThrow();
   });
 });
+
+describe("close", () => {
+  it("closes a connection that never carried a request (the API server keeps spares 90 s) instead of waiting on it", async () => {
+    const h = await webhookHarness({ evaluate: fakeEngine });
+    await h.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = h.app.server.address() as { port: number };
+    const socket = connect({ host: "127.0.0.1", port, ca: h.caPem });
+    await new Promise((resolve) => socket.once("secureConnect", resolve));
+    const socketClosed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    await h.app.close();
+    await socketClosed;
+  });
+});

@@ -1,0 +1,129 @@
+// The objects ai-api-guard writes for Cilium and Traefik, checked by the API server against those
+// projects' real CRDs (from their Go modules, fetched once per machine): a field their schema does
+// not know would be refused or pruned, so what the server stores must be exactly what was meant.
+// Its own control plane (API server only): installing these CRDs in the shared one would change
+// what the other files see (a cluster without Cilium gets a CiliumNotInstalled condition).
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { type ControlPlane, startControlPlane } from "../controlplane/harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { type Operator, startOperator } from "../support/operator.ts";
+import { CILIUM_CRD, TRAEFIK_CRDS } from "../support/tools.ts";
+
+const ns = "neighbours";
+const CRD_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
+let plane: ControlPlane;
+let operator: Operator | undefined;
+
+// biome-ignore lint/suspicious/noExplicitAny: kubectl's JSON, read field by field
+type Json = Record<string, any>;
+
+async function kubectl(args: string[], input?: string): Promise<string> {
+  const child = promisify(execFile)(join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfig, ...args], {
+    maxBuffer: 64 << 20,
+  });
+  if (input !== undefined) child.child.stdin?.end(input);
+  return (await child).stdout;
+}
+const getJson = async (...args: string[]): Promise<Json | undefined> =>
+  JSON.parse(await kubectl(["-n", ns, "get", ...args, "-o", "json"]).catch(() => "null")) ?? undefined;
+const condition = (p: Json | undefined, type: string) => p?.status?.conditions?.find((c: Json) => c.type === type);
+
+beforeAll(async () => {
+  plane = await startControlPlane({ apiOnly: true });
+  for (const path of [CRD_DIR, await CILIUM_CRD(), await TRAEFIK_CRDS()]) {
+    await kubectl(["apply", "--server-side", "-f", path]);
+    // Until the CRD has a status at all, kubectl wait fails instead of waiting.
+    await eventually(() =>
+      kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", path]).catch(() => ""),
+    );
+  }
+  await kubectl(["create", "namespace", ns]);
+  operator = await startOperator(plane.kubeconfig, [], { controllerNamespaces: [ns] });
+}, 180_000);
+
+afterAll(async () => {
+  await kubectl(["-n", ns, "delete", "aap", "--all", "--timeout=30s"]).catch(() => undefined);
+  await operator?.stop();
+  await plane?.stop();
+});
+
+it("writes a CiliumNetworkPolicy and Traefik Middlewares that Cilium's and Traefik's CRDs store unchanged", async () => {
+  await kubectl(
+    ["apply", "-f", "-"],
+    [
+      {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "Ingress",
+        metadata: { name: "front", namespace: ns, annotations: { "example.com/keep": "mine" } },
+        spec: { defaultBackend: { service: { name: "front", port: { number: 443 } } } },
+      },
+      {
+        apiVersion: "aiapiguard.dev/v1alpha1",
+        kind: "AiApiPolicy",
+        metadata: { name: "agent", namespace: ns },
+        spec: {
+          api: {
+            endpoint: "https://api.example.com/v1",
+            authType: "APIKey",
+            sensitivity: "Low",
+            lastReviewed: "2026-11-01",
+          },
+          selector: { matchLabels: { app: "agent" } },
+          egress: { provider: "Cilium" },
+          rateLimit: { ingresses: ["front"], requestsPerSecond: 10, connections: 20, provider: "traefik" },
+        },
+      },
+    ]
+      .map((o) => stringify(o))
+      .join("---\n"),
+  );
+  const ready = await eventually(async () => {
+    const p = await getJson("aap", "agent");
+    return condition(p, "Ready")?.status === "True" ? p : undefined;
+  }, 30_000);
+  expect(condition(ready, "EgressReady")?.reason).not.toBe("CiliumNotInstalled");
+
+  const cnp = await getJson("ciliumnetworkpolicy", "aiapiguard-agent");
+  expect(cnp?.spec).toEqual({
+    endpointSelector: { matchLabels: { app: "agent" } },
+    egress: [
+      { toFQDNs: [{ matchName: "api.example.com" }], toPorts: [{ ports: [{ port: "443", protocol: "TCP" }] }] },
+      {
+        toEndpoints: [{ matchLabels: { "k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns" } }],
+        toPorts: [
+          {
+            ports: [
+              { port: "53", protocol: "UDP" },
+              { port: "53", protocol: "TCP" },
+            ],
+            rules: { dns: [{ matchPattern: "*" }] },
+          },
+        ],
+      },
+    ],
+  });
+  expect(cnp?.metadata.ownerReferences[0]).toMatchObject({ kind: "AiApiPolicy", name: "agent" });
+
+  const middlewares = await getJson("middlewares.traefik.io");
+  const specs = Object.fromEntries((middlewares?.items ?? []).map((m: Json) => [m.metadata.name, m.spec]));
+  expect(specs).toEqual({
+    "aiapiguard-agent-ratelimit": { rateLimit: { average: 10, burst: 50, period: "1s" } },
+    "aiapiguard-agent-https": { redirectScheme: { scheme: "https", permanent: true } },
+    "aiapiguard-agent-connections": { inFlightReq: { amount: 20 } },
+  });
+  const ingress = await getJson("ingress", "front");
+  delete ingress?.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"];
+  expect(ingress?.metadata.annotations).toEqual({
+    "example.com/keep": "mine",
+    "traefik.ingress.kubernetes.io/router.middlewares": [
+      `${ns}-aiapiguard-agent-ratelimit@kubernetescrd`,
+      `${ns}-aiapiguard-agent-https@kubernetescrd`,
+      `${ns}-aiapiguard-agent-connections@kubernetescrd`,
+    ].join(","),
+  });
+}, 90_000);
