@@ -16,6 +16,7 @@ import { type AdmissionRequest, parseAdmissionReview, reviewResponse, userOf } f
 import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
+import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
 import type { Lookups } from "./lookups.ts";
@@ -77,7 +78,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   /** A request refused before any decision: counted, logged (metadata only) and answered in JSON. */
   const refuse = (reply: FastifyReply, code: number, reason: string): FastifyReply => {
     metrics.rejected.inc({ code: String(code) });
-    logger.warn({ statusCode: code, reason }, "refused a request that is not a valid AdmissionReview");
+    logger.warn({ statusCode: code, reason }, "refused a request before reviewing it");
     return reply.code(code).send({ error: STATUS_CODES[code] ?? "Error", reason });
   };
   const onError = (reply: FastifyReply, error: FastifyError): FastifyReply => {
@@ -107,7 +108,21 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
-  app.server.maxConnections = limits.maxConnections;
+  guardConnections(app.server, limits.maxConnections);
+  const budget = bodyBudget(limits.maxBodyBytesInFlight);
+  const reservations = new WeakMap<object, number>();
+  app.addHook("onRequest", async (request, reply) => {
+    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? BODY_LIMIT_BYTES : 0));
+    const bytes = Number.isFinite(length) ? Math.min(length, BODY_LIMIT_BYTES) : BODY_LIMIT_BYTES;
+    if (!budget.reserve(bytes)) return refuse(reply, 503, "the webhook is reading too many large bodies; retry");
+    reservations.set(request, bytes);
+  });
+  const release = async (request: object) => {
+    budget.release(reservations.get(request) ?? 0);
+    reservations.delete(request);
+  };
+  app.addHook("onResponse", release);
+  app.addHook("onRequestAbort", release);
   // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
   const parseJson = app.getDefaultJsonParser("error", "error");
