@@ -111,7 +111,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
 
   const report = [
     ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
-    ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced)]),
+    ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced, a.uncounted)]),
     ...(refusedExemption ? [exemptionRefusedLine(ctx.user, subject.namespace)] : []),
   ].join("\n");
   return act(governance, report, { ...base, events }, warnings, enforced, unreadable);
