@@ -31,10 +31,14 @@ export async function startTarget(mode: Mode, certDir: string): Promise<Target> 
   throw new Error(`the ${mode} target did not start: see its output above`);
 }
 
+/** SIGTERM, then SIGKILL if it has not exited within 5 s (a drain held open by an attacker's sockets). */
 export async function stopTarget(target: Target): Promise<void> {
+  if (target.process.exitCode !== null) return;
   const exited = once(target.process, "exit");
   target.process.kill("SIGTERM");
+  const timer = setTimeout(() => target.process.kill("SIGKILL"), 5_000);
   await exited;
+  clearTimeout(timer);
 }
 
 /** Writes tls.crt, tls.key and ca.crt (for 127.0.0.1) into `dir`; returns the CA's PEM. */

@@ -1,7 +1,9 @@
 // Two bounds that keep a client which opens many connections, or sends many large bodies, from
-// starving the API server's reviews. Connections: past the cap, the oldest connection with no request
-// in progress (idle keep-alive, or headers still coming) is closed to make room, so holding idle
-// sockets cannot lock the API server out; only when every one is busy is the new one refused. Bodies:
+// starving the API server's reviews. Connections: past the cap, the oldest connection that never
+// carried a whole request (idle from the start, or headers still coming) is closed to make room, then
+// the oldest idle keep-alive one, so holding sockets cannot lock the API server out, and the API
+// server's own keep-alive connections (which have served reviews) go last; only when every one is
+// busy is the new one refused. Bodies:
 // the bytes announced by requests being read or handled are bounded; past it, a request is answered
 // 503 before its body is read.
 import type { Server } from "node:https";
@@ -20,13 +22,13 @@ export interface Guard {
 export function guardConnections(server: Server, maxConnections: number): void {
   server.maxConnections = 2 * maxConnections;
   // Insertion order is age: the first socket without a request in progress is the one to close.
-  const sockets = new Map<Socket, { busy: number }>();
+  const sockets = new Map<Socket, SocketState>();
   server.on("secureConnection", (socket: Socket) => {
     if (sockets.size >= maxConnections && !evictIdle(sockets)) {
       socket.destroy();
       return;
     }
-    sockets.set(socket, { busy: 0 });
+    sockets.set(socket, { busy: 0, served: 0 });
     socket.once("close", () => sockets.delete(socket));
   });
   server.on("request", (request, response) => {
@@ -35,18 +37,26 @@ export function guardConnections(server: Server, maxConnections: number): void {
     state.busy++;
     response.once("close", () => {
       state.busy--;
+      state.served++;
     });
   });
 }
 
-function evictIdle(sockets: Map<Socket, { busy: number }>): boolean {
-  for (const [socket, state] of sockets) {
-    if (state.busy > 0) continue;
-    sockets.delete(socket);
-    socket.destroy();
-    return true;
-  }
-  return false;
+interface SocketState {
+  /** Requests in progress (after their headers). */
+  busy: number;
+  /** Requests answered. */
+  served: number;
+}
+
+function evictIdle(sockets: Map<Socket, SocketState>): boolean {
+  const victim =
+    [...sockets].find(([, state]) => state.busy === 0 && state.served === 0) ??
+    [...sockets].find(([, state]) => state.busy === 0);
+  if (!victim) return false;
+  sockets.delete(victim[0]);
+  victim[0].destroy();
+  return true;
 }
 
 export function bodyBudget(maxBytes: number): Guard {
