@@ -49,6 +49,31 @@ const schema = z
     "review-budget-ms": z.coerce.number().int().min(100).max(30_000).default(2_000),
     "max-connections": z.coerce.number().int().min(16).max(65_536).default(512),
     "log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    controller: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    namespaces: list.optional(),
+    "resync-seconds": z.coerce.number().int().min(10).max(86_400).default(600),
+    "leader-elect": z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    "lease-namespace": z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .default("default"),
+    "lease-name": z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+      .default("ai-api-guard"),
+    "lease-duration-seconds": z.coerce.number().int().min(2).max(300).default(15),
+    "renew-deadline-seconds": z.coerce.number().int().min(1).max(300).default(10),
+    "retry-period-seconds": z.coerce.number().int().min(1).max(60).default(2),
+    "shutdown-delay-seconds": z.coerce.number().min(0).max(60).default(2),
+  })
+  .refine((o) => o["renew-deadline-seconds"] < o["lease-duration-seconds"], {
+    message: "--renew-deadline-seconds must be shorter than --lease-duration-seconds",
   })
   .refine((o) => o["webhook-url"] || (o["tls-cert-file"] && o["tls-key-file"]), {
     message:
@@ -68,6 +93,10 @@ export function usage(): string {
     "       [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--webhook-config-name ai-api-guard]",
     "       [--namespace-selector key=value,...] [--extra-resources rollouts.argoproj.io,...]",
     "       [--review-budget-ms 2000] [--max-connections 512] [--log-level info]",
+    "       [--controller true|false] [--namespaces a,b (default: all)] [--resync-seconds 600]",
+    "       [--leader-elect true|false] [--lease-namespace default] [--lease-name ai-api-guard]",
+    "       [--lease-duration-seconds 15] [--renew-deadline-seconds 10] [--retry-period-seconds 2]",
+    "       [--shutdown-delay-seconds 2]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn.",
   ].join("\n");
 }
