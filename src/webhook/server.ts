@@ -70,6 +70,8 @@ const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_BAD_URL: "the URL is not valid",
 };
 
+const CHUNKED_BYTES = 1024 * 1024;
+
 const ROUTES_HINT = "this server answers POST /validate, GET /healthz, GET /readyz and GET /metrics";
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -112,7 +114,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const budget = bodyBudget(limits.maxBodyBytesInFlight);
   const reservations = new WeakMap<object, number>();
   app.addHook("onRequest", async (request, reply) => {
-    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? BODY_LIMIT_BYTES : 0));
+    // client-go sends the encoded review as bytes, with a Content-Length; a chunked body is counted as 1 MiB.
+    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? CHUNKED_BYTES : 0));
     const bytes = Number.isFinite(length) ? Math.min(length, BODY_LIMIT_BYTES) : BODY_LIMIT_BYTES;
     if (!budget.reserve(bytes)) return refuse(reply, 503, "the webhook is reading too many large bodies; retry");
     reservations.set(request, bytes);
