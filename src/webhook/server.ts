@@ -12,7 +12,13 @@ import Fastify, {
 } from "fastify";
 import type { Evaluate, Finding, RuleId } from "../engine/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { type AdmissionRequest, parseAdmissionReview, reviewResponse, userOf } from "./admission-review.ts";
+import {
+  type AdmissionRequest,
+  parseAdmissionReview,
+  reviewResponse,
+  type UserInfo,
+  userOf,
+} from "./admission-review.ts";
 import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
@@ -163,8 +169,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       review = parsed.request;
       assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, hosts });
     }
-    const decision = await conclude(options, review, assessment, policies);
-    record(options, review, decision, reply.elapsedTime);
+    const user = userOf(review);
+    const decision = await conclude(options, user, assessment, policies);
+    record(options, review, user, decision, reply.elapsedTime);
     return reviewResponse({
       uid: review.uid,
       allowed: decision.allowed,
@@ -178,12 +185,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 /** Asks what the decision needs from the API server (only when it does), then decides. */
 async function conclude(
   options: WebhookServerOptions,
-  review: AdmissionRequest,
+  user: UserInfo,
   assessment: Assessment,
   policies: readonly PolicyView[],
 ): Promise<Decision> {
   const { config, lookups } = options;
-  const user = userOf(review);
   const needs = lookupsNeeded(assessment, { config, policies });
   const namespace = assessment.subject.namespace;
   const [exemptionGranted, namespaceFloor] = await Promise.all([
@@ -200,12 +206,18 @@ async function conclude(
 }
 
 /** The decision's side of the ledger: one log line, the metrics, and the Events (not for dry runs). */
-function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
+function record(
+  options: WebhookServerOptions,
+  review: AdmissionRequest,
+  user: UserInfo,
+  decision: Decision,
+  elapsedMs: number,
+): void {
   const { metrics, logger } = options;
   const kind = isReviewedKind(review.kind) || isPolicyKind(review.kind) ? review.kind.kind : "other";
   const dryRun = review.dryRun === true;
   metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
-  if (dryRun && !decision.allowed) metrics.dryRunRefused(userOf(review).username);
+  if (dryRun && !decision.allowed) metrics.dryRunRefused(user.username);
   for (const finding of decision.findings) {
     metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
   }
@@ -219,7 +231,7 @@ function record(options: WebhookServerOptions, review: AdmissionRequest, decisio
       operation: review.operation,
       ...(review.subResource && { subResource: review.subResource }),
       dryRun,
-      user: userOf(review).username,
+      user: user.username,
       decision: decision.outcome,
       action: decision.action,
       rules: ruleIds(decision.findings, false),
