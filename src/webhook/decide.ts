@@ -97,6 +97,8 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
 
   const events: Decision["events"] = [];
   const warnings = [
+    // The old object could not be read either: admitted like an old finding, never silently.
+    ...(a.unreadableExisting && a.unreadable !== undefined ? [unreadableWarning(subject, a.unreadable)] : []),
     ...old.map((f) => existingWarning(subject, f)),
     ...exempted.map((f) => exemptionWarning(subject, f)),
   ];
