@@ -40,7 +40,8 @@ export interface CandidateGroup {
 /** Whether to keep a value (some rule may report it): the caller's prefilter. Every value when absent. */
 export type Keep = (value: string, name: string | undefined) => boolean;
 
-const POD_SPEC: Record<string, readonly string[]> = {
+/** Where each workload kind keeps its pod spec. */
+export const POD_SPEC: Record<string, readonly string[]> = {
   Pod: ["spec"],
   Deployment: ["spec", "template", "spec"],
   StatefulSet: ["spec", "template", "spec"],
