@@ -1,0 +1,120 @@
+// Where the inventory comes from: manifests (the same reading as `scan`) or a cluster, read in pages.
+import type * as k8s from "@kubernetes/client-node";
+import { type AiApiPolicy, API_GROUP, API_VERSION, KIND, parseAiApiPolicy } from "../api/index.ts";
+import { configMapLookup, flatten, parseSource } from "../cli/scan/documents.ts";
+import { readSources } from "../cli/scan/inputs.ts";
+import type { InputError } from "../cli/scan/report.ts";
+import { POD_SPEC } from "../engine/extract.ts";
+import type { Json } from "../engine/objects.ts";
+import { aiProviderOf } from "../engine/rules/ai-providers.ts";
+import { hostsIn, type InventoryContext } from "../engine/rules/unregistered-ai-api.ts";
+import { describeError } from "../kube/errors.ts";
+import { CONFIGMAP_TYPE, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
+import { type Inventory, InventoryBuilder, registeredApi } from "./inventory.ts";
+
+export interface Sourced {
+  inventory: Inventory;
+  errors: InputError[];
+}
+
+const isPolicy = (object: Json) => object.kind === KIND && String(object.apiVersion).startsWith(`${API_GROUP}/`);
+
+/** The inventory of the manifests under `paths`: policies, workloads and ConfigMaps from any of them. */
+export async function inventoryFromFiles(paths: readonly string[], now: Date): Promise<Sourced> {
+  const { sources, errors } = await readSources(paths);
+  const objects: { file: string; object: Json }[] = [];
+  for (const source of sources) {
+    const parsed = parseSource(source.file, source.text);
+    errors.push(...parsed.errors);
+    for (const { object } of flatten(parsed.objects.map((o) => o.object))) objects.push({ file: source.file, object });
+  }
+  const policies: AiApiPolicy[] = [];
+  for (const { file, object } of objects.filter((o) => isPolicy(o.object))) {
+    const result = parseAiApiPolicy(object);
+    if (result.ok) policies.push(result.policy);
+    else errors.push({ file, message: `AiApiPolicy ${policyName(object)}: ${result.error}` });
+  }
+  const builder = new InventoryBuilder(policies, now, configMapLookup(objects.map((o) => o.object)));
+  for (const { object } of objects) {
+    if (String(object.kind) in POD_SPEC && isTopLevel(object)) builder.addWorkload(object);
+  }
+  return { inventory: builder.result(), errors };
+}
+
+export interface ClusterScope {
+  /** One namespace, or every namespace when absent. */
+  namespace?: string;
+  pageSize: number;
+}
+
+/** The inventory of a cluster: its AiApiPolicies (with their Ready condition) and its workloads, read in pages. */
+export async function inventoryFromCluster(kc: k8s.KubeConfig, scope: ClusterScope, now: Date): Promise<Sourced> {
+  const { policies, errors } = await clusterPolicies(kc, scope);
+  const hosts = new Set(policies.map((p) => registeredApi(p).endpointHost));
+  const builder = new InventoryBuilder(policies, now, await aiConfigMaps(kc, scope, hosts));
+  for await (const workload of topLevelWorkloads(kc, scope)) builder.addWorkload(workload);
+  const inventory = builder.result();
+  for (const entry of inventory.apis) entry.ready ??= { status: "Unknown", reason: "NoStatus" };
+  return { inventory, errors };
+}
+
+/** Every AiApiPolicy in scope that parses; the others as errors that name them. */
+export async function clusterPolicies(
+  kc: k8s.KubeConfig,
+  scope: ClusterScope,
+): Promise<{ policies: AiApiPolicy[]; errors: InputError[] }> {
+  const policies: AiApiPolicy[] = [];
+  const errors: InputError[] = [];
+  const type = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND };
+  try {
+    for await (const page of listPages(kc, type, scope)) {
+      for (const object of page) {
+        const result = parseAiApiPolicy(object);
+        if (result.ok) policies.push(result.policy);
+        else errors.push({ file: "cluster", message: `AiApiPolicy ${policyName(object)}: ${result.error}` });
+      }
+    }
+  } catch (error) {
+    throw new Error(
+      `cannot list AiApiPolicies (is the CRD installed? kubectl apply -f crds/): ${describeError(error)}`,
+    );
+  }
+  return { policies, errors };
+}
+
+/** The workloads in scope that no other listed workload controls, kind by kind, a page at a time. */
+export async function* topLevelWorkloads(kc: k8s.KubeConfig, scope: ClusterScope): AsyncGenerator<Json> {
+  for (const type of WORKLOAD_TYPES) {
+    for await (const page of listPages(kc, type, scope)) {
+      for (const object of page) if (isTopLevel(object)) yield object;
+    }
+  }
+}
+
+/**
+ * The ConfigMaps in scope, read in pages, keeping only the keys that name an AI API host (a provider's
+ * or one of `policyHosts`): what the unregistered-ai-api rule reads, in memory bounded by what matters.
+ */
+export async function aiConfigMaps(
+  kc: k8s.KubeConfig,
+  scope: ClusterScope,
+  policyHosts: ReadonlySet<string>,
+): Promise<NonNullable<InventoryContext["configMap"]>> {
+  const kept = new Map<string, Record<string, string>>();
+  const names = (value: string) => hostsIn(value).some((h) => policyHosts.has(h) || aiProviderOf(h) !== undefined);
+  for await (const page of listPages(kc, CONFIGMAP_TYPE, scope)) {
+    for (const configMap of page) {
+      const data = (configMap.data ?? {}) as Record<string, unknown>;
+      const keys = Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string" && names(e[1]));
+      if (keys.length === 0) continue;
+      const metadata = (configMap.metadata ?? {}) as { namespace?: string; name?: string };
+      kept.set(`${metadata.namespace}/${metadata.name}`, Object.fromEntries(keys));
+    }
+  }
+  return (namespace, name) => kept.get(`${namespace}/${name}`);
+}
+
+function policyName(object: Json): string {
+  const metadata = (object.metadata ?? {}) as { namespace?: string; name?: string };
+  return `${metadata.namespace ?? ""}/${metadata.name ?? "(unnamed)"}`;
+}

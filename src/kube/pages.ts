@@ -1,0 +1,63 @@
+// Listing a kind in pages (limit/continue): memory is bounded by the page, not by the cluster.
+import * as k8s from "@kubernetes/client-node";
+import type { Json } from "../engine/objects.ts";
+
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+}
+
+/** The kinds that run pods, as the rules engine reads them. */
+export const WORKLOAD_TYPES: readonly ResourceType[] = [
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "apps/v1", kind: "StatefulSet" },
+  { apiVersion: "apps/v1", kind: "DaemonSet" },
+  { apiVersion: "apps/v1", kind: "ReplicaSet" },
+  { apiVersion: "batch/v1", kind: "CronJob" },
+  { apiVersion: "batch/v1", kind: "Job" },
+  { apiVersion: "v1", kind: "ReplicationController" },
+  { apiVersion: "v1", kind: "Pod" },
+];
+
+export const CONFIGMAP_TYPE: ResourceType = { apiVersion: "v1", kind: "ConfigMap" };
+
+const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
+
+/**
+ * The items of one kind, a page at a time, each with its apiVersion and kind set (list items carry
+ * neither). `namespace` undefined lists every namespace.
+ */
+export async function* listPages(
+  kc: k8s.KubeConfig,
+  type: ResourceType,
+  options: { namespace?: string; pageSize: number },
+): AsyncGenerator<Json[]> {
+  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  let token: string | undefined;
+  do {
+    const page = await client.list(
+      type.apiVersion,
+      type.kind,
+      options.namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      options.pageSize,
+      token,
+    );
+    yield page.items.map((item) => ({ ...(item as Json), apiVersion: type.apiVersion, kind: type.kind }));
+    token = page.metadata?._continue || undefined;
+  } while (token);
+}
+
+/**
+ * False for a workload another listed workload controls (a Deployment's ReplicaSets, their Pods, a
+ * CronJob's Jobs): it is reported once, at the top. A workload owned by anything else (an operator's
+ * custom resource) is its own top.
+ */
+export function isTopLevel(object: Json): boolean {
+  const metadata = (object.metadata ?? {}) as { ownerReferences?: { kind?: string; controller?: boolean }[] };
+  return !(metadata.ownerReferences ?? []).some((o) => o.controller && WORKLOAD_KINDS.has(o.kind ?? ""));
+}
