@@ -36,6 +36,11 @@ const schema = z
       .default("ai-api-guard"),
     "namespace-selector": labels.optional(),
     "log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    "audit-interval": z.coerce.number().int().min(10).max(86_400).default(600),
+    "reports-format": z.enum(["openreports", "wgpolicyk8s"]).default("openreports"),
+    "read-api-issuer": z.url({ protocol: /^https$/, error: "must be the OIDC issuer's https:// URL" }).optional(),
+    "read-api-jwks-url": z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+    "read-api-audience": z.string().min(1).default("ai-api-guard"),
   })
   .refine((o) => o["webhook-url"] || (o["tls-cert-file"] && o["tls-key-file"]), {
     message:
@@ -53,6 +58,8 @@ export function usage(): string {
     "       [--port 9443] [--default-action Deny|Warn|Audit] [--exempt-namespaces kube-system,ai-api-guard]",
     "       [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--webhook-config-name ai-api-guard]",
     "       [--namespace-selector key=value,...] [--log-level info]",
+    "       [--audit-interval 600 (seconds)] [--reports-format openreports|wgpolicyk8s]",
+    "       [--read-api-issuer https://... --read-api-jwks-url https://...] [--read-api-audience ai-api-guard]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn.",
   ].join("\n");
 }
