@@ -91,27 +91,41 @@ export async function* topLevelWorkloads(kc: k8s.KubeConfig, scope: ClusterScope
   }
 }
 
-/**
- * The ConfigMaps in scope, read in pages, keeping only the keys that name an AI API host (a provider's
- * or one of `policyHosts`): what the unregistered-ai-api rule reads, in memory bounded by what matters.
- */
+/** The ConfigMaps in scope, read in pages, as an AiConfigMaps lookup. */
 export async function aiConfigMaps(
   kc: k8s.KubeConfig,
   scope: ClusterScope,
   policyHosts: ReadonlySet<string>,
 ): Promise<NonNullable<InventoryContext["configMap"]>> {
-  const kept = new Map<string, Record<string, string>>();
-  const names = (value: string) => hostsIn(value).some((h) => policyHosts.has(h) || aiProviderOf(h) !== undefined);
-  for await (const page of listPages(kc, CONFIGMAP_TYPE, scope)) {
-    for (const configMap of page) {
-      const data = (configMap.data ?? {}) as Record<string, unknown>;
-      const keys = Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string" && names(e[1]));
-      if (keys.length === 0) continue;
-      const metadata = (configMap.metadata ?? {}) as { namespace?: string; name?: string };
-      kept.set(`${metadata.namespace}/${metadata.name}`, Object.fromEntries(keys));
-    }
+  const kept = new AiConfigMaps(policyHosts);
+  for await (const page of listPages(kc, CONFIGMAP_TYPE, scope)) for (const configMap of page) kept.add(configMap);
+  return kept.lookup;
+}
+
+/**
+ * The keys of ConfigMaps that name an AI API host (a provider's or one of `policyHosts`): what the
+ * unregistered-ai-api rule reads, in memory bounded by what matters rather than by every ConfigMap.
+ */
+export class AiConfigMaps {
+  private readonly kept = new Map<string, Record<string, string>>();
+  private readonly policyHosts: ReadonlySet<string>;
+
+  constructor(policyHosts: ReadonlySet<string>) {
+    this.policyHosts = policyHosts;
   }
-  return (namespace, name) => kept.get(`${namespace}/${name}`);
+
+  add(configMap: Json): void {
+    const data = (configMap.data ?? {}) as Record<string, unknown>;
+    const names = (value: string) =>
+      hostsIn(value).some((h) => this.policyHosts.has(h) || aiProviderOf(h) !== undefined);
+    const keys = Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string" && names(e[1]));
+    if (keys.length === 0) return;
+    const metadata = (configMap.metadata ?? {}) as { namespace?: string; name?: string };
+    this.kept.set(`${metadata.namespace}/${metadata.name}`, Object.fromEntries(keys));
+  }
+
+  readonly lookup: NonNullable<InventoryContext["configMap"]> = (namespace, name) =>
+    this.kept.get(`${namespace}/${name}`);
 }
 
 function policyName(object: Json): string {

@@ -30,7 +30,7 @@ const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
 export async function* listPages(
   kc: k8s.KubeConfig,
   type: ResourceType,
-  options: { namespace?: string; pageSize: number },
+  options: { namespace?: string; pageSize: number; labelSelector?: string },
 ): AsyncGenerator<Json[]> {
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
   let token: string | undefined;
@@ -43,7 +43,7 @@ export async function* listPages(
       undefined,
       undefined,
       undefined,
-      undefined,
+      options.labelSelector,
       options.pageSize,
       token,
     );

@@ -6,14 +6,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { API_GROUP, PLURAL } from "../api/index.ts";
-import type { Finding } from "../engine/types.ts";
+import type { AuditFinding } from "../audit/report.ts";
 import type { Inventory } from "../inventory/inventory.ts";
 import { type Authenticate, challenge, type Subject } from "./authenticate.ts";
 import type { Access, Authorize } from "./authorize.ts";
 import type { Take } from "./rate-limit.ts";
 
-/** A finding as the read API serves it: redacted like every finding, without the path's segments. */
-export type FindingRecord = Omit<Finding, "pathSegments">;
+/** A finding as the read API serves it: the audit's, redacted like every finding. */
+export type FindingRecord = AuditFinding;
 
 export interface ReadApiOptions {
   authenticate: Authenticate;

@@ -2,10 +2,8 @@
 // by a local server that counts its fetches (jose's remote JWKS cache, refresh on unknown kid, floor).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Inventory } from "../../../src/inventory/inventory.ts";
 import { authenticator } from "../../../src/readapi/authenticate.ts";
@@ -13,6 +11,7 @@ import { type Access, cachedAuthorizer } from "../../../src/readapi/authorize.ts
 import { oidcKeys } from "../../../src/readapi/keys.ts";
 import { type FindingRecord, readApi } from "../../../src/readapi/plugin.ts";
 import { rateLimiter } from "../../../src/readapi/rate-limit.ts";
+import { capturedLogger } from "../../support/logs.ts";
 
 const ISSUER = "https://issuer.test";
 const AUDIENCE = "ai-api-guard";
@@ -80,17 +79,8 @@ interface Harness {
 async function harness(
   options: { allow?: (access: Access) => boolean; perSecond?: number; burst?: number; refreshFloorMs?: number } = {},
 ): Promise<Harness> {
-  const logs: string[] = [];
+  const { logger, lines: logs } = capturedLogger();
   const reviews: Access[] = [];
-  const logger = pino(
-    { level: "info" },
-    new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    }),
-  );
   const { issuer, keys } = await oidcKeys(ISSUER, jwksUrl, { refreshFloorMs: options.refreshFloorMs ?? 60_000 });
   const app = Fastify();
   await app.register(readApi, {

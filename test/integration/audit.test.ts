@@ -1,0 +1,160 @@
+// The background audit against the real API server and the real OpenReports CRDs (copied from their Go
+// module into third-party/crds/): workloads made before any audit ran, read in small pages; one Report
+// per namespace, written only when it changes, gone once the workload is fixed; Events once per finding.
+
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { beforeAll, describe, expect, it } from "vitest";
+import { auditLoop, runAudit } from "../../src/audit/audit.ts";
+import { createAuditMetrics } from "../../src/audit/metrics.ts";
+import { credentialResponder } from "../../src/audit/response.ts";
+import { eventRecorder } from "../../src/kube/events.ts";
+import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { installCrds } from "../support/crds.ts";
+import { fakeSecrets } from "../support/fake-secrets.ts";
+import { capturedLogger } from "../support/logs.ts";
+
+const OPENREPORTS = fileURLToPath(new URL("../../third-party/crds/openreports.io/", import.meta.url));
+const ns = useTestNamespace("audit");
+const key = fakeSecrets(2026).openai ?? "";
+
+const deployment = (name: string, env: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns.name}}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: app, image: app:1, env: [${env}]}]
+`;
+
+const HARDCODED = `{name: OPENAI_API_KEY, value: "${key}"}`;
+const FROM_SECRET = "{name: OPENAI_API_KEY, valueFrom: {secretKeyRef: {name: openai, key: api-key}}}";
+
+async function apply(yaml: string) {
+  const applied = await kubectl(["apply", "-f", "-"], { input: yaml });
+  if (applied.code !== 0) throw new Error(applied.stderr);
+}
+
+async function report() {
+  const got = await kubectl(["get", "reports.openreports.io", "ai-api-guard", "-n", ns.name, "-o", "json"]);
+  return got.code === 0 ? JSON.parse(got.stdout) : undefined;
+}
+
+async function events(reason: string) {
+  const listed = await kubectl(["get", "events", "-n", ns.name, "--field-selector", `reason=${reason}`, "-o", "json"]);
+  return (JSON.parse(listed.stdout).items as { involvedObject: { kind: string; name: string }; message: string }[]).map(
+    (e) => ({ kind: e.involvedObject.kind, name: e.involvedObject.name, message: e.message }),
+  );
+}
+
+beforeAll(async () => {
+  await installCrds();
+  const crds = await kubectl(["apply", "--server-side", "-f", OPENREPORTS]);
+  if (crds.code !== 0) throw new Error(crds.stderr);
+  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", OPENREPORTS]);
+  // A new CRD answers 429 "storage is (re)initializing" for a moment after it is Established.
+  for (let tries = 0; (await kubectl(["get", "reports.openreports.io", "-n", ns.name])).code !== 0; tries++) {
+    if (tries > 60) throw new Error("the OpenReports CRD is not served after 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await apply(`
+apiVersion: aiapiguard.dev/v1alpha1
+kind: AiApiPolicy
+metadata: {name: openai, namespace: ${ns.name}}
+spec:
+  api: {endpoint: "https://api.openai.com/v1", authType: APIKey, sensitivity: High}
+  selector: {matchLabels: {app: leaky}}
+`);
+  await apply(deployment("leaky", HARDCODED));
+  for (const name of ["clean-a", "clean-b", "clean-c", "clean-d"]) await apply(deployment(name, FROM_SECRET));
+});
+
+describe("background audit", () => {
+  it("reports a Deployment made before it ran, with a redacted result and a summary, reading in pages of 2", async () => {
+    const { lines, logger } = capturedLogger();
+    const metrics = createAuditMetrics();
+    const result = await runAudit({
+      kc: kubeConfig(),
+      logger,
+      namespace: ns.name,
+      pageSize: 2,
+      metrics,
+      onNewFinding: credentialResponder(eventRecorder(kubeConfig(), logger), logger),
+    });
+    expect(result.workloads, "five Deployments, in pages of two").toBe(5);
+    expect(result.written).toEqual([ns.name]);
+    const written = await report();
+    expect(written.summary).toMatchObject({ fail: 1 });
+    expect(written.results).toEqual([
+      expect.objectContaining({
+        source: "ai-api-guard",
+        policy: "hardcoded-secret",
+        rule: "hardcoded-secret",
+        result: "fail",
+        severity: "critical",
+        resources: [expect.objectContaining({ kind: "Deployment", name: "leaky", namespace: ns.name })],
+        properties: expect.objectContaining({
+          path: "spec.template.spec.containers[0].env[0].value",
+          container: "app",
+        }),
+      }),
+    ]);
+    expect(written.results[0].properties.hint).toMatch(/^OpenAI API key ending "…[A-Za-z0-9]{4}"$/);
+    expect(JSON.stringify(written)).not.toContain(key.slice(0, 20));
+
+    await expect
+      .poll(() => events("CredentialExposed"))
+      .toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: "Deployment", name: "leaky" }),
+          expect.objectContaining({ kind: "AiApiPolicy", name: "openai" }),
+        ]),
+      );
+    const alert = lines.map((l) => JSON.parse(l)).find((l) => l.alert === "CredentialExposed");
+    expect(alert).toMatchObject({ namespace: ns.name, kind: "Deployment", name: "leaky", policies: ["openai"] });
+    expect(lines.join("\n")).not.toContain(key.slice(-12));
+    const scraped = await metrics.registry.metrics();
+    expect(scraped).toContain(`aiapiguard_audit_findings{namespace="${ns.name}",rule="hardcoded-secret"} 1`);
+    expect(scraped).toMatch(/aiapiguard_audit_last_run_duration_seconds \d/);
+  });
+
+  it("writes nothing and announces nothing when nothing changed", async () => {
+    const before = await report();
+    let announced = 0;
+    const result = await runAudit({
+      kc: kubeConfig(),
+      logger: pino({ level: "silent" }),
+      namespace: ns.name,
+      onNewFinding: () => announced++,
+    });
+    expect(result.unchanged).toEqual([ns.name]);
+    expect(announced).toBe(0);
+    expect((await report()).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect((await events("CredentialExposed")).filter((e) => e.kind === "Deployment")).toHaveLength(1);
+  });
+
+  it("removes the Report once the workload is fixed, in the loop's next run", async () => {
+    await apply(deployment("leaky", FROM_SECRET));
+    const controller = new AbortController();
+    const resolved: string[] = [];
+    const runs: number[] = [];
+    const loop = auditLoop({
+      kc: kubeConfig(),
+      logger: pino({ level: "silent" }),
+      namespace: ns.name,
+      intervalMs: 200,
+      signal: controller.signal,
+      onResolvedFinding: (f) => resolved.push(`${f.kind}/${f.name} ${f.rule}`),
+      onResult: (r) => runs.push(r.findings.length),
+    });
+    await expect.poll(() => report(), { timeout: 10_000 }).toBeUndefined();
+    await expect.poll(() => runs.length).toBeGreaterThanOrEqual(2);
+    controller.abort();
+    await loop;
+    expect(resolved).toEqual(["Deployment/leaky hardcoded-secret"]);
+    expect(runs.every((n) => n === 0)).toBe(true);
+  });
+});
