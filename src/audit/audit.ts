@@ -13,9 +13,11 @@ import type { Finding } from "../engine/types.ts";
 import { registeredApi } from "../inventory/inventory.ts";
 import { AiConfigMaps, type ClusterScope, clusterPolicies, topLevelWorkloads } from "../inventory/sources.ts";
 import { describeError } from "../kube/errors.ts";
+import type { RecordEvent } from "../kube/events.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
 import { CONFIGMAP_TYPE, listPages } from "../kube/pages.ts";
 import type { AuditMetrics } from "./metrics.ts";
+import { type QuarantineTarget, quarantineKey, reconcileQuarantines } from "./quarantine.ts";
 import {
   type AuditFinding,
   buildReport,
@@ -28,6 +30,7 @@ import {
   reportChanged,
   resultKey,
 } from "./report.ts";
+import { exposesCredential } from "./response.ts";
 
 const FIELD_MANAGER = "ai-api-guard";
 
@@ -49,6 +52,8 @@ export interface AuditOptions {
    */
   onNewFinding?: (finding: AuditFinding) => void;
   /** Each finding that was in a report before and is gone now. */
+  /** For the quarantine's Events (Quarantined, QuarantineLifted). */
+  recordEvent?: RecordEvent;
   onResolvedFinding?: (key: { namespace: string; kind: string; name: string; rule: string; path: string }) => void;
 }
 
@@ -63,6 +68,8 @@ export interface AuditResult {
   unchanged: string[];
   deleted: string[];
   failed: string[];
+  /** Workloads (namespace/Kind/name) quarantined or released by this run. */
+  quarantine: { added: string[]; lifted: string[] };
 }
 
 export async function runAudit(options: AuditOptions): Promise<AuditResult> {
@@ -76,20 +83,31 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   const context = { policyEndpointHosts: registered.map((p) => p.endpointHost), now: startedAt };
   const aiConfigMaps = new AiConfigMaps(new Set(context.policyEndpointHosts));
   const findings: AuditFinding[] = [];
+  const quarantines = new Map<string, QuarantineTarget>();
   const collect = (object: Json, found: readonly Finding[]) => {
     if (found.length === 0) return;
-    const { uid, namespace } = (object.metadata ?? {}) as { uid?: string; namespace?: string };
-    const labels = podLabels(object, String(object.kind));
-    const selecting = registered
-      .filter((p) => p.namespace === namespace && matchesSelector(p.selector, labels))
-      .map((p) => p.name);
-    for (const { pathSegments: _path, ...finding } of found)
-      findings.push({
-        ...finding,
-        apiVersion: String(object.apiVersion),
-        ...(uid ? { uid } : {}),
-        policies: selecting,
-      });
+    const {
+      uid,
+      namespace = "",
+      name = "",
+    } = (object.metadata ?? {}) as { uid?: string; namespace?: string; name?: string };
+    const kind = String(object.kind);
+    const apiVersion = String(object.apiVersion);
+    const labels = podLabels(object, kind);
+    const selecting = policies.filter(
+      (p) => p.metadata.namespace === namespace && matchesSelector(p.spec.selector, labels),
+    );
+    const records = found.map(({ pathSegments: _path, ...finding }) => ({
+      ...finding,
+      apiVersion,
+      ...(uid ? { uid } : {}),
+      policies: selecting.map((p) => p.metadata.name),
+    }));
+    findings.push(...records);
+    if (kind !== "ConfigMap" && records.some(exposesCredential) && selecting.some((p) => p.spec.response?.quarantine)) {
+      const target = { apiVersion, kind, namespace, name, ...(uid ? { uid } : {}), labels };
+      quarantines.set(quarantineKey(target), target);
+    }
   };
   const inScope = (object: Json) => !exempt.has(String((object.metadata as { namespace?: string })?.namespace));
 
@@ -110,9 +128,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   }
 
   const outcome = await writeReports(options, findings, startedAt);
+  const quarantine = await reconcileQuarantines(options.kc, quarantines, scope, options.logger, options.recordEvent);
   const durationMs = performance.now() - started;
   record(options, findings, durationMs);
-  const result = { startedAt, durationMs, configMaps, workloads, findings, ...outcome };
+  const result = { startedAt, durationMs, configMaps, workloads, findings, ...outcome, quarantine };
   options.logger.info(
     {
       configMaps,

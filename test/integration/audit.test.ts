@@ -2,7 +2,6 @@
 // module into third-party/crds/): workloads made before any audit ran, read in small pages; one Report
 // per namespace, written only when it changes, gone once the workload is fixed; Events once per finding.
 
-import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditLoop, runAudit } from "../../src/audit/audit.ts";
@@ -10,25 +9,15 @@ import { createAuditMetrics } from "../../src/audit/metrics.ts";
 import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
-import { installCrds } from "../support/crds.ts";
+import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { capturedLogger } from "../support/logs.ts";
+import { deploymentYaml } from "../support/workloads.ts";
 
-const OPENREPORTS = fileURLToPath(new URL("../../third-party/crds/openreports.io/", import.meta.url));
 const ns = useTestNamespace("audit");
 const key = fakeSecrets(2026).openai ?? "";
 
-const deployment = (name: string, env: string) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${ns.name}}
-spec:
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers: [{name: app, image: app:1, env: [${env}]}]
-`;
+const deployment = (name: string, env: string) => deploymentYaml(ns.name, name, env);
 
 const HARDCODED = `{name: OPENAI_API_KEY, value: "${key}"}`;
 const FROM_SECRET = "{name: OPENAI_API_KEY, valueFrom: {secretKeyRef: {name: openai, key: api-key}}}";
@@ -52,14 +41,7 @@ async function events(reason: string) {
 
 beforeAll(async () => {
   await installCrds();
-  const crds = await kubectl(["apply", "--server-side", "-f", OPENREPORTS]);
-  if (crds.code !== 0) throw new Error(crds.stderr);
-  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", OPENREPORTS]);
-  // A new CRD answers 429 "storage is (re)initializing" for a moment after it is Established.
-  for (let tries = 0; (await kubectl(["get", "reports.openreports.io", "-n", ns.name])).code !== 0; tries++) {
-    if (tries > 60) throw new Error("the OpenReports CRD is not served after 30 s");
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  await installOpenReportsCrds();
   await apply(`
 apiVersion: aiapiguard.dev/v1alpha1
 kind: AiApiPolicy
