@@ -10,8 +10,14 @@ import { evaluate } from "../engine/index.ts";
 import type { Json } from "../engine/objects.ts";
 import { podLabels, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
 import type { Finding } from "../engine/types.ts";
-import { registeredApi } from "../inventory/inventory.ts";
-import { AiConfigMaps, type ClusterScope, clusterPolicies, topLevelWorkloads } from "../inventory/sources.ts";
+import { type Inventory, InventoryBuilder, registeredApi } from "../inventory/inventory.ts";
+import {
+  AiConfigMaps,
+  type ClusterScope,
+  clusterPolicies,
+  topLevelWorkloads,
+  withReadiness,
+} from "../inventory/sources.ts";
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
@@ -63,6 +69,8 @@ export interface AuditResult {
   configMaps: number;
   workloads: number;
   findings: AuditFinding[];
+  /** The AI API inventory of what the run read (as `ai-api-guard inventory` prints it). */
+  inventory: Inventory;
   /** Namespaces whose report was written, left as it was, deleted, or could not be written. */
   written: string[];
   unchanged: string[];
@@ -120,18 +128,30 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
     }
   }
   let workloads = 0;
-  const inventory = { policies: registered, configMap: aiConfigMaps.lookup };
+  // The same pass yields the inventory the read API serves: no second listing of the cluster.
+  const inventory = new InventoryBuilder(policies, startedAt, aiConfigMaps.lookup);
   for await (const workload of topLevelWorkloads(options.kc, scope)) {
     if (!inScope(workload)) continue;
     workloads++;
-    collect(workload, [...evaluate(workload, context).findings, ...unregisteredAiApis(workload, inventory)]);
+    const unregistered = unregisteredAiApis(workload, inventory.context);
+    inventory.addWorkload(workload, unregistered);
+    collect(workload, [...evaluate(workload, context).findings, ...unregistered]);
   }
 
   const outcome = await writeReports(options, findings, startedAt);
   const quarantine = await reconcileQuarantines(options.kc, quarantines, scope, options.logger, options.recordEvent);
   const durationMs = performance.now() - started;
   record(options, findings, durationMs);
-  const result = { startedAt, durationMs, configMaps, workloads, findings, ...outcome, quarantine };
+  const result = {
+    startedAt,
+    durationMs,
+    configMaps,
+    workloads,
+    findings,
+    inventory: withReadiness(inventory.result()),
+    ...outcome,
+    quarantine,
+  };
   options.logger.info(
     {
       configMaps,

@@ -9,6 +9,7 @@ import {
   type RegisteredApi,
   unregisteredAiApis,
 } from "../engine/rules/unregistered-ai-api.ts";
+import type { Finding } from "../engine/types.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
 
 export interface InventoryEntry {
@@ -75,8 +76,11 @@ export class InventoryBuilder {
     this.entries = policies.map((policy) => ({ policy, entry: entryOf(policy, now) }));
   }
 
-  /** A top-level workload (see isTopLevel): joins the policies that select it and the unregistered APIs it calls. */
-  addWorkload(object: Json): void {
+  /**
+   * A top-level workload (see isTopLevel): joins the policies that select it and the unregistered APIs
+   * it calls (its unregistered-ai-api findings, when the caller has them already).
+   */
+  addWorkload(object: Json, unregistered: readonly Finding[] = unregisteredAiApis(object, this.context)): void {
     const kind = String(object.kind);
     const metadata = (object.metadata ?? {}) as { namespace?: string; name?: string };
     const namespace = metadata.namespace ?? "";
@@ -85,7 +89,7 @@ export class InventoryBuilder {
     for (const { policy, entry } of this.entries) {
       if (entry.namespace === namespace && matchesSelector(policy.spec.selector, labels)) entry.workloads.push(name);
     }
-    for (const finding of unregisteredAiApis(object, this.context)) {
+    for (const finding of unregistered) {
       const key = `${namespace}\u0000${finding.hint}`;
       let entry = this.unregistered.get(key);
       if (!entry) {

@@ -53,9 +53,13 @@ export async function inventoryFromCluster(kc: k8s.KubeConfig, scope: ClusterSco
   const hosts = new Set(policies.map((p) => registeredApi(p).endpointHost));
   const builder = new InventoryBuilder(policies, now, await aiConfigMaps(kc, scope, hosts));
   for await (const workload of topLevelWorkloads(kc, scope)) builder.addWorkload(workload);
-  const inventory = builder.result();
+  return { inventory: withReadiness(builder.result()), errors };
+}
+
+/** From a cluster every policy has a Ready state: Unknown until the controller writes one. */
+export function withReadiness(inventory: Inventory): Inventory {
   for (const entry of inventory.apis) entry.ready ??= { status: "Unknown", reason: "NoStatus" };
-  return { inventory, errors };
+  return inventory;
 }
 
 /** Every AiApiPolicy in scope that parses; the others as errors that name them. */

@@ -2,6 +2,7 @@
 //   app.register(readApi, await readApiOptions(kc, settings, sources, logger))
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { AuditResult } from "../audit/audit.ts";
 import { authenticator } from "./authenticate.ts";
 import { cachedAuthorizer, subjectAccessReviewer } from "./authorize.ts";
 import { kubernetesKeys, oidcKeys } from "./keys.ts";
@@ -23,6 +24,23 @@ export interface ReadApiSettings {
 }
 
 export const DEFAULT_AUDIENCE = "ai-api-guard";
+
+/**
+ * The read API's data: the last audit run's inventory and findings (empty until the first run ends).
+ * Pass `onResult` to auditLoop and the rest to readApiOptions.
+ */
+export function auditSources(): Pick<ReadApiOptions, "inventory" | "findings"> & {
+  onResult: (result: AuditResult) => void;
+} {
+  let last: Pick<AuditResult, "inventory" | "findings"> = { inventory: { apis: [], unregistered: [] }, findings: [] };
+  return {
+    onResult: (result) => {
+      last = result;
+    },
+    inventory: async () => last.inventory,
+    findings: async () => last.findings,
+  };
+}
 
 export async function readApiOptions(
   kc: k8s.KubeConfig,

@@ -8,6 +8,7 @@ import { auditLoop, runAudit } from "../../src/audit/audit.ts";
 import { createAuditMetrics } from "../../src/audit/metrics.ts";
 import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
+import { auditSources } from "../../src/readapi/index.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
@@ -67,7 +68,19 @@ describe("background audit", () => {
       onNewFinding: credentialResponder(eventRecorder(kubeConfig(), logger), logger),
     });
     expect(result.workloads, "five Deployments, in pages of two").toBe(5);
+    expect(result.inventory.apis).toEqual([
+      expect.objectContaining({
+        policy: "openai",
+        workloads: ["Deployment/leaky"],
+        ready: { status: "Unknown", reason: "NoStatus" },
+      }),
+    ]);
     expect(result.written).toEqual([ns.name]);
+    const served = auditSources();
+    served.onResult(result);
+    expect((await served.findings()).map((f) => `${f.kind}/${f.name} ${f.rule}`)).toEqual([
+      "Deployment/leaky hardcoded-secret",
+    ]);
     const written = await report();
     expect(written.summary).toMatchObject({ fail: 1 });
     expect(written.results).toEqual([

@@ -1,0 +1,155 @@
+// npm run bench:audit — the background audit over 10,000 workloads on a local control plane of its own
+// (started here, stopped at the end): time and peak memory per run, next to a baseline that only lists
+// the same objects in the same pages, and at several page sizes (memory bounded by the page).
+// Not a test: figures go to docs/benchmarks.md with the machine they came from.
+import { spawnSync } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import { pino } from "pino";
+import { runAudit } from "../src/audit/audit.ts";
+import { CONFIGMAP_TYPE, listPages, WORKLOAD_TYPES } from "../src/kube/pages.ts";
+import { startControlPlane } from "../test/controlplane/harness.ts";
+import { fakeSecrets } from "../test/support/fake-secrets.ts";
+
+const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 10_000);
+const NAMESPACES = 20;
+const CONFIGMAPS = WORKLOADS / 10;
+const DIRTY_EVERY = 50;
+const CONCURRENCY = 16;
+const PAGE_SIZES = [100, 500, 2_000];
+
+const fake = Object.values(fakeSecrets(7)).filter((v) => !v.includes("\n"));
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with node --expose-gc (npm run bench:audit does)");
+
+function deployment(i: number): k8s.V1Deployment {
+  const env: k8s.V1EnvVar[] = [
+    { name: "LOG_LEVEL", value: "info" },
+    { name: "UPSTREAM_URL", value: `http://svc-${i % 37}.apps.svc.cluster.local:8080` },
+    { name: "OPENAI_BASE_URL", value: i % 7 === 0 ? "https://api.openai.com/v1" : "https://llm.internal.example/v1" },
+    { name: "API_KEY", valueFrom: { secretKeyRef: { name: "api", key: "key" } } },
+    { name: "BUILD", value: `build-${i}` },
+  ];
+  if (i % DIRTY_EVERY === 0) env.push({ name: "OPENAI_API_KEY", value: fake[i % fake.length] ?? "" });
+  const labels = { app: `app-${i}` };
+  return {
+    metadata: { name: `app-${i}`, labels },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [{ name: "app", image: `registry.example.com/app-${i}:1.0`, args: ["--port=8080"], env }],
+          volumes: [{ name: "config", configMap: { name: `config-${i % CONFIGMAPS}` } }],
+        },
+      },
+    },
+  };
+}
+
+async function pool<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+/** Runs `fn` after a full GC, sampling the heap and RSS every 10 ms: its time and its peaks above the start. */
+async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; heapMB: number; rssMB: number }> {
+  gc?.();
+  const start = process.memoryUsage();
+  let heap = start.heapUsed;
+  let rss = start.rss;
+  const sampler = setInterval(() => {
+    const now = process.memoryUsage();
+    heap = Math.max(heap, now.heapUsed);
+    rss = Math.max(rss, now.rss);
+  }, 10);
+  const began = performance.now();
+  const value = await fn();
+  const ms = performance.now() - began;
+  clearInterval(sampler);
+  const end = process.memoryUsage();
+  heap = Math.max(heap, end.heapUsed);
+  rss = Math.max(rss, end.rss);
+  return { value, ms, heapMB: (heap - start.heapUsed) / 2 ** 20, rssMB: (rss - start.rss) / 2 ** 20 };
+}
+
+async function listOnly(kc: k8s.KubeConfig, pageSize: number): Promise<number> {
+  let count = 0;
+  for (const type of [CONFIGMAP_TYPE, ...WORKLOAD_TYPES])
+    for await (const page of listPages(kc, type, { pageSize })) count += page.length;
+  return count;
+}
+
+const plane = await startControlPlane();
+try {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(plane.kubeconfig);
+  const kubectl = (...args: string[]) => {
+    const run = spawnSync(`${plane.binDir}/kubectl`, ["--kubeconfig", plane.kubeconfig, ...args], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(run.stderr);
+  };
+  const crds = fileURLToPath(new URL("../third-party/crds/openreports.io/", import.meta.url));
+  kubectl("apply", "--server-side", "-f", fileURLToPath(new URL("../crds/", import.meta.url)));
+  kubectl("apply", "--server-side", "-f", crds);
+  kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds);
+
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const namespaces = Array.from({ length: NAMESPACES }, (_, n) => `bench-${n}`);
+  for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
+  const setup = await measure(async () => {
+    await pool(
+      Array.from({ length: CONFIGMAPS }, (_, i) => i),
+      (i) =>
+        core.createNamespacedConfigMap({
+          namespace: namespaces[i % NAMESPACES] as string,
+          body: {
+            metadata: { name: `config-${i}` },
+            data: { "app.yaml": `upstream: https://api.anthropic.com\nlevel: info\n`, PORT: "8080" },
+          },
+        }),
+    );
+    await pool(
+      Array.from({ length: WORKLOADS }, (_, i) => i),
+      (i) => apps.createNamespacedDeployment({ namespace: namespaces[i % NAMESPACES] as string, body: deployment(i) }),
+    );
+  });
+  console.log(`created ${WORKLOADS} Deployments and ${CONFIGMAPS} ConfigMaps in ${(setup.ms / 1000).toFixed(1)} s`);
+  // Wait for the API server's watch caches to settle before timing anything.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+  const logger = pino({ level: "silent" });
+  const rows: string[] = [];
+  const row = (what: string, m: { ms: number; heapMB: number; rssMB: number }, extra = "") =>
+    rows.push(
+      `| ${what} | ${(m.ms / 1000).toFixed(2)} s | ${m.heapMB.toFixed(1)} MB | ${m.rssMB.toFixed(1)} MB | ${extra} |`,
+    );
+  for (const pageSize of PAGE_SIZES) {
+    const listed = await measure(() => listOnly(kc, pageSize));
+    row(`list only, pages of ${pageSize}`, listed, `${listed.value} objects`);
+    const first = await measure(() => runAudit({ kc, logger, pageSize }));
+    const r = first.value;
+    row(
+      `audit, pages of ${pageSize}`,
+      first,
+      `${r.workloads} workloads, ${r.configMaps} ConfigMaps, ${r.findings.length} findings; reports written ${r.written.length}, unchanged ${r.unchanged.length}`,
+    );
+  }
+  console.log(
+    `\nmachine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  console.log(`peaks are above the heap/RSS after a full GC at the start of each run\n`);
+  console.log("| run | time | peak heap | peak RSS | |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const line of rows) console.log(line);
+} finally {
+  await plane.stop();
+}
