@@ -1,4 +1,5 @@
 // Listing a kind in pages (limit/continue): memory is bounded by the page, not by the cluster.
+import { setTimeout as sleep } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
 import type { Json } from "../engine/objects.ts";
 
@@ -35,21 +36,41 @@ export async function* listPages(
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
   let token: string | undefined;
   do {
-    const page = await client.list(
-      type.apiVersion,
-      type.kind,
-      options.namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      options.labelSelector,
-      options.pageSize,
-      token,
+    const page = await retryingTooManyRequests(() =>
+      client.list(
+        type.apiVersion,
+        type.kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        options.labelSelector,
+        options.pageSize,
+        token,
+      ),
     );
     yield page.items.map((item) => ({ ...(item as Json), apiVersion: type.apiVersion, kind: type.kind }));
     token = page.metadata?._continue || undefined;
   } while (token);
+}
+
+const RETRIES = 5;
+
+/**
+ * The API server answers 429 while it sheds load or while a new resource's storage initializes: wait as
+ * long as it says (Retry-After, at most 10 s) and ask again, a few times.
+ */
+async function retryingTooManyRequests<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt >= RETRIES || !(error instanceof k8s.ApiException) || error.code !== 429) throw error;
+      const seconds = Number((error.headers as Record<string, string> | undefined)?.["retry-after"]) || 1;
+      await sleep(Math.min(seconds, 10) * 1000);
+    }
+  }
 }
 
 /**

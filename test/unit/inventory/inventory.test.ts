@@ -145,7 +145,7 @@ spec:
     );
   });
 
-  it("names an invalid policy and exits 2, still printing the rest; refuses usage errors", () => {
+  it("names an invalid policy and exits 2, still printing the rest", () => {
     const root = folderWith({
       "bad.yaml":
         "apiVersion: aiapiguard.dev/v1alpha1\nkind: AiApiPolicy\nmetadata: {name: bad, namespace: ml}\nspec: {api: {endpoint: 'http://x'}}\n",
@@ -154,6 +154,9 @@ spec:
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bad\.yaml: AiApiPolicy ml\/bad: spec\.api\.endpoint: must start with https:\/\//);
     expect(run.stdout.split("\r\n")).toHaveLength(6);
+  });
+
+  it("refuses usage errors and unreadable paths with exit 2", () => {
     expect(runCli(["inventory", "-f", EXAMPLES, "--format", "xml"]).stderr).toContain('unknown format "xml"');
     expect(runCli(["inventory", "-f", EXAMPLES, "-n", "x"]).code).toBe(2);
     expect(runCli(["inventory", "-f", "/nonexistent"]).stderr).toContain(
