@@ -101,7 +101,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
     } = (object.metadata ?? {}) as { uid?: string; namespace?: string; name?: string };
     const kind = String(object.kind);
     const apiVersion = String(object.apiVersion);
-    const labels = podLabels(object, kind);
+    const labels = podLabels(object);
     const selecting = policies.filter(
       (p) => p.metadata.namespace === namespace && matchesSelector(p.spec.selector, labels),
     );

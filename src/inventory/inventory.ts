@@ -85,7 +85,7 @@ export class InventoryBuilder {
     const metadata = (object.metadata ?? {}) as { namespace?: string; name?: string };
     const namespace = metadata.namespace ?? "";
     const name = `${kind}/${metadata.name ?? ""}`;
-    const labels = podLabels(object, kind);
+    const labels = podLabels(object);
     for (const { policy, entry } of this.entries) {
       if (entry.namespace === namespace && matchesSelector(policy.spec.selector, labels)) entry.workloads.push(name);
     }

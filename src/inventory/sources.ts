@@ -1,10 +1,10 @@
 // Where the inventory comes from: manifests (the same reading as `scan`) or a cluster, read in pages.
 import type * as k8s from "@kubernetes/client-node";
 import { type AiApiPolicy, API_GROUP, API_VERSION, KIND, parseAiApiPolicy } from "../api/index.ts";
+import { workloadKindOf } from "../api/workload-kinds.ts";
 import { configMapLookup, flatten, parseSource } from "../cli/scan/documents.ts";
 import { readSources } from "../cli/scan/inputs.ts";
 import type { InputError } from "../cli/scan/report.ts";
-import { POD_SPEC } from "../engine/extract.ts";
 import type { Json } from "../engine/objects.ts";
 import { aiProviderOf } from "../engine/rules/ai-providers.ts";
 import { hostsIn, type InventoryContext } from "../engine/rules/unregistered-ai-api.ts";
@@ -36,7 +36,7 @@ export async function inventoryFromFiles(paths: readonly string[], now: Date): P
   }
   const builder = new InventoryBuilder(policies, now, configMapLookup(objects.map((o) => o.object)));
   for (const { object } of objects) {
-    if (String(object.kind) in POD_SPEC && isTopLevel(object)) builder.addWorkload(object);
+    if (isWorkload(object) && isTopLevel(object)) builder.addWorkload(object);
   }
   return { inventory: builder.result(), errors };
 }
@@ -130,6 +130,11 @@ export class AiConfigMaps {
 
   readonly lookup: NonNullable<InventoryContext["configMap"]> = (namespace, name) =>
     this.kept.get(`${namespace}/${name}`);
+}
+
+/** A kind that runs pods (the workload table's), not a ConfigMap. */
+function isWorkload(object: Json): boolean {
+  return (workloadKindOf(object)?.podSpecs.length ?? 0) > 0;
 }
 
 function policyName(object: Json): string {

@@ -1,6 +1,7 @@
 // Listing a kind in pages (limit/continue): memory is bounded by the page, not by the cluster.
 import { setTimeout as sleep } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
+import { CORE_KINDS } from "../api/workload-kinds.ts";
 import type { Json } from "../engine/objects.ts";
 
 export interface ResourceType {
@@ -8,17 +9,10 @@ export interface ResourceType {
   kind: string;
 }
 
-/** The kinds that run pods, as the rules engine reads them. */
-export const WORKLOAD_TYPES: readonly ResourceType[] = [
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "apps/v1", kind: "StatefulSet" },
-  { apiVersion: "apps/v1", kind: "DaemonSet" },
-  { apiVersion: "apps/v1", kind: "ReplicaSet" },
-  { apiVersion: "batch/v1", kind: "CronJob" },
-  { apiVersion: "batch/v1", kind: "Job" },
-  { apiVersion: "v1", kind: "ReplicationController" },
-  { apiVersion: "v1", kind: "Pod" },
-];
+/** The core kinds that run pods (the workload table's; PodTemplates run nothing), as the audit lists them. */
+export const WORKLOAD_TYPES: readonly ResourceType[] = CORE_KINDS.filter(
+  (k) => k.podSpecs.length > 0 && k.kind !== "PodTemplate",
+).map((k) => ({ apiVersion: k.group ? `${k.group}/${k.version}` : k.version, kind: k.kind }));
 
 export const CONFIGMAP_TYPE: ResourceType = { apiVersion: "v1", kind: "ConfigMap" };
 

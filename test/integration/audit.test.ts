@@ -8,6 +8,7 @@ import { auditLoop, runAudit } from "../../src/audit/audit.ts";
 import { createAuditMetrics } from "../../src/audit/metrics.ts";
 import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
+import { KubeRest } from "../../src/kube/rest.ts";
 import { auditSources } from "../../src/readapi/index.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
@@ -65,7 +66,7 @@ describe("background audit", () => {
       namespace: ns.name,
       pageSize: 2,
       metrics,
-      onNewFinding: credentialResponder(eventRecorder(kubeConfig(), logger), logger),
+      onNewFinding: credentialResponder(eventRecorder(new KubeRest(kubeConfig()), logger), logger),
     });
     expect(result.workloads, "five Deployments, in pages of two").toBe(5);
     expect(result.inventory.apis).toEqual([

@@ -4,6 +4,7 @@ import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runAudit } from "../../src/audit/audit.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
+import { KubeRest } from "../../src/kube/rest.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
@@ -50,7 +51,12 @@ async function reasons(name: string) {
 }
 
 const audit = () =>
-  runAudit({ kc: kubeConfig(), logger, namespace: ns.name, recordEvent: eventRecorder(kubeConfig(), logger) });
+  runAudit({
+    kc: kubeConfig(),
+    logger,
+    namespace: ns.name,
+    recordEvent: eventRecorder(new KubeRest(kubeConfig()), logger),
+  });
 
 beforeAll(async () => {
   await installCrds();

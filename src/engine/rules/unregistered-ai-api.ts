@@ -2,8 +2,10 @@
 // endpoint's) in its env values, command, args or a ConfigMap it reads, while no policy with that
 // endpoint selects it. Unlike the value rules it needs the policies and the ConfigMaps around the
 // workload, so the adapters call it next to evaluate() with what they know; it stays pure.
+
+import { type WorkloadKind, workloadKindOf } from "../../api/workload-kinds.ts";
 import { type LabelSelector, type Labels, matchesSelector } from "../../kube/label-selector.ts";
-import { type Candidate, candidatePath, extractCandidates, POD_SPEC } from "../extract.ts";
+import { type Candidate, candidatePath, extractCandidates, podSpecsOf } from "../extract.ts";
 import { formatPath, isRecord, type Json } from "../objects.ts";
 import { EXEMPT_ANNOTATION, type Finding, type PathSegment } from "../types.ts";
 import { aiProviderOf } from "./ai-providers.ts";
@@ -43,12 +45,11 @@ const MAX_VALUE = 64 * 1024;
 /** Every AI API host the workload names, once per host and container, with the first place it appears. */
 export function aiApiUses(
   object: Json,
-  kind: string,
+  kind: WorkloadKind,
   context: InventoryContext,
   prefix: PathSegment[] = [],
 ): AiApiUse[] {
-  const specPath = POD_SPEC[kind];
-  if (!specPath) return [];
+  if (kind.podSpecs.length === 0 && kind.containers.length === 0) return [];
   const policyHosts = new Set(context.policies.map((p) => p.endpointHost));
   const uses = new Map<string, AiApiUse>();
   const add = (value: string, use: Omit<AiApiUse, "host" | "provider">) => {
@@ -60,8 +61,10 @@ export function aiApiUses(
     }
   };
   const candidates: Candidate[] = [];
+  let specs: { spec: Json; path: PathSegment[] }[] = [];
   try {
     extractCandidates(object, kind, prefix, candidates, (value) => value.includes("."));
+    specs = podSpecsOf(object, kind, prefix);
   } catch {
     // A malformed workload is evaluate()'s to report as unreadable; what was read before it still counts.
   }
@@ -75,7 +78,7 @@ export function aiApiUses(
   }
   const namespace = namespaceOf(object);
   if (context.configMap) {
-    for (const ref of configMapRefs(object, specPath, prefix)) {
+    for (const ref of specs.flatMap(({ spec, path }) => configMapRefs(spec, path))) {
       const data = context.configMap(namespace, ref.name);
       if (!data) continue;
       for (const [key, value] of Object.entries(data)) {
@@ -94,12 +97,13 @@ export function aiApiUses(
 
 /** The findings: uses of a host that no policy with that endpoint host selects. */
 export function unregisteredAiApis(object: unknown, context: InventoryContext, prefix: PathSegment[] = []): Finding[] {
-  if (!isRecord(object) || typeof object.kind !== "string") return [];
-  const kind = object.kind;
+  if (!isRecord(object)) return [];
+  const kind = workloadKindOf(object);
+  if (!kind) return [];
   const uses = aiApiUses(object, kind, context, prefix);
   if (uses.length === 0) return [];
   const namespace = namespaceOf(object);
-  const labels = podLabels(object, kind);
+  const labels = podLabels(object);
   const registered = new Set(
     context.policies
       .filter((p) => p.namespace === namespace && matchesSelector(p.selector, labels))
@@ -117,8 +121,8 @@ export function unregisteredAiApis(object: unknown, context: InventoryContext, p
         rule: rule.id,
         category: rule.category,
         severity: rule.defaultSeverity,
-        resource: `${kind}/${namespace}/${name}`,
-        kind,
+        resource: `${kind.kind}/${namespace}/${name}`,
+        kind: kind.kind,
         namespace,
         name,
         ...(use.container === undefined ? {} : { container: use.container }),
@@ -143,17 +147,14 @@ function namespaceOf(object: Json): string {
   return isRecord(object.metadata) && typeof object.metadata.namespace === "string" ? object.metadata.namespace : "";
 }
 
-/** The labels its pods carry: a Pod's own, a template's otherwise. */
-export function podLabels(object: Json, kind: string): Labels {
-  const specPath = POD_SPEC[kind] ?? [];
-  let node: unknown = object;
-  for (const key of [...specPath.slice(0, -1), "metadata", "labels"]) node = isRecord(node) ? node[key] : undefined;
-  return isRecord(node) ? (node as Labels) : {};
+/** The labels its pods carry (where the workload table says: a template's, or a Pod's own); {} when none. */
+export function podLabels(object: Json): Labels {
+  const labels = pathOf(object, workloadKindOf(object)?.labels ?? []);
+  return isRecord(labels) ? (labels as Labels) : {};
 }
 
-function exemptsThisRule(object: Json, kind: string): boolean {
-  const specPath = POD_SPEC[kind] ?? [];
-  const template = specPath.length > 1 ? pathOf(object, specPath.slice(0, -1)) : undefined;
+function exemptsThisRule(object: Json, kind: WorkloadKind): boolean {
+  const template = kind.podTemplate ? pathOf(object, kind.podTemplate) : undefined;
   return [object, template].some((o) => {
     const value = pathOf(o, ["metadata", "annotations", EXEMPT_ANNOTATION]);
     return typeof value === "string" && value.split(",").some((id) => id.trim() === "unregistered-ai-api");
@@ -175,11 +176,8 @@ interface ConfigMapRef {
 }
 
 /** The ConfigMaps a pod spec reads: envFrom, env valueFrom.configMapKeyRef, configMap and projected volumes. */
-function configMapRefs(object: Json, podSpec: readonly string[], prefix: PathSegment[]): ConfigMapRef[] {
-  const spec = pathOf(object, podSpec);
-  const specPath = [...prefix, ...podSpec];
+function configMapRefs(spec: Json, specPath: PathSegment[]): ConfigMapRef[] {
   const refs: ConfigMapRef[] = [];
-  if (!isRecord(spec)) return refs;
   const list = (value: unknown) => (Array.isArray(value) ? value : []);
   const str = (value: unknown) => (typeof value === "string" ? value : undefined);
   for (const field of ["containers", "initContainers", "ephemeralContainers"]) {
