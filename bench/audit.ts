@@ -20,8 +20,6 @@ const CONCURRENCY = 16;
 const PAGE_SIZES = [100, 500, 2_000];
 
 const fake = Object.values(fakeSecrets(7)).filter((v) => !v.includes("\n"));
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error("run with node --expose-gc (npm run bench:audit does)");
 
 function deployment(i: number): k8s.V1Deployment {
   const env: k8s.V1EnvVar[] = [
@@ -58,25 +56,41 @@ async function pool<T>(items: readonly T[], work: (item: T) => Promise<unknown>)
   );
 }
 
-/** Runs `fn` after a full GC, sampling the heap and RSS every 10 ms: its time and its peaks above the start. */
-async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; heapMB: number; rssMB: number }> {
-  gc?.();
-  const start = process.memoryUsage();
-  let heap = start.heapUsed;
-  let rss = start.rss;
+interface Measured {
+  ms: number;
+  peakHeapMB: number;
+  maxRssMB: number;
+  summary: string;
+}
+
+/** In a child process of its own (argv: --child list|audit PAGE_SIZE KUBECONFIG): one run, its time and peaks. */
+async function child(mode: string, pageSize: number, kubeconfig: string): Promise<Measured> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  let peakHeap = process.memoryUsage().heapUsed;
   const sampler = setInterval(() => {
-    const now = process.memoryUsage();
-    heap = Math.max(heap, now.heapUsed);
-    rss = Math.max(rss, now.rss);
-  }, 10);
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 5);
   const began = performance.now();
-  const value = await fn();
+  let summary: string;
+  if (mode === "list") summary = `${await listOnly(kc, pageSize)} objects listed`;
+  else {
+    const r = await runAudit({ kc, logger: pino({ level: "silent" }), pageSize });
+    summary = `${r.workloads} workloads, ${r.configMaps} ConfigMaps, ${r.findings.length} findings; reports written ${r.written.length}, unchanged ${r.unchanged.length}`;
+  }
   const ms = performance.now() - began;
   clearInterval(sampler);
-  const end = process.memoryUsage();
-  heap = Math.max(heap, end.heapUsed);
-  rss = Math.max(rss, end.rss);
-  return { value, ms, heapMB: (heap - start.heapUsed) / 2 ** 20, rssMB: (rss - start.rss) / 2 ** 20 };
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  return { ms, peakHeapMB: peakHeap / 2 ** 20, maxRssMB: process.resourceUsage().maxRSS / 1024, summary };
+}
+
+function measureInChild(mode: "list" | "audit", pageSize: number, kubeconfig: string): Measured {
+  const script = fileURLToPath(import.meta.url);
+  const run = spawnSync(process.execPath, [script, "--child", mode, String(pageSize), kubeconfig], {
+    encoding: "utf8",
+  });
+  if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Measured;
 }
 
 async function listOnly(kc: k8s.KubeConfig, pageSize: number): Promise<number> {
@@ -86,24 +100,32 @@ async function listOnly(kc: k8s.KubeConfig, pageSize: number): Promise<number> {
   return count;
 }
 
-const plane = await startControlPlane();
-try {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(plane.kubeconfig);
-  const kubectl = (...args: string[]) => {
-    const run = spawnSync(`${plane.binDir}/kubectl`, ["--kubeconfig", plane.kubeconfig, ...args], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(run.stderr);
-  };
-  const crds = fileURLToPath(new URL("../third-party/crds/openreports.io/", import.meta.url));
-  kubectl("apply", "--server-side", "-f", fileURLToPath(new URL("../crds/", import.meta.url)));
-  kubectl("apply", "--server-side", "-f", crds);
-  kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds);
+if (process.argv[2] === "--child") {
+  const [, , , mode = "audit", pageSize = "500", kubeconfig = ""] = process.argv;
+  console.log(JSON.stringify(await child(mode, Number(pageSize), kubeconfig)));
+} else await main();
 
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const namespaces = Array.from({ length: NAMESPACES }, (_, n) => `bench-${n}`);
-  for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
-  const setup = await measure(async () => {
+async function main(): Promise<void> {
+  const plane = await startControlPlane();
+  try {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(plane.kubeconfig);
+    const kubectl = (...args: string[]) => {
+      const run = spawnSync(`${plane.binDir}/kubectl`, ["--kubeconfig", plane.kubeconfig, ...args], {
+        encoding: "utf8",
+      });
+      if (run.status !== 0) throw new Error(run.stderr);
+    };
+    const crds = fileURLToPath(new URL("../third-party/crds/openreports.io/", import.meta.url));
+    kubectl("apply", "--server-side", "-f", fileURLToPath(new URL("../crds/", import.meta.url)));
+    kubectl("apply", "--server-side", "-f", crds);
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds);
+
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const namespaces = Array.from({ length: NAMESPACES }, (_, n) => `bench-${n}`);
+    for (const name of namespaces) await core.createNamespace({ body: { metadata: { name } } });
+    const setupStarted = performance.now();
     await pool(
       Array.from({ length: CONFIGMAPS }, (_, i) => i),
       (i) =>
@@ -122,36 +144,31 @@ try {
       Array.from({ length: WORKLOADS }, (_, i) => i),
       (i) => apps.createNamespacedDeployment({ namespace: namespaces[i % NAMESPACES] as string, body: deployment(i) }),
     );
-  });
-  console.log(`created ${WORKLOADS} Deployments and ${CONFIGMAPS} ConfigMaps in ${(setup.ms / 1000).toFixed(1)} s`);
-  // Wait for the API server's watch caches to settle before timing anything.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const setupSeconds = (performance.now() - setupStarted) / 1000;
+    console.log(`created ${WORKLOADS} Deployments and ${CONFIGMAPS} ConfigMaps in ${setupSeconds.toFixed(1)} s`);
+    // Wait for the API server's watch caches to settle before timing anything.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
 
-  const logger = pino({ level: "silent" });
-  const rows: string[] = [];
-  const row = (what: string, m: { ms: number; heapMB: number; rssMB: number }, extra = "") =>
-    rows.push(
-      `| ${what} | ${(m.ms / 1000).toFixed(2)} s | ${m.heapMB.toFixed(1)} MB | ${m.rssMB.toFixed(1)} MB | ${extra} |`,
+    const rows: string[] = [];
+    const row = (what: string, m: Measured) =>
+      rows.push(
+        `| ${what} | ${(m.ms / 1000).toFixed(2)} s | ${m.peakHeapMB.toFixed(0)} MB | ${m.maxRssMB.toFixed(0)} MB | ${m.summary} |`,
+      );
+    row("audit, first run (writes the reports), pages of 500", measureInChild("audit", 500, plane.kubeconfig));
+    for (const pageSize of PAGE_SIZES) {
+      row(`list only, pages of ${pageSize}`, measureInChild("list", pageSize, plane.kubeconfig));
+      row(`audit, pages of ${pageSize}`, measureInChild("audit", pageSize, plane.kubeconfig));
+    }
+    console.log(
+      `\nmachine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}, load ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
     );
-  const describe = (r: Awaited<ReturnType<typeof runAudit>>) =>
-    `${r.workloads} workloads, ${r.configMaps} ConfigMaps, ${r.findings.length} findings; reports written ${r.written.length}, unchanged ${r.unchanged.length}`;
-  const cold = await measure(() => runAudit({ kc, logger, pageSize: 500 }));
-  row("audit, first run (writes the reports), pages of 500", cold, describe(cold.value));
-  for (const pageSize of PAGE_SIZES) {
-    const listed = await measure(() => listOnly(kc, pageSize));
-    row(`list only, pages of ${pageSize}`, listed, `${listed.value} objects`);
-    const audit = await measure(() => runAudit({ kc, logger, pageSize }));
-    row(`audit, pages of ${pageSize}`, audit, describe(audit.value));
+    console.log("each run in a process of its own: its wall time, peak heap used and peak RSS (getrusage)\n");
+    console.log("| run | time | peak heap | peak RSS | |");
+    console.log("| --- | --- | --- | --- | --- |");
+    for (const line of rows) console.log(line);
+  } finally {
+    await plane.stop();
   }
-  console.log(
-    `\nmachine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Node ${process.version}, load ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")}`,
-  );
-  console.log(`peaks are above the heap/RSS after a full GC at the start of each run\n`);
-  console.log("| run | time | peak heap | peak RSS | |");
-  console.log("| --- | --- | --- | --- | --- |");
-  for (const line of rows) console.log(line);
-} finally {
-  await plane.stop();
 }
