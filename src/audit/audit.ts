@@ -46,8 +46,8 @@ export interface AuditOptions {
   format?: ReportFormat;
   /** Objects per list request (limit/continue). */
   pageSize?: number;
-  /** One namespace; every namespace when absent. */
-  namespace?: string;
+  /** These namespaces; every namespace when absent. */
+  namespaces?: readonly string[];
   /** Namespaces the audit leaves alone, as the webhook does. */
   exemptNamespaces?: readonly string[];
   metrics?: AuditMetrics;
@@ -83,8 +83,9 @@ export interface AuditResult {
 export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   const started = performance.now();
   const startedAt = options.now?.() ?? new Date();
-  const scope: ClusterScope = { pageSize: options.pageSize ?? 500, namespace: options.namespace };
+  const scope: ClusterScope = { pageSize: options.pageSize ?? 500, namespaces: options.namespaces };
   const exempt = new Set(options.exemptNamespaces ?? []);
+  options.logger.debug({ namespaces: options.namespaces ?? "all", pageSize: scope.pageSize }, "audit run started");
   const { policies, errors } = await clusterPolicies(options.kc, scope);
   for (const error of errors) options.logger.warn({ error: error.message }, "audit: an AiApiPolicy cannot be read");
   const registered = policies.map(registeredApi);
@@ -179,7 +180,7 @@ async function writeReports(
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
   try {
-    const scope = { pageSize: options.pageSize ?? 500, namespace: options.namespace, labelSelector };
+    const scope = { pageSize: options.pageSize ?? 500, namespaces: options.namespaces, labelSelector };
     for await (const page of listPages(options.kc, type, scope)) {
       for (const report of page as unknown as PolicyReportObject[])
         if (report.metadata.name === REPORT_NAME) existing.set(report.metadata.namespace, report);
@@ -283,7 +284,9 @@ export async function auditLoop(
 ): Promise<void> {
   while (!options.signal.aborted) {
     try {
-      options.onResult?.(await runAudit(options));
+      // Not onResult?.(await runAudit()): an optional call skips evaluating its arguments when absent.
+      const result = await runAudit(options);
+      options.onResult?.(result);
     } catch (error) {
       options.metrics?.failures.inc();
       options.logger.error({ error: describeError(error) }, "audit run failed; the next run comes at the interval");

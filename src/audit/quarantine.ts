@@ -54,7 +54,7 @@ export function quarantinePolicy(t: QuarantineTarget) {
 export async function reconcileQuarantines(
   kc: k8s.KubeConfig,
   targets: ReadonlyMap<string, QuarantineTarget>,
-  scope: { namespace?: string; pageSize: number },
+  scope: { namespaces?: readonly string[]; pageSize: number },
   logger: Logger,
   recordEvent?: RecordEvent,
 ): Promise<{ added: string[]; lifted: string[] }> {

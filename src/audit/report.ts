@@ -70,6 +70,7 @@ export function buildReport(
     const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
     if (f.container !== undefined) properties.container = f.container;
     if (f.provider !== undefined) properties.provider = f.provider;
+    if (f.policies.length > 0) properties.policies = f.policies.join(",");
     return {
       source: SOURCE,
       policy: f.category,
@@ -101,6 +102,33 @@ export function buildReport(
     summary: { pass: 0, fail: findings.length - skip, warn: 0, error: 0, skip },
     results,
   };
+}
+
+/** The findings a report holds, as the audit made them (results beyond MAX_RESULTS are not in it). */
+export function findingsOf(report: PolicyReportObject): AuditFinding[] {
+  return (report.results ?? []).map((r) => {
+    const { path = "", hint = "", fix = "", container, provider, policies } = r.properties ?? {};
+    const resource = r.resources?.[0] ?? { apiVersion: "", kind: "", namespace: report.metadata.namespace, name: "" };
+    return {
+      rule: r.rule as AuditFinding["rule"],
+      category: r.category as AuditFinding["category"],
+      severity: r.severity as AuditFinding["severity"],
+      resource: `${resource.kind}/${resource.namespace}/${resource.name}`,
+      kind: resource.kind,
+      namespace: resource.namespace,
+      name: resource.name,
+      ...(container === undefined ? {} : { container }),
+      path,
+      ...(provider === undefined ? {} : { provider }),
+      hint,
+      message: r.message,
+      fix,
+      exempt: r.result === "skip",
+      apiVersion: resource.apiVersion,
+      ...(resource.uid ? { uid: resource.uid } : {}),
+      policies: policies ? policies.split(",") : [],
+    };
+  });
 }
 
 /** Whether writing `desired` would change what the cluster holds (results and summary). */

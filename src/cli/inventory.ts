@@ -82,7 +82,8 @@ function parseOptions(argv: string[]): Options | string {
 function read(options: Options, now: Date): Promise<Sourced> {
   if (options.files.length > 0) return inventoryFromFiles(options.files, now);
   const kc = loadKubeConfig(options.kubeconfig);
-  return inventoryFromCluster(kc, { namespace: options.namespace, pageSize: PAGE_SIZE }, now);
+  const namespaces = options.namespace === undefined ? undefined : [options.namespace];
+  return inventoryFromCluster(kc, { namespaces, pageSize: PAGE_SIZE }, now);
 }
 
 function render(inventory: Inventory, format: Format): string {

@@ -42,8 +42,8 @@ export async function inventoryFromFiles(paths: readonly string[], now: Date): P
 }
 
 export interface ClusterScope {
-  /** One namespace, or every namespace when absent. */
-  namespace?: string;
+  /** These namespaces, or every namespace when absent. */
+  namespaces?: readonly string[];
   pageSize: number;
 }
 

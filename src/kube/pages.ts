@@ -20,33 +20,35 @@ const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
 
 /**
  * The items of one kind, a page at a time, each with its apiVersion and kind set (list items carry
- * neither). `namespace` undefined lists every namespace.
+ * neither): in each of `namespaces`, or in every namespace when absent.
  */
 export async function* listPages(
   kc: k8s.KubeConfig,
   type: ResourceType,
-  options: { namespace?: string; pageSize: number; labelSelector?: string },
+  options: { namespaces?: readonly string[]; pageSize: number; labelSelector?: string },
 ): AsyncGenerator<Json[]> {
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
-  let token: string | undefined;
-  do {
-    const page = await retryingTooManyRequests(() =>
-      client.list(
-        type.apiVersion,
-        type.kind,
-        options.namespace,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        options.labelSelector,
-        options.pageSize,
-        token,
-      ),
-    );
-    yield page.items.map((item) => ({ ...(item as Json), apiVersion: type.apiVersion, kind: type.kind }));
-    token = page.metadata?._continue || undefined;
-  } while (token);
+  for (const namespace of options.namespaces ?? [undefined]) {
+    let token: string | undefined;
+    do {
+      const page = await retryingTooManyRequests(() =>
+        client.list(
+          type.apiVersion,
+          type.kind,
+          namespace,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          options.labelSelector,
+          options.pageSize,
+          token,
+        ),
+      );
+      yield page.items.map((item) => ({ ...(item as Json), apiVersion: type.apiVersion, kind: type.kind }));
+      token = page.metadata?._continue || undefined;
+    } while (token);
+  }
 }
 
 const RETRIES = 5;

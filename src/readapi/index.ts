@@ -1,15 +1,15 @@
 // Everything the operator needs to serve the read API, from a kubeconfig and its settings:
-//   app.register(readApi, await readApiOptions(kc, settings, sources, logger))
+//   app.register(readApi, readApiOptions(kc, settings, clusterSources(kc, scope), logger))
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { AuditResult } from "../audit/audit.ts";
-import { authenticator } from "./authenticate.ts";
+import { type Authenticate, authenticator } from "./authenticate.ts";
 import { cachedAuthorizer, subjectAccessReviewer } from "./authorize.ts";
 import { kubernetesKeys, oidcKeys } from "./keys.ts";
 import type { ReadApiOptions } from "./plugin.ts";
 import { rateLimiter } from "./rate-limit.ts";
 
 export { type FindingRecord, type ReadApiOptions, readApi } from "./plugin.ts";
+export { clusterSources } from "./sources.ts";
 
 export interface ReadApiSettings {
   /** An OIDC issuer; absent: the API server's service-account issuer and keys. */
@@ -25,37 +25,46 @@ export interface ReadApiSettings {
 
 export const DEFAULT_AUDIENCE = "ai-api-guard";
 
-/**
- * The read API's data: the last audit run's inventory and findings (empty until the first run ends).
- * Pass `onResult` to auditLoop and the rest to readApiOptions.
- */
-export function auditSources(): Pick<ReadApiOptions, "inventory" | "findings"> & {
-  onResult: (result: AuditResult) => void;
-} {
-  let last: Pick<AuditResult, "inventory" | "findings"> = { inventory: { apis: [], unregistered: [] }, findings: [] };
-  return {
-    onResult: (result) => {
-      last = result;
-    },
-    inventory: async () => last.inventory,
-    findings: async () => last.findings,
-  };
-}
-
-export async function readApiOptions(
+export function readApiOptions(
   kc: k8s.KubeConfig,
   settings: ReadApiSettings,
   sources: Pick<ReadApiOptions, "inventory" | "findings">,
   logger: Logger,
-): Promise<ReadApiOptions> {
-  const { issuer, keys } = settings.issuer
-    ? await oidcKeys(settings.issuer, settings.jwksUrl)
-    : await kubernetesKeys(kc);
+): ReadApiOptions {
   return {
-    authenticate: authenticator({ issuer, keys, audience: settings.audience, algorithms: settings.algorithms }),
+    authenticate: lazyAuthenticator(kc, settings, logger),
     authorize: cachedAuthorizer(subjectAccessReviewer(kc)),
     rateLimit: rateLimiter({ perSecond: settings.requestsPerSecond ?? 5, burst: settings.burst ?? 20 }),
     ...sources,
     logger,
+  };
+}
+
+/**
+ * The issuer is discovered at the first request, not at start: the operator never waits for (or fails
+ * on) it. A discovery that fails answers 503 and is tried again at the next request.
+ */
+function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger: Logger): Authenticate {
+  let ready: Promise<Authenticate> | undefined;
+  const discover = async () => {
+    const { issuer, keys } = settings.issuer
+      ? await oidcKeys(settings.issuer, settings.jwksUrl)
+      : await kubernetesKeys(kc);
+    return authenticator({ issuer, keys, audience: settings.audience, algorithms: settings.algorithms });
+  };
+  return async (authorization) => {
+    ready ??= discover();
+    try {
+      return await (await ready)(authorization);
+    } catch (error) {
+      ready = undefined;
+      logger.warn({ error: (error as Error).message }, "read API: cannot discover the token issuer");
+      return {
+        ok: false,
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "the token issuer cannot be reached",
+      };
+    }
   };
 }

@@ -9,7 +9,7 @@ import { createAuditMetrics } from "../../src/audit/metrics.ts";
 import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
 import { KubeRest } from "../../src/kube/rest.ts";
-import { auditSources } from "../../src/readapi/index.ts";
+import { clusterSources } from "../../src/readapi/index.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
@@ -63,7 +63,7 @@ describe("background audit", () => {
     const result = await runAudit({
       kc: kubeConfig(),
       logger,
-      namespace: ns.name,
+      namespaces: [ns.name],
       pageSize: 2,
       metrics,
       onNewFinding: credentialResponder(eventRecorder(new KubeRest(kubeConfig()), logger), logger),
@@ -77,11 +77,9 @@ describe("background audit", () => {
       }),
     ]);
     expect(result.written).toEqual([ns.name]);
-    const served = auditSources();
-    served.onResult(result);
-    expect((await served.findings()).map((f) => `${f.kind}/${f.name} ${f.rule}`)).toEqual([
-      "Deployment/leaky hardcoded-secret",
-    ]);
+    // What the read API serves on every replica: the findings read back from the Report, as the audit made them.
+    const served = await clusterSources(kubeConfig(), { format: "openreports", namespaces: [ns.name] }).findings();
+    expect(served).toEqual(result.findings);
     const written = await report();
     expect(written.summary).toMatchObject({ fail: 1 });
     expect(written.results).toEqual([
@@ -123,7 +121,7 @@ describe("background audit", () => {
     const result = await runAudit({
       kc: kubeConfig(),
       logger: pino({ level: "silent" }),
-      namespace: ns.name,
+      namespaces: [ns.name],
       onNewFinding: () => announced++,
     });
     expect(result.unchanged).toEqual([ns.name]);
@@ -140,7 +138,7 @@ describe("background audit", () => {
     const loop = auditLoop({
       kc: kubeConfig(),
       logger: pino({ level: "silent" }),
-      namespace: ns.name,
+      namespaces: [ns.name],
       intervalMs: 200,
       signal: controller.signal,
       onResolvedFinding: (f) => resolved.push(`${f.kind}/${f.name} ${f.rule}`),

@@ -54,7 +54,7 @@ const audit = () =>
   runAudit({
     kc: kubeConfig(),
     logger,
-    namespace: ns.name,
+    namespaces: [ns.name],
     recordEvent: eventRecorder(new KubeRest(kubeConfig()), logger),
   });
 

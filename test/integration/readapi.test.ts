@@ -48,7 +48,7 @@ beforeAll(async () => {
   };
   await app.register(
     readApi,
-    await readApiOptions(kubeConfig(), { audience: DEFAULT_AUDIENCE }, sources, pino({ level: "silent" })),
+    readApiOptions(kubeConfig(), { audience: DEFAULT_AUDIENCE }, sources, pino({ level: "silent" })),
   );
 });
 
