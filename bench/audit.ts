@@ -90,11 +90,15 @@ async function child(mode: string, pageSize: number, kubeconfig: string): Promis
   return { ms, peakHeapMB: peakHeap / 2 ** 20, maxRssMB: peakRss / 2 ** 20, summary };
 }
 
-function measureInChild(mode: "list" | "audit", pageSize: number, kubeconfig: string): Measured {
+function measureInChild(
+  mode: "list" | "audit",
+  pageSize: number,
+  kubeconfig: string,
+  nodeArgs: string[] = [],
+): Measured {
   const script = fileURLToPath(import.meta.url);
-  const run = spawnSync(process.execPath, [script, "--child", mode, String(pageSize), kubeconfig], {
-    encoding: "utf8",
-  });
+  const args = [...nodeArgs, script, "--child", mode, String(pageSize), kubeconfig];
+  const run = spawnSync(process.execPath, args, { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Measured;
 }
@@ -161,6 +165,9 @@ async function main(): Promise<void> {
         `| ${what} | ${(m.ms / 1000).toFixed(2)} s | ${m.peakHeapMB.toFixed(0)} MB | ${m.maxRssMB.toFixed(0)} MB | ${m.summary} |`,
       );
     row("audit, first run (writes the reports), pages of 500", measureInChild("audit", 500, plane.kubeconfig));
+    // Bounded memory, shown the blunt way: the whole audit in a 64 MB old generation.
+    const capped = ["--max-old-space-size=64"];
+    row("audit, pages of 500, --max-old-space-size=64", measureInChild("audit", 500, plane.kubeconfig, capped));
     for (const pageSize of PAGE_SIZES) {
       row(`list only, pages of ${pageSize}`, measureInChild("list", pageSize, plane.kubeconfig));
       row(`audit, pages of ${pageSize}`, measureInChild("audit", pageSize, plane.kubeconfig));

@@ -9,33 +9,19 @@ import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
-import { deploymentYaml } from "../support/workloads.ts";
+import { applyYaml, auditReport, deploymentYaml, eventsWhere, openaiPolicyYaml } from "../support/workloads.ts";
 
 const ns = useTestNamespace("e2e-audit");
 const key = fakeSecrets(99).openai ?? "";
 let operator: Operator;
 
-async function apply(yaml: string) {
-  const applied = await kubectl(["apply", "-f", "-"], { input: yaml });
-  if (applied.code !== 0) throw new Error(applied.stderr);
-}
-
-async function report(): Promise<{ results: { resources: { name: string }[]; rule: string }[] } | undefined> {
-  const got = await kubectl(["get", "reports.openreports.io", "ai-api-guard", "-n", ns.name, "-o", "json"]);
-  return got.code === 0 ? JSON.parse(got.stdout) : undefined;
-}
+const apply = applyYaml;
+const report = () => auditReport(ns.name);
 
 beforeAll(async () => {
   await installCrds();
   await installOpenReportsCrds();
-  await apply(`
-apiVersion: aiapiguard.dev/v1alpha1
-kind: AiApiPolicy
-metadata: {name: openai, namespace: ${ns.name}}
-spec:
-  api: {endpoint: "https://api.openai.com/v1", authType: APIKey, sensitivity: High}
-  selector: {matchLabels: {app: leaky}}
-  admission: {action: Warn}
+  await apply(`${openaiPolicyYaml(ns.name, "leaky", "  admission: {action: Warn}")}
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -66,19 +52,7 @@ describe("the operator's background audit", () => {
     const written = await eventually(report, 20_000, "the Report");
     expect(written.results.map((r) => `${r.resources[0]?.name} ${r.rule}`)).toEqual(["leaky hardcoded-secret"]);
     const events = await eventually(async () => {
-      const listed = await kubectl([
-        "get",
-        "events",
-        "-n",
-        ns.name,
-        "--field-selector",
-        "reason=CredentialExposed",
-        "-o",
-        "json",
-      ]);
-      const kinds = (JSON.parse(listed.stdout).items as { involvedObject: { kind: string } }[]).map(
-        (e) => e.involvedObject.kind,
-      );
+      const kinds = (await eventsWhere(ns.name, "reason=CredentialExposed")).map((e) => e.kind);
       return kinds.length >= 2 && kinds.sort();
     });
     expect(events).toEqual(["AiApiPolicy", "Deployment"]);

@@ -10,11 +10,11 @@ import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
 import { KubeRest } from "../../src/kube/rest.ts";
 import { clusterSources } from "../../src/readapi/index.ts";
-import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { kubeConfig, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { capturedLogger } from "../support/logs.ts";
-import { deploymentYaml } from "../support/workloads.ts";
+import { applyYaml, auditReport, deploymentYaml, eventsWhere, openaiPolicyYaml } from "../support/workloads.ts";
 
 const ns = useTestNamespace("audit");
 const key = fakeSecrets(2026).openai ?? "";
@@ -24,34 +24,14 @@ const deployment = (name: string, env: string) => deploymentYaml(ns.name, name, 
 const HARDCODED = `{name: OPENAI_API_KEY, value: "${key}"}`;
 const FROM_SECRET = "{name: OPENAI_API_KEY, valueFrom: {secretKeyRef: {name: openai, key: api-key}}}";
 
-async function apply(yaml: string) {
-  const applied = await kubectl(["apply", "-f", "-"], { input: yaml });
-  if (applied.code !== 0) throw new Error(applied.stderr);
-}
-
-async function report() {
-  const got = await kubectl(["get", "reports.openreports.io", "ai-api-guard", "-n", ns.name, "-o", "json"]);
-  return got.code === 0 ? JSON.parse(got.stdout) : undefined;
-}
-
-async function events(reason: string) {
-  const listed = await kubectl(["get", "events", "-n", ns.name, "--field-selector", `reason=${reason}`, "-o", "json"]);
-  return (JSON.parse(listed.stdout).items as { involvedObject: { kind: string; name: string }; message: string }[]).map(
-    (e) => ({ kind: e.involvedObject.kind, name: e.involvedObject.name, message: e.message }),
-  );
-}
+const apply = applyYaml;
+const report = () => auditReport(ns.name);
+const events = (reason: string) => eventsWhere(ns.name, `reason=${reason}`);
 
 beforeAll(async () => {
   await installCrds();
   await installOpenReportsCrds();
-  await apply(`
-apiVersion: aiapiguard.dev/v1alpha1
-kind: AiApiPolicy
-metadata: {name: openai, namespace: ${ns.name}}
-spec:
-  api: {endpoint: "https://api.openai.com/v1", authType: APIKey, sensitivity: High}
-  selector: {matchLabels: {app: leaky}}
-`);
+  await apply(openaiPolicyYaml(ns.name, "leaky"));
   await apply(deployment("leaky", HARDCODED));
   for (const name of ["clean-a", "clean-b", "clean-c", "clean-d"]) await apply(deployment(name, FROM_SECRET));
 });
@@ -81,6 +61,7 @@ describe("background audit", () => {
     const served = await clusterSources(kubeConfig(), { format: "openreports", namespaces: [ns.name] }).findings();
     expect(served).toEqual(result.findings);
     const written = await report();
+    if (!written) throw new Error("no Report written");
     expect(written.summary).toMatchObject({ fail: 1 });
     expect(written.results).toEqual([
       expect.objectContaining({
@@ -96,7 +77,7 @@ describe("background audit", () => {
         }),
       }),
     ]);
-    expect(written.results[0].properties.hint).toMatch(/^OpenAI API key ending "…[A-Za-z0-9]{4}"$/);
+    expect(written.results[0]?.properties.hint).toMatch(/^OpenAI API key ending "…[A-Za-z0-9]{4}"$/);
     expect(JSON.stringify(written)).not.toContain(key.slice(0, 20));
 
     await expect
@@ -126,7 +107,7 @@ describe("background audit", () => {
     });
     expect(result.unchanged).toEqual([ns.name]);
     expect(announced).toBe(0);
-    expect((await report()).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect((await report())?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
     expect((await events("CredentialExposed")).filter((e) => e.kind === "Deployment")).toHaveLength(1);
   });
 

@@ -8,7 +8,7 @@ import { KubeRest } from "../../src/kube/rest.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
-import { deploymentYaml } from "../support/workloads.ts";
+import { applyYaml, deploymentYaml, eventsWhere } from "../support/workloads.ts";
 
 const ns = useTestNamespace("quarantine");
 const key = fakeSecrets(7).anthropic ?? "";
@@ -26,10 +26,7 @@ spec:
   response: {quarantine: ${quarantine}}
 `;
 
-async function apply(yaml: string) {
-  const applied = await kubectl(["apply", "-f", "-"], { input: yaml });
-  if (applied.code !== 0) throw new Error(applied.stderr);
-}
+const apply = applyYaml;
 
 async function networkPolicies() {
   const listed = await kubectl(["get", "networkpolicies", "-n", ns.name, "-o", "json"]);
@@ -37,17 +34,7 @@ async function networkPolicies() {
 }
 
 async function reasons(name: string) {
-  const listed = await kubectl([
-    "get",
-    "events",
-    "-n",
-    ns.name,
-    "--field-selector",
-    `involvedObject.name=${name}`,
-    "-o",
-    "json",
-  ]);
-  return (JSON.parse(listed.stdout).items as { reason: string }[]).map((e) => e.reason).sort();
+  return (await eventsWhere(ns.name, `involvedObject.name=${name}`)).map((e) => e.reason).sort();
 }
 
 const audit = () =>
