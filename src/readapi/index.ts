@@ -28,7 +28,7 @@ export const DEFAULT_AUDIENCE = "ai-api-guard";
 export function readApiOptions(
   kc: k8s.KubeConfig,
   settings: ReadApiSettings,
-  sources: Pick<ReadApiOptions, "inventory" | "findings">,
+  sources: Pick<ReadApiOptions, "inventory" | "findings" | "findingsResource">,
   logger: Logger,
 ): ReadApiOptions {
   return {

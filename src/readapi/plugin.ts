@@ -22,6 +22,8 @@ export interface ReadApiOptions {
   /** The current inventory (the caller caches it) and the last audit's findings. */
   inventory: () => Promise<Inventory>;
   findings: () => Promise<readonly FindingRecord[]>;
+  /** Whose `list` permission grants the findings: the reports they are read from (default reports.openreports.io). */
+  findingsResource?: { group: string; resource: string };
   logger: Logger;
 }
 
@@ -105,7 +107,11 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
       ...inventory.unregistered.map((use) => ({ type: "unregistered", ...use })),
     ];
   });
-  route("/api/v1/findings", { group: "openreports.io", resource: "reports" }, options.findings);
+  route(
+    "/api/v1/findings",
+    options.findingsResource ?? { group: "openreports.io", resource: "reports" },
+    options.findings,
+  );
 }
 
 function parsePage(query: Query): { offset: number; limit: number } | string {

@@ -77,7 +77,13 @@ interface Harness {
 }
 
 async function harness(
-  options: { allow?: (access: Access) => boolean; perSecond?: number; burst?: number; refreshFloorMs?: number } = {},
+  options: {
+    allow?: (access: Access) => boolean;
+    perSecond?: number;
+    burst?: number;
+    refreshFloorMs?: number;
+    findingsResource?: { group: string; resource: string };
+  } = {},
 ): Promise<Harness> {
   const { logger, lines: logs } = capturedLogger();
   const reviews: Access[] = [];
@@ -92,6 +98,7 @@ async function harness(
     rateLimit: rateLimiter({ perSecond: options.perSecond ?? 100, burst: options.burst ?? 100 }),
     inventory: async () => INVENTORY,
     findings: async () => FINDINGS,
+    ...(options.findingsResource ? { findingsResource: options.findingsResource } : {}),
     logger,
   });
   return { app, logs, reviews };
@@ -236,6 +243,13 @@ describe("read API authorization, limits and logs", () => {
       { verb: "list", group: "aiapiguard.dev", resource: "aiapipolicies" },
       { verb: "list", group: "openreports.io", resource: "reports", namespace: "team-a" },
     ]);
+  });
+
+  it("asks for list policyreports.wgpolicyk8s.io when the findings come from PolicyReports", async () => {
+    const findingsResource = { group: "wgpolicyk8s.io", resource: "policyreports" };
+    const { app, reviews } = await harness({ findingsResource });
+    await get(app, "/api/v1/findings?namespace=team-a", `Bearer ${await token(signing.privateKey, "k1")}`);
+    expect(reviews).toEqual([{ verb: "list", ...findingsResource, namespace: "team-a" }]);
   });
 
   it("pages with limit and continue, and refuses bad paging with 400", async () => {
