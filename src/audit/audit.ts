@@ -4,7 +4,7 @@
 // `runAudit` is one run; `auditLoop` runs it at start and every interval until its signal aborts, so
 // the operator can run it on the leader only.
 import { setTimeout as sleep } from "node:timers/promises";
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { evaluate } from "../engine/index.ts";
 import type { Json } from "../engine/objects.ts";
@@ -22,6 +22,8 @@ import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
 import { CONFIGMAP_TYPE, listPages } from "../kube/pages.ts";
+import { apiVersionOf, objectPath } from "../kube/resources.ts";
+import { isStatus, KubeRest } from "../kube/rest.ts";
 import type { AuditMetrics } from "./metrics.ts";
 import { type QuarantineTarget, quarantineKey, reconcileQuarantines } from "./quarantine.ts";
 import {
@@ -37,8 +39,6 @@ import {
   resultKey,
 } from "./report.ts";
 import { exposesCredential } from "./response.ts";
-
-const FIELD_MANAGER = "ai-api-guard";
 
 export interface AuditOptions {
   kc: k8s.KubeConfig;
@@ -187,7 +187,7 @@ async function writeReports(
     }
   } catch (error) {
     throw new Error(
-      `audit: cannot list ${type.kind} ${type.apiVersion} (${describeError(error)}); install its CRD: ` +
+      `audit: cannot list ${type.kind} ${apiVersionOf(type)} (${describeError(error)}); install its CRD: ` +
         (format === "openreports"
           ? "kubectl apply -f third-party/crds/openreports.io/"
           : "the wgpolicyk8s.io PolicyReport CRD"),
@@ -197,7 +197,7 @@ async function writeReports(
   for (const finding of findings)
     byNamespace.set(finding.namespace, [...(byNamespace.get(finding.namespace) ?? []), finding]);
 
-  const client = k8s.KubernetesObjectApi.makeApiClient(options.kc);
+  const rest = new KubeRest(options.kc);
   const outcome = {
     written: [] as string[],
     unchanged: [] as string[],
@@ -212,7 +212,8 @@ async function writeReports(
       continue;
     }
     try {
-      await client.patch(desired, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+      // force: the report is ai-api-guard's whole.
+      await rest.apply(objectPath(type, namespace, REPORT_NAME), desired, { force: true });
       outcome.written.push(namespace);
       // Announced once written: a report that could not be written announces its findings next run.
       announce(options, items, previous);
@@ -225,9 +226,9 @@ async function writeReports(
   for (const [namespace, report] of existing) {
     if (byNamespace.has(namespace)) continue;
     try {
-      await client.delete({ apiVersion: type.apiVersion, kind: type.kind, metadata: { name: REPORT_NAME, namespace } });
+      await rest.request(objectPath(type, namespace, REPORT_NAME), { method: "DELETE" });
     } catch (error) {
-      if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+      if (!isStatus(error, 404)) throw error;
     }
     outcome.deleted.push(namespace);
     announce(options, [], report);

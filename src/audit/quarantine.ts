@@ -3,12 +3,14 @@
 // Level-triggered: every audit run computes the quarantines that should exist and makes the cluster
 // match (server-side apply, field manager ai-api-guard), with an Event each way.
 import { createHash } from "node:crypto";
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import type { Labels } from "../kube/label-selector.ts";
 import { listPages } from "../kube/pages.ts";
+import { apiVersionOf, objectPath, resources } from "../kube/resources.ts";
+import { isStatus, KubeRest } from "../kube/rest.ts";
 
 export interface QuarantineTarget {
   apiVersion: string;
@@ -20,9 +22,8 @@ export interface QuarantineTarget {
   labels: Labels;
 }
 
-const NETWORK_POLICY = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" };
+const NETWORK_POLICY = resources.networkPolicy;
 const QUARANTINE_LABEL = "aiapiguard.dev/quarantine";
-const FIELD_MANAGER = "ai-api-guard";
 
 export function quarantineKey(t: Pick<QuarantineTarget, "namespace" | "kind" | "name">): string {
   return `${t.namespace}/${t.kind}/${t.name}`;
@@ -39,7 +40,8 @@ export function quarantineName(t: Pick<QuarantineTarget, "kind" | "name">): stri
 /** Deny all egress for the workload's pods: policyTypes Egress and no egress rule. */
 export function quarantinePolicy(t: QuarantineTarget) {
   return {
-    ...NETWORK_POLICY,
+    apiVersion: apiVersionOf(NETWORK_POLICY),
+    kind: NETWORK_POLICY.kind,
     metadata: {
       name: quarantineName(t),
       namespace: t.namespace,
@@ -58,7 +60,7 @@ export async function reconcileQuarantines(
   logger: Logger,
   recordEvent?: RecordEvent,
 ): Promise<{ added: string[]; lifted: string[] }> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const rest = new KubeRest(kc);
   type Owner = { apiVersion: string; kind: string; name: string; uid?: string };
   const existing = new Map<string, { namespace: string; name: string; owner?: Owner }>();
   for await (const page of listPages(kc, NETWORK_POLICY, { ...scope, labelSelector: `${QUARANTINE_LABEL}=true` })) {
@@ -90,14 +92,10 @@ export async function reconcileQuarantines(
       continue;
     }
     try {
-      await client.patch(
-        quarantinePolicy(target),
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        k8s.PatchStrategy.ServerSideApply,
-      );
+      // force: the quarantine NetworkPolicy is ai-api-guard's whole.
+      await rest.apply(objectPath(NETWORK_POLICY, target.namespace, quarantineName(target)), quarantinePolicy(target), {
+        force: true,
+      });
     } catch (error) {
       logger.warn({ namespace: target.namespace, name: target.name, error: describeError(error) }, "cannot quarantine");
       continue;
@@ -120,9 +118,9 @@ export async function reconcileQuarantines(
   for (const [key, policy] of existing) {
     if (targets.has(key)) continue;
     try {
-      await client.delete({ ...NETWORK_POLICY, metadata: { name: policy.name, namespace: policy.namespace } });
+      await rest.request(objectPath(NETWORK_POLICY, policy.namespace, policy.name), { method: "DELETE" });
     } catch (error) {
-      if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+      if (!isStatus(error, 404)) throw error;
     }
     lifted.push(key);
     if (policy.owner)

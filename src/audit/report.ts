@@ -2,6 +2,7 @@
 // or, with reports.format wgpolicyk8s, the policy work group's `PolicyReport` (wgpolicyk8s.io/v1alpha2):
 // the same shape. A result per finding, redacted like every finding (the rule's hint, never a value).
 import type { Finding } from "../engine/types.ts";
+import { apiVersionOf, type Resource } from "../kube/resources.ts";
 
 /** A finding of the audit: the engine's, with the workload's identity for the report and Events. */
 export interface AuditFinding extends Omit<Finding, "pathSegments"> {
@@ -13,9 +14,9 @@ export interface AuditFinding extends Omit<Finding, "pathSegments"> {
 
 export type ReportFormat = "openreports" | "wgpolicyk8s";
 
-export const REPORT_TYPES: Record<ReportFormat, { apiVersion: string; kind: string; plural: string }> = {
-  openreports: { apiVersion: "openreports.io/v1alpha1", kind: "Report", plural: "reports" },
-  wgpolicyk8s: { apiVersion: "wgpolicyk8s.io/v1alpha2", kind: "PolicyReport", plural: "policyreports" },
+export const REPORT_TYPES: Record<ReportFormat, Resource> = {
+  openreports: { group: "openreports.io", version: "v1alpha1", plural: "reports", kind: "Report" },
+  wgpolicyk8s: { group: "wgpolicyk8s.io", version: "v1alpha2", plural: "policyreports", kind: "PolicyReport" },
 };
 
 export const REPORT_NAME = "ai-api-guard";
@@ -94,10 +95,10 @@ export function buildReport(
     };
   });
   const skip = findings.filter((f) => f.exempt).length;
-  const { apiVersion, kind } = REPORT_TYPES[format];
+  const type = REPORT_TYPES[format];
   return {
-    apiVersion,
-    kind,
+    apiVersion: apiVersionOf(type),
+    kind: type.kind,
     metadata: { name: REPORT_NAME, namespace, labels: { ...MANAGED_BY } },
     summary: { pass: 0, fail: findings.length - skip, warn: 0, error: 0, skip },
     results,

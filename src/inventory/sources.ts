@@ -1,6 +1,6 @@
 // Where the inventory comes from: manifests (the same reading as `scan`) or a cluster, read in pages.
 import type * as k8s from "@kubernetes/client-node";
-import { type AiApiPolicy, API_GROUP, API_VERSION, KIND, parseAiApiPolicy } from "../api/index.ts";
+import { type AiApiPolicy, API_GROUP, KIND, parseAiApiPolicy } from "../api/index.ts";
 import { workloadKindOf } from "../api/workload-kinds.ts";
 import { configMapLookup, flatten, parseSource } from "../cli/scan/documents.ts";
 import { readSources } from "../cli/scan/inputs.ts";
@@ -10,6 +10,7 @@ import { aiProviderOf } from "../engine/rules/ai-providers.ts";
 import { hostsIn, type InventoryContext } from "../engine/rules/unregistered-ai-api.ts";
 import { describeError } from "../kube/errors.ts";
 import { CONFIGMAP_TYPE, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
+import { resources } from "../kube/resources.ts";
 import { type Inventory, InventoryBuilder, registeredApi } from "./inventory.ts";
 
 export interface Sourced {
@@ -69,9 +70,8 @@ export async function clusterPolicies(
 ): Promise<{ policies: AiApiPolicy[]; errors: InputError[] }> {
   const policies: AiApiPolicy[] = [];
   const errors: InputError[] = [];
-  const type = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND };
   try {
-    for await (const page of listPages(kc, type, scope)) {
+    for await (const page of listPages(kc, resources.policy, scope)) {
       for (const object of page) {
         const result = parseAiApiPolicy(object);
         if (result.ok) policies.push(result.policy);

@@ -3,50 +3,38 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
 import { CORE_KINDS } from "../api/workload-kinds.ts";
 import type { Json } from "../engine/objects.ts";
-
-export interface ResourceType {
-  apiVersion: string;
-  kind: string;
-}
+import { apiVersionOf, collectionPath, type Resource } from "./resources.ts";
+import { KubeRest, type RawList } from "./rest.ts";
 
 /** The core kinds that run pods (the workload table's; PodTemplates run nothing), as the audit lists them. */
-export const WORKLOAD_TYPES: readonly ResourceType[] = CORE_KINDS.filter(
+export const WORKLOAD_TYPES: readonly Resource[] = CORE_KINDS.filter(
   (k) => k.podSpecs.length > 0 && k.kind !== "PodTemplate",
-).map((k) => ({ apiVersion: k.group ? `${k.group}/${k.version}` : k.version, kind: k.kind }));
+).map((k) => ({ group: k.group, version: k.version, plural: k.resource, kind: k.kind }));
 
-export const CONFIGMAP_TYPE: ResourceType = { apiVersion: "v1", kind: "ConfigMap" };
+export const CONFIGMAP_TYPE: Resource = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
 
 const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
 
 /**
- * The items of one kind, a page at a time, each with its apiVersion and kind set (list items carry
- * neither): in each of `namespaces`, or in every namespace when absent.
+ * The items of one kind as plain JSON, a page at a time, each with its apiVersion and kind set (list
+ * items carry neither): in each of `namespaces`, or in every namespace when absent.
  */
 export async function* listPages(
   kc: k8s.KubeConfig,
-  type: ResourceType,
+  type: Resource,
   options: { namespaces?: readonly string[]; pageSize: number; labelSelector?: string },
 ): AsyncGenerator<Json[]> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const rest = new KubeRest(kc);
+  const apiVersion = apiVersionOf(type);
   for (const namespace of options.namespaces ?? [undefined]) {
     let token: string | undefined;
     do {
+      const query = { limit: options.pageSize, continue: token, labelSelector: options.labelSelector };
       const page = await retryingTooManyRequests(() =>
-        client.list(
-          type.apiVersion,
-          type.kind,
-          namespace,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          options.labelSelector,
-          options.pageSize,
-          token,
-        ),
+        rest.request<RawList>(collectionPath(type, namespace), { query }),
       );
-      yield page.items.map((item) => ({ ...(item as Json), apiVersion: type.apiVersion, kind: type.kind }));
-      token = page.metadata?._continue || undefined;
+      yield (page.items ?? []).map((item) => ({ ...(item as Json), apiVersion, kind: type.kind }));
+      token = page.metadata?.continue || undefined;
     } while (token);
   }
 }

@@ -27,10 +27,9 @@ export function clusterSources(kc: k8s.KubeConfig, options: ClusterSourceOptions
   const labelSelector = Object.entries(MANAGED_BY)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
-  const group = REPORT_TYPES[options.format].apiVersion.split("/")[0] ?? "";
   return {
     /** Findings are granted by list on the reports they come from. */
-    findingsResource: { group, resource: REPORT_TYPES[options.format].plural },
+    findingsResource: { group: REPORT_TYPES[options.format].group, resource: REPORT_TYPES[options.format].plural },
     inventory: cached(options.ttlMs ?? 30_000, async (): Promise<Inventory> => {
       return (await inventoryFromCluster(kc, scope, new Date())).inventory;
     }),

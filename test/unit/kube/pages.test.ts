@@ -10,16 +10,6 @@ let tooMany = 0;
 const requests: string[] = [];
 const server = createServer((req, res) => {
   res.setHeader("content-type", "application/json");
-  if (req.url === "/api/v1") {
-    res.end(
-      JSON.stringify({
-        kind: "APIResourceList",
-        groupVersion: "v1",
-        resources: [{ name: "configmaps", kind: "ConfigMap", namespaced: true, verbs: ["list"] }],
-      }),
-    );
-    return;
-  }
   requests.push(req.url ?? "");
   if (tooMany > 0) {
     tooMany--;
