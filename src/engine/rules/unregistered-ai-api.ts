@@ -224,16 +224,14 @@ function configMapRefs(spec: Json, specPath: PathSegment[]): ConfigMapRef[] {
 function podSpecsOf(object: Json, kind: WorkloadKind, prefix: PathSegment[]): { spec: Json; path: PathSegment[] }[] {
   const specs: { spec: Json; path: PathSegment[] }[] = [];
   const walk = (value: unknown, path: PathSegment[], pattern: PathPattern): void => {
-    const node = optionalRecord(value, path);
-    if (pattern.length === 0) {
-      if (node) specs.push({ spec: node, path });
-      return;
-    }
-    const [key, ...rest] = pattern as [string, ...string[]];
-    if (key === "*") {
-      const children = Array.isArray(value) ? [...value.entries()] : Object.entries(node ?? {});
+    const [key, ...rest] = pattern;
+    if (key === undefined) {
+      const spec = optionalRecord(value, path);
+      if (spec) specs.push({ spec, path });
+    } else if (key === "*") {
+      const children = Array.isArray(value) ? [...value.entries()] : Object.entries(optionalRecord(value, path) ?? {});
       for (const [k, child] of children) walk(child, [...path, k], rest);
-    } else walk(node?.[key], [...path, key], rest);
+    } else walk(optionalRecord(value, path)?.[key], [...path, key], rest);
   };
   for (const pattern of kind.podSpecs) walk(object, prefix, pattern);
   return specs;

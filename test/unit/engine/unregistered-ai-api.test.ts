@@ -118,6 +118,32 @@ describe("unregistered-ai-api", () => {
     expect(mounted?.container).toBeUndefined();
   });
 
+  it("finds ConfigMap references in every pod spec of a custom resource, worker groups included", () => {
+    const rayCluster = {
+      apiVersion: "ray.io/v1",
+      kind: "RayCluster",
+      metadata: { name: "ray", namespace: "ml", labels: { app: "chat" } },
+      spec: {
+        headGroupSpec: { template: { spec: { containers: [{ name: "head", image: "ray:2" }] } } },
+        workerGroupSpecs: [
+          {
+            groupName: "gpu",
+            template: { spec: { containers: [{ name: "worker", envFrom: [{ configMapRef: { name: "llm" } }] }] } },
+          },
+        ],
+      },
+    };
+    const configMap = (namespace: string, name: string) =>
+      namespace === "ml" && name === "llm" ? { BASE_URL: "https://api.groq.com/openai/v1" } : undefined;
+    const [finding, ...rest] = unregisteredAiApis(rayCluster, { policies: [], configMap });
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({
+      hint: "api.groq.com",
+      container: "worker",
+      path: "spec.workerGroupSpecs[0].template.spec.containers[0].envFrom[0].configMapRef",
+    });
+  });
+
   it("honours the exempt annotation as for every rule: reported, marked exempt", () => {
     const exempt = deployment(
       { env: [{ name: "U", value: "https://api.openai.com" }] },
