@@ -2,6 +2,7 @@
 // (--webhook-url) it also makes its own certificate and registers, then on exit removes, the
 // ValidatingWebhookConfiguration that points the API server at it.
 import { readFileSync } from "node:fs";
+import { exemptNamespaces } from "../config/settings.ts";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
 import { describeError } from "../kube/errors.ts";
@@ -44,7 +45,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
     tls,
     evaluate,
     policies: policies.views,
-    config: { defaultAction: options["default-action"], exemptNamespaces: options["exempt-namespaces"] },
+    config: { defaultAction: options["default-action"], exemptNamespaces: exemptNamespaces(options) },
     logger,
     metrics: createWebhookMetrics(),
     events: eventRecorder(kc, logger),
@@ -64,7 +65,7 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
       target: { url: validateUrl },
       failurePolicy: options["failure-policy"],
       timeoutSeconds: options["timeout-seconds"],
-      exemptNamespaces: options["exempt-namespaces"],
+      exemptNamespaces: exemptNamespaces(options),
       namespaceLabels: options["namespace-selector"],
     });
   }
