@@ -2,6 +2,7 @@
 // pure modules it calls; the caller (`ai-api-guard run`) supplies certificates, policies, the engine
 // and what to do with Events.
 import { STATUS_CODES } from "node:http";
+import type { Server as TlsServer } from "node:tls";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -47,6 +48,35 @@ export interface WebhookServerOptions {
   isReady?: () => boolean;
 }
 
+/** The TLS settings of every secure context the server uses: at start and on each certificate reload. */
+const TLS_OPTIONS = { minVersion: "TLSv1.3" } as const;
+
+/** Per server: how many times its certificate was replaced, and which count each connection began under. */
+const certificateGenerations = new WeakMap<FastifyInstance, { current: number; bySocket: WeakMap<object, number> }>();
+
+/**
+ * Serves a new certificate without a restart (after a rotation): new connections get it, and each open
+ * connection is closed after its next answer (`Connection: close`), so clients such as the API server
+ * reconnect and verify the new certificate now. Closing idle connections instead would race a request
+ * the client is sending. Still TLS 1.3 only: the context is rebuilt with the same options.
+ */
+export function setServingCertificate(app: FastifyInstance, tls: { cert: string; key: string }): void {
+  (app.server as unknown as Pick<TlsServer, "setSecureContext">).setSecureContext({ ...tls, ...TLS_OPTIONS });
+  const generations = certificateGenerations.get(app);
+  if (generations) generations.current++;
+}
+
+function closeConnectionsOfOldCertificates(app: FastifyInstance): void {
+  const generations = { current: 0, bySocket: new WeakMap<object, number>() };
+  certificateGenerations.set(app, generations);
+  app.server.on("secureConnection", (socket: object) => generations.bySocket.set(socket, generations.current));
+  app.addHook("onSend", (request, reply, payload, done) => {
+    const began = generations.bySocket.get(request.raw.socket);
+    if (began !== undefined && began < generations.current) reply.header("connection", "close");
+    done(null, payload);
+  });
+}
+
 /** Fixed reasons for the framework's refusals: its own messages may quote the body (JSON.parse does). */
 const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (3 MiB), the API server's own limit`,
@@ -75,13 +105,14 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     return reply.code(500).send({ error: "Internal Server Error", reason: "internal error: see the webhook's log" });
   };
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.3" },
+    https: { cert: options.tls.cert, key: options.tls.key, ...TLS_OPTIONS },
     bodyLimit: BODY_LIMIT_BYTES,
     loggerInstance: logger as FastifyBaseLogger,
     // One line per decision is written by the handler; fastify's per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
+  closeConnectionsOfOldCertificates(app);
   // Only JSON: a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler((error: FastifyError, _request, reply) => onError(reply, error));
