@@ -68,6 +68,7 @@ function fromText(type: string, text: string): unknown {
     return Object.fromEntries(pairs);
   }
   if (text === "") return undefined;
-  if (type === "number" && /^-?\d+$/.test(text.trim())) return Number(text);
+  if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
+  if (type === "number" && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
   return text;
 }

@@ -1,7 +1,6 @@
 // `ai-api-guard run`: the operator process. Today it serves the admission webhook; out of a cluster
 // (--webhook-url) it also makes its own certificate and registers, then on exit removes, the
 // ValidatingWebhookConfiguration that points the API server at it.
-import { readFileSync } from "node:fs";
 import { exemptNamespaces } from "../config/settings.ts";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
@@ -9,10 +8,12 @@ import { describeError } from "../kube/errors.ts";
 import { eventRecorder } from "../kube/events.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
+import { startProbeServer } from "../observability/probe-server.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
+import { type InClusterCertificates, inClusterCertificates, startRotation } from "../tls/in-cluster.ts";
 import { createWebhookMetrics } from "../webhook/metrics.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
-import { buildWebhookServer } from "../webhook/server.ts";
+import { buildWebhookServer, setServingCertificate } from "../webhook/server.ts";
 import { parseRunOptions, type RunOptions, usage } from "./run-options.ts";
 
 const SYNC_TIMEOUT_MS = 30_000;
@@ -38,7 +39,11 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
   const kc = loadKubeConfig(options.kubeconfig);
   const url = options["webhook-url"] ? new URL(options["webhook-url"]) : undefined;
   const selfSigned = url && (await selfSignedFor(url.hostname));
-  const tls = selfSigned || readTls(options);
+  // In a cluster: the certificate from the operator's Secret (rotated here; TODO leader-only once the
+  // controller's Lease runs here) or from mounted files, reloaded by every replica without a restart.
+  const inCluster = url ? undefined : inClusterCertificates(kc, options, logger);
+  const stopRotation = inCluster ? startRotation(inCluster) : () => undefined;
+  const tls = selfSigned || (await (inCluster as InClusterCertificates).serving.first());
   const validateUrl = url && new URL("/validate", url).toString();
   const policies = policyCache(kc, logger);
   const app = buildWebhookServer({
@@ -49,13 +54,15 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
     logger,
     metrics: createWebhookMetrics(),
     events: eventRecorder(kc, logger),
-    isReady: policies.synced,
+    isReady: () => policies.synced() && (inCluster?.serving.ready() ?? true),
   });
+  inCluster?.serving.onChange((pair) => setServingCertificate(app, pair));
 
   await policies.start();
   await waitUntil(policies.synced, SYNC_TIMEOUT_MS);
   if (!policies.synced()) logger.warn("policies not listed yet; reviewing with the default action until they are");
   await app.listen({ host: url?.hostname ?? "0.0.0.0", port: url ? Number(url.port) : options.port });
+  const probes = options["metrics-port"] > 0 ? await startProbeServer(app, options["metrics-port"]) : undefined;
 
   const name = options["webhook-config-name"];
   if (validateUrl && selfSigned) {
@@ -78,6 +85,9 @@ async function serve(options: RunOptions, logger: Logger): Promise<number> {
     await unregisterWebhook(kc, name).catch((error: unknown) =>
       logger.error({ error: describeError(error) }, "could not remove the webhook configuration"),
     );
+  stopRotation();
+  inCluster?.serving.stop();
+  probes?.close();
   await app.close();
   await policies.stop();
   logger.info("stopped");
@@ -95,14 +105,6 @@ async function selfSignedFor(host: string): Promise<{ cert: string; key: string;
     validDays: 30,
   });
   return { cert: leaf.certPem, key: leaf.keyPem, ca: ca.certPem };
-}
-
-/** In a cluster the certificate is mounted from a Secret, and whoever installed it registered the webhook. */
-function readTls(options: RunOptions): { cert: string; key: string } {
-  return {
-    cert: readFileSync(options["tls-cert-file"] as string, "utf8"),
-    key: readFileSync(options["tls-key-file"] as string, "utf8"),
-  };
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

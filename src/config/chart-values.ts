@@ -99,7 +99,15 @@ const chartOnly: Tree = {
       },
     ),
   }),
-  leaderElection: group("Leader election through a coordination.k8s.io Lease: one replica runs the controller.", {}),
+  controller: group(
+    "The controller: what it writes for each policy (NetworkPolicies, mounts, rate limits, status).",
+    {},
+  ),
+  leaderElection: group(
+    "Leader election through a coordination.k8s.io Lease in the release namespace: one replica runs the " +
+      "controller and rotates the certificates; the others serve the webhook and take over when the Lease lapses.",
+    {},
+  ),
 };
 
 /** The chart's values: chart-only values with each setting placed at its values path. */

@@ -130,20 +130,54 @@ export const settingsSchema = z.object({
   "tls-key-file": setting(z.string().optional(), "The private key that goes with --tls-cert-file.", {
     chart: { template: "{{ if .Values.certManager.enabled }}/tls/tls.key{{ end }}" },
   }),
-  "lease-duration": setting(
-    duration.default("15s"),
+  controller: setting(
+    z.boolean().default(true),
+    "Run the controller (NetworkPolicies, mounts, rate limits, status); false: the webhook alone.",
+    { chart: { value: "controller.enabled" } },
+  ),
+  namespaces: setting(z.array(name).optional(), "Namespaces the controller and the policy cache watch; unset: all.", {
+    chart: "none",
+  }),
+  "resync-seconds": setting(
+    z.int().min(10).max(86_400).default(600),
+    "How often every policy is reconciled again even when nothing changed.",
+    { chart: { value: "controller.resyncSeconds" } },
+  ),
+  "leader-elect": setting(
+    z.boolean().default(true),
+    "Take a Lease so that one replica at a time runs the controller (and rotates the certificates).",
+    { chart: { template: "true" } },
+  ),
+  "lease-namespace": setting(name.default("default"), "Namespace of the leader-election Lease.", {
+    chart: { fieldRef: "metadata.namespace" },
+  }),
+  "lease-name": setting(
+    z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+      .default("ai-api-guard"),
+    "Name of the leader-election Lease.",
+    { chart: { template: FULLNAME } },
+  ),
+  "lease-duration-seconds": setting(
+    z.int().min(2).max(300).default(15),
     "Leader election: how long a Lease holds without renewal before another replica may take over.",
-    { chart: { value: "leaderElection.leaseDuration" } },
+    { chart: { value: "leaderElection.leaseDurationSeconds" } },
   ),
-  "renew-deadline": setting(
-    duration.default("10s"),
+  "renew-deadline-seconds": setting(
+    z.int().min(1).max(300).default(10),
     "Leader election: how long the leader keeps trying to renew before it gives up leading.",
-    { chart: { value: "leaderElection.renewDeadline" } },
+    { chart: { value: "leaderElection.renewDeadlineSeconds" } },
   ),
-  "retry-period": setting(
-    duration.default("2s"),
+  "retry-period-seconds": setting(
+    z.int().min(1).max(60).default(2),
     "Leader election: how often replicas try to take or renew the Lease.",
-    { chart: { value: "leaderElection.retryPeriod" } },
+    { chart: { value: "leaderElection.retryPeriodSeconds" } },
+  ),
+  "shutdown-delay-seconds": setting(
+    z.number().min(0).max(60).default(2),
+    "On SIGTERM: not ready at once, then serve this long before draining (endpoints notice the change).",
+    { chart: { value: "shutdownDelaySeconds" } },
   ),
   "log-level": setting(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
@@ -163,6 +197,10 @@ export const runSettings = settingsSchema
   .refine((o) => !o["certificate-secret"] || o["service-name"], {
     message: "--certificate-secret needs --service-name: the certificate is made for <service>.<namespace>.svc",
     path: ["service-name"],
+  })
+  .refine((o) => o["renew-deadline-seconds"] < o["lease-duration-seconds"], {
+    message: "--renew-deadline-seconds must be shorter than --lease-duration-seconds",
+    path: ["renew-deadline-seconds"],
   })
   .refine((o) => Boolean(o["tls-cert-file"]) === Boolean(o["tls-key-file"]), {
     message: "give --tls-cert-file and --tls-key-file together",

@@ -32,12 +32,26 @@
   value: "{{ if .Values.certManager.enabled }}/tls/tls.crt{{ end }}"
 - name: AI_API_GUARD_TLS_KEY_FILE
   value: "{{ if .Values.certManager.enabled }}/tls/tls.key{{ end }}"
-- name: AI_API_GUARD_LEASE_DURATION
-  value: {{ .Values.leaderElection.leaseDuration | quote }}
-- name: AI_API_GUARD_RENEW_DEADLINE
-  value: {{ .Values.leaderElection.renewDeadline | quote }}
-- name: AI_API_GUARD_RETRY_PERIOD
-  value: {{ .Values.leaderElection.retryPeriod | quote }}
+- name: AI_API_GUARD_CONTROLLER
+  value: {{ .Values.controller.enabled | quote }}
+- name: AI_API_GUARD_RESYNC_SECONDS
+  value: {{ .Values.controller.resyncSeconds | quote }}
+- name: AI_API_GUARD_LEADER_ELECT
+  value: "true"
+- name: AI_API_GUARD_LEASE_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: AI_API_GUARD_LEASE_NAME
+  value: "{{ include "ai-api-guard.fullname" . }}"
+- name: AI_API_GUARD_LEASE_DURATION_SECONDS
+  value: {{ .Values.leaderElection.leaseDurationSeconds | quote }}
+- name: AI_API_GUARD_RENEW_DEADLINE_SECONDS
+  value: {{ .Values.leaderElection.renewDeadlineSeconds | quote }}
+- name: AI_API_GUARD_RETRY_PERIOD_SECONDS
+  value: {{ .Values.leaderElection.retryPeriodSeconds | quote }}
+- name: AI_API_GUARD_SHUTDOWN_DELAY_SECONDS
+  value: {{ .Values.shutdownDelaySeconds | quote }}
 - name: AI_API_GUARD_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 {{- end }}

@@ -59,7 +59,12 @@ describe("run options", () => {
     [["--tls-cert-file", "c.pem", "--certificate-secret", "s", "--service-name", "x"], "--tls-key-file: give"],
     [["--certificate-secret", "aag-tls"], "--service-name: --certificate-secret needs --service-name"],
     [["--webhook-url", "https://127.0.0.1:1", "--namespace-selector", "team"], "--namespace-selector: each label"],
-    [["--webhook-url", "https://127.0.0.1:1", "--lease-duration", "15"], "--lease-duration: must be a whole number"],
+    [["--webhook-url", "https://127.0.0.1:1", "--ca-duration", "15"], "--ca-duration: must be a whole number"],
+    [["--webhook-url", "https://127.0.0.1:1", "--leader-elect", "yes"], "--leader-elect"],
+    [
+      ["--webhook-url", "https://127.0.0.1:1", "--lease-duration-seconds", "5"],
+      "--renew-deadline-seconds must be shorter",
+    ],
     [
       ["--webhook-url", "https://127.0.0.1:1", "--exempt-namespaces", "Kube_System"],
       "--exempt-namespaces.0: must be a DNS label",

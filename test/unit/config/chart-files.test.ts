@@ -12,7 +12,7 @@ import {
   webhookTemplate,
 } from "../../../src/config/chart-files.ts";
 import { defaults, type Tree, valuesSchema, valuesTree } from "../../../src/config/chart-values.ts";
-import { envName, SETTING_KEYS } from "../../../src/config/settings.ts";
+import { envName, info, SETTING_KEYS } from "../../../src/config/settings.ts";
 
 const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), "utf8");
 const chart = "charts/ai-api-guard/";
@@ -84,9 +84,9 @@ describe("the chart's values", () => {
 describe("the container's environment", () => {
   it("sets every setting the chart knows, under the name the command line reads", () => {
     const names = [...settingsEnvTemplate().matchAll(/- name: (\S+)/g)].map((m) => m[1]);
-    const outOfCluster = ["kubeconfig", "webhook-url"] as const;
-    const expected = SETTING_KEYS.filter((key) => !(outOfCluster as readonly string[]).includes(key)).map(envName);
+    const expected = SETTING_KEYS.filter((key) => info(key).chart !== "none").map(envName);
     expect(names).toEqual(expected);
+    expect(expected).not.toContain("AI_API_GUARD_KUBECONFIG");
     expect(names).toContain("POD_NAMESPACE");
   });
 
