@@ -45,20 +45,25 @@ function handshake(
 
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
+/** The webhook server on a loopback port, serving `tls`. */
+async function listening(tls: KeyPair) {
+  const app = buildWebhookServer({
+    tls,
+    evaluate,
+    policies: () => [],
+    config: admissionConfig(),
+    logger,
+    metrics: createWebhookMetrics(),
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  return { app, port: (app.server.address() as { port: number }).port };
+}
+
 describe("the webhook server's certificate reload", () => {
   it("serves a new certificate to new connections without a restart, still TLS 1.3 only", async () => {
     const first = await pair();
-    const app = buildWebhookServer({
-      tls: first,
-      evaluate,
-      policies: () => [],
-      config: admissionConfig(),
-      logger,
-      metrics: createWebhookMetrics(),
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { app, port } = await listening(first);
     try {
-      const port = (app.server.address() as { port: number }).port;
       expect(await handshake(port)).toEqual({ fingerprint: fingerprint(first.cert), protocol: "TLSv1.3" });
       const second = await pair();
       setServingCertificate(app, second);
@@ -71,18 +76,9 @@ describe("the webhook server's certificate reload", () => {
 
   it("closes each open connection after its next answer once the certificate changed, so clients re-verify", async () => {
     const first = await pair();
-    const app = buildWebhookServer({
-      tls: first,
-      evaluate,
-      policies: () => [],
-      config: admissionConfig(),
-      logger,
-      metrics: createWebhookMetrics(),
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { app, port } = await listening(first);
     const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
     try {
-      const port = (app.server.address() as { port: number }).port;
       const get = () =>
         new Promise<string | undefined>((resolve, reject) => {
           request({ host: "127.0.0.1", port, path: "/healthz", agent }, (response) => {
