@@ -51,7 +51,7 @@ if [ ! -x "$bin.partial/kwok" ]; then
 fi
 # kwok refuses to start without stages: take the fast node and pod lifecycles its module ships.
 stages="$(go mod download -json "sigs.k8s.io/kwok@$kwok" | awk -F'"' '$2 == "Dir" {print $4}')/kustomize/stage"
-for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/*.yaml; do
+for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
   printf -- '---\n'; cat "$stages/$f"
 done > "$bin.partial/kwok-stages.yaml"
 rm -rf "$bin" && mv "$bin.partial" "$bin"

@@ -26,6 +26,14 @@ function kubectl(plane: ControlPlane, args: string[], input?: string): number {
   return result.status ?? 1;
 }
 
+/** Waits on a kubectl command without printing it (rollout progress lines are noise here). */
+function quietKubectl(plane: ControlPlane, args: string[]): void {
+  const result = spawnSync(join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfig, ...args], {
+    encoding: "utf8",
+  });
+  if (result.status !== 0) console.log(`  (kubectl ${args.join(" ")} failed: ${result.stderr.trim()})`);
+}
+
 /** A fake key in OpenAI's project-key format, made fresh for this run. */
 function fakeOpenAiKey(): string {
   const part = () => randomBytes(60).toString("base64url").replace(/[-_]/g, "").slice(0, 40);
@@ -53,13 +61,13 @@ async function demo(plane: ControlPlane): Promise<void> {
   kubectl(plane, ["wait", "--for=condition=Established", "-f", "crds/"]);
 
   step("2. ...and runs the operator (here out of cluster: webhook on loopback, self-signed, registered)");
-  const operator = await startOperator(plane.kubeconfig);
+  const operator = await startOperator(plane.kubeconfig, [], { controllerNamespaces: ["ai-demo"] });
   try {
     console.log(`  webhook serving at ${operator.url}/validate`);
     kubectl(plane, ["get", "validatingwebhookconfigurations"]);
     await developerSteps(plane);
   } finally {
-    step("8. The operator stops and removes its webhook configuration");
+    step("9. The operator stops and removes its webhook configuration");
     await operator.stop();
     kubectl(plane, ["get", "validatingwebhookconfigurations"]);
   }
@@ -68,7 +76,7 @@ async function demo(plane: ControlPlane): Promise<void> {
 async function developerSteps(plane: ControlPlane): Promise<void> {
   step("3. Teams declare the AI APIs they call (examples/): the inventory");
   kubectl(plane, ["apply", "-f", "examples/"]);
-  kubectl(plane, ["get", "aap", "-n", "ai-demo"]);
+  await controllerSteps(plane);
 
   const key = fakeOpenAiKey();
   step(`4. A developer pastes an OpenAI key into a Deployment (OPENAI_API_KEY: ${key.slice(0, 12)}…)`);
@@ -102,20 +110,97 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
   ]);
   kubectl(plane, ["apply", "-f", "-"], stringify(fixed));
 
-  step("7. What the platform team sees: Events on the refused object (redacted)");
+  step("7. The admitted Deployments roll out: their Pods run on the cluster's (simulated) node");
+  for (const name of ["summarizer", "assistant", "rag", "enrichment", "summarizer-v2", "prototype"]) {
+    quietKubectl(plane, ["rollout", "status", `deployment/${name}`, "-n", "ai-demo", "--timeout=60s"]);
+  }
+  kubectl(plane, ["get", "pods", "-n", "ai-demo", "-o", "wide"]);
+
+  step("8. What the platform team sees: Events on the refused object (redacted)");
   await new Promise((r) => setTimeout(r, 500));
   kubectl(plane, ["get", "events", "-n", "ai-demo", "--field-selector", "reason=AdmissionDenied"]);
 }
 
+/** What the controller made of the policies, as kubectl shows it. */
+async function controllerSteps(plane: ControlPlane): Promise<void> {
+  step("3b. The controller reconciles each policy: Ready, with a reason when not");
+  kubectl(plane, [
+    "wait",
+    "aap",
+    "--all",
+    "-n",
+    "ai-demo",
+    "--for=jsonpath={.status.observedGeneration}=1",
+    "--timeout=30s",
+  ]);
+  kubectl(plane, ["get", "aap", "-n", "ai-demo"]);
+  kubectl(plane, [
+    "get",
+    "aap",
+    "openai",
+    "-n",
+    "ai-demo",
+    "-o",
+    "jsonpath={range .status.conditions[?(@.status!='True')]}{.type}={.status} {.reason}: {.message}{'\\n'}{end}",
+  ]);
+
+  step("3c. Egress: a NetworkPolicy per policy (what it allows is in the policy's EgressReady message)");
+  kubectl(plane, ["get", "networkpolicy", "-n", "ai-demo"]);
+  kubectl(plane, [
+    "get",
+    "aap",
+    "enrichment",
+    "-n",
+    "ai-demo",
+    "-o",
+    "jsonpath={.status.conditions[?(@.type=='EgressReady')].message}{'\\n'}",
+  ]);
+
+  step("3d. Rate limits on the Ingress in front of the enrichment workload");
+  kubectl(plane, ["annotate", "--list", "ingress/enrichment", "-n", "ai-demo"]);
+
+  step("3e. The credential, mounted read-only (0400 = 256) into the selected Deployment and its new Pods");
+  kubectl(plane, [
+    "get",
+    "deployment",
+    "enrichment",
+    "-n",
+    "ai-demo",
+    "-o",
+    "jsonpath={.spec.template.spec.volumes}{'\\n'}{.spec.template.spec.containers[0].volumeMounts}{'\\n'}",
+  ]);
+  kubectl(plane, [
+    "get",
+    "pods",
+    "-n",
+    "ai-demo",
+    "-l",
+    "app=enrichment",
+    "-o",
+    "jsonpath={range .items[*]}{.metadata.name}: {.spec.volumes[?(@.name=='aiapiguard-enrichment')].secret}{'\\n'}{end}",
+  ]);
+
+  step("3f. Every change is an Event on the policy");
+  kubectl(plane, [
+    "get",
+    "events",
+    "-n",
+    "ai-demo",
+    "--field-selector",
+    "involvedObject.kind=AiApiPolicy",
+    "--sort-by=.lastTimestamp",
+  ]);
+}
+
 async function main(): Promise<number> {
-  step("0. Starting a local Kubernetes control plane (etcd + kube-apiserver v1.34)");
+  step("0. Starting a local Kubernetes cluster (v1.34: API server, controllers, scheduler, a kwok node)");
   const plane = await startControlPlane();
   console.log(`  ready at ${plane.server} in ${plane.startSeconds.toFixed(1)} s`);
   try {
     await demo(plane);
   } finally {
     await plane.stop();
-    console.log("\nControl plane stopped; nothing is left running.");
+    console.log("\nCluster stopped; nothing is left running.");
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 // `npm run generate` turns this schema into the chart's values.schema.json, values.yaml and env block,
 // and the README's configuration table; defaults live only here. To add a setting, add one entry.
 import { z } from "zod";
+import { DEFAULT_EXTRA_RESOURCES } from "../api/workload-kinds.ts";
 
 /** Where the Helm chart sets a setting from. */
 export type ChartSource =
@@ -68,6 +69,12 @@ export const settingsSchema = z.object({
     "Action for findings on objects that no AiApiPolicy in their namespace selects.",
     { chart: { value: "defaultAction" } },
   ),
+  "action-floor": setting(
+    z.enum(["Deny", "Warn", "Audit"]).default("Deny"),
+    "The loosest action a policy may apply; a cluster admin may lower it per namespace with the label " +
+      "aiapiguard.dev/action-floor.",
+    { chart: { value: "actionFloor" } },
+  ),
   "exempt-namespaces": setting(
     z.array(name).default(["kube-system"]),
     "Namespaces admitted without review. The operator's own namespace is always exempt as well.",
@@ -92,6 +99,28 @@ export const settingsSchema = z.object({
     z.record(z.string(), z.string()).default({}),
     "Labels a namespace must carry to be reviewed (key=value,...); empty: every namespace that is not exempt.",
     { chart: { value: "webhook.namespaceSelector" } },
+  ),
+  "extra-resources": setting(
+    z
+      .array(
+        z.string().refine((resource) => DEFAULT_EXTRA_RESOURCES.includes(resource), {
+          error: `each must be one of ${DEFAULT_EXTRA_RESOURCES.join(", ")}`,
+        }),
+      )
+      .default([...DEFAULT_EXTRA_RESOURCES]),
+    "Out of a cluster: the AI workload custom resources the registered webhook reviews besides the core kinds " +
+      "(the chart's webhook configuration reviews all of them).",
+    { chart: "none" },
+  ),
+  "review-budget-ms": setting(
+    z.int().min(100).max(30_000).default(2_000),
+    "Time one large review may take in the worker before it is refused under Deny (fail closed).",
+    { chart: { value: "webhook.reviewBudgetMs" } },
+  ),
+  "max-connections": setting(
+    z.int().min(16).max(65_536).default(512),
+    "Connections the webhook accepts at once; more are refused.",
+    { chart: { value: "webhook.maxConnections" } },
   ),
   "webhook-config-name": setting(
     z

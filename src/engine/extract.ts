@@ -1,6 +1,8 @@
 // Workload extraction: every literal a reviewed object carries, with its JSON path and what names it.
-// Pod templates are found by kind; ConfigMap data is read for secrets only; Secrets are where secrets
-// belong, so they are never read.
+// Pod specs and containers are found where the table of workload kinds says; ConfigMap data is read for
+// secrets only; Secrets are where secrets belong, so they are never read.
+
+import type { PathPattern, WorkloadKind } from "../api/workload-kinds.ts";
 import { isRecord, type Json, optionalList, optionalRecord, optionalString } from "./objects.ts";
 import type { PathSegment } from "./types.ts";
 
@@ -40,24 +42,9 @@ export interface CandidateGroup {
 /** Whether to keep a value (some rule may report it): the caller's prefilter. Every value when absent. */
 export type Keep = (value: string, name: string | undefined) => boolean;
 
-const POD_SPEC: Record<string, readonly string[]> = {
-  Pod: ["spec"],
-  Deployment: ["spec", "template", "spec"],
-  StatefulSet: ["spec", "template", "spec"],
-  DaemonSet: ["spec", "template", "spec"],
-  ReplicaSet: ["spec", "template", "spec"],
-  Job: ["spec", "template", "spec"],
-  ReplicationController: ["spec", "template", "spec"],
-  CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
-};
-
 const CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"] as const;
 const FLAG = /^--?[A-Za-z][\w.-]{0,80}$/;
 const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
-
-export function isReviewedKind(kind: string): boolean {
-  return kind in POD_SPEC || kind === "ConfigMap";
-}
 
 /**
  * Appends the object's candidates to `out`. Throws Unreadable at the first field of the wrong type;
@@ -65,16 +52,20 @@ export function isReviewedKind(kind: string): boolean {
  */
 export function extractCandidates(
   object: Json,
-  kind: string,
+  kind: WorkloadKind,
   prefix: PathSegment[],
   out: Candidate[],
   keep: Keep = () => true,
 ): void {
   const metadata = optionalRecord(object.metadata, prefix, "metadata");
   const annotations = [optionalRecord(metadata?.annotations, prefix, "metadata", "annotations") ?? {}];
-  if (kind === "ConfigMap") configMapCandidates(object, prefix, annotations, out, keep);
-  const specPath = POD_SPEC[kind];
-  if (specPath) podCandidates(object, prefix, specPath, annotations, out, keep);
+  if (kind.kind === "ConfigMap" && kind.group === "") configMapCandidates(object, prefix, annotations, out, keep);
+  for (const pattern of kind.podSpecs)
+    walk(object, prefix, pattern, annotations, (spec, path, own) => podCandidates(spec, path, own, out, keep));
+  for (const pattern of kind.containers)
+    walk(object, prefix, pattern, annotations, (container, path, own) =>
+      containerCandidates(container, path, own, out, keep),
+    );
 }
 
 function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
@@ -90,27 +81,39 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
   group.complete = true;
 }
 
-function podCandidates(
-  object: Json,
-  prefix: PathSegment[],
-  specPath: readonly string[],
+/**
+ * Calls `visit` with every object `pattern` reaches from `node` ("*": every key or index); a wrong type on
+ * the way is Unreadable. A pod spec's template metadata sits beside it: its annotations apply too (Pods
+ * created from the template carry only those).
+ */
+function walk(
+  value: unknown,
+  path: PathSegment[],
+  pattern: PathPattern,
   annotations: Json[],
-  out: Candidate[],
-  keep: Keep,
-) {
-  let node: Json | undefined = object;
-  const path = [...prefix];
-  for (const [i, key] of specPath.entries()) {
-    path.push(key);
-    node = optionalRecord(node[key], path);
-    if (!node) return;
-    // The pod template's own annotations apply too: Pods created from it carry only those.
-    if (key === "template" && specPath[i + 1] === "spec") {
-      const meta = optionalRecord(node.metadata, path, "metadata");
-      const own = optionalRecord(meta?.annotations, path, "metadata", "annotations");
-      if (own) annotations = [...annotations, own];
-    }
+  visit: (node: Json, path: PathSegment[], annotations: Json[]) => void,
+): void {
+  if (pattern.length === 0) {
+    const node = optionalRecord(value, path);
+    if (node) visit(node, path, annotations);
+    return;
   }
+  const [key, ...rest] = pattern as [string, ...string[]];
+  if (key === "*") {
+    const children = Array.isArray(value) ? [...value.entries()] : Object.entries(optionalRecord(value, path) ?? {});
+    for (const [k, child] of children) walk(child, [...path, k], rest, annotations, visit);
+    return;
+  }
+  const child = optionalRecord(value, path)?.[key];
+  if (rest.length === 1 && rest[0] === "spec") {
+    const meta = optionalRecord(optionalRecord(child, path, key)?.metadata, path, key, "metadata");
+    const own = optionalRecord(meta?.annotations, path, key, "metadata", "annotations");
+    if (own) annotations = [...annotations, own];
+  }
+  walk(child, [...path, key], rest, annotations, visit);
+}
+
+function podCandidates(node: Json, path: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
   for (const list of CONTAINER_LISTS) {
     const value = node[list];
     if (value === undefined || value === null) continue;

@@ -1,6 +1,7 @@
 // The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
-import { type Candidate, candidatePath, extractCandidates, isReviewedKind } from "./extract.ts";
+import { workloadKindOf } from "../api/workload-kinds.ts";
+import { type Candidate, candidatePath, extractCandidates } from "./extract.ts";
 import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
@@ -55,13 +56,14 @@ function visit(
     const problems = object.items.map((item, i) => visit(item, [...prefix, "items", i], depth + 1, settings, out));
     return problems.filter(Boolean).join("; ") || undefined;
   }
-  if (!isReviewedKind(kind)) return undefined;
+  const row = workloadKindOf(object);
+  if (!row) return undefined;
   const resource = describeResource(object, kind);
   const candidates: Candidate[] = [];
   let problem: string | undefined;
   // Fail closed with a reason rather than throw on the admission path.
   try {
-    extractCandidates(object, kind, prefix, candidates, mayHit);
+    extractCandidates(object, row, prefix, candidates, mayHit);
   } catch (error) {
     problem = describeError(error);
   }

@@ -2,6 +2,7 @@
 // function (tested without a cluster), applied and removed by the two functions below it.
 import * as k8s from "@kubernetes/client-node";
 import { API_GROUP, PLURAL } from "../api/index.ts";
+import { reviewedKinds, type WorkloadKind } from "../api/workload-kinds.ts";
 
 export const FIELD_MANAGER = "ai-api-guard";
 export const WEBHOOK_NAME = "validate.aiapiguard.dev";
@@ -17,18 +18,31 @@ export interface WebhookRegistration {
   exemptNamespaces: readonly string[];
   /** Extra labels a namespace must carry to be reviewed (empty: every namespace not exempt). */
   namespaceLabels?: Record<string, string>;
+  /** The kinds to review; the core kinds and every default extra when absent. */
+  kinds?: readonly WorkloadKind[];
 }
 
 /**
- * What the webhook reviews on CREATE and UPDATE: PRODUCT.md's workload kinds and ConfigMaps, and the
- * AiApiPolicy objects themselves (for the checks their CRD schema cannot make).
+ * What the webhook reviews on CREATE and UPDATE: the workload table's kinds (one rule per API group),
+ * the subresource through which `kubectl debug` adds containers to a running Pod, and the AiApiPolicy
+ * objects themselves (for the checks their CRD schema cannot make).
  */
-const reviewed: k8s.V1RuleWithOperations[] = [
-  { apiGroups: [""], resources: ["pods", "replicationcontrollers", "configmaps"] },
-  { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"] },
-  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"] },
-  { apiGroups: [API_GROUP], resources: [PLURAL] },
-].map((rule) => ({ ...rule, apiVersions: ["*"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }));
+export function admissionRules(kinds: readonly WorkloadKind[]): k8s.V1RuleWithOperations[] {
+  const byGroup = new Map<string, string[]>();
+  for (const k of kinds) byGroup.set(k.group, [...(byGroup.get(k.group) ?? []), k.resource]);
+  byGroup.get("")?.push(...SUBRESOURCES);
+  byGroup.set(API_GROUP, [...(byGroup.get(API_GROUP) ?? []), PLURAL]);
+  return [...byGroup].map(([group, resources]) => ({
+    apiGroups: [group],
+    apiVersions: ["*"],
+    operations: ["CREATE", "UPDATE"],
+    resources: [...new Set(resources)],
+    scope: "Namespaced",
+  }));
+}
+
+/** Subresources that change what a Pod runs: `kubectl debug` adds ephemeral containers (with env) here. */
+const SUBRESOURCES = ["pods/ephemeralcontainers"];
 
 export function webhookConfiguration(r: WebhookRegistration): k8s.V1ValidatingWebhookConfiguration {
   const caBundle = Buffer.from(r.caBundlePem).toString("base64");
@@ -44,7 +58,7 @@ export function webhookConfiguration(r: WebhookRegistration): k8s.V1ValidatingWe
       {
         name: WEBHOOK_NAME,
         clientConfig,
-        rules: reviewed,
+        rules: admissionRules(r.kinds ?? reviewedKinds()),
         admissionReviewVersions: ["v1"],
         sideEffects: "None",
         matchPolicy: "Equivalent",

@@ -5,6 +5,7 @@ import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.ts";
 import { durationMs } from "../config/settings.ts";
+import type { Runnable } from "../runtime/manager.ts";
 import { certificateReconciler } from "./certificate-secret.ts";
 import { type ServingCertificate, servingFromFiles, servingFromSecret } from "./serving.ts";
 
@@ -58,4 +59,27 @@ export function startRotation(certificates: InClusterCertificates): () => void {
     running = running.then(() => rotation.tick());
   }, certificates.intervalMs);
   return () => clearInterval(timer);
+}
+
+/** The operator's runnables: every replica reloads, the Lease holder rotates (no rotation for files). */
+export function certificateRunnables(certificates: InClusterCertificates): Runnable[] {
+  let stopRotation: () => void = () => undefined;
+  const reload: Runnable = {
+    name: "serving certificate",
+    needsLeader: false,
+    start: async () => undefined,
+    stop: async () => certificates.serving.stop(),
+  };
+  if (!certificates.rotation) return [reload];
+  return [
+    reload,
+    {
+      name: "certificate rotation",
+      needsLeader: true,
+      start: async () => {
+        stopRotation = startRotation(certificates);
+      },
+      stop: async () => stopRotation(),
+    },
+  ];
 }

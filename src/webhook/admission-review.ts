@@ -73,6 +73,30 @@ export function parseWithSchema(body: unknown): ParsedReview {
   return { ok: false, reason: `not an AdmissionReview ${ADMISSION_API_VERSION}: ${problems.join("; ")}` };
 }
 
+/** Who made the request, as the API server authenticated them: what a SubjectAccessReview asks about. */
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** The request's userInfo, read defensively (the envelope check leaves it alone); no name: "(unknown)". */
+export function userOf(request: AdmissionRequest): UserInfo {
+  const info = isRecord(request.userInfo) ? request.userInfo : {};
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : undefined;
+  const extra = isRecord(info.extra)
+    ? Object.fromEntries(Object.entries(info.extra).map(([key, value]) => [key, strings(value) ?? []]))
+    : undefined;
+  return {
+    username: typeof info.username === "string" && info.username !== "" ? info.username.slice(0, 253) : "(unknown)",
+    ...(typeof info.uid === "string" && { uid: info.uid }),
+    ...(strings(info.groups) && { groups: strings(info.groups) }),
+    ...(extra && { extra }),
+  };
+}
+
 export interface AdmissionStatus {
   code: number;
   reason: string;

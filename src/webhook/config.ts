@@ -7,11 +7,17 @@ export interface AdmissionConfig {
   defaultAction: Action;
   /** Namespaces admitted without review: the cluster's own and the product's. */
   exemptNamespaces: readonly string[];
+  /**
+   * The loosest action a policy may apply; a namespace labelled aiapiguard.dev/action-floor (a label
+   * only cluster admins should be able to set) has its own.
+   */
+  actionFloor: Action;
 }
 
 export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = {
   defaultAction: "Deny",
   exemptNamespaces: ["kube-system", "ai-api-guard"],
+  actionFloor: "Deny",
 };
 
 export function admissionConfig(overrides: Partial<AdmissionConfig> = {}): AdmissionConfig {

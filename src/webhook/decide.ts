@@ -1,23 +1,29 @@
-// The admission decision, pure: an AdmissionRequest, the policies and the configuration in; what to
-// answer, warn and record out. The server does the I/O (response, log line, metrics, Event).
-import { API_GROUP, KIND } from "../api/index.ts";
-import type { Evaluate, Evaluation, Finding } from "../engine/types.ts";
-import { pathValue } from "../kube/objects.ts";
-import type { AdmissionRequest, AdmissionStatus } from "./admission-review.ts";
+// The admission decision, pure: an assessment (what the engine found), the policies, the configuration
+// and the answers of the two lookups the server makes first (see `lookupsNeeded`) in; what to answer,
+// warn and record out. The server does the I/O (response, log line, metrics, Events).
+import type { Finding } from "../engine/types.ts";
+import type { AdmissionStatus } from "./admission-review.ts";
+import type { Assessment } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
 import {
+  capWarnings,
+  exemptionRefusedLine,
+  exemptionReport,
   exemptionWarning,
+  existingReport,
+  existingWarning,
   findingsReport,
   findingWarning,
   type Subject,
   unreadableReport,
   unreadableWarning,
 } from "./messages.ts";
-import { endpointHosts, governingPolicy, type PolicyView, podTemplateLabels } from "./policies.ts";
-import { policyProblem } from "./policy-review.ts";
+import { type Governance, governingPolicy, isLooser, type PolicyView, withFloor } from "./policies.ts";
 
 /** The metric label and log field: what happened to the request. */
 export type Outcome = "allow" | "deny" | "warn" | "audit" | "skip";
+
+export type EventReason = "AdmissionDenied" | "AdmissionAudit" | "AdmissionExempted" | "AdmissionExistingFindings";
 
 export interface Decision {
   outcome: Outcome;
@@ -25,61 +31,101 @@ export interface Decision {
   allowed: boolean;
   status?: AdmissionStatus;
   warnings: string[];
-  /** Every finding, exempt ones included; empty when the object was not reviewed. */
+  /** Every finding; `exempt` only where the exemption was honoured. Empty when not reviewed. */
   findings: readonly Finding[];
+  /** How many findings the old object already had (admitted on UPDATE). */
+  existing: number;
   /** The action that applied; absent when the object was not reviewed. */
   action?: Action;
-  /** For denied and audited objects: the Event to record (redacted, like everything here). */
-  event?: { reason: "AdmissionDenied" | "AdmissionAudit"; message: string };
+  /** What to record as Events (redacted, like everything here); the server skips them for dry runs. */
+  events: { reason: EventReason; message: string }[];
   /** Why it was skipped or could not be read; metadata for the log line, never a value. */
   note?: string;
 }
 
-export interface DecisionInput {
-  request: AdmissionRequest;
+export interface DecisionContext {
   config: AdmissionConfig;
   policies: readonly PolicyView[];
-  evaluate: Evaluate;
-  /** For the checks that need a clock (an AiApiPolicy's review date); the current time by default. */
-  now?: Date;
+  /** The requester, for the messages about exemptions. */
+  user: string;
+  /** The namespace's own floor (its aiapiguard.dev/action-floor label), when asked and set. */
+  namespaceFloor?: Action;
+  /** Whether the requester may grant exemptions in the namespace (a SubjectAccessReview); no when not asked. */
+  exemptionGranted?: boolean;
 }
 
-/** The kinds PRODUCT.md reviews, by API group: a custom resource that reuses a name is not one of them. */
-const REVIEWED_KINDS = new Map<string, ReadonlySet<string>>([
-  ["", new Set(["Pod", "ConfigMap", "ReplicationController"])],
-  ["apps", new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"])],
-  ["batch", new Set(["Job", "CronJob"])],
-]);
-
-export function isReviewedKind(kind: AdmissionRequest["kind"]): boolean {
-  return REVIEWED_KINDS.get(kind.group)?.has(kind.kind) ?? false;
+/** What the server must find out before deciding: both cost a call to the API server (cached). */
+export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies">) {
+  if (a.skipped || a.policy) return { exemption: false, floor: false };
+  const governance = governingPolicy(ctx.policies, a.subject.namespace, a.labels, ctx.config.defaultAction);
+  const actionable = a.findings.length > 0 || a.unreadable !== undefined;
+  return {
+    exemption: newFindings(a).some((f) => f.exempt),
+    floor: actionable && governance.policy !== undefined && isLooser(governance.action, ctx.config.actionFloor),
+  };
 }
 
-export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
-  return kind.group === API_GROUP && kind.kind === KIND;
-}
+export function decide(a: Assessment, ctx: DecisionContext): Decision {
+  const { subject } = a;
+  const none = { subject, warnings: [], findings: [], existing: 0, events: [] };
+  if (a.skipped) return { ...none, outcome: "skip", allowed: true, note: a.skipped };
+  if (a.policy) {
+    if (a.policyProblem === undefined) return { ...none, outcome: "allow", allowed: true };
+    const status = { code: 422, reason: "Invalid", message: a.policyProblem };
+    return { ...none, outcome: "deny", allowed: false, status, note: "invalid policy" };
+  }
 
-export function decide({ request, config, policies, evaluate, now }: DecisionInput): Decision {
-  const subject = subjectOf(request);
-  const skipped = whySkipped(request, config);
-  if (skipped) return { outcome: "skip", subject, allowed: true, warnings: [], findings: [], note: skipped };
-  if (isPolicyKind(request.kind)) return decidePolicy(subject, request.object, now ?? new Date());
+  const floor = ctx.namespaceFloor ?? ctx.config.actionFloor;
+  const governance = withFloor(
+    governingPolicy(ctx.policies, subject.namespace, a.labels, ctx.config.defaultAction),
+    floor,
+  );
+  const existingSet = new Set(a.existing);
+  const granted = ctx.exemptionGranted === true;
+  // An exemption the requester may not grant is not one: the finding is enforced like any other.
+  const fresh = newFindings(a).map((f) => (f.exempt && !granted ? { ...f, exempt: false } : f));
+  const old = a.findings.filter((_, index) => existingSet.has(index));
+  const enforced = fresh.filter((f) => !f.exempt);
+  const exempted = fresh.filter((f) => f.exempt);
+  const refusedExemption = !granted && newFindings(a).some((f) => f.exempt);
+  const unreadable = a.unreadableExisting ? undefined : a.unreadable;
 
-  const labels = podTemplateLabels(request.kind.kind, request.object);
-  const governance = governingPolicy(policies, subject.namespace, labels, config.defaultAction);
-  const evaluation = safeEvaluate(evaluate, request.object, endpointHosts(policies));
-  const { unreadable } = evaluation;
-  const enforced = evaluation.findings.filter((finding) => !finding.exempt);
-  const exemptions = evaluation.findings.filter((finding) => finding.exempt).map((f) => exemptionWarning(subject, f));
-  const base = { subject, findings: evaluation.findings, action: governance.action, note: unreadable };
+  const events: Decision["events"] = [];
+  const warnings = [
+    ...old.map((f) => existingWarning(subject, f)),
+    ...exempted.map((f) => exemptionWarning(subject, f)),
+  ];
+  if (old.length > 0) events.push({ reason: "AdmissionExistingFindings", message: existingReport(subject, old) });
+  if (exempted.length > 0)
+    events.push({ reason: "AdmissionExempted", message: exemptionReport(subject, ctx.user, exempted) });
+  const base = {
+    subject,
+    findings: [...fresh, ...old],
+    existing: old.length,
+    action: governance.action,
+    note: a.unreadable,
+  };
   if (enforced.length === 0 && unreadable === undefined) {
-    return { ...base, outcome: "allow", allowed: true, warnings: exemptions };
+    return { ...base, outcome: "allow", allowed: true, warnings: capWarnings(warnings), events };
   }
 
   const report = [
     ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
     ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced)]),
+    ...(refusedExemption ? [exemptionRefusedLine(ctx.user, subject.namespace)] : []),
   ].join("\n");
+  return act(governance, report, { ...base, events }, warnings, enforced, unreadable);
+}
+
+function act(
+  governance: Governance,
+  report: string,
+  base: Omit<Decision, "outcome" | "allowed" | "warnings">,
+  warnings: string[],
+  enforced: Finding[],
+  unreadable: string | undefined,
+): Decision {
+  const { subject } = base;
   // An object that could not be read is never admitted silently: under Audit it still warns.
   const unreadableWarnings = unreadable === undefined ? [] : [unreadableWarning(subject, unreadable)];
   switch (governance.action) {
@@ -89,62 +135,26 @@ export function decide({ request, config, policies, evaluate, now }: DecisionInp
         outcome: "deny",
         allowed: false,
         status: { code: 403, reason: "Forbidden", message: report },
-        warnings: exemptions,
-        event: { reason: "AdmissionDenied", message: report },
+        warnings: capWarnings(warnings),
+        events: [...base.events, { reason: "AdmissionDenied", message: report }],
       };
     case "Warn": {
-      const warnings = [...unreadableWarnings, ...enforced.map((finding) => findingWarning(subject, finding))];
-      return { ...base, outcome: "warn", allowed: true, warnings: [...warnings, ...exemptions] };
+      const own = [...unreadableWarnings, ...enforced.map((finding) => findingWarning(subject, finding))];
+      return { ...base, outcome: "warn", allowed: true, warnings: capWarnings([...own, ...warnings]) };
     }
     case "Audit":
       return {
         ...base,
         outcome: "audit",
         allowed: true,
-        warnings: [...unreadableWarnings, ...exemptions],
-        event: { reason: "AdmissionAudit", message: report },
+        warnings: capWarnings([...unreadableWarnings, ...warnings]),
+        events: [...base.events, { reason: "AdmissionAudit", message: report }],
       };
   }
 }
 
-/** An AiApiPolicy is not scanned for secrets: it is checked for what its CRD schema cannot check. */
-function decidePolicy(subject: Subject, object: unknown, now: Date): Decision {
-  const problem = policyProblem(object, now);
-  if (problem === undefined) return { outcome: "allow", subject, allowed: true, warnings: [], findings: [] };
-  const status = { code: 422, reason: "Invalid", message: problem };
-  return { outcome: "deny", subject, allowed: false, status, warnings: [], findings: [], note: "invalid policy" };
-}
-
-function whySkipped(request: AdmissionRequest, config: AdmissionConfig): string | undefined {
-  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return `operation ${request.operation}`;
-  if (request.subResource) return `subresource ${request.subResource}`;
-  if (!isReviewedKind(request.kind) && !isPolicyKind(request.kind)) return "kind not reviewed";
-  if (config.exemptNamespaces.includes(request.namespace ?? "")) return "exempt namespace";
-  // Refusing the update that removes a finalizer would keep a doomed object alive forever.
-  if (pathValue(request.object, ["metadata", "deletionTimestamp"])) return "object being deleted";
-  return undefined;
-}
-
-/** The engine promises not to throw; if it does, the object counts as unreadable (fail closed under Deny). */
-function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: readonly string[]): Evaluation {
-  try {
-    return evaluate(object, { policyEndpointHosts: hosts });
-  } catch (error) {
-    // Only the error's class: an engine's message could quote the value it choked on.
-    const name = error instanceof Error ? error.name : "error";
-    return { findings: [], unreadable: `the rules engine failed on it (${name})` };
-  }
-}
-
-/** The name the messages use: the request's, else the object's, else its generateName prefix. */
-function subjectOf(request: AdmissionRequest): Subject {
-  const metadataName = pathValue(request.object, ["metadata", "name"]);
-  const generateName = pathValue(request.object, ["metadata", "generateName"]);
-  const name =
-    request.name ||
-    (typeof metadataName === "string" && metadataName) ||
-    (typeof generateName === "string" && `${generateName}*`) ||
-    "(unnamed)";
-  // The object's own fields are not bounded by the envelope's schema: Kubernetes names stop at 253.
-  return { kind: request.kind.kind, namespace: request.namespace ?? "", name: name.slice(0, 253) };
+function newFindings(a: Assessment): Finding[] {
+  if (a.existing.length === 0) return a.findings;
+  const existing = new Set(a.existing);
+  return a.findings.filter((_, index) => !existing.has(index));
 }

@@ -14,11 +14,53 @@ export interface Subject {
 /** kubectl shows longer warnings, but the API server may cut them; PRODUCT.md asks for under 120. */
 export const MAX_WARNING_LENGTH = 119;
 
-/** First line: the object, the count and where the action came from; then one line per finding. */
+/** A refusal lists this many findings; the rest are counted (15,000 findings made a 3.5 MB refusal). */
+export const MAX_REPORTED_FINDINGS = 20;
+/** At most this many warnings per response; the last says how many more there were. */
+export const MAX_WARNINGS = 10;
+
+/** First line: the object, the count and where the action came from; then one line per finding, up to a cap. */
 export function findingsReport(subject: Subject, governance: Governance, findings: readonly Finding[]): string {
   const count = findings.length === 1 ? "1 finding" : `${findings.length} findings`;
   const header = `${describe(subject)} has ${count} (${actionSource(governance)}):`;
-  return [header, ...findings.map(findingLine)].join("\n");
+  const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
+  const more = findings.length - shown.length;
+  const rest = more > 0 ? [`- and ${more} more finding${more === 1 ? "" : "s"} not listed here`] : [];
+  return [header, ...shown, ...rest].join("\n");
+}
+
+/** Exemption annotations on new findings that the requester may not grant are not honoured: say why and how. */
+export function exemptionRefusedLine(user: string, namespace: string): string {
+  return (
+    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${user.slice(0, 253)} may not grant exemptions in ` +
+    `namespace ${namespace} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
+  );
+}
+
+/** Findings the old object already had, admitted on UPDATE: recorded, refused only once they are new. */
+export function existingReport(subject: Subject, findings: readonly Finding[]): string {
+  const count = findings.length === 1 ? "1 finding" : `${findings.length} findings`;
+  const header = `${describe(subject)} was updated with ${count} it already had (admitted; fix them):`;
+  const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
+  const more = findings.length - shown.length;
+  return [header, ...shown, ...(more > 0 ? [`- and ${more} more not listed here`] : [])].join("\n");
+}
+
+/** Exemptions honoured: who granted them is in the log line; the Event names the findings. */
+export function exemptionReport(subject: Subject, user: string, findings: readonly Finding[]): string {
+  const header = `${describe(subject)}: ${findings.length} finding(s) exempted by annotation ${EXEMPT_ANNOTATION}, granted to ${user.slice(0, 253)}:`;
+  return [header, ...findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine)].join("\n");
+}
+
+export function existingWarning(subject: Subject, finding: Finding): string {
+  return clip(warningHead(subject, finding), " (already there: admitted, fix it)");
+}
+
+/** Caps a list of warnings, the last saying how many were left out. */
+export function capWarnings(warnings: string[]): string[] {
+  if (warnings.length <= MAX_WARNINGS) return warnings;
+  const kept = warnings.slice(0, MAX_WARNINGS - 1);
+  return [...kept, `ai-api-guard: ${warnings.length - kept.length} more warnings not shown`];
 }
 
 /** An object that could not be read: why, and what to do (under Deny it is refused: fail closed). */
@@ -61,8 +103,11 @@ function where(finding: Finding): string {
     : `in container "${finding.container}" at ${finding.path}`;
 }
 
-function actionSource({ action, policy }: Governance): string {
-  return policy ? `action ${action} from AiApiPolicy ${policy.namespace}/${policy.name}` : `default action ${action}`;
+function actionSource({ action, policy, raisedFrom }: Governance): string {
+  if (!policy) return `default action ${action}`;
+  const from = `AiApiPolicy ${policy.namespace}/${policy.name}`;
+  if (!raisedFrom) return `action ${action} from ${from}`;
+  return `action ${action}: ${from} asks for ${raisedFrom}, below the action floor ${action} (a cluster admin may lower it with the namespace label aiapiguard.dev/action-floor)`;
 }
 
 function describe(subject: Subject): string {

@@ -11,6 +11,8 @@ export interface WebhookMetrics {
   findings: Counter<"rule" | "action">;
   /** Bodies refused before a decision: 400, 413, 415. */
   rejected: Counter<"code">;
+  /** Refused server-side dry runs by user: repeated probing shows. The first MAX_USERS users get a label. */
+  dryRunRefused: (username: string) => void;
   /**
    * One answered review, on the admission path: counted in `requests` and `duration` when the
    * registry is read (a scrape sees every review answered before it), at a fraction of the cost.
@@ -23,6 +25,9 @@ export interface RequestLabels {
   kind: string;
   operation: string;
 }
+
+/** Distinct user labels on the dry-run counter; later users share "(other)" so a flood of names stays bounded. */
+export const MAX_DRY_RUN_USERS = 200;
 
 /** Durations kept before they are handed to the histogram, so a registry never read holds no more. */
 const DURATIONS_BATCH = 1024;
@@ -58,6 +63,13 @@ export function createWebhookMetrics(registry = new Registry()): WebhookMetrics 
     for (let i = 0; i < pending; i++) duration.observe(durations[i] as number);
     pending = 0;
   }
+  const dryRunUsers = new Set<string>();
+  const dryRunRefusals = new Counter({
+    name: "aiapiguard_admission_dry_run_refusals_total",
+    help: "Server-side dry runs the webhook refused, by user: repeated attempts to probe the rules show here.",
+    labelNames: ["user"],
+    registers: [registry],
+  });
   return {
     registry,
     requests,
@@ -74,6 +86,11 @@ export function createWebhookMetrics(registry = new Registry()): WebhookMetrics 
       labelNames: ["code"],
       registers: [registry],
     }),
+    dryRunRefused(username) {
+      const user = dryRunUsers.has(username) || dryRunUsers.size < MAX_DRY_RUN_USERS ? username : "(other)";
+      dryRunUsers.add(user);
+      dryRunRefusals.inc({ user });
+    },
     answered({ decision, kind, operation }, seconds) {
       const key = `${decision}\u0000${kind}\u0000${operation}`;
       const entry = counts.get(key);

@@ -1,5 +1,6 @@
 // Which AiApiPolicy governs an object: the policies of its namespace whose selector matches its pod
 // template's labels; the strictest of their actions wins.
+import { workloadKind } from "../api/workload-kinds.ts";
 import { type LabelSelector, type Labels, matchesSelector } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
 import type { Action } from "./config.ts";
@@ -18,9 +19,27 @@ export interface PolicyView {
 export interface Governance {
   action: Action;
   policy?: PolicyView;
+  /** The policy's own action, when the floor raised it. */
+  raisedFrom?: Action;
 }
 
+/** The namespace label through which a cluster admin lets policies there act below the cluster's floor. */
+export const FLOOR_LABEL = "aiapiguard.dev/action-floor";
+
 const STRICTNESS: Record<Action, number> = { Deny: 3, Warn: 2, Audit: 1 };
+
+export function isLooser(action: Action, than: Action): boolean {
+  return STRICTNESS[action] < STRICTNESS[than];
+}
+
+/**
+ * A policy may not act below the floor: whoever may write an AiApiPolicy (or relabel a pod template to
+ * fall under a lax one) must not be able to switch Deny off. The default action is the admin's own.
+ */
+export function withFloor(governance: Governance, floor: Action): Governance {
+  if (!governance.policy || !isLooser(governance.action, floor)) return governance;
+  return { ...governance, action: floor, raisedFrom: governance.action };
+}
 
 export function governingPolicy(
   policies: readonly PolicyView[],
@@ -55,29 +74,12 @@ export function endpointHosts(policies: readonly PolicyView[]): readonly string[
 }
 
 /**
- * Where each reviewed kind keeps the labels its pods will carry. Pods and ConfigMaps have no
- * template: their own labels stand in (a ConfigMap labelled like its app follows the app's policy).
+ * The pod-template labels of an object of a reviewed kind (where the workload table says; Pods and
+ * ConfigMaps stand in with their own); {} when absent or malformed (the engine reports that).
+ * Validating webhooks see objects after schema validation, so label values are strings.
  */
-const OWN_LABELS = ["metadata", "labels"];
-const TEMPLATE_LABELS = ["spec", "template", "metadata", "labels"];
-const LABEL_PATHS = new Map<string, readonly string[]>([
-  ["Pod", OWN_LABELS],
-  ["ConfigMap", OWN_LABELS],
-  ["Deployment", TEMPLATE_LABELS],
-  ["StatefulSet", TEMPLATE_LABELS],
-  ["DaemonSet", TEMPLATE_LABELS],
-  ["ReplicaSet", TEMPLATE_LABELS],
-  ["Job", TEMPLATE_LABELS],
-  ["ReplicationController", TEMPLATE_LABELS],
-  ["CronJob", ["spec", "jobTemplate", ...TEMPLATE_LABELS]],
-]);
-
-/**
- * The pod-template labels of an object of a reviewed kind; {} when absent or malformed (the engine
- * reports that). Validating webhooks see objects after schema validation, so label values are strings.
- */
-export function podTemplateLabels(kind: string, object: unknown): Labels {
-  const path = LABEL_PATHS.get(kind);
+export function podTemplateLabels(kind: { group: string; kind: string }, object: unknown): Labels {
+  const path = workloadKind(kind.group, kind.kind)?.labels;
   const labels = path ? pathValue(object, path) : undefined;
   return isRecord(labels) ? (labels as Labels) : {};
 }

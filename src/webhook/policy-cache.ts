@@ -1,24 +1,17 @@
-// The current AiApiPolicy objects, as the webhook needs them, from a self-healing informer. Invalid
-// objects (which the CRD schema should already refuse) are logged by name and left out.
-import * as k8s from "@kubernetes/client-node";
-import {
-  type AiApiPolicy,
-  API_GROUP,
-  API_VERSION,
-  endpointHost,
-  KIND,
-  PLURAL,
-  parseAiApiPolicy,
-} from "../api/index.ts";
-import { resilientInformer } from "../kube/informer.ts";
+// The current AiApiPolicy objects as the webhook needs them, kept from the shared policy informer.
+// Each policy is parsed once per change (by the informer's transform) and turned into a view once per
+// change here; the array the webhook reads is rebuilt only when a view changed, on the next read.
+import type { AiApiPolicy } from "../api/index.ts";
+import { endpointHost, KIND } from "../api/index.ts";
+import type { CachedPolicy } from "../kube/cached.ts";
+import type { Informer } from "../kube/informer.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { PolicyView } from "./policies.ts";
 
 export interface PolicyCache {
+  /** The same array until a policy changes. */
   views(): readonly PolicyView[];
   synced(): boolean;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export function policyView(policy: AiApiPolicy): PolicyView {
@@ -31,40 +24,30 @@ export function policyView(policy: AiApiPolicy): PolicyView {
   };
 }
 
-export function policyCache(kc: k8s.KubeConfig, logger: Logger): PolicyCache {
-  const api = kc.makeApiClient(k8s.CustomObjectsApi);
-  let views: readonly PolicyView[] = [];
-  let crdMissingLogged = false;
+export function policyCache(policies: Informer<CachedPolicy>, logger: Logger): PolicyCache {
+  const byKey = new Map<string, PolicyView>();
+  let views: readonly PolicyView[] | undefined = [];
 
-  const list = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
-    try {
-      return await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL });
-    } catch (error) {
-      // Without the CRD there are no policies: review with the default action, and say how to add it.
-      if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
-      if (!crdMissingLogged) logger.warn("the AiApiPolicy CRD is not installed; run `kubectl apply -f crds/`");
-      crdMissingLogged = true;
-      return { apiVersion: "v1", kind: "List", metadata: {}, items: [] };
+  policies.on(({ type, object }) => {
+    if (type === "resync") return;
+    const key = `${object.metadata.namespace}/${object.metadata.name}`;
+    const had = byKey.delete(key);
+    if (type !== "delete" && object.policy) byKey.set(key, policyView(object.policy));
+    else if (type !== "delete") {
+      logger.warn(
+        { kind: KIND, namespace: object.metadata.namespace, name: object.metadata.name, error: object.error },
+        "ignoring an invalid policy",
+      );
+      if (!had) return;
     }
-  };
-
-  const informer = resilientInformer({
-    kubeConfig: kc,
-    path: `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`,
-    list,
-    logger,
-    onChange: () => {
-      views = informer.list().flatMap((raw) => {
-        const parsed = parseAiApiPolicy(raw);
-        if (parsed.ok) return [policyView(parsed.policy)];
-        logger.warn(
-          { kind: KIND, namespace: raw.metadata?.namespace, name: raw.metadata?.name, error: parsed.error },
-          "ignoring an invalid policy",
-        );
-        return [];
-      });
-    },
+    views = undefined;
   });
 
-  return { views: () => views, synced: informer.synced, start: informer.start, stop: informer.stop };
+  return {
+    views: () => {
+      views ??= [...byKey.values()];
+      return views;
+    },
+    synced: policies.synced,
+  };
 }

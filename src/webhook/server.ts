@@ -2,6 +2,7 @@
 // pure modules it calls; the caller (`ai-api-guard run`) supplies certificates, policies, the engine
 // and what to do with Events.
 import { STATUS_CODES } from "node:http";
+import type { ServerOptions } from "node:https";
 import type { Server as TlsServer } from "node:tls";
 import Fastify, {
   type FastifyBaseLogger,
@@ -12,21 +13,24 @@ import Fastify, {
 } from "fastify";
 import type { Evaluate, Finding, RuleId } from "../engine/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./admission-review.ts";
+import { type AdmissionRequest, parseAdmissionReview, reviewResponse, userOf } from "./admission-review.ts";
+import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
-import { type Decision, decide, isPolicyKind, isReviewedKind } from "./decide.ts";
+import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
+import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
+import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
+import type { Lookups } from "./lookups.ts";
 import type { WebhookMetrics } from "./metrics.ts";
-import type { PolicyView } from "./policies.ts";
+import { endpointHosts, type PolicyView } from "./policies.ts";
 
-/** The API server's own request limit: no AdmissionReview it sends is larger. */
-export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+export { BODY_LIMIT_BYTES } from "./limits.ts";
 
-/** A denied or audited object, for the caller to record as a Kubernetes Event. */
+/** A decision to record as a Kubernetes Event (never for dry runs). */
 export interface AdmissionEvent {
   type: "Warning";
-  reason: "AdmissionDenied" | "AdmissionAudit";
+  reason: EventReason;
   object: { apiVersion: string; kind: string; namespace: string; name: string };
-  /** The same redacted message the refusal carries. */
+  /** Redacted, like the refusal. */
   message: string;
 }
 
@@ -46,6 +50,14 @@ export interface WebhookServerOptions {
   events?: (event: AdmissionEvent) => void;
   /** /readyz: certificates loaded and policies synced. Ready when absent. */
   isReady?: () => boolean;
+  /**
+   * Whether a user may grant exemptions, and a namespace's action floor (the API server, cached). When
+   * absent no exemption is honoured and the cluster's floor applies everywhere.
+   */
+  lookups?: Lookups;
+  limits?: Partial<ServerLimits>;
+  /** Large reviews, read and assessed in a worker within a budget; on the main thread when absent. */
+  heavy?: HeavyReviews;
 }
 
 /** The TLS settings of every secure context the server uses: at start and on each certificate reload. */
@@ -79,7 +91,7 @@ function closeConnectionsOfOldCertificates(app: FastifyInstance): void {
 
 /** Fixed reasons for the framework's refusals: its own messages may quote the body (JSON.parse does). */
 const FRAMEWORK_REASONS: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (3 MiB), the API server's own limit`,
+  FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (${BODY_LIMIT_BYTES / 2 ** 20} MiB), more than the API server can send`,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "the content type is not supported: send the AdmissionReview as application/json",
   FST_ERR_CTP_EMPTY_JSON_BODY: "the body is empty: send an AdmissionReview admission.k8s.io/v1 as JSON",
   FST_ERR_CTP_INVALID_JSON_BODY: "the body is not valid JSON (or carries __proto__/constructor.prototype keys)",
@@ -91,6 +103,7 @@ const ROUTES_HINT = "this server answers POST /validate, GET /healthz, GET /read
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
   const { logger, metrics } = options;
+  const limits = serverLimits(options.limits);
   /** A request refused before any decision: counted, logged (metadata only) and answered in JSON. */
   const refuse = (reply: FastifyReply, code: number, reason: string): FastifyReply => {
     metrics.rejected.inc({ code: String(code) });
@@ -104,17 +117,38 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     logger.error({ err: error }, "webhook request failed");
     return reply.code(500).send({ error: "Internal Server Error", reason: "internal error: see the webhook's log" });
   };
+  const https: ServerOptions = {
+    cert: options.tls.cert,
+    key: options.tls.key,
+    ...TLS_OPTIONS,
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    // Node checks the header and request timeouts on this interval (30 s by default): a slow client would outlive them.
+    connectionsCheckingInterval: 1_000,
+  };
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key, ...TLS_OPTIONS },
+    https,
     bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     loggerInstance: logger as FastifyBaseLogger,
     // One line per decision is written by the handler; fastify's per-request lines would double it.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
   closeConnectionsOfOldCertificates(app);
-  // Only JSON: a text/plain body is a 415, not a string to validate.
+  app.server.maxConnections = limits.maxConnections;
+  // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  const heavyFrom = options.heavy?.options.thresholdBytes ?? Number.POSITIVE_INFINITY;
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length >= heavyFrom) return done(null, new HeavyBody(bytes));
+    parseJson(request, bytes.toString("utf8"), done);
+  });
   app.setErrorHandler((error: FastifyError, _request, reply) => onError(reply, error));
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "Not Found", reason: ROUTES_HINT }));
 
@@ -128,15 +162,21 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   );
 
   app.post("/validate", async (request, reply) => {
-    const parsed = parseAdmissionReview(request.body);
-    if (!parsed.ok) return refuse(reply, 400, parsed.reason);
-    const review = parsed.request;
-    const decision = decide({
-      request: review,
-      config: options.config,
-      policies: options.policies(),
-      evaluate: options.evaluate,
-    });
+    const policies = options.policies();
+    const hosts = endpointHosts(policies);
+    let review: AdmissionRequest;
+    let assessment: Assessment;
+    if (request.body instanceof HeavyBody && options.heavy) {
+      const result = await options.heavy.review(request.body.bytes, options.config, hosts);
+      if (!result.ok) return refuse(reply, result.code, result.reason);
+      ({ request: review, assessment } = result);
+    } else {
+      const parsed = parseAdmissionReview(request.body);
+      if (!parsed.ok) return refuse(reply, 400, parsed.reason);
+      review = parsed.request;
+      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, hosts });
+    }
+    const decision = await conclude(options, review, assessment, policies);
     record(options, review, decision, reply.elapsedTime);
     return reviewResponse({
       uid: review.uid,
@@ -148,14 +188,41 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   return app;
 }
 
-/** The decision's side of the ledger: one log line, the metrics, and the Event (not for dry runs). */
+/** Asks what the decision needs from the API server (only when it does), then decides. */
+async function conclude(
+  options: WebhookServerOptions,
+  review: AdmissionRequest,
+  assessment: Assessment,
+  policies: readonly PolicyView[],
+): Promise<Decision> {
+  const { config, lookups } = options;
+  const user = userOf(review);
+  const needs = lookupsNeeded(assessment, { config, policies });
+  const namespace = assessment.subject.namespace;
+  const [exemptionGranted, namespaceFloor] = await Promise.all([
+    needs.exemption && lookups ? lookups.mayExempt(user, namespace) : false,
+    needs.floor && lookups ? lookups.namespaceFloor(namespace) : undefined,
+  ]);
+  return decide(assessment, {
+    config,
+    policies,
+    user: user.username,
+    exemptionGranted,
+    ...(namespaceFloor && { namespaceFloor }),
+  });
+}
+
+/** The decision's side of the ledger: one log line, the metrics, and the Events (not for dry runs). */
 function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
   const { metrics, logger } = options;
   const kind = isReviewedKind(review.kind) || isPolicyKind(review.kind) ? review.kind.kind : "other";
+  const dryRun = review.dryRun === true;
   metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
+  if (dryRun && !decision.allowed) metrics.dryRunRefused(userOf(review).username);
   for (const finding of decision.findings) {
     metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
   }
+  const exempted = decision.findings.some((finding) => finding.exempt);
   logger.info(
     {
       uid: review.uid,
@@ -163,28 +230,33 @@ function record(options: WebhookServerOptions, review: AdmissionRequest, decisio
       namespace: decision.subject.namespace,
       name: decision.subject.name,
       operation: review.operation,
-      dryRun: review.dryRun === true,
+      ...(review.subResource && { subResource: review.subResource }),
+      dryRun,
+      user: userOf(review).username,
       decision: decision.outcome,
       action: decision.action,
       rules: ruleIds(decision.findings, false),
       exemptRules: ruleIds(decision.findings, true),
+      ...(exempted && { exemptionGranted: true }),
+      ...(decision.existing > 0 && { existingFindings: decision.existing }),
       note: decision.note,
       durationMs: Math.round(elapsedMs * 1000) / 1000,
     },
     "admission decision",
   );
-  if (decision.event && options.events && review.dryRun !== true) {
-    const { group, version } = review.kind;
+  if (!options.events || dryRun) return;
+  const { group, version } = review.kind;
+  for (const event of decision.events) {
     emit(options, {
       type: "Warning",
-      reason: decision.event.reason,
+      reason: event.reason,
       object: {
         apiVersion: group ? `${group}/${version}` : version,
         kind: review.kind.kind,
         namespace: decision.subject.namespace,
         name: decision.subject.name,
       },
-      message: decision.event.message,
+      message: event.message,
     });
   }
 }

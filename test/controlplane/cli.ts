@@ -1,4 +1,4 @@
-// npm run cluster:up / cluster:down: a local control plane in .cluster/ that outlives the command.
+// npm run cluster:up [-- --api-only] / cluster:down: a local cluster in .cluster/ that outlives the command.
 import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { repoRoot } from "./binaries.ts";
@@ -15,21 +15,22 @@ async function up(): Promise<void> {
   }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const plane = await startControlPlane({ dir, detached: true });
+  const plane = await startControlPlane({ dir, detached: true, apiOnly: process.argv.includes("--api-only") });
   symlinkSync(plane.binDir, join(dir, "bin"));
-  console.log(`control plane ready at ${plane.server} in ${plane.startSeconds.toFixed(1)} s`);
+  const what = process.argv.includes("--api-only") ? "control plane (API server only)" : "cluster";
+  console.log(`${what} ready at ${plane.server} in ${plane.startSeconds.toFixed(1)} s`);
   console.log(`kubeconfig: ${relative(process.cwd(), plane.kubeconfig)}`);
   console.log(`try: .cluster/bin/kubectl --kubeconfig .cluster/kubeconfig version`);
 }
 
 async function down(): Promise<void> {
   const stopped = await stopControlPlane(dir);
-  console.log(stopped ? "control plane stopped" : "no control plane was running in .cluster/");
+  console.log(stopped ? "cluster stopped" : "no cluster was running in .cluster/");
 }
 
 if (command === "up") await up();
 else if (command === "down") await down();
 else {
-  console.error("usage: node test/controlplane/cli.ts up|down");
+  console.error("usage: node test/controlplane/cli.ts up [--api-only] | down");
   process.exitCode = 2;
 }

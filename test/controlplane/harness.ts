@@ -1,5 +1,6 @@
-// Starts and stops a local control plane (etcd + kube-apiserver) through supervisor.ts. Used by the
-// test run's global setup, `npm run cluster:up` and `npm run demo`.
+// Starts and stops a local cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+// kwok and one fake node) through supervisor.ts. Used by the test run's global setup,
+// `npm run cluster:up` and `npm run demo`.
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ export interface ControlPlane {
   server: string;
   kubeconfig: string;
   binDir: string;
-  /** Seconds from spawning the supervisor to a ready /readyz. */
+  /** Seconds from spawning the supervisor to ready: /readyz, and for the full cluster the node Ready. */
   startSeconds: number;
   stop(): Promise<void>;
 }
@@ -23,6 +24,8 @@ export interface StartOptions {
   dir?: string;
   /** Keep running after this process exits (cluster:up). Otherwise it stops, and removes its dir, when this process is gone. */
   detached?: boolean;
+  /** etcd and kube-apiserver only: no controllers, no scheduler, no node, so no Pods run. */
+  apiOnly?: boolean;
 }
 
 const supervisor = fileURLToPath(new URL("./supervisor.ts", import.meta.url));
@@ -32,7 +35,13 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "ai-api-guard-cp-"));
   rmSync(join(dir, "state.json"), { force: true });
   const began = performance.now();
-  const args = [supervisor, dir, binDir, ...(options.detached ? [] : ["--watch-pid", String(process.pid)])];
+  const args = [
+    supervisor,
+    dir,
+    binDir,
+    ...(options.detached ? [] : ["--watch-pid", String(process.pid)]),
+    ...(options.apiOnly ? ["--api-only"] : []),
+  ];
   // A detached supervisor must not hold this process's stdio open, or `npm run cluster:up | ...` never ends.
   const stderr = options.detached ? openSync(join(dir, "supervisor.log"), "a") : "inherit";
   const child = spawn(process.execPath, args, { detached: options.detached, stdio: ["ignore", "ignore", stderr] });

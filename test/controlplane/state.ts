@@ -9,6 +9,8 @@ export interface ControlPlaneState {
   server?: string;
   kubeconfig?: string;
   binDir?: string;
+  /** The processes it runs, by binary name. */
+  components?: string[];
 }
 
 export function writeState(dir: string, state: ControlPlaneState): void {

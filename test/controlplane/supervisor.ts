@@ -1,26 +1,32 @@
-// Owns one local control plane: etcd and kube-apiserver started the way controller-runtime's
-// envtest starts them. It writes <dir>/state.json once /readyz answers, and stops both processes
-// on SIGTERM/SIGINT, when a process it started dies, or when the process it watches (the test run)
-// is gone, so an interrupted run leaves no orphans.
+// Owns one local cluster: etcd and kube-apiserver started the way controller-runtime's envtest
+// starts them, then (unless --api-only) kube-controller-manager, kube-scheduler and kwok with one
+// fake node, so Deployments get Pods that reach Running, owned objects are garbage-collected and
+// namespaces delete. It writes <dir>/state.json once the API server is ready (and, for the full
+// cluster, the fake node is Ready), and stops every process on SIGTERM/SIGINT, when a process it
+// started dies, or when the process it watches (the test run) is gone, so an interrupted run
+// leaves no orphans.
 //
-// usage: node supervisor.ts <dir> <binDir> [--watch-pid PID]
+// usage: node supervisor.ts <dir> <binDir> [--watch-pid PID] [--api-only]
 // With --watch-pid the dir is the run's own temp dir and is removed on shutdown.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request } from "node:https";
 import { join } from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { createCertificateAuthority, createSigningKeyPair, issueCertificate } from "../../src/tls/certificates.ts";
 import { freePort } from "./ports.ts";
 import { type ControlPlaneState, isAlive, writeState } from "./state.ts";
 
-const [dir, binDir, flag, watchPidArg] = process.argv.slice(2);
+const [dir, binDir, ...flags] = process.argv.slice(2);
 if (!dir || !binDir) {
-  console.error("usage: node supervisor.ts <dir> <binDir> [--watch-pid PID]");
+  console.error("usage: node supervisor.ts <dir> <binDir> [--watch-pid PID] [--api-only]");
   process.exit(2);
 }
-const watchPid = flag === "--watch-pid" ? Number(watchPidArg) : undefined;
+const watchPidAt = flags.indexOf("--watch-pid");
+const watchPid = watchPidAt >= 0 ? Number(flags[watchPidAt + 1]) : undefined;
+const apiOnly = flags.includes("--api-only");
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -69,18 +75,23 @@ async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   writeState(dir as string, { phase: code === 0 ? "stopped" : "failed", message: reason, supervisorPid: process.pid });
-  // kube-apiserver first, so it does not log etcd connection errors on its way down.
-  for (const child of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill("SIGTERM");
-    const exited = new Promise((r) => child.once("exit", r));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  // Everything that talks to etcd first, together, so nothing logs etcd connection errors on its way
+  // down and a stop takes at most two grace periods.
+  const [etcd, ...rest] = children;
+  await Promise.all(rest.map(stopChild));
+  if (etcd) await stopChild(etcd);
   // A failed start keeps its logs for diagnosis.
   if (watchPid && code === 0) rmSync(dir as string, { recursive: true, force: true });
   process.exit(code);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 4000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function main(): Promise<void> {
@@ -136,6 +147,21 @@ async function main(): Promise<void> {
   ]);
   await waitFor("kube-apiserver", `${server}/readyz`, ca.certPem, 90_000);
 
+  const kubeconfig = writeKubeconfig(d, server, ca.certPem, admin);
+  if (!apiOnly) await startNodeComponents(kubeconfig);
+  const state: ControlPlaneState = {
+    phase: "ready",
+    supervisorPid: process.pid,
+    pids: children.map((c) => c.pid ?? 0),
+    server,
+    kubeconfig,
+    binDir: binDir as string,
+    components: children.map((c) => c.spawnfile.split("/").pop() ?? ""),
+  };
+  writeState(d, state);
+}
+
+function writeKubeconfig(d: string, server: string, caPem: string, admin: { certPem: string; keyPem: string }): string {
   const b64 = (s: string) => Buffer.from(s).toString("base64");
   const kubeconfig = join(d, "kubeconfig");
   writeFileSync(
@@ -143,7 +169,7 @@ async function main(): Promise<void> {
     stringify({
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: "local", cluster: { server, "certificate-authority-data": b64(ca.certPem) } }],
+      clusters: [{ name: "local", cluster: { server, "certificate-authority-data": b64(caPem) } }],
       users: [
         {
           name: "admin",
@@ -155,15 +181,57 @@ async function main(): Promise<void> {
     }),
     { mode: 0o600 },
   );
-  const state: ControlPlaneState = {
-    phase: "ready",
-    supervisorPid: process.pid,
-    pids: children.map((c) => c.pid ?? 0),
-    server,
-    kubeconfig,
-    binDir: binDir as string,
-  };
-  writeState(d, state);
+  return kubeconfig;
+}
+
+/** The fake node kwok manages: room for a few hundred pods, no taint (it is the only node). */
+const fakeNode = {
+  apiVersion: "v1",
+  kind: "Node",
+  metadata: {
+    name: "kwok-node-0",
+    annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+    labels: { "kubernetes.io/hostname": "kwok-node-0", "kubernetes.io/os": "linux", type: "kwok" },
+  },
+  status: {
+    allocatable: { cpu: "64", memory: "256Gi", pods: "500" },
+    capacity: { cpu: "64", memory: "256Gi", pods: "500" },
+  },
+};
+
+async function startNodeComponents(kubeconfig: string): Promise<void> {
+  // No cloud, and no service-account token controller (the harness mints no token secrets); the
+  // rest (garbage collector, namespace, deployment, replicaset, job, cronjob, endpoints, ...) runs.
+  start("kube-controller-manager", [
+    `--kubeconfig=${kubeconfig}`,
+    "--leader-elect=false",
+    "--controllers=*,-serviceaccount-token",
+    "--secure-port=0",
+    "--use-service-account-credentials=false",
+    "--concurrent-gc-syncs=5",
+    "--v=0",
+  ]);
+  start("kube-scheduler", [`--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0", "--v=0"]);
+  start("kwok", [
+    `--kubeconfig=${kubeconfig}`,
+    "--manage-all-nodes=false",
+    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+    "--node-ip=10.0.1.1",
+    "--cidr=10.244.0.0/16",
+    "--server-address=127.0.0.1:0",
+    `--config=${join(binDir as string, "kwok-stages.yaml")}`,
+  ]);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNode({ body: fakeNode });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const node = await core.readNode({ name: fakeNode.metadata.name });
+    if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the fake node did not become Ready in 60 s; ${logTail("kwok")}`);
 }
 
 process.on("SIGTERM", () => void shutdown("stopped by SIGTERM", 0));

@@ -1,30 +1,38 @@
 // AdmissionReview bodies as the API server sends them, for the webhook's tests and benchmark.
 import { randomUUID } from "node:crypto";
+import { workloadKindOf } from "../../src/api/workload-kinds.ts";
 import type { Finding } from "../../src/engine/types.ts";
 import type { AdmissionRequest } from "../../src/webhook/admission-review.ts";
 import type { PolicyView } from "../../src/webhook/policies.ts";
 
 type Gvk = AdmissionRequest["kind"];
 
-const GVK: Record<string, Gvk> = {
-  Pod: { group: "", version: "v1", kind: "Pod" },
-  ConfigMap: { group: "", version: "v1", kind: "ConfigMap" },
-  Deployment: { group: "apps", version: "v1", kind: "Deployment" },
-  CronJob: { group: "batch", version: "v1", kind: "CronJob" },
-  AiApiPolicy: { group: "aiapiguard.dev", version: "v1alpha1", kind: "AiApiPolicy" },
-};
+const POLICY: Gvk = { group: "aiapiguard.dev", version: "v1alpha1", kind: "AiApiPolicy" };
+
+/** The group, version, kind and resource of an object, from the workload table (else example.com's). */
+function gvkOf(object: Record<string, unknown>): Gvk & { resource: string } {
+  if (object.kind === POLICY.kind) return { ...POLICY, resource: "aiapipolicies" };
+  const row = workloadKindOf(object);
+  if (row) return { group: row.group, version: row.version, kind: row.kind, resource: row.resource };
+  return {
+    group: "example.com",
+    version: "v1",
+    kind: String(object.kind),
+    resource: `${String(object.kind).toLowerCase()}s`,
+  };
+}
 
 /** A review of `object` (kind, namespace and name read from it); `request` overrides any request field. */
 export function admissionReview(object: Record<string, unknown>, request: Partial<AdmissionRequest> = {}) {
   const metadata = (object.metadata ?? {}) as { name?: string; namespace?: string };
-  const kind = GVK[String(object.kind)] ?? { group: "example.com", version: "v1", kind: String(object.kind) };
+  const { resource, ...kind } = gvkOf(object);
   return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
     request: {
       uid: randomUUID(),
       kind,
-      resource: { group: kind.group, version: kind.version, resource: `${kind.kind.toLowerCase()}s` },
+      resource: { group: kind.group, version: kind.version, resource },
       requestKind: kind,
       name: metadata.name,
       namespace: metadata.namespace,

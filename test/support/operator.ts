@@ -2,6 +2,7 @@
 // on a loopback port with a self-signed certificate, registered with the API server. Used by the
 // end-to-end tests and by `npm run demo`.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../controlplane/ports.ts";
 
@@ -16,9 +17,40 @@ export interface Operator {
   stop(): Promise<number | null>;
 }
 
-export async function startOperator(kubeconfig: string, extraArgs: string[] = []): Promise<Operator> {
+export interface OperatorOptions {
+  /** Run the controller too, scoped to these namespaces (so parallel test files do not meet). Default: webhook only. */
+  controllerNamespaces?: readonly string[];
+  /** The Lease several operators of one test share; a fresh one by default. */
+  leaseName?: string;
+}
+
+export async function startOperator(
+  kubeconfig: string,
+  extraArgs: string[] = [],
+  options: OperatorOptions = {},
+): Promise<Operator> {
   const url = `https://127.0.0.1:${await freePort()}`;
-  const run = [process.execPath, cli, "run", "--kubeconfig", kubeconfig, "--webhook-url", url, ...extraArgs];
+  const controller = options.controllerNamespaces
+    ? [
+        "--namespaces",
+        options.controllerNamespaces.join(","),
+        "--lease-name",
+        options.leaseName ?? `op-${randomBytes(4).toString("hex")}`,
+      ]
+    : ["--controller", "false"];
+  const run = [
+    process.execPath,
+    cli,
+    "run",
+    "--kubeconfig",
+    kubeconfig,
+    "--webhook-url",
+    url,
+    "--shutdown-delay-seconds",
+    "0",
+    ...controller,
+    ...extraArgs,
+  ];
   const child = spawn(process.execPath, [withParent, String(process.pid), ...run], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_PROXY: "127.0.0.1,localhost" },

@@ -5,6 +5,9 @@ import type { Evaluate } from "../../src/engine/types.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createCertificateAuthority, issueCertificate, type KeyPairPem } from "../../src/tls/certificates.ts";
 import { type AdmissionConfig, admissionConfig } from "../../src/webhook/config.ts";
+import type { HeavyReviews } from "../../src/webhook/heavy-reviews.ts";
+import type { ServerLimits } from "../../src/webhook/limits.ts";
+import type { Lookups } from "../../src/webhook/lookups.ts";
 import { createWebhookMetrics } from "../../src/webhook/metrics.ts";
 import type { PolicyView } from "../../src/webhook/policies.ts";
 import { type AdmissionEvent, buildWebhookServer } from "../../src/webhook/server.ts";
@@ -27,6 +30,9 @@ export interface HarnessOptions {
   config?: Partial<AdmissionConfig>;
   isReady?: () => boolean;
   events?: (event: AdmissionEvent) => void;
+  lookups?: Lookups;
+  limits?: Partial<ServerLimits>;
+  heavy?: HeavyReviews;
 }
 
 export async function webhookHarness(options: HarnessOptions) {
@@ -51,6 +57,9 @@ export async function webhookHarness(options: HarnessOptions) {
     metrics,
     events: options.events ?? ((event) => events.push(event)),
     isReady: options.isReady,
+    lookups: options.lookups,
+    limits: options.limits,
+    heavy: options.heavy,
   });
   /** Posts raw bytes, as a misbehaving client would. */
   const post = (payload: string, contentType = "application/json") =>

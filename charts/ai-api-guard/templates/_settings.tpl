@@ -6,6 +6,8 @@
   value: {{ .Values.metrics.port | quote }}
 - name: AI_API_GUARD_DEFAULT_ACTION
   value: {{ .Values.defaultAction | quote }}
+- name: AI_API_GUARD_ACTION_FLOOR
+  value: {{ .Values.actionFloor | quote }}
 - name: AI_API_GUARD_EXEMPT_NAMESPACES
   value: {{ join "," .Values.exemptNamespaces | quote }}
 - name: POD_NAMESPACE
@@ -18,6 +20,10 @@
   value: {{ .Values.webhook.timeoutSeconds | quote }}
 - name: AI_API_GUARD_NAMESPACE_SELECTOR
   value: {{ include "ai-api-guard.pairs" .Values.webhook.namespaceSelector | quote }}
+- name: AI_API_GUARD_REVIEW_BUDGET_MS
+  value: {{ .Values.webhook.reviewBudgetMs | quote }}
+- name: AI_API_GUARD_MAX_CONNECTIONS
+  value: {{ .Values.webhook.maxConnections | quote }}
 - name: AI_API_GUARD_WEBHOOK_CONFIG_NAME
   value: "{{ include "ai-api-guard.fullname" . }}"
 - name: AI_API_GUARD_SERVICE_NAME

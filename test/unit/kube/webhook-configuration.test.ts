@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { reviewedKinds } from "../../../src/api/workload-kinds.ts";
 import { WEBHOOK_NAME, webhookConfiguration } from "../../../src/kube/webhook-configuration.ts";
 
 const base = {
@@ -18,22 +19,25 @@ describe("webhookConfiguration", () => {
     expect(webhook?.sideEffects).toBe("None");
     expect(webhook?.admissionReviewVersions).toEqual(["v1"]);
     expect(webhook?.matchPolicy).toBe("Equivalent");
-    const resources = webhook?.rules?.flatMap((r) => r.resources ?? []);
-    expect(resources?.sort()).toEqual(
-      [
-        "configmaps",
-        "cronjobs",
-        "daemonsets",
-        "deployments",
-        "jobs",
-        "pods",
-        "replicasets",
-        "replicationcontrollers",
-        "statefulsets",
-        "aiapipolicies",
-      ].sort(),
-    );
+    const resources = webhook?.rules?.flatMap((r) => r.resources ?? []) ?? [];
+    for (const kind of reviewedKinds()) expect(resources).toContain(kind.resource);
+    expect(resources).toEqual(expect.arrayContaining(["pods/ephemeralcontainers", "aiapipolicies", "podtemplates"]));
+    const group = (g: string) => webhook?.rules?.find((r) => r.apiGroups?.includes(g))?.resources;
+    expect(group("apps")?.sort()).toEqual(["daemonsets", "deployments", "replicasets", "statefulsets"]);
+    expect(group("batch")?.sort()).toEqual(["cronjobs", "jobs"]);
+    expect(group("serving.kserve.io")).toContain("inferenceservices");
+    expect(group("ray.io")?.sort()).toEqual(["rayclusters", "rayjobs", "rayservices"]);
     expect(new Set(webhook?.rules?.flatMap((r) => r.operations))).toEqual(new Set(["CREATE", "UPDATE"]));
+  });
+
+  it("reviews only the extra resources it is given, always the core kinds", () => {
+    const kinds = reviewedKinds(["rollouts.argoproj.io"]);
+    const rules = webhookConfiguration({ ...base, kinds }).webhooks?.[0]?.rules ?? [];
+    expect(rules.map((r) => r.apiGroups?.[0]).sort()).toEqual(["", "aiapiguard.dev", "apps", "argoproj.io", "batch"]);
+    expect(rules.find((r) => r.apiGroups?.[0] === "argoproj.io")?.resources).toEqual(["rollouts"]);
+    expect(() => reviewedKinds(["rollouts.example.com"])).toThrow(
+      /unknown extra resource rollouts.example.com: choose from/,
+    );
   });
 
   it("leaves the exempt namespaces out by name and carries the CA bundle in base64", () => {

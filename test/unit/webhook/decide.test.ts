@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Evaluate, Evaluation } from "../../../src/engine/types.ts";
 import type { AdmissionRequest } from "../../../src/webhook/admission-review.ts";
+import { assess } from "../../../src/webhook/assess.ts";
 import { type AdmissionConfig, admissionConfig } from "../../../src/webhook/config.ts";
-import { decide } from "../../../src/webhook/decide.ts";
+import { type DecisionContext, decide } from "../../../src/webhook/decide.ts";
 import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
 import type { PolicyView } from "../../../src/webhook/policies.ts";
 import { validPolicy } from "../../fixtures/policies.ts";
@@ -28,10 +29,15 @@ function run(
     object?: Record<string, unknown>;
     policies?: PolicyView[];
     config?: Partial<AdmissionConfig>;
+    context?: Partial<DecisionContext>;
   } = {},
 ) {
   const request = admissionReview(options.object ?? deployment(), options.request).request as AdmissionRequest;
-  return decide({ request, config: admissionConfig(options.config), policies: options.policies ?? [], evaluate });
+  const config = admissionConfig(options.config);
+  const policies = options.policies ?? [];
+  const hosts = [...new Set(policies.map((p) => p.endpointHost))];
+  const assessment = assess({ request, config, evaluate, hosts });
+  return decide(assessment, { config, policies, user: "dev@example.com", ...options.context });
 }
 
 describe("decide: what is not reviewed is admitted untouched", () => {
@@ -47,14 +53,6 @@ describe("decide: what is not reviewed is admitted untouched", () => {
     ],
     ["kube-system", { request: { namespace: "kube-system" } }, "exempt namespace"],
     ["the product's namespace", { request: { namespace: "ai-api-guard" } }, "exempt namespace"],
-    [
-      "an update that completes a deletion",
-      {
-        request: { operation: "UPDATE" },
-        object: { ...deployment(), metadata: { deletionTimestamp: "2026-01-01T00:00:00Z" } },
-      },
-      "object being deleted",
-    ],
   ])("%s", (_, options, note) => {
     const evaluate = engine({ findings: [keyFinding] });
     const decision = run(evaluate, options);
@@ -101,7 +99,7 @@ describe("decide: reviewed objects", () => {
     expect(lines[2]).toContain(
       'plaintext-endpoint in container "worker" at spec.template.spec.containers[1].env[3].value',
     );
-    expect(decision.event).toEqual({ reason: "AdmissionDenied", message: decision.status?.message });
+    expect(decision.events).toEqual([{ reason: "AdmissionDenied", message: decision.status?.message }]);
   });
 
   it("names the policy that applied", () => {
@@ -112,10 +110,13 @@ describe("decide: reviewed objects", () => {
   });
 
   it("admits under Warn with one short warning per finding and no Event", () => {
-    const decision = run(engine({ findings: [keyFinding, urlFinding] }), { policies: [policy] });
+    const decision = run(engine({ findings: [keyFinding, urlFinding] }), {
+      policies: [policy],
+      config: { actionFloor: "Warn" },
+    });
     expect(decision).toMatchObject({ outcome: "warn", allowed: true, action: "Warn" });
     expect(decision.status).toBeUndefined();
-    expect(decision.event).toBeUndefined();
+    expect(decision.events).toEqual([]);
     expect(decision.warnings).toEqual([
       "hardcoded-secret: Deployment/summarizer container app env[0].value (OpenAI API key ending in 9f2c)",
       "plaintext-endpoint: Deployment/summarizer container worker env[3].value (http://api.example.com)",
@@ -126,21 +127,36 @@ describe("decide: reviewed objects", () => {
   it("admits under Audit silently, with an AdmissionAudit Event", () => {
     const decision = run(engine({ findings: [keyFinding] }), { config: { defaultAction: "Audit" } });
     expect(decision).toMatchObject({ outcome: "audit", allowed: true, warnings: [], action: "Audit" });
-    expect(decision.event?.reason).toBe("AdmissionAudit");
-    expect(decision.event?.message).toContain("has 1 finding (default action Audit)");
+    expect(decision.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
+    expect(decision.events[0]?.message).toContain("has 1 finding (default action Audit)");
   });
 
-  it("never refuses for exempt findings, and says they were exempted", () => {
+  it("honours an exemption the requester may grant: admitted, a warning and an AdmissionExempted Event", () => {
     const exempt = finding({ exempt: true });
-    const decision = run(engine({ findings: [exempt] }));
+    const decision = run(engine({ findings: [exempt] }), { context: { exemptionGranted: true } });
     expect(decision).toMatchObject({ outcome: "allow", allowed: true });
     expect(decision.warnings).toEqual([
       "hardcoded-secret: Deployment/summarizer container app env[0].value exempted by annotation aiapiguard.dev/exempt",
     ]);
+    expect(decision.events.map((e) => e.reason)).toEqual(["AdmissionExempted"]);
+    expect(decision.events[0]?.message).toContain("granted to dev@example.com");
+    expect(decision.findings[0]?.exempt).toBe(true);
+  });
+
+  it("does not honour an exemption the requester may not grant, and says what RBAC it needs", () => {
+    const decision = run(engine({ findings: [finding({ exempt: true })] }));
+    expect(decision).toMatchObject({ outcome: "deny", allowed: false });
+    expect(decision.status?.message).toContain("hardcoded-secret");
+    expect(decision.status?.message).toContain(
+      'the aiapiguard.dev/exempt annotation was not honoured: dev@example.com may not grant exemptions in namespace ml-team (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there)',
+    );
+    expect(decision.findings[0]?.exempt).toBe(false);
   });
 
   it("refuses for the other findings and warns about the exempt one", () => {
-    const decision = run(engine({ findings: [finding({ exempt: true }), urlFinding] }));
+    const decision = run(engine({ findings: [finding({ exempt: true }), urlFinding] }), {
+      context: { exemptionGranted: true },
+    });
     expect(decision.outcome).toBe("deny");
     expect(decision.status?.message).toContain("has 1 finding");
     expect(decision.status?.message).not.toContain("hardcoded-secret");
@@ -210,6 +226,7 @@ describe("decide: names", () => {
     const decision = run(engine({ findings: [long, { ...long, exempt: true }] }), {
       object,
       config: { defaultAction: "Warn" },
+      context: { exemptionGranted: true },
     });
     expect(decision.warnings).toHaveLength(2);
     for (const warning of decision.warnings) expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
@@ -225,7 +242,9 @@ describe("decide: AiApiPolicy objects", () => {
     object.spec.api.lastReviewed = lastReviewed;
     const request = admissionReview(object).request as AdmissionRequest;
     const evaluate = engine({ findings: [keyFinding] });
-    return { decision: decide({ request, config: admissionConfig(), policies: [], evaluate, now }), evaluate };
+    const config = admissionConfig();
+    const assessment = assess({ request, config, evaluate, hosts: [], now });
+    return { decision: decide(assessment, { config, policies: [], user: "u" }), evaluate };
   };
 
   it("refuses a lastReviewed date in the future, naming the field (the CRD schema has no clock)", () => {
@@ -244,5 +263,136 @@ describe("decide: AiApiPolicy objects", () => {
 
   it("leaves policies in exempt namespaces alone", () => {
     expect(review("2030-01-01", "kube-system").decision).toMatchObject({ allowed: true, outcome: "skip" });
+  });
+});
+
+describe("decide: every admission path", () => {
+  const keyIn = (object: unknown) => JSON.stringify(object).includes("sk-");
+  /** Finds the key wherever a test planted one ("sk-" in the object), and a URL finding on "http://". */
+  const planted = vi.fn<Evaluate>((object) => ({
+    findings: [
+      ...(keyIn(object) ? [keyFinding] : []),
+      ...(JSON.stringify(object).includes("http://") ? [urlFinding] : []),
+    ],
+  }));
+  const withKey = () => deployment({ env: [{ name: "OPENAI_API_KEY", value: "sk-planted" }] });
+  const withKeyAndUrl = () =>
+    deployment({
+      env: [
+        { name: "OPENAI_API_KEY", value: "sk-planted" },
+        { name: "LLM_URL", value: "http://api.example.com" },
+      ],
+    });
+
+  it("on UPDATE admits the findings the old object had, with a warning and an Event, and refuses only new ones", () => {
+    const kept = run(planted, { object: withKey(), request: { operation: "UPDATE", oldObject: withKey() } });
+    expect(kept).toMatchObject({ outcome: "allow", allowed: true, existing: 1 });
+    expect(kept.warnings).toEqual([
+      "hardcoded-secret: Deployment/summarizer container app env[0].value (already there: admitted, fix it)",
+    ]);
+    expect(kept.events.map((e) => e.reason)).toEqual(["AdmissionExistingFindings"]);
+    expect(kept.events[0]?.message).toContain("was updated with 1 finding it already had");
+
+    const added = run(planted, { object: withKeyAndUrl(), request: { operation: "UPDATE", oldObject: withKey() } });
+    expect(added).toMatchObject({ outcome: "deny", allowed: false, existing: 1 });
+    expect(added.status?.message).toContain("has 1 finding");
+    expect(added.status?.message).toContain("plaintext-endpoint");
+    expect(added.status?.message).not.toContain("hardcoded-secret");
+  });
+
+  it("reads the old object only when the new one has something to refuse", () => {
+    planted.mockClear();
+    run(planted, { request: { operation: "UPDATE", oldObject: withKey() } });
+    expect(planted).toHaveBeenCalledTimes(1);
+    planted.mockClear();
+    run(planted, { object: withKey(), request: { operation: "UPDATE", oldObject: withKey() } });
+    expect(planted).toHaveBeenCalledTimes(2);
+  });
+
+  it("reviews an UPDATE of an object being deleted: a key added refused, the finalizer's removal admitted", () => {
+    const doomed = (object: Record<string, unknown>, finalizers: string[]) => ({
+      ...object,
+      metadata: { ...(object.metadata as object), deletionTimestamp: "2026-01-01T00:00:00Z", finalizers },
+    });
+    const old = doomed(deployment(), ["example.com/hold"]);
+    const keyAdded = run(planted, {
+      object: doomed(withKey(), ["example.com/hold"]),
+      request: { operation: "UPDATE", oldObject: old },
+    });
+    expect(keyAdded.outcome).toBe("deny");
+    const released = run(planted, {
+      object: doomed(withKey(), []),
+      request: { operation: "UPDATE", oldObject: doomed(withKey(), ["example.com/hold"]) },
+    });
+    expect(released.allowed).toBe(true);
+  });
+
+  it("reviews pods/ephemeralcontainers: a key in a debug container's env is refused", () => {
+    const pod = { kind: "Pod", metadata: { name: "p", namespace: "ml-team" }, spec: { containers: [] } };
+    const debugged = {
+      ...pod,
+      spec: { containers: [], ephemeralContainers: [{ name: "d", env: [{ value: "sk-x" }] }] },
+    };
+    const decision = run(planted, {
+      object: debugged,
+      request: { operation: "UPDATE", subResource: "ephemeralcontainers", oldObject: pod },
+    });
+    expect(decision.outcome).toBe("deny");
+  });
+
+  it.each<[string, unknown, string]>([
+    ["no object", null, "the review carries no object"],
+    ["an object that is not one", "a string", "the review's object is not an object"],
+    ["an object with no kind", { metadata: { name: "x" } }, "the review's object has no kind"],
+    ["an object of another kind", { kind: "ConfigMap", metadata: { name: "x" } }, "is a ConfigMap, not a Deployment"],
+  ])("refuses under Deny a review that carries %s", (_, object, reason) => {
+    const evaluate = engine({ findings: [] });
+    const decision = run(evaluate, { request: { object } });
+    expect(decision).toMatchObject({ outcome: "deny", allowed: false });
+    expect(decision.note).toContain(reason);
+    expect(evaluate).not.toHaveBeenCalled();
+  });
+
+  it("caps the refusal at 20 findings and says how many more there were", () => {
+    const many = Array.from({ length: 15_000 }, (_, i) => finding({ hint: `key ${i}` }));
+    const decision = run(engine({ findings: many }));
+    const lines = decision.status?.message.split("\n") ?? [];
+    expect(lines).toHaveLength(22);
+    expect(lines[0]).toContain("has 15000 findings");
+    expect(lines.at(-1)).toBe("- and 14980 more findings not listed here");
+    expect(decision.status?.message.length).toBeLessThan(8_000);
+  });
+
+  it("caps warnings at 10, the last saying how many more", () => {
+    const many = Array.from({ length: 50 }, (_, i) => finding({ hint: `key ${i}` }));
+    const decision = run(engine({ findings: many }), { config: { defaultAction: "Warn" } });
+    expect(decision.warnings).toHaveLength(10);
+    expect(decision.warnings.at(-1)).toBe("ai-api-guard: 41 more warnings not shown");
+  });
+});
+
+describe("decide: the action floor", () => {
+  const audit = policyView({ action: "Audit", selector: {} });
+
+  it("raises a policy's action to the cluster's floor, and says so", () => {
+    const decision = run(engine({ findings: [keyFinding] }), { policies: [audit] });
+    expect(decision).toMatchObject({ outcome: "deny", action: "Deny" });
+    expect(decision.status?.message).toContain(
+      "AiApiPolicy ml-team/llm-service asks for Audit, below the action floor Deny (a cluster admin may lower it with the namespace label aiapiguard.dev/action-floor)",
+    );
+  });
+
+  it("lets a policy act down to the namespace's own floor", () => {
+    const decision = run(engine({ findings: [keyFinding] }), {
+      policies: [audit],
+      context: { namespaceFloor: "Audit" },
+    });
+    expect(decision).toMatchObject({ outcome: "audit", allowed: true });
+    const warned = run(engine({ findings: [keyFinding] }), { policies: [audit], context: { namespaceFloor: "Warn" } });
+    expect(warned.outcome).toBe("warn");
+  });
+
+  it("leaves the default action alone: it is the cluster admin's", () => {
+    expect(run(engine({ findings: [keyFinding] }), { config: { defaultAction: "Audit" } }).outcome).toBe("audit");
   });
 });

@@ -38,7 +38,7 @@ describe("with the rules engine", () => {
   });
 
   it("admits under Warn with warnings under 120 characters", async () => {
-    const h = await harness({ policies: [policyView({ action: "Warn" })] });
+    const h = await harness({ policies: [policyView({ action: "Warn" })], config: { actionFloor: "Audit" } });
     const object = deployment({
       env: [
         { name: "OPENAI_API_KEY", value: KEY },
@@ -56,7 +56,7 @@ describe("with the rules engine", () => {
   });
 
   it("admits under Audit silently, but counts, logs and records it", async () => {
-    const h = await harness({ policies: [policyView({ action: "Audit" })] });
+    const h = await harness({ policies: [policyView({ action: "Audit" })], config: { actionFloor: "Audit" } });
     const { body } = await h.validate(admissionReview(keyed()));
     expect(body.response).toEqual({ uid: expect.any(String), allowed: true });
     const metrics = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
@@ -95,12 +95,31 @@ describe("with the rules engine", () => {
     expect(body.response.status.message).toContain("plaintext-endpoint");
   });
 
-  it("admits an exempted finding with a warning that says so", async () => {
-    const h = await harness();
+  it("admits an exempted finding when the requester may grant it, with a warning, an Event and a log line", async () => {
+    const asked: [string, string][] = [];
+    const lookups = {
+      mayExempt: async (user: { username: string }, namespace: string) => {
+        asked.push([user.username, namespace]);
+        return true;
+      },
+      namespaceFloor: async () => undefined,
+    };
+    const h = await harness({ lookups });
     const { body } = await h.validate(admissionReview(keyed({ [EXEMPT_ANNOTATION]: "hardcoded-secret" })));
     expect(body.response.allowed).toBe(true);
     expect(body.response.warnings).toEqual([expect.stringMatching(/exempted by annotation aiapiguard\.dev\/exempt$/)]);
     for (const warning of body.response.warnings) expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
+    expect(asked).toEqual([["kubernetes-admin", "ml-team"]]);
+    expect(h.events.map((event) => event.reason)).toEqual(["AdmissionExempted"]);
+    const line = h.logs.find((l) => l.msg === "admission decision");
+    expect(line).toMatchObject({ exemptRules: ["hardcoded-secret"], exemptionGranted: true, user: "kubernetes-admin" });
+  });
+
+  it("refuses an exempted finding when nobody granted it (no lookups: no exemptions)", async () => {
+    const h = await harness();
+    const { body } = await h.validate(admissionReview(keyed({ [EXEMPT_ANNOTATION]: "hardcoded-secret" })));
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain("was not honoured");
   });
 
   it("refuses an object it cannot read under Deny, saying so", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { workloadKindOf } from "../../../src/api/workload-kinds.ts";
 import { endpointHosts, governingPolicy, podTemplateLabels } from "../../../src/webhook/policies.ts";
 import { policyView } from "../../support/admission.ts";
 
@@ -73,13 +74,16 @@ describe("podTemplateLabels", () => {
     ["ReplicationController", { spec: { template } }],
     ["CronJob", { metadata: { labels: { app: "no" } }, spec: { jobTemplate: { spec: { template } } } }],
   ])("reads a %s's pod labels", (kind, object) => {
-    expect(podTemplateLabels(kind, object)).toEqual({ app: "t" });
+    const group = workloadKindOf({ kind })?.group ?? "";
+    expect(podTemplateLabels({ group, kind }, object)).toEqual({ app: "t" });
   });
 
   it("gives no labels for other kinds, missing templates and malformed labels", () => {
-    expect(podTemplateLabels("Service", { metadata: { labels: { app: "t" } } })).toEqual({});
-    expect(podTemplateLabels("Deployment", { spec: {} })).toEqual({});
-    expect(podTemplateLabels("Deployment", null)).toEqual({});
-    expect(podTemplateLabels("Pod", { metadata: { labels: ["app"] } })).toEqual({});
+    const deployment = { group: "apps", kind: "Deployment" };
+    expect(podTemplateLabels({ group: "", kind: "Service" }, { metadata: { labels: { app: "t" } } })).toEqual({});
+    expect(podTemplateLabels({ group: "example.com", kind: "Deployment" }, { spec: { template } })).toEqual({});
+    expect(podTemplateLabels(deployment, { spec: {} })).toEqual({});
+    expect(podTemplateLabels(deployment, null)).toEqual({});
+    expect(podTemplateLabels({ group: "", kind: "Pod" }, { metadata: { labels: ["app"] } })).toEqual({});
   });
 });

@@ -1,0 +1,319 @@
+// The controller: informer events and resyncs put policy keys (namespace/name) on the work queue;
+// reconcilePolicy makes the cluster match one policy and writes what it saw to the status. Runs only
+// on the Lease holder; every write is a server-side apply under field manager ai-api-guard, sent
+// only when the cached state differs from the intent, so a converged policy costs no write.
+import type { Logger } from "pino";
+import { type AiApiPolicy, API_GROUP, API_VERSION, KIND, reviewState } from "../api/index.ts";
+import type { CachedPolicy, CachedWorkload } from "../kube/cached.ts";
+import { describeError } from "../kube/errors.ts";
+import type { RecordEvent } from "../kube/events.ts";
+import type { InformerEvent } from "../kube/informer.ts";
+import type { SharedInformers } from "../kube/informers.ts";
+import { apiVersionOf, objectPath, type Resource, resources } from "../kube/resources.ts";
+import { isStatus, type KubeRest } from "../kube/rest.ts";
+import type { ControllerMetrics } from "../observability/metrics.ts";
+import type { Runnable } from "../runtime/manager.ts";
+import { buildStatus, type Observations, type Observed, sameStatus, turnedTrue } from "./conditions.ts";
+import { credentialObservations } from "./credentials.ts";
+import { egress } from "./egress.ts";
+import { ownedName, selects } from "./intents.ts";
+import { type WorkQueue, workQueue } from "./queue.ts";
+import { rateLimits } from "./rate-limits.ts";
+import { convergeWorkload } from "./workloads.ts";
+
+export const FINALIZER = "aiapiguard.dev/cleanup";
+
+export interface ControllerOptions {
+  rest: KubeRest;
+  informers: SharedInformers;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  events: RecordEvent;
+  now?: () => Date;
+  workers?: number;
+}
+
+/** What a reconcile step hands to the parts: the clients, the caches and a way to say what it did. */
+export interface Context {
+  rest: KubeRest;
+  informers: SharedInformers;
+  metrics: ControllerMetrics;
+  signal: AbortSignal;
+  policy: AiApiPolicy;
+  /** The namespace's policies that are not being deleted, the reconciled one included unless it is. */
+  active: AiApiPolicy[];
+  event(type: "Normal" | "Warning", reason: string, message: string): void;
+  /** A server-side apply, counted; `force` only for objects ai-api-guard owns whole. */
+  apply(
+    resource: Resource,
+    body: { metadata: { name: string; namespace?: string } },
+    force: boolean,
+    subresource?: string,
+  ): Promise<void>;
+  remove(resource: Resource, namespace: string, name: string): Promise<boolean>;
+}
+
+export interface Controller extends Runnable {
+  queue: WorkQueue;
+}
+
+export function createController(options: ControllerOptions): Controller {
+  const { rest, informers, logger, metrics } = options;
+  const now = options.now ?? (() => new Date());
+  const policies = informers.policies();
+  const workloadInformers = informers.workloads();
+  const ingresses = informers.ingresses();
+  const secrets = informers.secrets();
+  const networkPolicies = informers.networkPolicies();
+  const log = logger.child({ controller: "aiapipolicy" });
+  let running: Promise<void> | undefined;
+  const unsubscribe: (() => void)[] = [];
+
+  const queue = workQueue({
+    name: "aiapipolicy",
+    workers: options.workers,
+    metrics,
+    reconcile: (key, signal) => reconcile(key, signal).then(() => undefined),
+    onError: (key, error, retryInMs) =>
+      log.warn({ policy: key, error: describeError(error), retryInMs }, "reconcile failed; will retry"),
+  });
+
+  const enqueueNamespace = (namespace: string, wants: (policy: AiApiPolicy) => boolean) => {
+    for (const cached of policies.list(namespace)) {
+      if (cached.policy && wants(cached.policy)) queue.add(keyOf(cached));
+    }
+  };
+
+  const onPolicy = ({ object }: InformerEvent<CachedPolicy>) => queue.add(keyOf(object));
+  const onWorkload = ({ type, object, old }: InformerEvent<CachedWorkload>) => {
+    if (type === "update" && old && sameWorkload(old, object)) return;
+    const carries = (p: AiApiPolicy) => object.volumes.some((v) => v.name === ownedName(p.metadata.name));
+    const selected = (w: CachedWorkload | undefined) => (p: AiApiPolicy) => w !== undefined && selects(p, w);
+    enqueueNamespace(object.metadata.namespace ?? "", (p) => selected(object)(p) || selected(old)(p) || carries(p));
+  };
+
+  const reconcile = async (key: string, signal: AbortSignal) => {
+    const [namespace = "", name = ""] = key.split("/");
+    const cached = policies.get(namespace, name);
+    if (!cached) return; // deleted: its NetworkPolicy and Middlewares go with it (ownerReferences)
+    if (!cached.policy) {
+      options.events({
+        type: "Warning",
+        reason: "InvalidPolicy",
+        object: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, namespace, name, uid: cached.metadata.uid },
+        message: `The policy does not match the AiApiPolicy schema and is ignored: ${cached.error}`,
+      });
+      return;
+    }
+    const policy = cached.policy;
+    const deleting = cached.metadata.deletionTimestamp !== undefined;
+    const active = policies
+      .list(namespace)
+      .flatMap((c) => (c.policy && c.metadata.deletionTimestamp === undefined ? [c.policy] : []));
+    const ctx = context(policy, active, signal);
+    if (deleting) return finalize(ctx, cached);
+    if (!cached.metadata.finalizers?.includes(FINALIZER)) {
+      await ctx.apply(resources.policy, policyMeta(policy, [FINALIZER]), false);
+    }
+    const currentTime = now();
+    const workloads = workloadInformers.flatMap((inf) =>
+      inf.list(namespace).map((w) => ({ resource: inf.resource, workload: w })),
+    );
+    const matched = workloads.filter(({ workload }) => selects(policy, workload));
+    const credentials = credentialObservations(
+      policy,
+      secrets.get(namespace, policy.spec.credentials?.secretName ?? ""),
+      currentTime,
+    );
+    const failures: string[] = [];
+    let changed = 0;
+    for (const { resource, workload } of workloads) {
+      const carries = workload.volumes.some((v) => v.name === ownedName(policy.metadata.name));
+      if (!carries && !selects(policy, workload)) continue;
+      const result = await convergeWorkload(ctx, resource, workload, secrets);
+      if (result.changed) changed += 1;
+      if (result.failure) failures.push(result.failure);
+    }
+    const credentialsReady = credentials.ready(matched.length, changed, failures);
+    const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
+    const rateLimitObserved = await rateLimits(ctx, ingresses);
+    const observations: Observations = {
+      EgressReady: egressObserved.observed,
+      CredentialsReady: credentialsReady,
+      RateLimitReady: rateLimitObserved,
+      ReviewOverdue: review(policy, currentTime),
+      CredentialRotationOverdue: credentials.rotation,
+    };
+    const status = buildStatus(
+      policy,
+      observations,
+      matched.map(({ workload }) => `${workload.kind}/${workload.metadata.name}`),
+      egressObserved.networkPolicy,
+      currentTime,
+    );
+    recordFreshness(policy, observations, credentials.ageDays);
+    if (!sameStatus(policy.status, status)) {
+      for (const type of ["ReviewOverdue", "CredentialRotationOverdue"] as const) {
+        if (turnedTrue(policy.status, status, type)) ctx.event("Warning", type, observations[type].message);
+      }
+      await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
+    }
+    if (failures.length > 0) throw new Error(`workloads not converged: ${failures.join("; ")}`);
+  };
+
+  /** Deletion: remove exactly what ai-api-guard added for this policy, then let the policy go. */
+  const finalize = async (ctx: Context, cached: CachedPolicy) => {
+    const policy = ctx.policy;
+    const namespace = policy.metadata.namespace ?? "";
+    for (const inf of workloadInformers) {
+      for (const workload of inf.list(namespace)) {
+        if (!workload.volumes.some((v) => v.name === ownedName(policy.metadata.name))) continue;
+        const result = await convergeWorkload(ctx, inf.resource, workload, secrets);
+        if (result.failure) throw new Error(result.failure);
+      }
+    }
+    await rateLimits(ctx, ingresses);
+    await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
+    if (cached.metadata.finalizers?.includes(FINALIZER)) await ctx.apply(resources.policy, policyMeta(policy), false);
+    ctx.event(
+      "Normal",
+      "CleanedUp",
+      "Removed the NetworkPolicy, mounts, annotations and Middlewares ai-api-guard added.",
+    );
+  };
+
+  const review = (policy: AiApiPolicy, at: Date): Observed => {
+    const state = reviewState(policy, at);
+    switch (state.state) {
+      case "Current":
+        return {
+          status: "False",
+          reason: "ReviewCurrent",
+          message: `The next security review is due on ${state.due}.`,
+        };
+      case "Overdue":
+        return {
+          status: "True",
+          reason: "ReviewOverdue",
+          message: `The security review was due on ${state.due}: review the API and set spec.api.lastReviewed.`,
+        };
+      case "NeverReviewed":
+        return {
+          status: "True",
+          reason: "NeverReviewed",
+          message: "spec.api.lastReviewed is not set: review the API and set it (YYYY-MM-DD).",
+        };
+      default:
+        return {
+          status: "True",
+          reason: "LastReviewedInFuture",
+          message: "spec.api.lastReviewed is in the future: set the date of the last review.",
+        };
+    }
+  };
+
+  const recordFreshness = (policy: AiApiPolicy, observations: Observations, ageDays: number | undefined) => {
+    const labels = { namespace: policy.metadata.namespace ?? "", policy: policy.metadata.name };
+    if (ageDays !== undefined) metrics.credentialAgeDays.set(labels, ageDays);
+    metrics.reviewOverdue.set(labels, observations.ReviewOverdue.status === "True" ? 1 : 0);
+    metrics.credentialRotationOverdue.set(labels, observations.CredentialRotationOverdue.status === "True" ? 1 : 0);
+  };
+
+  const context = (policy: AiApiPolicy, active: AiApiPolicy[], signal: AbortSignal): Context => ({
+    rest,
+    informers,
+    metrics,
+    signal,
+    policy,
+    active,
+    event: (type, reason, message) =>
+      options.events({
+        type,
+        reason,
+        object: {
+          apiVersion: `${API_GROUP}/${API_VERSION}`,
+          kind: KIND,
+          namespace: policy.metadata.namespace ?? "",
+          name: policy.metadata.name,
+          uid: policy.metadata.uid,
+        },
+        message,
+      }),
+    async apply(resource, body, force, subresource) {
+      const { name, namespace = "" } = body.metadata;
+      metrics.writes.inc({ kind: resource.kind, verb: subresource ?? "apply" });
+      await rest.apply(
+        objectPath(resource, namespace, name, subresource),
+        { apiVersion: apiVersionOf(resource), kind: resource.kind, ...body },
+        { force, signal },
+      );
+    },
+    async remove(resource, namespace, name) {
+      try {
+        metrics.writes.inc({ kind: resource.kind, verb: "delete" });
+        await rest.request(objectPath(resource, namespace, name), { method: "DELETE", signal });
+        return true;
+      } catch (error) {
+        if (isStatus(error, 404)) return false;
+        throw error;
+      }
+    },
+  });
+
+  return {
+    name: "controller",
+    needsLeader: true,
+    queue,
+    async start(signal) {
+      // Subscribed only while leading: a standby keeps its caches warm and does nothing else.
+      unsubscribe.push(
+        policies.on(onPolicy),
+        ...workloadInformers.map((inf) => inf.on(onWorkload)),
+        ingresses.on(({ object }) =>
+          enqueueNamespace(
+            object.metadata.namespace ?? "",
+            (p) => p.spec.rateLimit?.ingresses.includes(object.metadata.name) ?? false,
+          ),
+        ),
+        secrets.on(({ object }) =>
+          enqueueNamespace(
+            object.metadata.namespace ?? "",
+            (p) => p.spec.credentials?.secretName === object.metadata.name,
+          ),
+        ),
+        networkPolicies.on(({ object }) =>
+          queue.add(`${object.metadata.namespace}/${object.metadata.labels["aiapiguard.dev/policy"]}`),
+        ),
+      );
+      for (const cached of policies.list()) queue.add(keyOf(cached));
+      running = queue.run(signal);
+    },
+    async stop() {
+      for (const off of unsubscribe.splice(0)) off();
+      await running;
+    },
+  };
+}
+
+function keyOf(object: { metadata: { namespace?: string; name: string } }): string {
+  return `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+}
+
+/** Metadata for an apply to the policy: finalizers when given (ai-api-guard's own entry only). */
+function policyMeta(policy: AiApiPolicy, finalizers?: string[]) {
+  return {
+    metadata: {
+      name: policy.metadata.name,
+      namespace: policy.metadata.namespace,
+      ...(finalizers && { finalizers }),
+    },
+  };
+}
+
+/** Changes the controller does not care about (status, replicas, other fields) leave the cached shape equal. */
+function sameWorkload(a: CachedWorkload, b: CachedWorkload): boolean {
+  return (
+    JSON.stringify([a.templateLabels, a.containers, a.volumes, a.metadata.deletionTimestamp]) ===
+    JSON.stringify([b.templateLabels, b.containers, b.volumes, b.metadata.deletionTimestamp])
+  );
+}

@@ -1,0 +1,138 @@
+// Egress for the selected pods: a NetworkPolicy (ipBlocks from spec.egress.cidrs on the TLS ports,
+// DNS to kube-dns) or, with provider Cilium, a CiliumNetworkPolicy (toFQDNs for the endpoint's host).
+// NetworkPolicies add up: other egress the pods need must be allowed by other policies.
+import type { CachedOwned } from "../kube/cached.ts";
+import { objectPath, resources } from "../kube/resources.ts";
+import { isStatus } from "../kube/rest.ts";
+import type { Observed } from "./conditions.ts";
+import type { Context } from "./controller.ts";
+import { refusal } from "./failures.ts";
+import { canonical, ciliumPolicyIntent, networkPolicyIntent, ownedName } from "./intents.ts";
+import { served } from "./served.ts";
+
+export interface EgressResult {
+  observed: Observed;
+  networkPolicy?: string;
+}
+
+export async function egress(ctx: Context, current: CachedOwned | undefined): Promise<EgressResult> {
+  const { policy } = ctx;
+  const namespace = policy.metadata.namespace ?? "";
+  const name = ownedName(policy.metadata.name);
+  const spec = ctx.active.includes(policy) ? policy.spec.egress : undefined;
+  const wantKubernetes = spec?.provider === "Kubernetes" && (spec.cidrs ?? []).length > 0;
+  const wantCilium = spec?.provider === "Cilium";
+
+  if (!wantKubernetes && current && (await ctx.remove(resources.networkPolicy, namespace, name)))
+    ctx.event("Normal", "NetworkPolicyDeleted", `Deleted NetworkPolicy ${name}.`);
+  if (!wantCilium && (await served(ctx.rest, resources.ciliumNetworkPolicy, ctx.signal))) {
+    if (await exists(ctx, name)) {
+      await ctx.remove(resources.ciliumNetworkPolicy, namespace, name);
+      ctx.event("Normal", "CiliumNetworkPolicyDeleted", `Deleted CiliumNetworkPolicy ${name}.`);
+    }
+  }
+
+  if (!spec)
+    return {
+      observed: {
+        status: "True",
+        reason: "NotRequested",
+        message: "spec.egress is not set: egress is not restricted.",
+      },
+    };
+  if (wantCilium) return cilium(ctx, name);
+  if (!wantKubernetes)
+    return {
+      observed: {
+        status: "False",
+        reason: "NoCIDRs",
+        message:
+          "spec.egress.cidrs is empty, so no NetworkPolicy was made: list the API's address blocks, or use provider Cilium to allow it by name.",
+      },
+    };
+  const intent = networkPolicyIntent(policy);
+  const converged =
+    current &&
+    canonical(current.spec) === canonical(intent.spec) &&
+    current.metadata.labels["aiapiguard.dev/policy"] === policy.metadata.name;
+  if (!converged) {
+    try {
+      await ctx.apply(resources.networkPolicy, intent, true);
+    } catch (error) {
+      const why = refusal(error);
+      ctx.event("Warning", why.reason, `Could not apply NetworkPolicy ${name}: ${why.message}`);
+      throw error;
+    }
+    ctx.event(
+      "Normal",
+      current ? "NetworkPolicyUpdated" : "NetworkPolicyCreated",
+      `${current ? "Updated" : "Created"} NetworkPolicy ${name}: ${describeEgress(ctx)}.`,
+    );
+  }
+  return {
+    observed: {
+      status: "True",
+      reason: "NetworkPolicyApplied",
+      message: `NetworkPolicy ${name}: ${describeEgress(ctx)}.`,
+    },
+    networkPolicy: name,
+  };
+}
+
+/** What the selected pods may reach, in words. */
+export function describeEgress(ctx: Pick<Context, "policy">): string {
+  const egressSpec = ctx.policy.spec.egress;
+  const ports = (egressSpec?.ports ?? [443]).join(", ");
+  const dns = egressSpec?.allowDNS !== false ? " and kube-dns on port 53 (UDP, TCP)" : "";
+  return `the selected pods may reach ${(egressSpec?.cidrs ?? []).join(", ")} on TCP ${ports}${dns}, nothing else`;
+}
+
+async function exists(ctx: Context, name: string): Promise<boolean> {
+  try {
+    await ctx.rest.request(objectPath(resources.ciliumNetworkPolicy, ctx.policy.metadata.namespace ?? "", name), {
+      signal: ctx.signal,
+    });
+    return true;
+  } catch (error) {
+    if (isStatus(error, 404)) return false;
+    throw error;
+  }
+}
+
+async function cilium(ctx: Context, name: string): Promise<EgressResult> {
+  if (!(await served(ctx.rest, resources.ciliumNetworkPolicy, ctx.signal)))
+    return {
+      observed: {
+        status: "False",
+        reason: "CiliumNotInstalled",
+        message:
+          "provider Cilium needs the CiliumNetworkPolicy CRD (cilium.io/v2), which this cluster does not serve: install Cilium or use provider Kubernetes with cidrs.",
+      },
+    };
+  const intent = ciliumPolicyIntent(ctx.policy);
+  let current: { spec?: unknown } | undefined;
+  try {
+    current = await ctx.rest.request(
+      objectPath(resources.ciliumNetworkPolicy, ctx.policy.metadata.namespace ?? "", name),
+      { signal: ctx.signal },
+    );
+  } catch (error) {
+    if (!isStatus(error, 404)) throw error;
+  }
+  if (!current || canonical(current.spec) !== canonical(intent.spec)) {
+    await ctx.apply(resources.ciliumNetworkPolicy, intent, true);
+    ctx.event(
+      "Normal",
+      "CiliumNetworkPolicyApplied",
+      `Applied CiliumNetworkPolicy ${name}: the selected pods may reach ${new URL(ctx.policy.spec.api.endpoint).hostname} by name.`,
+    );
+  }
+  return {
+    observed: {
+      status: "True",
+      reason: "CiliumNetworkPolicyApplied",
+      message: `CiliumNetworkPolicy ${name} allows ${new URL(ctx.policy.spec.api.endpoint).hostname} on the TLS ports.`,
+    },
+    networkPolicy: name,
+  };
+}

@@ -1,0 +1,99 @@
+// Rate limits on the Ingresses a policy names: ingress-nginx annotations, or Traefik Middlewares and
+// the router annotation that attaches them. Each Ingress gets the union of the policies naming it
+// (they share the field manager). A missing Ingress is a condition; its creation triggers a reconcile.
+import type { CachedIngress } from "../kube/cached.ts";
+import type { Informer } from "../kube/informer.ts";
+import { collectionPath, resources } from "../kube/resources.ts";
+import type { Observed } from "./conditions.ts";
+import type { Context } from "./controller.ts";
+import { refusal } from "./failures.ts";
+import { canonical, ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL } from "./intents.ts";
+import { served } from "./served.ts";
+
+export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress>): Promise<Observed> {
+  const { policy } = ctx;
+  const namespace = policy.metadata.namespace ?? "";
+  const limit = ctx.active.includes(policy) ? policy.spec.rateLimit : undefined;
+  const traefikServed = await served(ctx.rest, resources.middleware, ctx.signal);
+  if (traefikServed) await middlewares(ctx);
+  const named = policy.spec.rateLimit?.ingresses ?? [];
+  const missing: string[] = [];
+  for (const name of named) {
+    const ingress = ingresses.get(namespace, name);
+    if (!ingress) {
+      missing.push(name);
+      continue;
+    }
+    await converge(ctx, ingress);
+  }
+  if (!limit) return { status: "True", reason: "NotRequested", message: "spec.rateLimit is not set." };
+  if (limit.provider === "traefik" && !traefikServed)
+    return {
+      status: "False",
+      reason: "TraefikNotInstalled",
+      message:
+        "provider traefik needs the Middleware CRD (traefik.io/v1alpha1), which this cluster does not serve: install Traefik or use ingress-nginx.",
+    };
+  if (missing.length > 0)
+    return {
+      status: "False",
+      reason: "IngressNotFound",
+      message: `Ingress ${missing.join(", ")} not found in namespace ${namespace}: create it or fix spec.rateLimit.ingresses; the limits are written when it exists.`,
+    };
+  return {
+    status: "True",
+    reason: "RateLimitApplied",
+    message: `${limit.requestsPerSecond} requests/s (burst x${limit.burstMultiplier}) on Ingress ${named.join(", ")} via ${limit.provider}${limit.forceTLS ? ", plaintext redirected to https" : ""}.`,
+  };
+}
+
+async function converge(ctx: Context, ingress: CachedIngress): Promise<void> {
+  const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
+  const wanted = ingressAnnotations(ingress, naming);
+  const have = ingress.metadata.annotations;
+  const ours = new Set([...Object.keys(wanted), ...Object.keys(have).filter(isOurKey)]);
+  if ([...ours].every((key) => have[key] === wanted[key])) return;
+  try {
+    await ctx.apply(resources.ingress, ingressIntent(ingress, wanted), false);
+  } catch (error) {
+    const why = refusal(error);
+    ctx.event(
+      "Warning",
+      why.reason,
+      `Could not write the rate limits of Ingress ${ingress.metadata.name}: ${why.message}`,
+    );
+    throw error;
+  }
+  ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
+}
+
+const OUR_KEYS = ["limit-rps", "limit-burst-multiplier", "limit-connections", "force-ssl-redirect"].map(
+  (k) => `nginx.ingress.kubernetes.io/${k}`,
+);
+
+function isOurKey(key: string): boolean {
+  return OUR_KEYS.includes(key) || key === "traefik.ingress.kubernetes.io/router.middlewares";
+}
+
+/** Applies the policy's Middlewares that differ and deletes the ones it no longer wants. */
+async function middlewares(ctx: Context): Promise<void> {
+  const { policy } = ctx;
+  const namespace = policy.metadata.namespace ?? "";
+  const wanted = ctx.active.includes(policy) ? middlewareIntents(policy) : [];
+  const list = await ctx.rest.request<{ items?: { metadata: { name: string }; spec?: unknown }[] }>(
+    collectionPath(resources.middleware, namespace),
+    { query: { labelSelector: `${POLICY_LABEL}=${policy.metadata.name}` }, signal: ctx.signal },
+  );
+  const have = new Map((list.items ?? []).map((m) => [m.metadata.name, m.spec]));
+  for (const intent of wanted) {
+    if (have.has(intent.metadata.name) && canonical(have.get(intent.metadata.name)) === canonical(intent.spec))
+      continue;
+    await ctx.apply(resources.middleware, intent, true);
+    ctx.event("Normal", "MiddlewareApplied", `Applied Traefik Middleware ${intent.metadata.name}.`);
+  }
+  for (const name of have.keys()) {
+    if (wanted.some((w) => w.metadata.name === name)) continue;
+    await ctx.remove(resources.middleware, namespace, name);
+    ctx.event("Normal", "MiddlewareDeleted", `Deleted Traefik Middleware ${name}.`);
+  }
+}

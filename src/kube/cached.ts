@@ -1,0 +1,164 @@
+// What the informers keep of each kind: the fields the webhook and the controller read, nothing
+// more (no managedFields, no status of the user's objects, no env values, no Secret data), so
+// memory grows with the number of objects, not with their size.
+import { type AiApiPolicy, parseAiApiPolicy } from "../api/index.ts";
+import { isRecord, pathValue } from "./objects.ts";
+import type { RawObject } from "./rest.ts";
+
+/** Our own names start with this: volumes, NetworkPolicies, Middlewares. */
+export const OWNED_PREFIX = "aiapiguard-";
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "ai-api-guard" };
+export const ROTATED_AT_ANNOTATION = "aiapiguard.dev/rotated-at";
+
+export interface Meta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+}
+
+function meta(raw: RawObject): Meta {
+  const m = (raw.metadata ?? {}) as Record<string, unknown>;
+  const out: Meta = { name: String(m.name ?? "") };
+  for (const key of ["namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp"] as const) {
+    if (typeof m[key] === "string") out[key] = m[key] as string;
+  }
+  if (typeof m.generation === "number") out.generation = m.generation;
+  if (Array.isArray(m.finalizers)) out.finalizers = m.finalizers.map(String);
+  return out;
+}
+
+function stringMap(value: unknown, keep: (key: string) => boolean = () => true): Record<string, string> {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([k, v]) => typeof v === "string" && keep(k))) as Record<
+    string,
+    string
+  >;
+}
+
+export interface CachedPolicy {
+  metadata: Meta;
+  /** The parsed policy (spec defaults applied), or why it could not be parsed. */
+  policy?: AiApiPolicy;
+  error?: string;
+}
+
+export function cachedPolicy(raw: RawObject): CachedPolicy {
+  const metadata = meta(raw);
+  const parsed = parseAiApiPolicy({
+    apiVersion: raw.apiVersion,
+    kind: raw.kind,
+    metadata,
+    spec: raw.spec,
+    status: raw.status,
+  });
+  return parsed.ok ? { metadata, policy: parsed.policy } : { metadata, error: parsed.error };
+}
+
+export interface CachedVolume {
+  name: string;
+  secretName?: string;
+  defaultMode?: number;
+}
+
+export interface CachedMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+}
+
+export interface CachedWorkload {
+  kind: string;
+  metadata: Meta;
+  templateLabels: Record<string, string>;
+  /** Every container of the pod template, with only ai-api-guard's mounts. */
+  containers: { name: string; mounts: CachedMount[] }[];
+  /** Only ai-api-guard's volumes. */
+  volumes: CachedVolume[];
+}
+
+/**
+ * The pod template of a Deployment, StatefulSet or DaemonSet: spec.template.
+ * TODO(kinds table): read the path from the shared table of workload kinds once it lands.
+ */
+export function podTemplateOf(raw: RawObject): unknown {
+  return pathValue(raw, ["spec", "template"]);
+}
+
+export function cachedWorkload(kind: string) {
+  return (raw: RawObject): CachedWorkload => {
+    const template = podTemplateOf(raw);
+    const podSpec = pathValue(template, ["spec"]);
+    const containers = (pathValue(podSpec, ["containers"]) as unknown[] | undefined) ?? [];
+    const volumes = (pathValue(podSpec, ["volumes"]) as unknown[] | undefined) ?? [];
+    return {
+      kind,
+      metadata: meta(raw),
+      templateLabels: stringMap(pathValue(template, ["metadata", "labels"])),
+      containers: containers.filter(isRecord).map((c) => ({
+        name: String(c.name),
+        mounts: ((c.volumeMounts as unknown[] | undefined) ?? [])
+          .filter(isRecord)
+          .filter((m) => String(m.name).startsWith(OWNED_PREFIX))
+          .map((m) => ({
+            name: String(m.name),
+            mountPath: String(m.mountPath),
+            ...(m.readOnly === true && { readOnly: true }),
+            ...(typeof m.subPath === "string" && { subPath: m.subPath }),
+          })),
+      })),
+      volumes: volumes
+        .filter(isRecord)
+        .filter((v) => String(v.name).startsWith(OWNED_PREFIX))
+        .map((v) => ({
+          name: String(v.name),
+          ...(typeof pathValue(v, ["secret", "secretName"]) === "string" && {
+            secretName: pathValue(v, ["secret", "secretName"]) as string,
+          }),
+          ...(typeof pathValue(v, ["secret", "defaultMode"]) === "number" && {
+            defaultMode: pathValue(v, ["secret", "defaultMode"]) as number,
+          }),
+        })),
+    };
+  };
+}
+
+/** Annotation keys ai-api-guard writes on Ingresses: the only ones the cache keeps. */
+export function isRateLimitAnnotation(key: string): boolean {
+  return key.startsWith("nginx.ingress.kubernetes.io/") || key === "traefik.ingress.kubernetes.io/router.middlewares";
+}
+
+export interface CachedIngress {
+  metadata: Meta & { annotations: Record<string, string> };
+}
+
+export function cachedIngress(raw: RawObject): CachedIngress {
+  return {
+    metadata: { ...meta(raw), annotations: stringMap(raw.metadata?.annotations, isRateLimitAnnotation) },
+  };
+}
+
+export interface CachedSecret {
+  metadata: Meta & { rotatedAt?: string };
+}
+
+/** Secrets are listed as metadata only: the cache never holds a credential. */
+export function cachedSecret(raw: RawObject): CachedSecret {
+  const rotatedAt = stringMap(raw.metadata?.annotations)[ROTATED_AT_ANNOTATION];
+  return { metadata: { ...meta(raw), ...(rotatedAt && { rotatedAt }) } };
+}
+
+export interface CachedOwned {
+  metadata: Meta & { labels: Record<string, string> };
+  spec: unknown;
+}
+
+/** NetworkPolicies ai-api-guard made (listed by its managed-by label): spec kept to compare with the intent. */
+export function cachedOwned(raw: RawObject): CachedOwned {
+  return { metadata: { ...meta(raw), labels: stringMap(raw.metadata?.labels) }, spec: raw.spec };
+}

@@ -1,0 +1,142 @@
+// Raw JSON requests to the API server with the kubeconfig's credentials and TLS (client-node's
+// RequestContext). The typed clients deserialize every object into model classes; the informers and
+// the controller read and write plain JSON, page lists, and ask for metadata only where that is
+// all they need, which the typed clients cannot do.
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import * as k8s from "@kubernetes/client-node";
+import { fetch } from "undici";
+
+export const FIELD_MANAGER = "ai-api-guard";
+
+/** Accept header that makes list and watch return PartialObjectMetadata: no data, no spec. */
+export const METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+const METADATA_ONLY_WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface RawList {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: RawObject[];
+}
+
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: RawObject & { code?: number };
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export class KubeRest {
+  readonly kc: k8s.KubeConfig;
+  readonly server: string;
+
+  constructor(kc: k8s.KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig names no current cluster; set current-context or pass --kubeconfig");
+    this.kc = kc;
+    this.server = cluster.server.replace(/\/$/, "");
+  }
+
+  /** The parsed JSON body; a status other than 2xx throws client-node's ApiException (code and Status body). */
+  async request<T = RawObject>(path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(path, options);
+    const text = await response.text();
+    if (response.status < 200 || response.status > 299) throw apiError(response.status, text);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /**
+   * Server-side apply under ai-api-guard's field manager. `force` takes fields over from other
+   * managers: only for objects ai-api-guard owns whole; on the user's objects a conflict must surface.
+   */
+  apply<T = RawObject>(path: string, body: unknown, options: { force: boolean; signal?: AbortSignal }): Promise<T> {
+    return this.request<T>(path, {
+      method: "PATCH",
+      query: { fieldManager: FIELD_MANAGER, force: options.force },
+      body,
+      contentType: "application/apply-patch+yaml",
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * A watch from `resourceVersion`; each event is handed to onEvent. Resolves when the server ends
+   * the stream, rejects on any other failure (an abort through `signal` included, with its reason).
+   * `onBytes` is called for every chunk received, bookmarks included: the silent-watch detector.
+   */
+  async watch(
+    path: string,
+    query: Query,
+    onEvent: (event: WatchEvent) => void,
+    options: { signal: AbortSignal; metadataOnly?: boolean; onBytes?: () => void },
+  ): Promise<void> {
+    const response = await this.send(path, {
+      query: { ...query, watch: true, allowWatchBookmarks: true },
+      accept: options.metadataOnly ? METADATA_ONLY_WATCH : "application/json",
+      signal: options.signal,
+    });
+    if (response.status !== 200) throw apiError(response.status, await response.text());
+    if (!response.body) return;
+    const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+    body.on("data", () => options.onBytes?.());
+    const lines = createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line.trim() === "") continue;
+      onEvent(JSON.parse(line) as WatchEvent);
+    }
+    options.signal.throwIfAborted();
+  }
+
+  private async send(path: string, options: RequestOptions) {
+    const url = new URL(this.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const context = new k8s.RequestContext(url.toString(), k8s.HttpMethod.GET);
+    await this.kc.applySecurityAuthentication(context);
+    const headers: Record<string, string> = { ...context.getHeaders(), accept: options.accept ?? "application/json" };
+    if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
+    return fetch(url, {
+      method: options.method ?? "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      dispatcher: context.getDispatcher(),
+      signal: options.signal,
+    });
+  }
+}
+
+function apiError(code: number, text: string): k8s.ApiException<unknown> {
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return new k8s.ApiException(code, `HTTP ${code}`, body, {});
+}
+
+export function isStatus(error: unknown, ...codes: number[]): boolean {
+  return error instanceof k8s.ApiException && codes.includes(error.code);
+}

@@ -1,0 +1,136 @@
+// The first, pure half of an admission decision: what the request is and what the engine found in it,
+// without the policies or anything that needs I/O. It holds no object, only findings and metadata, so
+// it can be computed in a worker thread for a heavy review and handed back to the main thread.
+
+import { API_GROUP, KIND } from "../api/index.ts";
+import { workloadKind } from "../api/workload-kinds.ts";
+import type { Evaluate, Evaluation, Finding } from "../engine/types.ts";
+import type { Labels } from "../kube/label-selector.ts";
+import { isRecord, pathValue } from "../kube/objects.ts";
+import type { AdmissionRequest } from "./admission-review.ts";
+import type { AdmissionConfig } from "./config.ts";
+import type { Subject } from "./messages.ts";
+import { podTemplateLabels } from "./policies.ts";
+import { policyProblem } from "./policy-review.ts";
+
+/** Subresources whose body is the whole object and can add containers: reviewed like the object itself. */
+const REVIEWED_SUBRESOURCES: ReadonlySet<string> = new Set(["ephemeralcontainers"]);
+
+export interface Assessment {
+  subject: Subject;
+  /** Why it is admitted without review; nothing else is set then. */
+  skipped?: string;
+  /** For an AiApiPolicy: why its CRD schema could not refuse it, if it must be refused. */
+  policyProblem?: string;
+  /** Whether the object is an AiApiPolicy (checked, not scanned). */
+  policy?: boolean;
+  labels: Labels;
+  /** The findings of the object the request would store. */
+  findings: Finding[];
+  /**
+   * On UPDATE, which findings (by index into `findings`) the old object had already: they are admitted
+   * with a warning (Kyverno's "allow existing violations"), not refused.
+   */
+  existing: number[];
+  /** Why (part of) the object could not be read; a missing or mistyped object is one. */
+  unreadable?: string;
+  /** The old object could not be read for the same reason. */
+  unreadableExisting?: boolean;
+}
+
+export interface AssessInput {
+  request: AdmissionRequest;
+  config: AdmissionConfig;
+  evaluate: Evaluate;
+  /** Every policy's endpoint host: a plaintext URL to one is a finding. */
+  hosts: readonly string[];
+  now?: Date;
+}
+
+export function isReviewedKind(kind: AdmissionRequest["kind"]): boolean {
+  return workloadKind(kind.group, kind.kind) !== undefined;
+}
+
+export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
+  return kind.group === API_GROUP && kind.kind === KIND;
+}
+
+export function assess({ request, config, evaluate, hosts, now }: AssessInput): Assessment {
+  const subject = subjectOf(request);
+  const none = { subject, labels: {}, findings: [], existing: [] };
+  const skipped = whySkipped(request, config);
+  if (skipped) return { ...none, skipped };
+  const shape = shapeProblem(request.object, request.kind);
+  if (shape) return { ...none, unreadable: shape };
+  if (isPolicyKind(request.kind)) {
+    const problem = policyProblem(request.object, now ?? new Date());
+    return { ...none, policy: true, ...(problem && { policyProblem: problem }) };
+  }
+  const labels = podTemplateLabels(request.kind, request.object);
+  const evaluation = safeEvaluate(evaluate, request.object, hosts);
+  const assessment: Assessment = { subject, labels, findings: evaluation.findings, existing: [] };
+  if (evaluation.unreadable !== undefined) assessment.unreadable = evaluation.unreadable;
+  // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
+  const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
+  if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
+    const old = safeEvaluate(evaluate, request.oldObject, hosts);
+    const had = new Set(old.findings.map(identity));
+    evaluation.findings.forEach((finding, index) => {
+      if (had.has(identity(finding))) assessment.existing.push(index);
+    });
+    if (evaluation.unreadable !== undefined && old.unreadable === evaluation.unreadable)
+      assessment.unreadableExisting = true;
+  }
+  return assessment;
+}
+
+/**
+ * What makes two findings the same one across an UPDATE: the rule, the container and where in it (the
+ * message names the env var, key or argument), and the redacted hint. Not the JSON path: inserting an
+ * env var above would shift every index and turn old findings into new ones.
+ */
+function identity(f: Finding): string {
+  return `${f.rule}\u0000${f.container ?? ""}\u0000${f.message}\u0000${f.hint}`;
+}
+
+function whySkipped(request: AdmissionRequest, config: AdmissionConfig): string | undefined {
+  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return `operation ${request.operation}`;
+  if (request.subResource && !REVIEWED_SUBRESOURCES.has(request.subResource))
+    return `subresource ${request.subResource}`;
+  if (!isReviewedKind(request.kind) && !isPolicyKind(request.kind)) return "kind not reviewed";
+  if (config.exemptNamespaces.includes(request.namespace ?? "")) return "exempt namespace";
+  return undefined;
+}
+
+/** The object must be what request.kind says: a review that carries something else is not one to admit. */
+function shapeProblem(object: unknown, kind: AdmissionRequest["kind"]): string | undefined {
+  if (object === undefined || object === null) return "the review carries no object";
+  if (!isRecord(object)) return "the review's object is not an object";
+  if (typeof object.kind !== "string" || object.kind === "") return "the review's object has no kind";
+  if (object.kind !== kind.kind) return `the review's object is a ${object.kind.slice(0, 63)}, not a ${kind.kind}`;
+  return undefined;
+}
+
+/** The engine promises not to throw; if it does, the object counts as unreadable (fail closed under Deny). */
+function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: readonly string[]): Evaluation {
+  try {
+    return evaluate(object, { policyEndpointHosts: hosts });
+  } catch (error) {
+    // Only the error's class: an engine's message could quote the value it choked on.
+    const name = error instanceof Error ? error.name : "error";
+    return { findings: [], unreadable: `the rules engine failed on it (${name})` };
+  }
+}
+
+/** The name the messages use: the request's, else the object's, else its generateName prefix. */
+function subjectOf(request: AdmissionRequest): Subject {
+  const metadataName = pathValue(request.object, ["metadata", "name"]);
+  const generateName = pathValue(request.object, ["metadata", "generateName"]);
+  const name =
+    request.name ||
+    (typeof metadataName === "string" && metadataName) ||
+    (typeof generateName === "string" && `${generateName}*`) ||
+    "(unnamed)";
+  // The object's own fields are not bounded by the envelope's schema: Kubernetes names stop at 253.
+  return { kind: request.kind.kind, namespace: request.namespace ?? "", name: name.slice(0, 253) };
+}

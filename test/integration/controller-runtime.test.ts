@@ -1,0 +1,285 @@
+// The runtime under the controller, against the real kube-apiserver: each fault the review found in
+// the previous informer, policy cache and `ai-api-guard run` has a test here that failed before.
+import { spawn } from "node:child_process";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, describe, expect, it } from "vitest";
+import type { CachedWorkload } from "../../src/kube/cached.ts";
+import { eventRecorder } from "../../src/kube/events.ts";
+import type { InformerEvent } from "../../src/kube/informer.ts";
+import { SharedInformers } from "../../src/kube/informers.ts";
+import { KubeRest } from "../../src/kube/rest.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { policyCache } from "../../src/webhook/policy-cache.ts";
+import { freePort } from "../controlplane/ports.ts";
+import { kubeConfig, kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { installCrds } from "../support/crds.ts";
+import { eventually } from "../support/eventually.ts";
+
+const ns = useTestNamespace("ctl-rt");
+const CANARY = "canary-env-value-6b1f0e";
+
+function capture() {
+  const lines: { level: number; msg: string }[] = [];
+  const logger = createLogger({
+    level: "debug",
+    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+  });
+  return { logger, warnings: () => lines.filter((l) => l.level >= 40) };
+}
+
+function deployment(name: string, labels: Record<string, string>) {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: ns.name },
+    spec: {
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: "app", image: "example/app:1", env: [{ name: "MODE", value: CANARY }] }] },
+      },
+    },
+  };
+}
+
+const apps = () => kubeConfig().makeApiClient(k8s.AppsV1Api);
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe("the informer", () => {
+  it("replays its cache on resync without re-listing or counting its own restarts as failures", async () => {
+    await apps().createNamespacedDeployment({ namespace: ns.name, body: deployment("resync", { app: "resync" }) });
+    const { logger, warnings } = capture();
+    const informers = new SharedInformers(new KubeRest(kubeConfig()), logger, { namespaces: [ns.name], resyncMs: 200 });
+    const [deployments] = informers.workloads();
+    const seen: InformerEvent<CachedWorkload>[] = [];
+    deployments?.on((event) => seen.push(event));
+    informers.start();
+    cleanups.push(() => informers.stop());
+    await informers.waitForSync();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(seen.filter((e) => e.type === "add").map((e) => e.object.metadata.name)).toEqual(["resync"]);
+    expect(seen.filter((e) => e.type === "resync").length).toBeGreaterThanOrEqual(3);
+    await informers.stop();
+    expect(warnings()).toEqual([]);
+  });
+
+  it("hands handlers the event type, the object and the old one, keeping no env value or managedFields", async () => {
+    const informers = new SharedInformers(new KubeRest(kubeConfig()), capture().logger, { namespaces: [ns.name] });
+    const [deployments] = informers.workloads();
+    const seen: InformerEvent<CachedWorkload>[] = [];
+    deployments?.on((event) => seen.push(event));
+    informers.start();
+    cleanups.push(() => informers.stop());
+    await informers.waitForSync();
+    await apps().createNamespacedDeployment({ namespace: ns.name, body: deployment("handlers", { app: "one" }) });
+    await kubectl(["-n", ns.name, "label", "deployment/handlers", "tier=web"]);
+    await kubectl([
+      "-n",
+      ns.name,
+      "patch",
+      "deployment/handlers",
+      "--type=merge",
+      "-p",
+      '{"spec":{"template":{"metadata":{"labels":{"app":"one","v":"2"}}}}}',
+    ]);
+    await kubectl(["-n", ns.name, "delete", "deployment/handlers", "--wait=false"]);
+    await eventually(() => seen.some((e) => e.type === "delete" && e.object.metadata.name === "handlers"));
+    const mine = seen.filter((e) => e.object.metadata.name === "handlers");
+    const relabel = mine.find((e) => e.type === "update" && e.object.templateLabels.v === "2");
+    expect(relabel?.old?.templateLabels).toEqual({ app: "one" });
+    expect(mine[0]?.type).toBe("add");
+    expect(JSON.stringify(deployments?.list(ns.name))).not.toContain(CANARY);
+    expect(JSON.stringify(mine)).not.toContain("managedFields");
+    expect(deployments?.get(ns.name, "resync")?.containers).toEqual([{ name: "app", mounts: [] }]);
+  });
+
+  it("resumes a watch that went silent (no byte, not even a bookmark) and sees what happened meanwhile", async () => {
+    const proxy = await freezingProxy(new URL(kubeConfig().getCurrentCluster()?.server as string));
+    cleanups.push(() => proxy.close());
+    const kc = kubeConfig();
+    const cluster = kc.getCurrentCluster() as k8s.Cluster;
+    kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: proxy.url } : c));
+    const { logger, warnings } = capture();
+    const informers = new SharedInformers(new KubeRest(kc), logger, { namespaces: [ns.name], silentMs: 1500 });
+    const [deployments] = informers.workloads();
+    informers.start();
+    cleanups.push(() => informers.stop());
+    await informers.waitForSync();
+    proxy.freeze(); // the open watch stays connected and hears nothing from now on
+    await apps().createNamespacedDeployment({ namespace: ns.name, body: deployment("after-silence", { app: "x" }) });
+    await eventually(() => deployments?.get(ns.name, "after-silence"), 20_000);
+    expect(warnings().map((w) => w.msg)).toContain("watch went silent; resuming it");
+  });
+});
+
+describe("the webhook's policy cache", () => {
+  it("builds a policy's view once per change of that policy, not for every policy on every event", async () => {
+    await installCrds();
+    const policy = (name: string, app: string) => ({
+      apiVersion: "aiapiguard.dev/v1alpha1",
+      kind: "AiApiPolicy",
+      metadata: { name, namespace: ns.name },
+      spec: {
+        api: { endpoint: `https://${name}.example.com`, authType: "APIKey", sensitivity: "Low" },
+        selector: { matchLabels: { app } },
+      },
+    });
+    const custom = kubeConfig().makeApiClient(k8s.CustomObjectsApi);
+    const create = (body: object) =>
+      custom.createNamespacedCustomObject({
+        group: "aiapiguard.dev",
+        version: "v1alpha1",
+        namespace: ns.name,
+        plural: "aiapipolicies",
+        body,
+      });
+    await create(policy("stays", "a"));
+    await create(policy("changes", "b"));
+    const { logger } = capture();
+    const informers = new SharedInformers(new KubeRest(kubeConfig()), logger, { namespaces: [ns.name] });
+    const cache = policyCache(informers.policies(), logger);
+    informers.start();
+    cleanups.push(() => informers.stop());
+    await informers.waitForSync();
+    const before = cache.views();
+    expect(cache.views()).toBe(before); // same array while nothing changes
+    await kubectl([
+      "-n",
+      ns.name,
+      "patch",
+      "aap/changes",
+      "--type=merge",
+      "-p",
+      '{"spec":{"selector":{"matchLabels":{"app":"c"}}}}',
+    ]);
+    await eventually(() => cache.views().find((v) => v.name === "changes")?.selector.matchLabels?.app === "c");
+    const stays = (views: readonly { name: string }[]) => views.find((v) => v.name === "stays");
+    expect(stays(cache.views())).toBe(stays(before));
+  });
+});
+
+describe("the Event recorder", () => {
+  it("aggregates repeats into one Event with a count and rate-limits a flood per object", async () => {
+    const recorder = eventRecorder(new KubeRest(kubeConfig()), capture().logger, { burst: 5 });
+    const object = { apiVersion: "v1", kind: "ConfigMap", namespace: ns.name, name: "flood" };
+    for (let i = 0; i < 4; i++) recorder({ type: "Warning", reason: "Repeat", object, message: "the same thing" });
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 20; i++) recorder({ type: "Warning", reason: "Other", object, message: `different ${i}` });
+    const events = await eventually(async () => {
+      const list = await kubeConfig()
+        .makeApiClient(k8s.CoreV1Api)
+        .listNamespacedEvent({ namespace: ns.name, fieldSelector: "involvedObject.name=flood" });
+      const repeat = list.items.find((e) => e.reason === "Repeat");
+      return repeat?.count === 4 && list.items.length === 2 ? list.items : undefined;
+    });
+    expect(events.filter((e) => e.reason === "Repeat")).toHaveLength(1);
+    // burst 5: four went to "Repeat" (one create, three count updates), one to "Other", the rest dropped
+    expect(events.filter((e) => e.reason === "Other")).toHaveLength(1);
+  });
+});
+
+describe("ai-api-guard run", () => {
+  const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const runOperator = (port: number, extra: string[] = []) => {
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        "run",
+        "--kubeconfig",
+        kubeconfigPath(),
+        "--webhook-url",
+        `https://127.0.0.1:${port}`,
+        "--webhook-config-name",
+        `rt-${ns.name}`,
+        "--namespaces",
+        ns.name,
+        "--controller",
+        "false",
+        ...extra,
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_PROXY: "127.0.0.1,localhost" },
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (c) => (output += c));
+    child.stderr.on("data", (c) => (output += c));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    cleanups.push(async () => {
+      child.kill("SIGKILL");
+    });
+    return { child, exited, output: () => output };
+  };
+
+  it("exits with 1 when startup fails after the informers started (port in use), instead of hanging", async () => {
+    const port = await freePort();
+    const blocker = createServer().listen(port, "127.0.0.1");
+    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    const run = runOperator(port);
+    const code = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r("still running"), 20_000))]);
+    expect(code).toBe(1);
+    expect(run.output()).toContain("EADDRINUSE");
+  });
+
+  it("turns /readyz 503 on SIGTERM, waits the shutdown delay, then drains and exits 0", async () => {
+    const port = await freePort();
+    const run = runOperator(port, ["--shutdown-delay-seconds", "2"]);
+    await eventually(() => run.output().includes("ai-api-guard is ready"), 30_000);
+    const readyz = async () => {
+      const response = await fetch(`https://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return response?.status;
+    };
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      expect(await readyz()).toBe(200);
+      run.child.kill("SIGTERM");
+      await eventually(async () => (await readyz()) === 503, 1500);
+      expect(await Promise.race([run.exited, new Promise((r) => setTimeout(() => r("timeout"), 15_000))])).toBe(0);
+    } finally {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    }
+  });
+});
+
+/** A TCP proxy to the API server whose open connections can be frozen: bytes stop flowing, sockets stay open. */
+async function freezingProxy(target: URL) {
+  const sockets: Socket[] = [];
+  let frozen: Set<Socket> | undefined;
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.push(client, upstream);
+    const pipe = (from: Socket, to: Socket) =>
+      from.on("data", (chunk) => {
+        if (!frozen?.has(from)) to.write(chunk);
+      });
+    pipe(client, upstream);
+    pipe(upstream, client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: `https://127.0.0.1:${port}`,
+    freeze: () => {
+      frozen = new Set(sockets);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

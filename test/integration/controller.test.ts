@@ -1,0 +1,269 @@
+// The controller end to end on the real API server: `ai-api-guard run` scoped to this file's
+// namespace, objects applied with kubectl as a user would, and what the cluster holds afterwards.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { installCrds } from "../support/crds.ts";
+import { eventually } from "../support/eventually.ts";
+import { type Operator, startOperator } from "../support/operator.ts";
+
+const ns = useTestNamespace("ctl");
+let operator: Operator;
+
+beforeAll(async () => {
+  await installCrds();
+  operator = await startOperator(kubeconfigPath(), [], { controllerNamespaces: [ns.name] });
+});
+afterAll(async () => {
+  // Policies go first, while the controller still runs to take its finalizer off.
+  await kubectl(["-n", ns.name, "delete", "aap", "--all", "--timeout=30s"]);
+  await operator?.stop();
+});
+
+const apply = (...objects: object[]) =>
+  kubectl(["apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n") });
+
+async function getJson<T = Record<string, any>>(...args: string[]): Promise<T | undefined> {
+  const result = await kubectl(["-n", ns.name, "get", ...args, "-o", "json"]);
+  return result.code === 0 ? (JSON.parse(result.stdout) as T) : undefined;
+}
+
+function deployment(name: string, app: string) {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: ns.name, annotations: { "team.example/owner": "ml" } },
+    spec: {
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        spec: {
+          volumes: [{ name: "user-cache", emptyDir: {} }],
+          containers: [
+            {
+              name: "app",
+              image: "example/app:1",
+              args: ["--serve"],
+              volumeMounts: [{ name: "user-cache", mountPath: "/cache" }],
+            },
+            { name: "sidecar", image: "example/sidecar:1" },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function policy(name: string, spec: Record<string, unknown>) {
+  return {
+    apiVersion: "aiapiguard.dev/v1alpha1",
+    kind: "AiApiPolicy",
+    metadata: { name, namespace: ns.name },
+    spec: {
+      api: {
+        endpoint: "https://api.example.com/v1",
+        authType: "APIKey",
+        sensitivity: "High",
+        lastReviewed: "2026-11-01",
+      },
+      ...spec,
+    },
+  };
+}
+
+const secret = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: { name, namespace: ns.name },
+  stringData: { "api-key": "placeholder" },
+});
+
+const ingress = (name: string) => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "Ingress",
+  metadata: { name, namespace: ns.name, annotations: { "example.com/keep": "mine" } },
+  spec: {
+    rules: [
+      {
+        host: "a.example.com",
+        http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 443 } } } }] },
+      },
+    ],
+  },
+});
+
+const condition = (object: any, type: string) => object?.status?.conditions?.find((c: any) => c.type === type);
+const volumes = (d: any) => d?.spec?.template?.spec?.volumes ?? [];
+const mountsOf = (d: any, container: string) =>
+  d?.spec?.template?.spec?.containers?.find((c: any) => c.name === container)?.volumeMounts ?? [];
+
+describe("one policy", () => {
+  it("restricts egress, mounts the Secret read-only, rate-limits the Ingress, and reports it in the status", async () => {
+    await apply(secret("key-a"), deployment("summarizer", "summarizer"), ingress("front"));
+    await apply(
+      policy("alpha", {
+        selector: { matchLabels: { app: "summarizer" } },
+        egress: { cidrs: ["203.0.113.0/24"] },
+        credentials: { secretName: "key-a", containers: ["app"] },
+        rateLimit: { ingresses: ["front"], requestsPerSecond: 10, connections: 20 },
+      }),
+    );
+    const ready = await eventually(async () => {
+      const p = await getJson("aap", "alpha");
+      return condition(p, "Ready")?.status === "True" ? p : undefined;
+    }, 30_000);
+    expect(ready.status.workloads).toEqual({ count: 1, names: ["Deployment/summarizer"] });
+    expect(ready.status.networkPolicy).toBe("aiapiguard-alpha");
+    expect(ready.metadata.finalizers).toContain("aiapiguard.dev/cleanup");
+
+    const np = await getJson("networkpolicy", "aiapiguard-alpha");
+    expect(np?.metadata.ownerReferences[0]).toMatchObject({ kind: "AiApiPolicy", name: "alpha", controller: true });
+    expect(np?.spec).toEqual({
+      podSelector: { matchLabels: { app: "summarizer" } },
+      policyTypes: ["Egress"],
+      egress: [
+        { to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] },
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    });
+
+    const d = await getJson("deployment", "summarizer");
+    expect(volumes(d)).toEqual([
+      { name: "user-cache", emptyDir: {} },
+      { name: "aiapiguard-alpha", secret: { secretName: "key-a", defaultMode: 256 } },
+    ]);
+    expect(mountsOf(d, "app")).toEqual([
+      { name: "user-cache", mountPath: "/cache" },
+      { name: "aiapiguard-alpha", mountPath: "/var/run/secrets/ai-api/alpha", readOnly: true },
+    ]);
+    expect(mountsOf(d, "sidecar")).toEqual([]); // containers: [app]
+    expect(d?.metadata.annotations["team.example/owner"]).toBe("ml");
+    expect(d?.spec.template.spec.containers[0].args).toEqual(["--serve"]);
+
+    const ing = await getJson("ingress", "front");
+    expect(ing?.metadata.annotations).toMatchObject({
+      "example.com/keep": "mine",
+      "nginx.ingress.kubernetes.io/limit-rps": "10",
+      "nginx.ingress.kubernetes.io/limit-burst-multiplier": "5",
+      "nginx.ingress.kubernetes.io/limit-connections": "20",
+      "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+    });
+    const events = await kubectl([
+      "-n",
+      ns.name,
+      "get",
+      "events",
+      "--field-selector",
+      "involvedObject.name=alpha",
+      "-o",
+      "json",
+    ]);
+    const reasons = JSON.parse(events.stdout).items.map((e: any) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(["NetworkPolicyCreated", "SecretMounted", "RateLimitsWritten"]));
+  });
+
+  it("writes nothing once converged: resourceVersions stay the same for 10 s", async () => {
+    const versions = async () =>
+      Promise.all(
+        [
+          ["aap", "alpha"],
+          ["deployment", "summarizer"],
+          ["networkpolicy", "aiapiguard-alpha"],
+          ["ingress", "front"],
+        ].map(async (args) => (await getJson(...(args as [string, string])))?.metadata.resourceVersion),
+      );
+    const before = await versions();
+    await new Promise((r) => setTimeout(r, 10_000));
+    expect(await versions()).toEqual(before);
+  });
+
+  it("follows a change of cidrs into the NetworkPolicy", async () => {
+    await kubectl([
+      "-n",
+      ns.name,
+      "patch",
+      "aap/alpha",
+      "--type=merge",
+      "-p",
+      '{"spec":{"egress":{"cidrs":["198.51.100.0/24"],"ports":[443,8443]}}}',
+    ]);
+    const np = await eventually(async () => {
+      const n = await getJson("networkpolicy", "aiapiguard-alpha");
+      return n?.spec.egress[0].to[0].ipBlock.cidr === "198.51.100.0/24" ? n : undefined;
+    });
+    expect(np.spec.egress[0].ports).toEqual([
+      { protocol: "TCP", port: 443 },
+      { protocol: "TCP", port: 8443 },
+    ]);
+  });
+
+  it("moves the mount when the selector changes, keeping the user's volume on the old workload", async () => {
+    await apply(deployment("other", "other"));
+    await kubectl([
+      "-n",
+      ns.name,
+      "patch",
+      "aap/alpha",
+      "--type=merge",
+      "-p",
+      '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}',
+    ]);
+    const moved = await eventually(async () => {
+      const d = await getJson("deployment", "other");
+      return volumes(d).some((v: any) => v.name === "aiapiguard-alpha") ? d : undefined;
+    });
+    expect(mountsOf(moved, "app")).toContainEqual({
+      name: "aiapiguard-alpha",
+      mountPath: "/var/run/secrets/ai-api/alpha",
+      readOnly: true,
+    });
+    const old = await eventually(async () => {
+      const d = await getJson("deployment", "summarizer");
+      return volumes(d).some((v: any) => v.name === "aiapiguard-alpha") ? undefined : d;
+    });
+    expect(volumes(old)).toEqual([{ name: "user-cache", emptyDir: {} }]);
+    expect(mountsOf(old, "app")).toEqual([{ name: "user-cache", mountPath: "/cache" }]);
+  });
+
+  it("waits for a missing Secret (SecretNotFound), then mounts it when it appears", async () => {
+    await apply(
+      deployment("late", "late"),
+      policy("beta", { selector: { matchLabels: { app: "late" } }, credentials: { secretName: "key-late" } }),
+    );
+    const waiting = await eventually(async () => {
+      const p = await getJson("aap", "beta");
+      return condition(p, "CredentialsReady")?.reason === "SecretNotFound" ? p : undefined;
+    });
+    expect(condition(waiting, "Ready")?.status).toBe("False");
+    expect(volumes(await getJson("deployment", "late"))).toEqual([{ name: "user-cache", emptyDir: {} }]);
+    await apply(secret("key-late"));
+    await eventually(async () =>
+      volumes(await getJson("deployment", "late")).some((v: any) => v.name === "aiapiguard-beta"),
+    );
+    await eventually(async () => condition(await getJson("aap", "beta"), "Ready")?.status === "True");
+  });
+
+  it("removes exactly what it added when the policy is deleted, and lets the policy go", async () => {
+    const deleted = await kubectl(["-n", ns.name, "delete", "aap/alpha", "--timeout=30s"]);
+    expect(deleted.code).toBe(0);
+    const d = await getJson("deployment", "other");
+    expect(volumes(d)).toEqual([{ name: "user-cache", emptyDir: {} }]);
+    expect(mountsOf(d, "app")).toEqual([{ name: "user-cache", mountPath: "/cache" }]);
+    expect(d?.metadata.annotations["team.example/owner"]).toBe("ml");
+    const ing = await getJson("ingress", "front");
+    expect(Object.keys(ing?.metadata.annotations ?? {}).filter((k) => k.startsWith("nginx."))).toEqual([]);
+    expect(ing?.metadata.annotations["example.com/keep"]).toBe("mine");
+    expect(await getJson("networkpolicy", "aiapiguard-alpha")).toBeUndefined();
+  });
+});

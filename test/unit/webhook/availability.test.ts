@@ -1,0 +1,147 @@
+// What keeps the webhook answering: large reviews scanned in a worker within a budget, and clients that
+// are too slow or too many cut off. Bounded: every test ends within a few seconds.
+import { connect, type TLSSocket } from "node:tls";
+import { afterEach, describe, expect, it } from "vitest";
+import { evaluate } from "../../../src/engine/index.ts";
+import { type HeavyOptions, heavyReviews } from "../../../src/webhook/heavy-reviews.ts";
+import type { ServerLimits } from "../../../src/webhook/limits.ts";
+import { admissionReview } from "../../support/admission.ts";
+import { webhookHarness } from "../../support/webhook.ts";
+
+const KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuV8wXy1zAb4cDe7fGh";
+
+let cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function harness(heavy: Partial<HeavyOptions> = {}, limits: Partial<ServerLimits> = {}) {
+  const pool = heavyReviews({ thresholdBytes: 64 * 1024, ...heavy });
+  const h = await webhookHarness({ evaluate, heavy: pool, limits });
+  cleanup.push(
+    () => pool.close(),
+    () => h.app.close(),
+  );
+  return h;
+}
+
+/** A ConfigMap of about `mib` MiB: many harmless keys, and a key in `secret` if given. */
+function configMap(mib: number, secret?: string) {
+  const data: Record<string, string> = {};
+  for (let i = 0; i < (mib * 2 ** 20) / 64; i++) data[`setting_${i}`] = `value-${i}-${"x".repeat(40)}`;
+  if (secret) data.OPENAI_API_KEY = secret;
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big", namespace: "ml-team" }, data };
+}
+
+/** A Pod whose container has `count` env vars with credential names: the engine reads every one. */
+function credentialNamedPod(count: number) {
+  const env = Array.from({ length: count }, (_, i) => ({ name: `SERVICE_${i}_API_KEY`, value: `placeholder-${i}` }));
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "heavy", namespace: "ml-team" },
+    spec: { containers: [{ name: "app", env }] },
+  };
+}
+
+describe("large reviews, in a worker", () => {
+  it("refuses a 1 MiB ConfigMap with a key and admits it without, as the main thread would", async () => {
+    const h = await harness();
+    const keyed = await h.validate(admissionReview(configMap(1, KEY)));
+    expect(keyed.body.response.allowed).toBe(false);
+    expect(keyed.body.response.status.message).toContain("data.OPENAI_API_KEY");
+    const clean = await h.validate(admissionReview(configMap(1)));
+    expect(clean.body.response).toEqual({ uid: expect.any(String), allowed: true });
+  });
+
+  it("admits on UPDATE the key the old object had, in the worker too", async () => {
+    const h = await harness();
+    const review = admissionReview(configMap(1, KEY), { operation: "UPDATE", oldObject: configMap(1, KEY) });
+    const { body } = await h.validate(review);
+    expect(body.response.allowed).toBe(true);
+    expect(body.response.warnings).toEqual([expect.stringContaining("already there")]);
+  });
+
+  it("refuses bodies that are not reviews with 400, as the main thread does", async () => {
+    const h = await harness();
+    const padding = "x".repeat(100_000);
+    expect((await h.post(`{"apiVersion": "${padding}`)).statusCode).toBe(400);
+    expect((await h.post(`{"__proto__": {"allowed": true}, "p": "${padding}"}`)).statusCode).toBe(400);
+  });
+
+  it("refuses a review that does not finish within its budget, saying so", async () => {
+    const h = await harness({ budgetMs: 1 });
+    const response = await h.validate(admissionReview(configMap(2, KEY)));
+    // Refused either way: 403 once the envelope is read (fail closed under Deny), else 503 (failurePolicy).
+    expect(response.body.response?.allowed ?? false).toBe(false);
+    expect(response.text).toMatch(/budget of one review/);
+  });
+
+  it("answers an ordinary review while a heavy one is being scanned", async () => {
+    const h = await harness();
+    const order: string[] = [];
+    const heavy = h.validate(admissionReview(credentialNamedPod(15_000))).then(() => order.push("heavy"));
+    await new Promise((r) => setTimeout(r, 20));
+    const small = h.validate(admissionReview(configMap(0.01))).then(() => order.push("small"));
+    await Promise.all([heavy, small]);
+    expect(order).toEqual(["small", "heavy"]);
+  });
+});
+
+describe("clients that are too slow or too many", () => {
+  async function listening(limits: Partial<ServerLimits>) {
+    const h = await harness({}, limits);
+    await h.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = h.app.server.address() as { port: number };
+    const open = () =>
+      new Promise<TLSSocket>((resolve, reject) => {
+        const socket = connect({ host: "127.0.0.1", port, ca: h.caPem }, () => resolve(socket));
+        socket.on("error", reject);
+      });
+    return { h, port, open };
+  }
+  const closed = (socket: TLSSocket) =>
+    new Promise<string>((resolve) => {
+      let received = "";
+      socket.on("data", (chunk) => {
+        received += chunk;
+      });
+      socket.on("close", () => resolve(received));
+      socket.on("error", () => undefined);
+    });
+
+  it("cuts off a body sent a byte at a time once the request timeout is up", async () => {
+    const { open } = await listening({ requestTimeoutMs: 1_000 });
+    const socket = await open();
+    const ended = closed(socket);
+    socket.write(
+      "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    );
+    const drip = setInterval(() => socket.writable && socket.write(" "), 100);
+    const received = await ended;
+    clearInterval(drip);
+    expect(received).toMatch(/^HTTP\/1.1 408/);
+  }, 10_000);
+
+  it("closes a connection whose headers never end", async () => {
+    const { open } = await listening({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000 });
+    const socket = await open();
+    const ended = closed(socket);
+    socket.write("POST /validate HTTP/1.1\r\nHost: x\r\n");
+    expect(await ended).toMatch(/^HTTP\/1.1 408|^$/);
+  }, 10_000);
+
+  it("refuses connections beyond the cap and serves again once they close", async () => {
+    const { h, open } = await listening({ maxConnections: 3 });
+    const held = await Promise.all([open(), open(), open()]);
+    await expect(open()).rejects.toThrow();
+    for (const socket of held) socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await open();
+    const ended = closed(again);
+    again.end("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(await ended).toMatch(/^HTTP\/1.1 200/);
+    expect(h.app.server.maxConnections).toBe(3);
+  }, 10_000);
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it, vi } from "vitest";
+import type { Assessment } from "../../../src/webhook/assess.ts";
+import { admissionConfig } from "../../../src/webhook/config.ts";
+import { lookupsNeeded } from "../../../src/webhook/decide.ts";
+import { ttlCache } from "../../../src/webhook/lookups.ts";
+import { finding, policyView } from "../../support/admission.ts";
+
+describe("which lookups a decision needs", () => {
+  const assessment = (findings = [finding()]): Assessment => ({
+    subject: { kind: "Deployment", namespace: "ml-team", name: "summarizer" },
+    labels: { app: "summarizer" },
+    findings,
+    existing: [],
+  });
+  const config = admissionConfig();
+
+  it("asks about exemptions only for new exempt findings", () => {
+    expect(lookupsNeeded(assessment(), { config, policies: [] }).exemption).toBe(false);
+    expect(lookupsNeeded(assessment([finding({ exempt: true })]), { config, policies: [] }).exemption).toBe(true);
+    const old = { ...assessment([finding({ exempt: true })]), existing: [0] };
+    expect(lookupsNeeded(old, { config, policies: [] }).exemption).toBe(false);
+  });
+
+  it("reads the namespace's floor only when a policy below the cluster's governs an object with findings", () => {
+    const warn = [policyView({ action: "Warn" })];
+    expect(lookupsNeeded(assessment(), { config, policies: warn }).floor).toBe(true);
+    expect(lookupsNeeded(assessment([]), { config, policies: warn }).floor).toBe(false);
+    expect(lookupsNeeded(assessment(), { config, policies: [policyView({ action: "Deny" })] }).floor).toBe(false);
+    expect(
+      lookupsNeeded(assessment(), { config: admissionConfig({ actionFloor: "Warn" }), policies: warn }).floor,
+    ).toBe(false);
+  });
+});
+
+describe("ttlCache", () => {
+  it("shares one call between concurrent askers, expires answers, and stays bounded", async () => {
+    vi.useFakeTimers();
+    try {
+      const cache = ttlCache<number>({ ttlMs: 1_000, maxEntries: 2 });
+      const load = vi.fn(async () => 7);
+      await Promise.all([cache("a", load), cache("a", load)]);
+      expect(load).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_001);
+      await cache("a", load);
+      expect(load).toHaveBeenCalledTimes(2);
+      await cache("b", load);
+      await cache("c", load); // evicts "a"
+      await cache("a", load);
+      expect(load).toHaveBeenCalledTimes(5);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
