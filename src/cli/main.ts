@@ -11,6 +11,10 @@ const commands: Record<string, Command> = {
     load: () => import("./run.ts"),
   },
   scan: { summary: "check manifests for hardcoded secrets and plaintext endpoints", load: () => import("./scan.ts") },
+  uninstall: {
+    summary: "remove the webhook configuration and the policies' finalizers (the chart's pre-delete hook)",
+    load: () => import("./uninstall.ts"),
+  },
   crd: {
     summary: "print the AiApiPolicy CustomResourceDefinition (the same bytes as crds/)",
     load: () => import("./crd.ts"),

@@ -53,7 +53,7 @@ export function certificateReconciler(kc: k8s.KubeConfig, options: CertificateSe
       if (secret) await core.replaceNamespacedSecret({ name, namespace, body });
       else await core.createNamespacedSecret({ namespace, body });
       logger.info(
-        { object: `Secret ${namespace}/${name}`, changes: plan.changes },
+        { certificates: `Secret ${namespace}/${name}`, changes: plan.changes },
         "rotated the webhook's certificates",
       );
     }

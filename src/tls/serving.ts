@@ -21,7 +21,7 @@ export interface ServingCertificate {
   current(): KeyPair | undefined;
   /** A valid certificate is loaded and has not expired: part of /readyz. */
   ready(): boolean;
-  /** Called with each new certificate after the first. */
+  /** Called with each certificate loaded, the first included (also when it loaded before the call). */
   onChange(listener: (pair: KeyPair) => void): void;
   /** Resolves with the first valid certificate. */
   first(): Promise<KeyPair>;
@@ -61,7 +61,7 @@ function pollingSource(read: () => Promise<KeyPair | undefined>, intervalMs: num
     pair = next;
     logger.info({ source: what, notAfter: new X509Certificate(next.cert).validTo }, "loaded the serving certificate");
     if (first) for (const resolve of waiting.splice(0)) resolve(next);
-    else for (const listener of listeners) listener(next);
+    for (const listener of listeners) listener(next);
   }
   const nudge = () => {
     if (busy) return;
@@ -70,16 +70,30 @@ function pollingSource(read: () => Promise<KeyPair | undefined>, intervalMs: num
       busy = false;
     });
   };
-  const timer = setInterval(nudge, intervalMs);
-  timer.unref();
+  // Every second until the first certificate is there (the leader is making it), then every interval.
+  let timer: NodeJS.Timeout;
+  const schedule = () => {
+    timer = setTimeout(
+      () => {
+        nudge();
+        schedule();
+      },
+      pair ? intervalMs : Math.min(intervalMs, 1_000),
+    );
+    timer.unref();
+  };
   nudge();
+  schedule();
 
   const source: ServingCertificate = {
     current: () => pair,
     ready: () => !!pair && usable(pair),
-    onChange: (listener) => listeners.push(listener),
+    onChange: (listener) => {
+      listeners.push(listener);
+      if (pair) listener(pair);
+    },
     first: () => (pair ? Promise.resolve(pair) : new Promise((resolve) => waiting.push(resolve))),
-    stop: () => clearInterval(timer),
+    stop: () => clearTimeout(timer),
   };
   return { source, nudge };
 }

@@ -76,6 +76,7 @@ describe("self-managed certificates under rotation", () => {
     // A replica: the certificate from the Secret, reloaded on change.
     const serving = servingFromSecret(kc, { namespace: operatorNs.name, name: secretName }, 1_000, logger);
     stops.push(() => serving.stop());
+    // Started with the first certificate; onChange then hears of it and of every renewal (as in run.ts).
     const app = buildWebhookServer({
       tls: await serving.first(),
       evaluate,

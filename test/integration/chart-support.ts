@@ -1,10 +1,14 @@
 // What the chart tests share: helm from the local control plane's bin folder, and the real CRDs of the
 // projects the chart's optional objects belong to (cert-manager, the Prometheus Operator), taken from
 // their Go modules at pinned versions.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { stringify } from "yaml";
 import { CHART, KUBE_VERSION } from "../../scripts/manifests.ts";
 import { kubectl } from "../support/cluster.ts";
 
@@ -79,4 +83,84 @@ export async function installNeighbourCrds(): Promise<void> {
     const ready = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", file]);
     if (ready.code !== 0) throw new Error(`${path} did not become Established: ${ready.stderr}`);
   }
+}
+
+/** A kubeconfig that authenticates with a TokenRequest token of the ServiceAccount: the pod's identity. */
+export async function serviceAccountKubeconfig(
+  kc: k8s.KubeConfig,
+  serviceAccount: { namespace: string; name: string },
+  dir: string,
+): Promise<string> {
+  const token = await kc.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
+    ...serviceAccount,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const cluster = kc.getCurrentCluster();
+  if (!cluster || !token.status?.token) throw new Error("no current cluster, or the TokenRequest returned no token");
+  const user = `system:serviceaccount:${serviceAccount.namespace}:${serviceAccount.name}`;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "local", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
+    users: [{ name: user, user: { token: token.status.token } }],
+    contexts: [{ name: "operator", context: { cluster: "local", user } }],
+    "current-context": "operator",
+  };
+  const path = join(dir, `${serviceAccount.name}.kubeconfig`);
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
+}
+
+/** The environment the chart's Deployment gives its container, with downward-API fields filled in. */
+export function chartEnvironment(deployment: k8s.V1Deployment, pod: { namespace: string }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of deployment.spec?.template.spec?.containers[0]?.env ?? []) {
+    // An empty value comes back from the API server as no value at all.
+    if (!entry.valueFrom) env[entry.name] = entry.value ?? "";
+    else if (entry.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[entry.name] = pod.namespace;
+    else throw new Error(`the chart sets ${entry.name} from a source this test does not fill in`);
+  }
+  return env;
+}
+
+export interface OperatorProcess {
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** `ai-api-guard run` with exactly the given environment (and PATH), ended when this test process ends. */
+export async function startInClusterOperator(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<OperatorProcess> {
+  const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const withParent = fileURLToPath(new URL("../support/with-parent.ts", import.meta.url));
+  const child = spawn(process.execPath, [withParent, String(process.pid), process.execPath, cli, "run", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { PATH: process.env.PATH ?? "", NO_PROXY: "127.0.0.1,localhost", ...env },
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('"msg":"ai-api-guard is ready"')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`ai-api-guard run did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
 }

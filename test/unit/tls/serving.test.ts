@@ -114,15 +114,23 @@ describe("serving certificates from mounted files", () => {
     expect((await source.first()).cert).toBe(first.cert);
     expect(source.ready()).toBe(true);
 
-    const changed = new Promise<KeyPair>((resolve) => source?.onChange(resolve));
+    const seen: string[] = [];
     const second = await pair();
+    const changed = new Promise<void>((resolve) =>
+      source?.onChange((loaded) => {
+        seen.push(loaded.cert);
+        if (loaded.cert === second.cert) resolve();
+      }),
+    );
     // Written aside and renamed into place: a reader never sees half a file.
     writeFileSync(`${files.key}.new`, second.key);
     writeFileSync(`${files.cert}.new`, second.cert);
     renameSync(`${files.key}.new`, files.key);
     renameSync(`${files.cert}.new`, files.cert);
     // The folder's change notice triggers the check; the 60 s timer would be too late for this test.
-    expect((await changed).cert).toBe(second.cert);
+    await changed;
+    // A listener hears of the certificate already loaded, then of each new one.
+    expect(seen).toEqual([first.cert, second.cert]);
     expect(source.current()?.cert).toBe(second.cert);
   });
 
