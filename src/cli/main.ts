@@ -3,6 +3,8 @@
 // `main(argv): Promise<number>` and returns its exit code; it never calls process.exit itself.
 // Commands load lazily, so `scan` does not pay for the Kubernetes client.
 
+import { readFile } from "node:fs/promises";
+
 type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
@@ -23,11 +25,16 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ["usage: ai-api-guard <command> [options]", "", "commands:", ...rows].join("\n");
+  return ["usage: ai-api-guard <command> [options] | --version", "", "commands:", ...rows].join("\n");
 }
 
 async function dispatch(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "version") {
+    const manifest = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8"));
+    console.log(manifest.version);
+    return 0;
+  }
   if (!name || name === "help" || name === "--help" || name === "-h") {
     console.log(usage());
     return name ? 0 : 2;
