@@ -129,13 +129,10 @@ export interface OperatorProcess {
 }
 
 /** `ai-api-guard run` with exactly the given environment (and PATH), ended when this test process ends. */
-export async function startInClusterOperator(
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<OperatorProcess> {
+export async function startInClusterOperator(env: Record<string, string>): Promise<OperatorProcess> {
   const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
   const withParent = fileURLToPath(new URL("../support/with-parent.ts", import.meta.url));
-  const child = spawn(process.execPath, [withParent, String(process.pid), process.execPath, cli, "run", ...args], {
+  const child = spawn(process.execPath, [withParent, String(process.pid), process.execPath, cli, "run"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: process.env.PATH ?? "", NO_PROXY: "127.0.0.1,localhost", ...env },
   });
@@ -160,7 +157,8 @@ export async function startInClusterOperator(
       if (child.exitCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
-      return exited;
+      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      return exited.finally(() => clearTimeout(killer));
     },
   };
 }
