@@ -84,7 +84,10 @@ async function developerSteps(plane: ControlPlane): Promise<void> {
   const pasted = deployment("summarizer-v2", "summarizer", [{ name: "OPENAI_API_KEY", value: key }]);
   kubectl(plane, ["apply", "-f", "-"], stringify(pasted));
 
-  step("5. The same key in a workload whose policy says Warn: admitted, with warnings");
+  step(
+    "5. A cluster admin lets ai-demo's policies go below the Deny floor; under Warn the key is admitted, with warnings",
+  );
+  kubectl(plane, ["label", "namespace", "ai-demo", "aiapiguard.dev/action-floor=Warn"]);
   const warnPolicy = {
     apiVersion: "aiapiguard.dev/v1alpha1",
     kind: "AiApiPolicy",

@@ -128,16 +128,20 @@ async function serve(
       stop: () => informers.stop(),
     },
     {
+      // Its thread exists from construction: a runnable of its own, so a failed listen still ends it.
+      name: "heavy review worker",
+      needsLeader: false,
+      start: async () => undefined,
+      stop: () => heavy.close(),
+    },
+    {
       name: "webhook server",
       needsLeader: false,
       async start() {
         await app.listen({ host: url?.hostname ?? "0.0.0.0", port: url ? Number(url.port) : options.port });
       },
-      // Drains the requests in flight, then closes, then ends the worker that read heavy reviews.
-      stop: async () => {
-        await app.close();
-        await heavy.close();
-      },
+      // Drains the requests in flight, then closes.
+      stop: () => app.close(),
     },
   ];
   if (validateUrl && selfSigned) {

@@ -9,10 +9,11 @@ import { formatText } from "./scan/format-text.ts";
 import { readSources } from "./scan/inputs.ts";
 import { formatError, type ScanReport } from "./scan/report.ts";
 
-const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] PATH|- ...
+const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] [--cluster-domain DOMAIN] PATH|- ...
 
 Scans Kubernetes manifests (files, folders recursively: .yaml .yml .json; - for stdin;
 multi-document YAML, JSON, List objects, helm template output) with the admission rules.
+--cluster-domain: the kubelet's --cluster-domain, when not cluster.local (names under it are in-cluster).
 
 exit codes: 0 no findings, 1 findings, 2 usage error, unreadable file or invalid input`;
 
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const report = await scan(options.paths);
+  const report = await scan(options.paths, options.clusterDomain);
   for (const error of report.errors) console.error(formatError(error));
   process.stdout.write(render(report, options.format));
   if (report.errors.length > 0) return 2;
@@ -37,11 +38,17 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const ARGS = {
-  options: { format: { type: "string", short: "f" }, help: { type: "boolean", short: "h" } },
+  options: {
+    format: { type: "string", short: "f" },
+    "cluster-domain": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
   allowPositionals: true,
 } as const;
 
-function parseOptions(argv: string[]): { format: Format; paths: string[]; help: boolean } | string {
+type Options = { format: Format; paths: string[]; help: boolean; clusterDomain?: string };
+
+function parseOptions(argv: string[]): Options | string {
   let parsed: ReturnType<typeof parseArgs<typeof ARGS>>;
   try {
     parsed = parseArgs({ ...ARGS, args: argv });
@@ -52,10 +59,13 @@ function parseOptions(argv: string[]): { format: Format; paths: string[]; help: 
   if (!FORMATS.includes(format as Format)) return `unknown format "${format}": use text, json or sarif`;
   const help = parsed.values.help ?? false;
   if (!help && parsed.positionals.length === 0) return "name at least one file or folder to scan, or - for stdin";
-  return { format: format as Format, paths: parsed.positionals, help };
+  const clusterDomain = parsed.values["cluster-domain"]?.replace(/^\.|\.$/g, "");
+  if (clusterDomain !== undefined && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(clusterDomain))
+    return `--cluster-domain "${clusterDomain}" is not a DNS name`;
+  return { format: format as Format, paths: parsed.positionals, help, ...(clusterDomain ? { clusterDomain } : {}) };
 }
 
-async function scan(paths: string[]): Promise<ScanReport> {
+async function scan(paths: string[], clusterDomain: string | undefined): Promise<ScanReport> {
   const { sources, errors } = await readSources(paths);
   const parsed: { file: string; item: ParsedObject }[] = [];
   for (const source of sources) {
@@ -63,7 +73,10 @@ async function scan(paths: string[]): Promise<ScanReport> {
     errors.push(...result.errors);
     parsed.push(...result.objects.map((item) => ({ file: source.file, item })));
   }
-  const context = { policyEndpointHosts: policyEndpointHosts(parsed.map((p) => p.item.object)) };
+  const context = {
+    policyEndpointHosts: policyEndpointHosts(parsed.map((p) => p.item.object)),
+    ...(clusterDomain ? { clusterDomain } : {}),
+  };
   const report: ScanReport = { findings: [], errors, files: sources.length, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);

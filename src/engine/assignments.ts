@@ -1,7 +1,17 @@
-// Name/value pairs inside free text: config files in ConfigMaps (.env, properties, YAML, INI, JSON)
-// and shell strings in command/args (export KEY=..., --api-key=..., -H "X-Api-Key: ..."). The
-// generic credential rule needs a name to judge a value by.
+// Name/value pairs inside free text: config files in ConfigMaps (.env, properties, YAML, INI, JSON,
+// XML, .netrc, redis.conf) and shell or inline code in command/args (export KEY=..., --api-key=...,
+// -H "X-Api-Key: ...", curl -u user:pass, ?token=..., api_key="..."). The generic credential rule
+// needs a name to judge a value by.
 import { leadingLiteral, matchesOf } from "./literals.ts";
+import { mayNameCredential } from "./names.ts";
+
+/** The matches of `pattern` until `found` holds MAX_ASSIGNMENTS. */
+function* capped(found: readonly Assignment[], pattern: RegExp, text: string): Generator<RegExpExecArray> {
+  for (const m of matchesOf(pattern, text)) {
+    if (found.length >= MAX_ASSIGNMENTS) return;
+    yield m;
+  }
+}
 
 export interface Assignment {
   name: string;
@@ -11,35 +21,123 @@ export interface Assignment {
 const NAME = String.raw`[A-Za-z_][\w.-]{0,80}`;
 // `  export NAME = value`, `name: value`, `"name": "value",` — one line at a time, anchored.
 const LINE = new RegExp(
-  String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?\s{0,8}(?::|=|:=)\s{0,8}(\S.{0,4096})$`,
+  String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?(\s{0,8})(:=|:|=)(\s{0,8})(\S.{0,4096})$`,
 );
-// JSON written on one line: "name": "value"
-const JSON_PAIR = new RegExp(String.raw`"(${NAME})"\s{0,8}:\s{0,8}"([^"\\\n]{1,1024})"`, "g");
-const TOKEN_PAIR = new RegExp(`^-{0,2}(${NAME})=(.{1,4096})$`);
+// name="value" or name: 'value' anywhere: keyword arguments of inline code, JSON on one line.
+const QUOTED_PAIR = new RegExp(
+  String.raw`(?<![\w.-])["']?(${NAME})["']?\s{0,3}(?:=|:|=>)\s{0,3}(["'])([^"'\\\n]{1,1024})\2`,
+  "g",
+);
+const TOKEN_PAIR = new RegExp(`^-{0,2}(${NAME})[=:](.{1,4096})$`);
 const FLAG_OR_HEADER = new RegExp(`^(?:--?(${NAME})|(${NAME}):)$`);
+// ?token=..., &password=..., jdbc:...;password=...
+const QUERY_PARAMETER = new RegExp(String.raw`[?&;](${NAME})=([^&\s"'#;]{1,1024})`, "g");
+// <password>...</password> and <add key="ApiKey" value="..."/>
+const XML_ELEMENT = new RegExp(String.raw`<(${NAME})>([^<\n]{1,1024})</\1>`, "g");
+const XML_SETTING = new RegExp(String.raw`<add\s+key="(${NAME})"\s+value="([^"\n]{0,1024})"`, "g");
+// Authorization: Basic|Token <value>
+const AUTHORIZATION = /authorization["']?\s{0,3}[:=]\s{0,3}["']?(basic|token)\s{1,8}([A-Za-z0-9._~+/=-]{4,4096})/gi;
+// redis.conf's requirepass, .netrc's "machine host login user password secret"
+const DIRECTIVE = /^\s{0,64}(requirepass|masterauth|rootpw)\s{1,8}("[^"\n]{1,1024}"|\S{1,1024})\s*$/;
+const NETRC = /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(\S{1,1024})/g;
+// A comment that says the value is to be replaced: `api_key: 1234-... # replace with your key`.
+const REPLACE_ME = /(?:^|\s)(?:#|\/\/|;).{0,120}(?:replace|your|example|change)/i;
+// A flow mapping or list ({name: creds, key: password}), a block scalar or an anchor is structure, not a value.
+const STRUCTURE = /^[{[|>&*!]|:$/;
+/** Credentials free text can carry under no credential-like name: curl -u user:pass, redis directives. */
+export const FREE_TEXT_CREDENTIAL = /(?:^|\s)(?:-u|--user|--basic-auth)\s|requirepass|masterauth|rootpw/;
+const USERINFO = /^[\w.@-]{1,256}:(\S{1,1024})$/;
+const USER_FLAGS = new Set(["-u", "--user", "--basic-auth"]);
 
-export function assignmentsIn(text: string): Assignment[] {
+/** A value pasted full of pairs is reported by its first ones; the rest add nothing to act on. */
+const MAX_ASSIGNMENTS = 64;
+
+export function assignmentsIn(raw: string): Assignment[] {
   const found: Assignment[] = [];
+  const text = REPLACE_ME.test(raw) ? withoutPlaceholderLines(raw) : raw;
   // Every form below needs an operator or two tokens; most values have neither.
-  if (!/[=:\s]/.test(text)) return found;
-  const add = (name: string | undefined, raw: string | undefined) => {
-    const value = raw === undefined ? "" : leadingLiteral(raw);
-    if (name && value) found.push({ name, value });
+  if (!/[=:\s>]/.test(text)) return found;
+  const add = (name: string | undefined, raw: string | undefined, wholeLine = false) => {
+    const value = raw === undefined ? "" : wholeLine ? restOfLine(raw) : leadingLiteral(raw);
+    // Only names that may name a credential count towards the cap: a long config file has many others.
+    if (name && value && !STRUCTURE.test(value) && mayNameCredential(name.toLowerCase())) found.push({ name, value });
   };
-  if (/[:=]/.test(text)) {
-    for (const line of text.split("\n")) {
-      const m = LINE.exec(line);
-      if (m) add(m[1], m[2]);
-    }
-    if (text.includes('":')) for (const m of matchesOf(JSON_PAIR, text)) add(m[1], m[2]);
+  if (/[:=]/.test(text) || FREE_TEXT_CREDENTIAL.test(text)) linePairs(text, add, found);
+  if (text.includes("=") || text.includes(":")) {
+    for (const m of capped(found, QUOTED_PAIR, text)) add(m[1], m[3]);
+    for (const m of capped(found, QUERY_PARAMETER, text)) add(m[1], decodeURIComponentSafe(m[2] ?? ""));
   }
-  if (!/[=\s]/.test(text)) return found;
+  if (text.includes("</")) for (const m of capped(found, XML_ELEMENT, text)) add(m[1], m[2]);
+  if (text.includes("<add")) for (const m of capped(found, XML_SETTING, text)) add(m[1], m[2]);
+  if (/authorization/i.test(text)) for (const m of capped(found, AUTHORIZATION, text)) authorization(m[1], m[2], add);
+  if (text.includes("machine")) for (const m of capped(found, NETRC, text)) add("password", m[1]);
+  if (!/[=\s:]/.test(text)) return found;
   const tokens = text.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
   for (const [i, t] of tokens.entries()) {
+    if (found.length >= MAX_ASSIGNMENTS) break;
     const pair = TOKEN_PAIR.exec(t);
-    if (pair) add(pair[1], pair[2]);
+    if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
     const flag = FLAG_OR_HEADER.exec(t);
     if (flag) add(flag[1] ?? flag[2], tokens[i + 1]);
+    const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(tokens[i + 1] ?? "") : null;
+    if (userinfo) add("password", userinfo[1]);
   }
   return found;
+}
+
+type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean) => void;
+
+/** Drops each line whose comment (or the comment line above it) calls its value a placeholder. */
+function withoutPlaceholderLines(text: string): string {
+  let previous = "";
+  const kept: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!REPLACE_ME.test(line) && !REPLACE_ME.test(previous)) kept.push(line);
+    previous = line.trim().startsWith("#") ? line : "";
+  }
+  return kept.join("\n");
+}
+
+function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
+  for (const line of text.split(/\r?\n/)) {
+    if (found.length >= MAX_ASSIGNMENTS) return;
+    const m = LINE.exec(line);
+    if (m) {
+      // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
+      // `KEY=value` ends at the first space.
+      const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
+      add(m[1], m[5], spaced && !line.includes("export "));
+    }
+    const directive = DIRECTIVE.exec(line);
+    if (directive) add("password", directive[2]);
+  }
+}
+
+/** An unquoted value up to the end of its line, without a trailing comment; a quoted one as written. */
+function restOfLine(raw: string): string {
+  const text = raw.trim();
+  if (/^["'`]/.test(text)) return leadingLiteral(text);
+  return text
+    .replace(/\s+(?:#|\/\/).*$/, "")
+    .replace(/[,;]+$/, "")
+    .trim();
+}
+
+function authorization(scheme: string | undefined, credential: string | undefined, add: Add): void {
+  if (!credential) return;
+  if (scheme?.toLowerCase() === "token") {
+    add("token", credential);
+    return;
+  }
+  const decoded = Buffer.from(credential, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon > 0 && /^[\x20-\x7e]+$/.test(decoded)) add("password", JSON.stringify(decoded.slice(colon + 1)));
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -1,12 +1,23 @@
-// Workload extraction: every literal a reviewed object carries, with its JSON path and what names it.
-// Pod specs and containers are found where the table of workload kinds says; ConfigMap data is read for
-// secrets only; Secrets are where secrets belong, so they are never read.
-
-import type { PathPattern, WorkloadKind } from "../api/workload-kinds.ts";
-import { isRecord, type Json, optionalList, optionalRecord, optionalString } from "./objects.ts";
+// Workload extraction: every literal an object carries where a value can hide, with its JSON path and
+// what names it. It needs no list of kinds: any container list, wherever it sits (a Deployment's pod
+// template, a RayCluster's worker groups, a KServe predictor, an Argo template's singular `container`
+// or `script`), is read, and so are annotations and labels of the object and of every embedded
+// template, probes, lifecycle hooks, volume fields and ConfigMap data and binaryData. Secrets are
+// where secrets belong, so they are never read.
+import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
 import type { PathSegment } from "./types.ts";
 
-export type Field = "env" | "command" | "args" | "data";
+export type Field =
+  | "env"
+  | "command"
+  | "args"
+  | "data"
+  | "annotation"
+  | "label"
+  | "probe"
+  | "volume"
+  | "script"
+  | "setting";
 
 export interface Candidate {
   value: string;
@@ -17,10 +28,10 @@ export interface Candidate {
   base: readonly PathSegment[];
   tail: readonly PathSegment[];
   field: Field;
-  /** The env var name, ConfigMap key, or the flag an argument follows (--api-key VALUE). */
+  /** The env var name, ConfigMap key, annotation key, header name, or the flag an argument follows. */
   name?: string;
   container?: string;
-  /** Annotations that apply (the object's, plus its pod template's). */
+  /** Annotations that apply (the object's, plus those of each template it sits in). */
   annotations: Json[];
   /** The values of the same container (or ConfigMap): see nearAzureOpenAI. */
   group: CandidateGroup;
@@ -42,9 +53,38 @@ export interface CandidateGroup {
 /** Whether to keep a value (some rule may report it): the caller's prefilter. Every value when absent. */
 export type Keep = (value: string, name: string | undefined) => boolean;
 
-const CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"] as const;
+const CONTAINER_LISTS = new Set(["containers", "initContainers", "ephemeralContainers"]);
+/** Keys that hold one container (Argo's `container` and `script`) or a list of them (Argo's `sidecars`). */
+const CONTAINER_LIKE = new Set(["container", "script", "sidecars"]);
+const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
+const HOOKS = ["postStart", "preStop"] as const;
+/** Never a value: a copy of the whole object, read where it stands. */
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 const FLAG = /^--?[A-Za-z][\w.-]{0,80}$/;
 const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
+/** Strings outside containers, annotations and ConfigMap data: no container around them to mention Azure. */
+const SETTINGS: CandidateGroup = { source: {}, configMap: false, complete: true };
+/** Deeper than any real custom resource; bounds a hostile body. */
+const MAX_DEPTH = 48;
+
+/**
+ * Objects that are never read: a Secret is where a secret belongs; a policy is checked by the webhook
+ * itself; kustomize's own Kustomization never reaches the API server (`scan` reads its configMapGenerator
+ * as the ConfigMaps it makes, and its secretGenerator makes Secrets).
+ */
+export function isReviewedKind(kind: string, apiVersion: unknown): boolean {
+  if (
+    kind === "Kustomization" &&
+    (apiVersion === undefined || String(apiVersion).startsWith("kustomize.config.k8s.io/"))
+  )
+    return false;
+  return kind !== "Secret" && kind !== "AiApiPolicy";
+}
+
+interface Walk {
+  out: Candidate[];
+  keep: Keep;
+}
 
 /**
  * Appends the object's candidates to `out`. Throws Unreadable at the first field of the wrong type;
@@ -52,86 +92,134 @@ const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
  */
 export function extractCandidates(
   object: Json,
-  kind: WorkloadKind,
+  kind: string,
   prefix: PathSegment[],
   out: Candidate[],
   keep: Keep = () => true,
 ): void {
-  const metadata = optionalRecord(object.metadata, prefix, "metadata");
-  const annotations = [optionalRecord(metadata?.annotations, prefix, "metadata", "annotations") ?? {}];
-  if (kind.kind === "ConfigMap" && kind.group === "") configMapCandidates(object, prefix, annotations, out, keep);
-  for (const pattern of kind.podSpecs)
-    walk(object, prefix, pattern, annotations, (spec, path, own) => podCandidates(spec, path, own, out, keep));
-  for (const pattern of kind.containers)
-    walk(object, prefix, pattern, annotations, (container, path, own) =>
-      containerCandidates(container, path, own, out, keep),
-    );
+  const walk: Walk = { out, keep };
+  const annotations = metadataCandidates(object, prefix, [], walk);
+  // A custom resource that reuses the name ConfigMap is no ConfigMap: it is walked like any other.
+  if (kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1")) {
+    configMapCandidates(object, prefix, annotations, walk);
+    return;
+  }
+  for (const [key, value] of Object.entries(object)) {
+    if (key !== "metadata" && key !== "status") visit(value, [...prefix, key], key, annotations, walk, 0);
+  }
 }
 
-function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
-  const dataPath = [...prefix, "data"];
-  const data = optionalRecord(object.data, dataPath) ?? {};
-  const group: CandidateGroup = { source: data, configMap: true, complete: false };
-  for (const [key, raw] of Object.entries(data)) {
-    const value = optionalString(raw, dataPath, key);
-    if (value !== undefined && keep(value, key)) {
-      out.push({ value, base: dataPath, tail: [key], field: "data", name: key, annotations, group });
+/** Reads a metadata block's annotations and labels; returns the annotations that apply below it. */
+function metadataCandidates(owner: Json, path: PathSegment[], applying: Json[], walk: Walk): Json[] {
+  const metadata = optionalRecord(owner.metadata, path, "metadata");
+  if (!metadata) return applying;
+  const annotations = optionalRecord(metadata.annotations, path, "metadata", "annotations");
+  const labels = optionalRecord(metadata.labels, path, "metadata", "labels");
+  const scope = annotations ? [...applying, annotations] : applying;
+  const group: CandidateGroup = { source: {}, configMap: false, complete: true };
+  for (const [field, map] of [
+    ["annotation", annotations],
+    ["label", labels],
+  ] as const) {
+    if (!map) continue;
+    const base = [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
+    for (const [key, raw] of Object.entries(map)) {
+      if (key === LAST_APPLIED || typeof raw !== "string") continue;
+      push(walk, { value: raw, base, tail: [key], field, name: key, annotations: scope, group });
+    }
+  }
+  return scope;
+}
+
+function push(walk: Walk, candidate: Candidate): void {
+  if (walk.keep(candidate.value, candidate.name)) walk.out.push(candidate);
+}
+
+function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], walk: Walk) {
+  const group: CandidateGroup = { source: {}, configMap: true, complete: false };
+  for (const field of ["data", "binaryData"] as const) {
+    const base = [...prefix, field];
+    const data = optionalRecord(object[field], base) ?? {};
+    for (const [key, raw] of Object.entries(data)) {
+      const stored = optionalString(raw, base, key);
+      const value = field === "data" ? stored : decodedText(stored);
+      if (value === undefined) continue;
+      group.source[key] = value;
+      push(walk, { value, base, tail: [key], field: "data", name: key, annotations, group });
     }
   }
   group.complete = true;
 }
 
-/**
- * Calls `visit` with every object `pattern` reaches from `node` ("*": every key or index); a wrong type on
- * the way is Unreadable. A pod spec's template metadata sits beside it: its annotations apply too (Pods
- * created from the template carry only those).
- */
-function walk(
-  value: unknown,
-  path: PathSegment[],
-  pattern: PathPattern,
-  annotations: Json[],
-  visit: (node: Json, path: PathSegment[], annotations: Json[]) => void,
-): void {
-  if (pattern.length === 0) {
-    const node = optionalRecord(value, path);
-    if (node) visit(node, path, annotations);
-    return;
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** binaryData that is text (a config file kept as bytes) is read as text; real binary is not. */
+function decodedText(base64: string | undefined): string | undefined {
+  if (base64 === undefined) return undefined;
+  const bytes = Buffer.from(base64, "base64");
+  if (bytes.includes(0)) return undefined;
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
   }
-  const [key, ...rest] = pattern as [string, ...string[]];
-  if (key === "*") {
-    const children = Array.isArray(value) ? [...value.entries()] : Object.entries(optionalRecord(value, path) ?? {});
-    for (const [k, child] of children) walk(child, [...path, k], rest, annotations, visit);
-    return;
-  }
-  const child = optionalRecord(value, path)?.[key];
-  if (rest.length === 1 && rest[0] === "spec") {
-    const meta = optionalRecord(optionalRecord(child, path, key)?.metadata, path, key, "metadata");
-    const own = optionalRecord(meta?.annotations, path, key, "metadata", "annotations");
-    if (own) annotations = [...annotations, own];
-  }
-  walk(child, [...path, key], rest, annotations, visit);
 }
 
-function podCandidates(node: Json, path: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
-  for (const list of CONTAINER_LISTS) {
-    const value = node[list];
-    if (value === undefined || value === null) continue;
-    const listPath = [...path, list];
-    const items = optionalList(value, listPath);
-    for (let index = 0; index < items.length; index++) {
-      const containerPath = [...listPath, index];
-      const container = optionalRecord(items[index], containerPath) ?? {};
-      containerCandidates(container, containerPath, annotations, out, keep);
+/** Looks for containers and templates anywhere below an object, without knowing its kind. */
+function visit(node: unknown, path: PathSegment[], key: PathSegment, annotations: Json[], walk: Walk, depth: number) {
+  if (depth > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`);
+  if (Array.isArray(node)) {
+    // Only where an object is expected is a list a wrong type (Argo's `template` is a string).
+    if (key === "spec" || key === "template" || key === "jobTemplate")
+      optionalRecord(node, path.slice(0, -1), String(key));
+    for (let i = 0; i < node.length; i++) visit(node[i], [...path, i], i, annotations, walk, depth + 1);
+    return;
+  }
+  if (typeof node === "string") {
+    // Any other string of the object (a RayJob's runtimeEnvYAML, an Argo parameter) is read as text:
+    // provider formats and the pairs inside it count; the key it sits under does not name it.
+    push(walk, { value: node, base: [], tail: path, field: "setting", annotations, group: SETTINGS });
+    return;
+  }
+  if (!isRecord(node)) return;
+  // A template (pod, job, worker) carries its own metadata; its annotations apply to what it makes.
+  const scope =
+    key !== "metadata" && "metadata" in node ? metadataCandidates(node, path, annotations, walk) : annotations;
+  for (const [child, value] of Object.entries(node)) {
+    if (child === "metadata") continue;
+    const childPath = [...path, child];
+    if (CONTAINER_LISTS.has(child)) {
+      const items = optionalList(value, childPath);
+      for (let i = 0; i < items.length; i++) {
+        const container = optionalRecord(items[i], childPath, i) ?? {};
+        containerCandidates(container, [...childPath, i], scope, walk);
+      }
+    } else if (CONTAINER_LIKE.has(child) && isContainerLike(value)) {
+      containerCandidates(value, childPath, scope, walk);
+    } else if (child === "volumes" && Array.isArray(value)) {
+      volumeCandidates(value, childPath, scope, walk);
+    } else if (isContainerLike(value) && !Array.isArray(value)) {
+      // A container spec under a name of its own (KServe's predictor `model`, `sklearn`, ...).
+      containerCandidates(value, childPath, scope, walk);
+    } else {
+      visit(value, childPath, child, scope, walk, depth + 1);
     }
   }
 }
 
+/** An object with a container's shape: an image with something to run, or env, or an Argo script. */
+function isContainerLike(value: unknown): value is Json {
+  if (!isRecord(value)) return false;
+  const runs = Array.isArray(value.command) || Array.isArray(value.args) || typeof value.source === "string";
+  return Array.isArray(value.env) || (typeof value.image === "string" && runs);
+}
+
 // The loops below run for every env var of every container on the admission path: they check types
 // inline and build a path only to report a wrong type.
-function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], out: Candidate[], keep: Keep) {
+function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], walk: Walk) {
   const name = optionalString(container.name, path, "name") ?? String(path.at(-1));
   const group: CandidateGroup = { source: container, configMap: false, complete: false };
+  const base = { base: path, container: name, annotations, group };
   const env = optionalList(container.env, path, "env");
   for (let index = 0; index < env.length; index++) {
     const item = env[index];
@@ -144,41 +232,79 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const value = raw.value;
     if (value === undefined || value === null) continue;
     if (typeof value !== "string") optionalString(value, path, "env", index, "value");
-    if (!keep(value as string, (envName ?? undefined) as string | undefined)) continue;
-    out.push({
-      value: value as string,
-      base: path,
-      tail: ["env", index, "value"],
-      field: "env",
-      name: (envName ?? undefined) as string | undefined,
-      container: name,
-      annotations,
-      group,
-    });
+    // Most values no rule can report: they are left out before a candidate is made for them.
+    const name = (envName ?? undefined) as string | undefined;
+    if (walk.keep(value as string, name))
+      walk.out.push({ ...base, value: value as string, tail: ["env", index, "value"], field: "env", name });
   }
-  for (const field of ["command", "args"] as const) {
-    const items = optionalList(container[field], path, field);
-    let previous: string | undefined;
-    for (let index = 0; index < items.length; index++) {
-      const raw = items[index];
-      if (raw !== undefined && raw !== null && typeof raw !== "string") optionalString(raw, path, field, index);
-      const value = (raw ?? "") as string;
-      const flag = previous !== undefined && FLAG.test(previous) ? previous.replace(/^-+/, "") : undefined;
-      previous = value;
-      if (!keep(value, flag)) continue;
-      out.push({
-        value,
-        base: path,
-        tail: [field, index],
-        field,
-        name: flag,
-        container: name,
-        annotations,
-        group,
-      });
-    }
-  }
+  for (const field of ["command", "args"] as const) argumentCandidates(container[field], [field], field, base, walk);
+  if (typeof container.source === "string")
+    push(walk, { ...base, value: container.source, tail: ["source"], field: "script" });
+  for (const probe of PROBES) handlerCandidates(container[probe], [probe], base, walk);
+  const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
+  for (const hook of HOOKS) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk);
   group.complete = true;
+}
+
+type ContainerBase = Pick<Candidate, "base" | "container" | "annotations" | "group">;
+
+/** command/args (of a container or an exec handler): each item, named by the flag before it. */
+function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, base: ContainerBase, walk: Walk) {
+  const items = optionalList(list, base.base, ...tail);
+  let previous: string | undefined;
+  for (let index = 0; index < items.length; index++) {
+    const raw = items[index];
+    if (raw !== undefined && raw !== null && typeof raw !== "string") optionalString(raw, base.base, ...tail, index);
+    const value = (raw ?? "") as string;
+    const flag = previous !== undefined && FLAG.test(previous) ? previous.replace(/^-+/, "") : undefined;
+    previous = value;
+    if (walk.keep(value, flag)) walk.out.push({ ...base, value, tail: [...tail, index], field, name: flag });
+  }
+}
+
+/** A probe or lifecycle hook: its exec command and its HTTP headers (an Authorization header is a key). */
+function handlerCandidates(raw: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk) {
+  const handler = optionalRecord(raw, base.base, ...tail);
+  if (!handler) return;
+  const exec = optionalRecord(handler.exec, base.base, ...tail, "exec");
+  if (exec) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
+  const httpGet = optionalRecord(handler.httpGet, base.base, ...tail, "httpGet");
+  const headers = optionalList(httpGet?.httpHeaders, base.base, ...tail, "httpGet", "httpHeaders");
+  for (let index = 0; index < headers.length; index++) {
+    const header = headers[index];
+    if (!isRecord(header) || typeof header.value !== "string") continue;
+    const name = typeof header.name === "string" ? header.name : undefined;
+    const at = [...tail, "httpGet", "httpHeaders", index, "value"];
+    push(walk, { ...base, value: header.value, tail: at, field: "probe", name });
+  }
+  // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
+  if (typeof httpGet?.host === "string" && httpGet.host !== "") {
+    const scheme = httpGet.scheme === "HTTPS" ? "https" : "http";
+    const value = `${scheme}://${httpGet.host}`;
+    push(walk, { ...base, value, tail: [...tail, "httpGet", "host"], field: "probe", name: "host" });
+  }
+}
+
+/** Volume fields that take literals: CSI volumeAttributes, flexVolume options, a gitRepo URL. */
+function volumeCandidates(volumes: unknown[], path: PathSegment[], annotations: Json[], walk: Walk) {
+  for (let index = 0; index < volumes.length; index++) {
+    const volume = volumes[index];
+    if (!isRecord(volume)) continue;
+    const group: CandidateGroup = { source: {}, configMap: false, complete: true };
+    const base = [...path, index];
+    const add = (value: unknown, tail: PathSegment[], name?: string) => {
+      if (typeof value === "string") push(walk, { value, base, tail, field: "volume", name, annotations, group });
+    };
+    for (const [driver, attributes] of [
+      ["csi", "volumeAttributes"],
+      ["flexVolume", "options"],
+    ] as const) {
+      const source = isRecord(volume[driver]) ? (volume[driver] as Json) : undefined;
+      const map = source && isRecord(source[attributes]) ? (source[attributes] as Json) : {};
+      for (const [key, value] of Object.entries(map)) add(value, [driver, attributes, key], key);
+    }
+    if (isRecord(volume.gitRepo)) add(volume.gitRepo.repository, ["gitRepo", "repository"], "repository");
+  }
 }
 
 /**
@@ -205,6 +331,17 @@ function mentionsAzureOpenAI({ source, configMap }: CandidateGroup): boolean {
     isRecord(item) && typeof item.value === "string" && (mentions(item.value) || mentions(item.name));
   const args = [...((source.command ?? []) as unknown[]), ...((source.args ?? []) as unknown[])];
   return env.some(literal) || args.some(mentions);
+}
+
+/** The literal env values of the candidate's container, by name: what `$(NAME)` expands to. */
+export function containerEnv(candidate: Candidate): Map<string, string> {
+  const vars = new Map<string, string>();
+  if (candidate.group.configMap) return vars;
+  for (const item of (candidate.group.source.env ?? []) as unknown[]) {
+    if (isRecord(item) && typeof item.name === "string" && typeof item.value === "string")
+      vars.set(item.name, item.value);
+  }
+  return vars;
 }
 
 /** The value's JSON path as segments. */

@@ -1,7 +1,8 @@
 // The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
-import { workloadKindOf } from "../api/workload-kinds.ts";
-import { type Candidate, candidatePath, extractCandidates } from "./extract.ts";
+
+import { FREE_TEXT_CREDENTIAL } from "./assignments.ts";
+import { type Candidate, candidatePath, containerEnv, extractCandidates, isReviewedKind } from "./extract.ts";
 import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
@@ -9,9 +10,9 @@ import { credentialsInUrls } from "./rules/credentials-in-url.ts";
 import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
 import type { Hit } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
-import { plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
+import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
-import { urlsIn } from "./rules/urls.ts";
+import { type FoundUrl, urlsIn } from "./rules/urls.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { RULES } from "./rules/catalog.ts";
@@ -24,8 +25,12 @@ const MAX_HITS_PER_VALUE = 20;
 
 export const evaluate: Evaluate = (object, context = {}) => {
   const findings: Finding[] = [];
-  const settings = {
+  const settings: Settings = {
     policyHosts: hostSet(context.policyEndpointHosts ?? []),
+    cluster: {
+      namespaces: context.clusterNamespaces,
+      domain: (context.clusterDomain ?? "cluster.local").toLowerCase(),
+    },
     now: () => context.now ?? new Date(),
   };
   const unreadable = visit(object, [], 0, settings, findings);
@@ -39,7 +44,7 @@ function hostSet(list: readonly string[]): ReadonlySet<string> {
   return list.length === 0 ? NO_HOSTS : new Set(list.map((host) => host.toLowerCase()));
 }
 
-type Settings = { policyHosts: ReadonlySet<string>; now: () => Date };
+type Settings = { policyHosts: ReadonlySet<string>; cluster: Cluster; now: () => Date };
 
 function visit(
   object: unknown,
@@ -56,14 +61,14 @@ function visit(
     const problems = object.items.map((item, i) => visit(item, [...prefix, "items", i], depth + 1, settings, out));
     return problems.filter(Boolean).join("; ") || undefined;
   }
-  const row = workloadKindOf(object);
-  if (!row) return undefined;
+  // No list of kinds: whatever holds a container is read, wherever it holds it.
+  if (!isReviewedKind(kind, object.apiVersion)) return undefined;
   const resource = describeResource(object, kind);
   const candidates: Candidate[] = [];
   let problem: string | undefined;
   // Fail closed with a reason rather than throw on the admission path.
   try {
-    extractCandidates(object, row, prefix, candidates, mayHit);
+    extractCandidates(object, kind, prefix, candidates, mayHit);
   } catch (error) {
     problem = describeError(error);
   }
@@ -92,15 +97,19 @@ function describeResource(object: Json, kind: string): Resource {
 }
 
 // Every rule needs one of these in the lowercased value, or a credential-like name: a format keyword
-// (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), or a URL.
-const ANY_RULE_KEYWORD = new RegExp(`${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}`);
+// (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), a
+// free-text form that carries no such word (curl -u user:pass, rootpw), or a URL.
+const ANY_RULE_KEYWORD = new RegExp(
+  `${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}|${FREE_TEXT_CREDENTIAL.source}`,
+);
 
 /**
  * False only for a value no rule can report: most values of a workload, left out at extraction
  * without running the rules.
  */
 function mayHit(value: string, name: string | undefined): boolean {
-  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(value.toLowerCase());
+  const lower = value.toLowerCase();
+  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
 }
 
 function findingsFor(candidate: Candidate, resource: Resource, settings: Settings, out: Finding[]): void {
@@ -110,7 +119,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
     ...credentialsInUrls(urls),
-    ...plaintextEndpoints(candidate, urls, settings.policyHosts),
+    ...plaintextEndpoints(candidate, endpointUrls(candidate, urls), settings.policyHosts, settings.cluster),
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
   if (hits.length === 0) return;
@@ -135,14 +144,24 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
     });
 }
 
+// `http://$(HOST):8080` is as plaintext as the literal host it expands to, from the same container's env.
+const VAR_REFERENCE = /\$\(([A-Za-z_][\w.-]{0,253})\)/g;
+
+function endpointUrls(candidate: Candidate, urls: FoundUrl[]): FoundUrl[] {
+  if (!candidate.value.includes("://$(")) return urls;
+  const env = containerEnv(candidate);
+  return urlsIn(candidate.value.replace(VAR_REFERENCE, (reference, name: string) => env.get(name) ?? reference));
+}
+
 function describeLocation(c: Candidate): string {
-  const index = c.tail.at(-1);
   const field =
     c.field === "env"
       ? `env ${c.name ?? "(unnamed)"}`
       : c.field === "data"
-        ? `data key "${c.name}"`
-        : `${c.field}[${index}]`;
+        ? `${String(c.base.at(-1))} key "${c.name}"`
+        : c.field === "annotation" || c.field === "label"
+          ? `${c.field} "${c.name}"`
+          : formatPath(c.tail);
   return c.container === undefined ? field : `container "${c.container}" ${field}`;
 }
 

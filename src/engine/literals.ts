@@ -16,45 +16,89 @@ export function entropy(text: string): number {
   return bits;
 }
 
-// References and templates are filled in at runtime: `$(VAR)`, `${VAR}`, `$VAR`, `{{ .Values.x }}`, `<your-key>`,
-// and the environment lookups of config files: LiteLLM's `os.environ/VAR`, Python's `os.environ[...]`/`os.getenv(`.
-const REFERENCE = /\$\(|\$\{|^\$[A-Za-z_]|\{\{|\{%|<[^<>\s]{0,64}>|^os\.(?:environ[/[]|getenv\()/;
-// Words people write instead of a real secret, and redactions (gitleaks calls these stopwords).
+// References and templates are filled in at runtime: `$(VAR)`, `${VAR}`, `{{ .Values.x }}`, and the
+// environment lookups of config files: LiteLLM's `os.environ/VAR`, Python's `os.environ[...]`/`os.getenv(`.
+const REFERENCE = /\$\(|\$\{|\{\{|\{%|^os\.(?:environ[/[]|getenv\()/;
+// `$VAR`, `$1` are references in a shell string or a config file, never in an env value: Kubernetes
+// expands only `$(VAR)`, so there `$ecret` is the password itself.
+const SHELL_VARIABLE = /^\$(?:[A-Za-z_]|\d|[@*#?])/;
+// What people write instead of a real secret, and redactions (gitleaks calls these stopwords):
+// `<your-key>`, `yourpassword`, `changeme`, `xxxx`, `example`, `***`.
 const STOPWORD =
-  /example|sample|dummy|placeholder|changeme|change[-_]?me|replace[-_]?me|redacted|your[-_ ]|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxxx|\*\*\*|\.\.\.|(.)\1{5}/i;
-// Exact words: booleans, nulls, and what documentation writes where a secret goes.
-const WORD =
-  /^(?:true|false|yes|no|on|off|null|nil|none|enabled|disabled|password|passwd|pass|pwd|secret|token|tbd|todo)$/i;
+  /<[^<>]{0,64}>|example|sample|dummy|placeholder|changeme|change[-_]?me|replace|redacted|your|insert[-_ ]|fake|notreal|not[-_]a[-_]real|xxx|\*\*\*|\.\.\./i;
+// A run of one character: a redaction (`aaaaaa`), or filler in a made-up key (`sk-proj-000000...`).
+const FILLER = /(.)\1{5}/;
+const ONE_CHARACTER = /^(.)\1*$/;
+// Settings rather than secrets: booleans, nulls, "to be done".
+const SETTING = /^(?:true|false|yes|no|on|off|null|nil|none|enabled|disabled|tbd|todo|n\/a|-|~)$/i;
+// Words documentation writes where a secret goes; under a password name they are weak defaults instead.
+const WORD = /^(?:password|passwd|pass|pwd|secret|token)$/i;
 const NUMBER = /^[+-]?\d+(?:\.\d+)?$/;
 
-/** A value that stands in for a secret rather than being one. */
-export function isPlaceholder(value: string): boolean {
+/** How a value is written: as an env value (a literal) or inside free text (a file, a shell string). */
+export type Written = "literal" | "text";
+
+/**
+ * Empty, a reference, or an explicit placeholder: never a finding. Under a password name, anything
+ * else is a hardcoded (maybe weak) password.
+ */
+export function isExplicitPlaceholder(value: string, written: Written = "text"): boolean {
   const v = value.trim();
-  return v === "" || WORD.test(v) || NUMBER.test(v) || REFERENCE.test(v) || STOPWORD.test(v);
+  return (
+    v === "" ||
+    SETTING.test(v) ||
+    REFERENCE.test(v) ||
+    STOPWORD.test(v) ||
+    ONE_CHARACTER.test(v) ||
+    (written === "text" && SHELL_VARIABLE.test(v))
+  );
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A value that stands in for a secret rather than being one. */
+export function isPlaceholder(value: string, written: Written = "text"): boolean {
+  const v = value.trim();
+  return isExplicitPlaceholder(v, written) || FILLER.test(v) || WORD.test(v) || NUMBER.test(v);
+}
+
 // sha256:..., sha512-... (subresource integrity), md5:...
 const DIGEST = /^(?:sha\d{0,3}|md5|blake2b?)[:-]/i;
+// Password hashes (bcrypt, crypt, argon2, LDAP's {SSHA}): what a server checks a password against.
+const PASSWORD_HASH = /^(?:\$2[abxy]?\$\d\d\$|\$[156]\$|\$argon2|\{S?SHA\d*\})/;
 const PATH = /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\)/;
 // A relative path: word-like segments separated by slashes (base64 has mixed case and digits instead).
 const RELATIVE_PATH = /^[a-z0-9._-]{1,64}(?:\/[a-z0-9._-]{1,64}){1,32}$/;
+// A container image, by tag or digest: registry.example/team/app:1.2@sha256:...
+const IMAGE =
+  /^[a-z0-9][a-z0-9.-]{0,253}(?::\d{1,5})?(?:\/[a-z0-9._-]{1,128}){1,8}(?::[\w.-]{1,128})?(?:@sha256:[a-f0-9]{64})?$/;
+// A Java or Python class: org.apache.kafka.common.serialization.StringSerializer
+const CLASS_NAME = /^(?:[a-z_][a-z0-9_]{0,64}\.){2,16}[A-Z][A-Za-z0-9_$]{0,128}$/;
 // Names of secrets kept elsewhere: AWS ARNs (a KMS key, a Secrets Manager secret), Azure Key Vault references.
 const RESOURCE_NAME = /^(?:arn:aws[a-z-]*:|@Microsoft\.KeyVault\()/;
 const PUBLIC_MATERIAL =
   /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|age1[a-z0-9]{20}|-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|X509 CRL))/;
 
-/** Shapes that are never secrets whatever they are called: identifiers, digests, paths, public keys, resource names. */
+/**
+ * Shapes that are never secrets whatever they are called: digests, password hashes, paths, images,
+ * class names, public keys, resource names, URLs. A UUID is not among them: some providers' keys are UUIDs.
+ */
 export function isNonSecretShape(value: string): boolean {
   return (
-    UUID.test(value) ||
     DIGEST.test(value) ||
-    PATH.test(value) ||
+    PASSWORD_HASH.test(value) ||
+    isPath(value) ||
     RELATIVE_PATH.test(value) ||
+    IMAGE.test(value) ||
+    CLASS_NAME.test(value) ||
     PUBLIC_MATERIAL.test(value) ||
     RESOURCE_NAME.test(value) ||
     value.includes("://")
   );
+}
+
+/** A file path, unless it only starts with a slash: 1 in 64 AWS secret keys does too. */
+function isPath(value: string): boolean {
+  if (!PATH.test(value) || /[+=\s]/.test(value)) return false;
+  return !value.split(/[/\\]/).some((segment) => segment.length >= 16 && looksRandom(segment));
 }
 
 /** Random-looking: long enough, no spaces, mixes character classes, and dense in information. */

@@ -40,6 +40,14 @@ export interface Finding {
 export interface EvaluationContext {
   /** Hosts of every AiApiPolicy endpoint: a plaintext URL to one is always a finding, in-cluster or not. */
   policyEndpointHosts?: readonly string[];
+  /**
+   * Namespaces the cluster has (the webhook knows them): `http://<service>.<namespace>` is in-cluster
+   * exactly when the second label is one of them. Without it, a second label that is not a public
+   * suffix counts as a namespace.
+   */
+  clusterNamespaces?: ReadonlySet<string>;
+  /** The kubelet's --cluster-domain; defaults to cluster.local. */
+  clusterDomain?: string;
   /** "Now", for token lifetimes; defaults to the current time. */
   now?: Date;
 }

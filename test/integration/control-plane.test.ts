@@ -31,7 +31,8 @@ describe("the local control plane", () => {
     // watch() resolves once the server has answered the request, so the writes below are seen.
     const request = await new k8s.Watch(kc).watch(
       `/api/v1/namespaces/${ns.name}/configmaps`,
-      {},
+      // Only ours: the cluster's root-CA publisher adds kube-root-ca.crt to every namespace.
+      { fieldSelector: "metadata.name=hello" },
       (phase: string, obj: k8s.V1ConfigMap) => {
         events.push(`${phase} ${obj.metadata?.name} ${obj.data?.greeting ?? ""}`);
         if (phase === "MODIFIED") modified();

@@ -16,12 +16,20 @@ export interface ParsedSource {
   errors: InputError[];
 }
 
+// What kubectl's YAML reader accepts and the yaml library's default does not: merge keys (`<<: *base`).
+const PARSE_OPTIONS = { logLevel: "error", merge: true } as const;
+
 export function parseSource(file: string, text: string): ParsedSource {
-  const lineCounter = new LineCounter();
   const objects: ParsedObject[] = [];
   const errors: InputError[] = [];
-  // logLevel "error": yaml's warnings go to the process and quote the source, which may hold a secret.
-  for (const doc of parseAllDocuments(text, { lineCounter, logLevel: "error" })) {
+  let { docs, lineCounter } = parseWithLines(text);
+  if (docs.some((doc) => doc.errors.length > 0)) {
+    // kubectl also takes a multi-line quoted scalar whose lines sit left of its key; read it as kubectl does.
+    const repaired = indentQuotedContinuations(text);
+    const again = repaired === text ? undefined : parseWithLines(repaired);
+    if (again?.docs.every((doc) => doc.errors.length === 0)) ({ docs, lineCounter } = again);
+  }
+  for (const doc of docs) {
     const [error] = doc.errors;
     if (error) {
       // The first error of a document (the rest follow from it), and only the first line of its
@@ -30,11 +38,76 @@ export function parseSource(file: string, text: string): ParsedSource {
       errors.push({ file, line: error.linePos?.[0].line, message: `invalid YAML: ${message}` });
       continue;
     }
-    const object = doc.toJS({ maxAliasCount: 100 });
+    const object = doc.toJS({ maxAliasCount: 100, reviver: binaryAsBase64 });
     if (object === null || object === undefined) continue;
     objects.push({ object, lineOf: (path) => lineOf(doc, lineCounter, path) });
+    objects.push(...generatedConfigMaps(object, doc, lineCounter));
   }
   return { objects, errors };
+}
+
+function parseWithLines(text: string) {
+  const lineCounter = new LineCounter();
+  // logLevel "error": yaml's warnings go to the process and quote the source, which may hold a secret.
+  return { docs: parseAllDocuments(text, { lineCounter, ...PARSE_OPTIONS }), lineCounter };
+}
+
+/** `!!binary` reaches the API server as base64 (Go's []byte in JSON): the same text the engine reads. */
+function binaryAsBase64(_key: unknown, value: unknown): unknown {
+  return value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value;
+}
+
+/**
+ * A multi-line double-quoted scalar whose continuation lines are indented no deeper than its key:
+ * each such line gets the key's indentation plus two. Lines stay where they are, so line numbers hold.
+ */
+function indentQuotedContinuations(text: string): string {
+  const lines = text.split("\n");
+  let indent: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (indent !== undefined) {
+      if (line.trimStart().length > 0 && line.length - line.trimStart().length <= indent.length)
+        lines[i] = `${indent}  ${line.trimStart()}`;
+      if (unescapedQuotes(line) % 2 === 1) indent = undefined;
+      continue;
+    }
+    const open = /^(\s*)(?:- )?[^\s"'#][^"#]*:\s+"(.*)$/.exec(line);
+    if (open && unescapedQuotes(open[2] ?? "") % 2 === 0) indent = open[1] ?? "";
+  }
+  return lines.join("\n");
+}
+
+function unescapedQuotes(text: string): number {
+  return (text.replace(/\\./g, "").match(/"/g) ?? []).length;
+}
+
+/**
+ * kustomization.yaml's configMapGenerator literals (KEY=value) become ConfigMaps when kustomize
+ * builds them: read them as those ConfigMaps. secretGenerator makes Secrets, which are never read.
+ */
+function generatedConfigMaps(object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
+  if (!isRecord(object) || !Array.isArray(object.configMapGenerator)) return [];
+  if (object.kind !== undefined && object.kind !== "Kustomization") return [];
+  return object.configMapGenerator.flatMap((generator, index) => {
+    if (!isRecord(generator) || !Array.isArray(generator.literals)) return [];
+    const data: Record<string, string> = {};
+    const literalIndex: Record<string, number> = {};
+    generator.literals.forEach((literal, at) => {
+      if (typeof literal !== "string" || !literal.includes("=")) return;
+      const key = literal.slice(0, literal.indexOf("="));
+      data[key] = literal.slice(key.length + 1).replace(/^"(.*)"$/, "$1");
+      literalIndex[key] = at;
+    });
+    const name = typeof generator.name === "string" ? generator.name : "";
+    const namespace = typeof generator.namespace === "string" ? { namespace: generator.namespace } : {};
+    const generated = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...namespace }, data };
+    const source = (key: PathSegment | undefined): PathSegment[] =>
+      key === undefined
+        ? ["configMapGenerator", index]
+        : ["configMapGenerator", index, "literals", literalIndex[String(key)] ?? 0];
+    return [{ object: generated, lineOf: (path: readonly PathSegment[]) => lineOf(doc, lineCounter, source(path[1])) }];
+  });
 }
 
 function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PathSegment[]): number | undefined {

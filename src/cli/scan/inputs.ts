@@ -33,10 +33,13 @@ export async function readSources(paths: readonly string[]): Promise<{ sources: 
 
 async function readFolder(folder: string): Promise<Source[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((e) => e.isFile() && MANIFEST.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+  const candidates = entries
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && MANIFEST.test(e.name))
+    .map((e) => join(e.parentPath, e.name));
+  // A symlinked manifest is read through its link (kubectl apply -f follows it); a dangling one is skipped.
+  const isFile = async (file: string) => (await stat(file).catch(() => undefined))?.isFile() ?? false;
+  const kept = await Promise.all(candidates.map(isFile));
+  const files = candidates.filter((_, i) => kept[i]).sort();
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, "utf8") })));
 }
 

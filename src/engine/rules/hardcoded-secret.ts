@@ -1,9 +1,17 @@
 // hardcoded-secret: provider formats first (precise), then a bearer header, then the generic rule,
 // which needs a credential-like name and a value that looks random. A value already reported by a
 // more precise detector is not reported again.
-import { assignmentsIn } from "../assignments.ts";
+import { assignmentsIn, FREE_TEXT_CREDENTIAL } from "../assignments.ts";
 import { type Candidate, type Field, nearAzureOpenAI } from "../extract.ts";
-import { entropy, isNonSecretShape, isPlaceholder, looksRandom, matchesOf } from "../literals.ts";
+import {
+  entropy,
+  isExplicitPlaceholder,
+  isNonSecretShape,
+  isPlaceholder,
+  looksRandom,
+  matchesOf,
+  type Written,
+} from "../literals.ts";
 import { classifyName, mayNameCredential, providerByName } from "../names.ts";
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
@@ -17,17 +25,44 @@ const FIX_BY_FIELD: Record<Field, string> = {
   command: VIA_ENV,
   args: VIA_ENV,
   data: "Move it from the ConfigMap into a Secret (mounted, or referenced with valueFrom.secretKeyRef), then revoke and rotate the exposed credential.",
+  script: VIA_ENV,
+  probe: VIA_ENV,
+  annotation:
+    "Take it out of the annotation (annotations are readable by anyone who can read the object): store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
+  label:
+    "Take it out of the label: store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
+  setting:
+    "Take it out of the object: store it in a Secret and let the workload read it from there (env valueFrom.secretKeyRef or a mounted file), then revoke and rotate the exposed credential.",
+  volume:
+    "Use the volume driver's secret reference (e.g. csi.nodePublishSecretRef) instead of a literal, then revoke and rotate the exposed credential.",
 };
+const WEAK_DEFAULT_FIX =
+  "Generate a strong password, store it in a Secret and reference it with valueFrom.secretKeyRef: a weak or default password is guessed first, so treat this one as known.";
 
 const BEARER = /(?<![A-Za-z0-9_-])[Bb]earer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/g;
 const HEX_32 = /^[0-9a-f]{32}$/i;
-const MIN_PASSWORD_LENGTH = 8;
+const STRONG_PASSWORD_LENGTH = 12;
+const KEY_OF_A_SECRET = /_SECRET_KEY$|SecretKey$/;
+const RESOURCE_NAME = /^[a-z]+(?:-[a-z]+){2,}$/;
+// A Kubernetes object name, maybe with its namespace: basic-auth, default/ca-secret.
+const OBJECT_NAME = /^(?:[a-z0-9][a-z0-9-]{0,62}\/)?[a-z0-9][a-z0-9.-]{0,252}$/;
+// minio123, Password1!, admin2024: a word with digits after it is how defaults and guessable passwords look.
+const WORD_AND_DIGITS = /^[A-Za-z]{1,32}[\d_.@-]{0,12}[!?#*]?$/;
+// All digits under a key name: an account number or PIN-like key (some providers' keys are numeric).
+const NUMERIC_KEY = /^\d{10,128}$/;
 
 export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
-  const fix = FIX_BY_FIELD[candidate.field];
+  const byField = FIX_BY_FIELD[candidate.field];
   const found: string[] = [];
   const hits: Hit[] = [];
-  const report = (label: string, secret: string, severity: Severity, provider?: string, showTail = true) => {
+  const report = (
+    label: string,
+    secret: string,
+    severity: Severity,
+    provider?: string,
+    showTail = true,
+    fix = byField,
+  ) => {
     found.push(secret);
     const hint = redactedHint(label, showTail ? secret : "");
     hits.push({ rule: "hardcoded-secret", severity, provider, hint, what: `hardcoded ${hint}`, fix });
@@ -52,19 +87,60 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
     }
   }
 
-  const pairs = candidate.name ? [{ name: candidate.name, value: candidate.value.trim() }] : [];
-  if (mayNameCredential(lower)) pairs.push(...assignmentsIn(candidate.value));
-  for (const { name, value } of pairs) {
+  // A name the value is under directly (env, data key, annotation) is a literal; names found inside
+  // free text are text, where `$VAR` is a reference.
+  const pairs: { name: string; value: string; written: Written }[] = [];
+  // A JSON object or list under a name is structure: the pairs inside it are read as free text.
+  if (candidate.name && !/^\s*[[{]/.test(candidate.value))
+    pairs.push({ name: candidate.name, value: candidate.value.trim(), written: writtenAs(candidate) });
+  if (mayNameCredential(lower) || FREE_TEXT_CREDENTIAL.test(lower))
+    for (const { name, value } of assignmentsIn(candidate.value)) pairs.push({ name, value, written: "text" });
+  for (const { name, value, written } of pairs) {
     const kind = classifyName(name);
-    if (kind === "other" || alreadyFound(value) || isPlaceholder(value) || isNonSecretShape(value)) continue;
-    const isPassword =
-      kind === "password" && value.length >= MIN_PASSWORD_LENGTH && !/\s/.test(value) && entropy(value) >= 2.5;
-    if (!isPassword && !looksRandom(value)) continue;
+    if (kind === "other" || alreadyFound(value) || isNonSecretShape(value)) continue;
     const provider =
       providerByName(name) ?? (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
     // Inside a file or a shell string the name says where; for an env var the location already does.
-    const label = provider ?? (name === candidate.name ? kind : `${kind} in ${name}`);
-    report(label, value, provider ? "critical" : "high", provider);
+    const label = (what: string) => provider ?? (name === candidate.name ? what : `${what} in ${name}`);
+    if (kind === "password") {
+      if (isExplicitPlaceholder(value, written) || namesASecret(name, value, candidate.field)) continue;
+      if (isStrongPassword(value)) report(label("password"), value, provider ? "critical" : "high", provider);
+      else {
+        const what = provider ? `weak default ${provider}` : label("weak default password");
+        report(what, value, "high", provider, true, WEAK_DEFAULT_FIX);
+      }
+      continue;
+    }
+    if (isPlaceholder(value, written) && !NUMERIC_KEY.test(value)) continue;
+    if (!looksRandom(value) && !(NUMERIC_KEY.test(value) && entropy(value) >= 2.8)) continue;
+    report(label(kind), value, provider ? "critical" : "high", provider);
   }
   return hits;
+}
+
+/**
+ * ENDPOINT_SECRET_KEY: azure-cognitiveservices-endpoint names the key of a secret store entry, and an
+ * annotation such as nginx.ingress.kubernetes.io/auth-secret: basic-auth names a Secret object.
+ */
+function namesASecret(name: string, value: string, field: Field): boolean {
+  if (KEY_OF_A_SECRET.test(name) && RESOURCE_NAME.test(value)) return true;
+  const annotation = field === "annotation" || field === "label";
+  return annotation && /secret$/i.test(name) && OBJECT_NAME.test(value) && !looksRandom(value);
+}
+
+function writtenAs(candidate: Candidate): Written {
+  return candidate.field === "env" ||
+    candidate.field === "annotation" ||
+    candidate.field === "label" ||
+    candidate.field === "volume" ||
+    (candidate.field === "probe" && candidate.tail.includes("httpHeaders"))
+    ? "literal"
+    : "text";
+}
+
+/** Long, dense and without spaces: a password someone generated, not a default someone kept. */
+function isStrongPassword(value: string): boolean {
+  return (
+    value.length >= STRONG_PASSWORD_LENGTH && !/\s/.test(value) && !WORD_AND_DIGITS.test(value) && entropy(value) >= 3
+  );
 }

@@ -1,6 +1,7 @@
 // plaintext-endpoint: http:// and ws:// to hosts outside the cluster. Loopback, the unspecified
 // address, link-local metadata services and in-cluster names cannot use public TLS and are fine;
 // the endpoint of an AiApiPolicy must always be reached over TLS.
+import { parse } from "tldts";
 import type { Candidate } from "../extract.ts";
 import type { Hit } from "./hit.ts";
 import { type FoundUrl, isTemplatedHost } from "./urls.ts";
@@ -8,9 +9,21 @@ import { type FoundUrl, isTemplatedHost } from "./urls.ts";
 const PLAINTEXT_SCHEMES = new Set(["http", "ws"]);
 // HTTP_PROXY, https_proxy, NO_PROXY, ALL_PROXY, --proxy: a proxy is reached in plaintext by design.
 const PROXY_NAME = /proxy$/i;
+// A ConfigMap value that is one URL and nothing else: a base URL handed to a container through envFrom.
+const BARE_URL = /^\s*[a-z][a-z0-9+.-]{0,15}:\/\/\S+\s*$/i;
+const METADATA_SERVERS = new Set(["metadata.google.internal", "metadata"]);
 
-export function isLocalOrInCluster(host: string): boolean {
-  return (
+export interface Cluster {
+  /** Namespaces the cluster has; authoritative when given. */
+  namespaces?: ReadonlySet<string>;
+  /** The cluster domain, lowercase: cluster.local unless the kubelet says otherwise. */
+  domain: string;
+}
+
+const DEFAULT_CLUSTER: Cluster = { domain: "cluster.local" };
+
+export function isLocalOrInCluster(host: string, cluster: Cluster = DEFAULT_CLUSTER): boolean {
+  if (
     host === "localhost" ||
     host.endsWith(".localhost") ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
@@ -18,19 +31,30 @@ export function isLocalOrInCluster(host: string): boolean {
     host === "::1" ||
     host === "0.0.0.0" ||
     host === "::" ||
+    METADATA_SERVERS.has(host) ||
     host.endsWith(".svc") ||
-    host.endsWith(".cluster.local") ||
+    (host.endsWith(cluster.domain) && host.at(-cluster.domain.length - 1) === ".") ||
     (/^[a-z0-9-]+$/.test(host) && /[a-z]/.test(host)) // a single-label Service name
-  );
+  )
+    return true;
+  const labels = host.split(".");
+  // <service>.<namespace>: the cluster's own namespaces decide; offline, a name under no public suffix.
+  if (labels.length === 2 && cluster.namespaces) return cluster.namespaces.has(labels[1] ?? "");
+  return !/^[\d.]+$/.test(host) && !host.includes(":") && parse(host, { extractHostname: false }).isIcann !== true;
 }
 
 export function plaintextEndpoints(
   candidate: Candidate,
   urls: readonly FoundUrl[],
   policyHosts: ReadonlySet<string>,
+  cluster: Cluster = DEFAULT_CLUSTER,
 ): Hit[] {
-  // ConfigMaps are reviewed for secrets only; proxies are not endpoints.
-  if (candidate.field === "data" || PROXY_NAME.test(candidate.name ?? "")) return [];
+  // Proxies are not endpoints; in a ConfigMap only a value that is a URL is an endpoint (a config file's
+  // URLs are namespaces, schemas and links as often as endpoints).
+  if (PROXY_NAME.test(candidate.name ?? "")) return [];
+  if (candidate.field === "data" && !BARE_URL.test(candidate.value)) return [];
+  // Annotations, labels and other settings name URLs (docs, schemas, webhooks of other tools) as often as endpoints.
+  if (candidate.field === "annotation" || candidate.field === "label" || candidate.field === "setting") return [];
   const hits: Hit[] = [];
   for (const url of urls) {
     if (!PLAINTEXT_SCHEMES.has(url.scheme) || isTemplatedHost(url.host)) continue;
@@ -44,7 +68,7 @@ export function plaintextEndpoints(
         what: `plaintext ${hint}, the endpoint of an AiApiPolicy`,
         fix: `Use ${secure}: an AiApiPolicy endpoint must be reached over TLS, in the cluster or not.`,
       });
-    } else if (!isLocalOrInCluster(url.host)) {
+    } else if (!isLocalOrInCluster(url.host, cluster)) {
       hits.push({
         rule: "plaintext-endpoint",
         severity: "medium",

@@ -123,11 +123,15 @@ describe("the engine reads custom resources where the table says", () => {
     expect(findings.map((f) => f.path)).toContain(path);
   });
 
-  it("honours an exemption on a Ray worker's pod template, and reports a worker group of the wrong type", () => {
+  it("honours an exemption on a Ray worker's pod template, and reports a container list of the wrong type", () => {
     const exempt = { metadata: { annotations: { "aiapiguard.dev/exempt": "hardcoded-secret" } }, ...template("w") };
     const cluster = { apiVersion: "ray.io/v1", kind: "RayCluster", spec: { workerGroupSpecs: [{ template: exempt }] } };
     expect(evaluate(cluster).findings.every((f) => f.exempt)).toBe(true);
-    const broken = { apiVersion: "ray.io/v1", kind: "RayCluster", metadata: {}, spec: { workerGroupSpecs: ["x"] } };
-    expect(evaluate(broken).unreadable).toMatch(/spec\.workerGroupSpecs\[0\] is a string, not an object/);
+    // The engine reads any container list wherever it sits (issue 12): a list of the wrong type is unreadable.
+    const group = { template: { spec: { containers: "x" } } };
+    const broken = { apiVersion: "ray.io/v1", kind: "RayCluster", metadata: {}, spec: { workerGroupSpecs: [group] } };
+    expect(evaluate(broken).unreadable).toMatch(
+      /spec\.workerGroupSpecs\[0\]\.template\.spec\.containers is a string, not a list/,
+    );
   });
 });

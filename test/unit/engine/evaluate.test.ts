@@ -56,8 +56,8 @@ describe("workload extraction", () => {
     ).toHaveLength(1);
   });
 
-  it("ignores kinds it does not review", () => {
-    for (const kind of ["Service", "Secret", "Ingress", "AiApiPolicy"]) {
+  it("never reads a Secret (where secrets belong) or an AiApiPolicy", () => {
+    for (const kind of ["Secret", "AiApiPolicy"]) {
       expect(evaluate({ kind, spec: podSpec(), data: { k: key }, stringData: { k: key } }).findings, kind).toEqual([]);
     }
   });

@@ -141,7 +141,6 @@ describe("hardcoded-secret: generic credential names", () => {
       ["CONFIG_SHA256", "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"],
       ["IMAGE_DIGEST", "sha256:3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"],
       ["STRIPE_PUBLISHABLE_KEY", "pk_live_51HqLyjWDarjtT1zdp7dcXjKNrA1bNZbQ7"],
-      ["PASSWORD", "password"],
       ["PASSWORD", "changeme"],
       ["AUTH_MODE", "oauth2-client-credentials"],
       ["MODEL", "gpt-4o-mini-2024-07-18"],
@@ -219,10 +218,13 @@ describe("hardcoded-secret: ConfigMap data", () => {
     expect(evaluate(configMap(data)).findings).toEqual([]);
   });
 
-  it("ignores binaryData, and Secrets altogether", () => {
-    expect(
-      evaluate({ kind: "ConfigMap", binaryData: { key: Buffer.from(fake.openai ?? "").toString("base64") } }).findings,
-    ).toEqual([]);
+  it("reads binaryData that is text, skips real binary, and ignores Secrets altogether", () => {
+    const text = Buffer.from(`OPENAI_API_KEY=${fake.openai}\n`).toString("base64");
+    const binary = Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(fake.openai ?? "")]).toString("base64");
+    const { findings } = evaluate({ kind: "ConfigMap", binaryData: { "app.env": text, "model.bin": binary } });
+    expect(findings.map((f) => [f.path, f.provider, f.message])).toEqual([
+      ['binaryData["app.env"]', "OpenAI API key", expect.stringContaining('binaryData key "app.env"')],
+    ]);
     expect(evaluate({ kind: "Secret", stringData: { OPENAI_API_KEY: fake.openai } }).findings).toEqual([]);
   });
 });

@@ -1,0 +1,96 @@
+// Class 10 of issue 12: `scan` reads what kubectl sends, so a CI gate on it passes nothing the webhook refuses.
+import { symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
+import { deploymentYaml, folderWith, runCli } from "./run.ts";
+
+const fake = fakeSecrets(10);
+const openai = fake.openai ?? "";
+
+function findings(files: Record<string, string>): { path: string; line: number }[] {
+  const run = runCli(["scan", "--format", "json", folderWith(files)]);
+  expect(run.stdout).not.toContain(openai);
+  return JSON.parse(run.stdout).findings.map((f: { path: string; line: number }) => ({ path: f.path, line: f.line }));
+}
+
+describe("scan reads what kubectl sends", () => {
+  it("expands YAML merge keys", () => {
+    const yaml = `base: &env
+  - name: OPENAI_API_KEY
+    value: ${openai}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: app
+      image: app:1
+      <<: {env: [{name: OPENAI_API_KEY, value: ${openai}}]}
+`;
+    expect(findings({ "merge.yaml": yaml }).map((f) => f.path)).toEqual(["spec.containers[0].env[0].value"]);
+  });
+
+  it("reads !!binary binaryData as the bytes it encodes", () => {
+    const encoded = Buffer.from(`OPENAI_API_KEY=${openai}\n`).toString("base64");
+    const yaml = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbinaryData:\n  app.env: !!binary ${encoded}\n`;
+    expect(findings({ "binary.yaml": yaml }).map((f) => f.path)).toEqual(['binaryData["app.env"]']);
+  });
+
+  it("reads configMapGenerator literals of a kustomization.yaml, at their line, and leaves its Secrets alone", () => {
+    const yaml = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+configMapGenerator:
+  - name: llm
+    literals:
+      - LOG_LEVEL=info
+      - OPENAI_API_KEY=${openai}
+secretGenerator:
+  - name: llm-keys
+    literals:
+      - OPENAI_API_KEY=${openai}
+`;
+    // Once, as the ConfigMap kustomize makes; the secretGenerator makes a Secret, where a key belongs.
+    expect(findings({ "kustomization.yaml": yaml })).toEqual([{ path: "data.OPENAI_API_KEY", line: 7 }]);
+  });
+
+  it("follows symlinked manifests", () => {
+    const folder = folderWith({});
+    const target = join(folder, "..", `target-${process.pid}.yml`);
+    writeFileSync(target, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  OPENAI_API_KEY: ${openai}\n`);
+    symlinkSync(target, join(folder, "linked.yaml"));
+    const run = runCli(["scan", "--format", "json", folder]);
+    expect(JSON.parse(run.stdout).findings).toHaveLength(1);
+  });
+
+  it("reads a multi-line quoted annotation indented left of its key, as kubectl does", () => {
+    const yaml = `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    description: "calls the model
+  with a key"
+spec:
+  containers:
+    - name: app
+      image: app:1
+      env:
+        - {name: OPENAI_API_KEY, value: ${openai}}
+`;
+    expect(findings({ "pod.yaml": yaml })).toEqual([{ path: "spec.containers[0].env[0].value", line: 13 }]);
+  });
+
+  it("takes the cluster domain as a setting, and refuses one that is not a DNS name", () => {
+    const env = { UPSTREAM: "http://api.shop.svc.corp.acme.io" };
+    const folder = folderWith({ "app.yaml": deploymentYaml("app", env) });
+    expect(runCli(["scan", folder]).code).toBe(1);
+    expect(runCli(["scan", "--cluster-domain", "corp.acme.io", folder]).code).toBe(0);
+    const bad = runCli(["scan", "--cluster-domain", "not a domain", folder]);
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      expect.stringContaining('--cluster-domain "not a domain" is not a DNS name'),
+    ]);
+  });
+});
