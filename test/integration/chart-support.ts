@@ -11,6 +11,7 @@ import { inject } from "vitest";
 import { stringify } from "yaml";
 import { CHART, KUBE_VERSION } from "../../scripts/manifests.ts";
 import { kubectl } from "../support/cluster.ts";
+import { eventually } from "../support/eventually.ts";
 
 const run = promisify(execFile);
 
@@ -80,8 +81,12 @@ export async function installNeighbourCrds(): Promise<void> {
     const file = join(info.Dir as string, path);
     const applied = await kubectl(["apply", "--server-side", "-f", file]);
     if (applied.code !== 0) throw new Error(`cannot install ${path} from ${module}: ${applied.stderr}`);
-    const ready = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", file]);
-    if (ready.code !== 0) throw new Error(`${path} did not become Established: ${ready.stderr}`);
+    // kubectl wait fails at once, instead of waiting, while a new CRD has no status conditions yet.
+    const wait = () => kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", file]);
+    const ready = await eventually(async () => ((await wait()).code === 0 ? true : undefined), 60_000).catch(
+      () => false,
+    );
+    if (!ready) throw new Error(`${path} did not become Established: ${(await wait()).stderr}`);
   }
 }
 
