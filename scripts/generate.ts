@@ -1,36 +1,60 @@
-// Writes what is generated: the AiApiPolicy CRD in crds/ from src/api/ (a unit test fails when the
-// committed file drifts), and the third-party CRDs the product writes to, copied byte for byte from
-// their projects' Go modules into third-party/crds/ (outside crds/, which holds only ours; the chart
-// installs them when absent).
+// Writes everything generated from the schemas: the CRD (crds/ and the chart's crds/) from src/api/;
+// the chart's values.yaml, values.schema.json, env block and webhook configuration, and the README's
+// configuration table, from src/config/; the third-party CRDs the product writes to (OpenReports),
+// copied byte for byte from their projects' Go modules into third-party/crds/ and the chart's crds/
+// (Helm installs a chart's CRDs only when they are absent); and manifests/, the chart rendered with
+// its defaults (this needs helm, from the local control plane's bin folder). Tests fail when a
+// committed file drifts.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { crdYaml } from "../src/api/index.ts";
+import {
+  readmeWithTable,
+  settingsEnvTemplate,
+  valuesSchemaJson,
+  valuesYaml,
+  webhookTemplate,
+} from "../src/config/chart-files.ts";
+import { controlPlaneBinaries } from "../test/controlplane/binaries.ts";
+import { renderManifests } from "./manifests.ts";
 
-const target = new URL("../crds/aiapipolicies.aiapiguard.dev.yaml", import.meta.url);
-writeFileSync(target, crdYaml());
-console.log(`wrote ${target.pathname}`);
+const root = new URL("../", import.meta.url);
+const chart = "charts/ai-api-guard/";
+
+function write(path: string, text: string): void {
+  mkdirSync(new URL(path.replace(/[^/]*$/, ""), root), { recursive: true });
+  writeFileSync(new URL(path, root), text);
+  console.log(`wrote ${path}`);
+}
 
 /** OpenReports Report and ClusterReport (openreports.io/v1alpha1), for the background audit. */
 const THIRD_PARTY = [
   {
     module: "github.com/openreports/reports-api@v0.2.1",
-    folder: "openreports.io",
     files: ["config/crd/openreports.io_reports.yaml", "config/crd/openreports.io_clusterreports.yaml"],
   },
 ];
 
-for (const { module, folder, files } of THIRD_PARTY) {
-  const download = JSON.parse(execFileSync("go", ["mod", "download", "-json", module], { encoding: "utf8" }));
-  if (typeof download.Dir !== "string") throw new Error(`go mod download ${module} gave no folder: ${download.Error}`);
-  const out = new URL(`../third-party/crds/${folder}/`, import.meta.url);
-  mkdirSync(out, { recursive: true });
-  for (const file of files) {
-    const text = readFileSync(`${download.Dir}/${file}`, "utf8");
-    const name = file.split("/").pop() as string;
-    writeFileSync(
-      new URL(name, out),
-      `# Copied by \`npm run generate\` from ${module}, ${file}. Do not edit.\n${text}`,
-    );
-    console.log(`wrote ${new URL(name, out).pathname} (from ${module})`);
+function thirdPartyCrds(): void {
+  for (const { module, files } of THIRD_PARTY) {
+    const download = JSON.parse(execFileSync("go", ["mod", "download", "-json", module], { encoding: "utf8" }));
+    if (typeof download.Dir !== "string")
+      throw new Error(`go mod download ${module} gave no folder: ${download.Error}`);
+    for (const file of files) {
+      const text = `# Copied by \`npm run generate\` from ${module}, ${file}. Do not edit.\n${readFileSync(`${download.Dir}/${file}`, "utf8")}`;
+      const name = file.split("/").pop() as string;
+      write(`third-party/crds/openreports.io/${name}`, text);
+      write(`${chart}crds/${name}`, text);
+    }
   }
 }
+
+write("crds/aiapipolicies.aiapiguard.dev.yaml", crdYaml());
+write(`${chart}crds/aiapipolicies.aiapiguard.dev.yaml`, crdYaml());
+thirdPartyCrds();
+write(`${chart}values.yaml`, valuesYaml());
+write(`${chart}values.schema.json`, valuesSchemaJson());
+write(`${chart}templates/_settings.tpl`, settingsEnvTemplate());
+write(`${chart}templates/validatingwebhookconfiguration.yaml`, webhookTemplate());
+write("README.md", readmeWithTable(readFileSync(new URL("README.md", root), "utf8")));
+write("manifests/ai-api-guard.yaml", renderManifests(controlPlaneBinaries()));

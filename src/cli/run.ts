@@ -6,12 +6,13 @@
 // the ValidatingWebhookConfiguration that points the API server at it.
 
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { reviewedKinds } from "../api/workload-kinds.ts";
 import { createAuditMetrics } from "../audit/metrics.ts";
 import { credentialResponder } from "../audit/response.ts";
 import { auditRunnable } from "../audit/runnable.ts";
+import { exemptNamespaces } from "../config/settings.ts";
 import { createController } from "../controller/controller.ts";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
@@ -22,14 +23,16 @@ import { KubeRest } from "../kube/rest.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createProcessMetrics } from "../observability/metrics.ts";
+import { startProbeServer } from "../observability/probe-server.ts";
 import { clusterSources, readApi, readApiOptions } from "../readapi/index.ts";
 import { leaseElector } from "../runtime/leader.ts";
 import { delay, type Runnable, runManager } from "../runtime/manager.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
+import { certificateRunnables, inClusterCertificates } from "../tls/in-cluster.ts";
 import { heavyReviews } from "../webhook/heavy-reviews.ts";
 import { apiLookups } from "../webhook/lookups.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
-import { buildWebhookServer } from "../webhook/server.ts";
+import { buildWebhookServer, setServingCertificate } from "../webhook/server.ts";
 import { parseRunOptions, type RunOptions, usage } from "./run-options.ts";
 
 const SYNC_TIMEOUT_MS = 30_000;
@@ -78,7 +81,10 @@ async function serve(
   const metrics = createProcessMetrics();
   const url = options["webhook-url"] ? new URL(options["webhook-url"]) : undefined;
   const selfSigned = url && (await selfSignedFor(url.hostname));
-  const tls = selfSigned || readTls(options);
+  // In a cluster the certificate comes from the operator's Secret (rotated by the leader) or from mounted
+  // files; until it has loaded, the server holds a throwaway one and /readyz says not ready.
+  const inCluster = url ? undefined : inClusterCertificates(kc, options, logger);
+  const tls = selfSigned || (await selfSignedFor("not-ready.invalid"));
   const validateUrl = url && new URL("/validate", url).toString();
   const informers = new SharedInformers(
     rest,
@@ -98,17 +104,18 @@ async function serve(
     policies: policies.views,
     config: {
       defaultAction: options["default-action"],
-      exemptNamespaces: options["exempt-namespaces"],
+      exemptNamespaces: exemptNamespaces(options),
       actionFloor: options["action-floor"],
     },
     logger,
     metrics: metrics.webhook,
     events,
-    isReady: () => !stopping.requested && policies.synced(),
+    isReady: () => !stopping.requested && policies.synced() && (inCluster?.serving.ready() ?? true),
     lookups: apiLookups(kc, { logger }),
     heavy,
     limits: { maxConnections: options["max-connections"] },
   });
+  inCluster?.serving.onChange((pair) => setServingCertificate(app, pair));
   const name = options["webhook-config-name"];
   const scope = { format: options["reports-format"], namespaces: options.namespaces };
   const readApiSettings = {
@@ -117,6 +124,7 @@ async function serve(
     audience: options["read-api-audience"],
   };
   app.register(readApi, readApiOptions(kc, readApiSettings, clusterSources(kc, scope), logger));
+  let probes: Server | undefined;
 
   const runnables: Runnable[] = [
     {
@@ -158,7 +166,7 @@ async function serve(
           target: { url: validateUrl },
           failurePolicy: options["failure-policy"],
           timeoutSeconds: options["timeout-seconds"],
-          exemptNamespaces: options["exempt-namespaces"],
+          exemptNamespaces: exemptNamespaces(options),
           namespaceLabels: options["namespace-selector"],
           kinds: reviewedKinds(options["extra-resources"]),
         }),
@@ -169,6 +177,19 @@ async function serve(
         ),
     });
   }
+  if (options["metrics-port"] > 0) {
+    runnables.push({
+      name: "probe and metrics server",
+      needsLeader: false,
+      async start() {
+        probes = await startProbeServer(app, options["metrics-port"]);
+      },
+      stop: async () => {
+        probes?.close();
+      },
+    });
+  }
+  if (inCluster) runnables.push(...certificateRunnables(inCluster));
   if (controller) runnables.push(controller);
   if (controller && options.audit)
     runnables.push(
@@ -177,7 +198,7 @@ async function serve(
         logger,
         ...scope,
         intervalMs: options["audit-interval"] * 1000,
-        exemptNamespaces: options["exempt-namespaces"],
+        exemptNamespaces: exemptNamespaces(options),
         metrics: createAuditMetrics(metrics.registry),
         recordEvent: events,
         onNewFinding: credentialResponder(events, logger),
@@ -217,12 +238,4 @@ async function selfSignedFor(host: string): Promise<{ cert: string; key: string;
     validDays: 30,
   });
   return { cert: leaf.certPem, key: leaf.keyPem, ca: ca.certPem };
-}
-
-/** In a cluster the certificate is mounted from a Secret, and whoever installed it registered the webhook. */
-function readTls(options: RunOptions): { cert: string; key: string } {
-  return {
-    cert: readFileSync(options["tls-cert-file"] as string, "utf8"),
-    key: readFileSync(options["tls-key-file"] as string, "utf8"),
-  };
 }

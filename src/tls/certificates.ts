@@ -30,7 +30,12 @@ export interface LeafOptions {
   dnsNames?: string[];
   ipAddresses?: string[];
   usage: "server" | "client" | "both";
+  /** Fractions of a day work: short-lived certificates are how rotation is tested. */
   validDays?: number;
+  /** Never valid beyond this (a leaf must not outlive the CA that signed it). */
+  notAfter?: Date;
+  /** When the validity starts (default: the clock). */
+  now?: Date;
 }
 
 function serial(): string {
@@ -40,10 +45,14 @@ function serial(): string {
   return bytes.toString("hex");
 }
 
-function validity(days: number): { notBefore: Date; notAfter: Date } {
-  const now = Date.now();
+function validity(days: number, at?: Date): { notBefore: Date; notAfter: Date } {
+  const now = at?.getTime() ?? Date.now();
   // Back-dated a little so a peer with a slightly slow clock accepts it.
   return { notBefore: new Date(now - 5 * 60_000), notAfter: new Date(now + days * DAY_MS) };
+}
+
+function capped(range: { notBefore: Date; notAfter: Date }, limit?: Date): { notBefore: Date; notAfter: Date } {
+  return limit && limit < range.notAfter ? { ...range, notAfter: limit } : range;
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {
@@ -58,12 +67,16 @@ export async function publicKeyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await crypto.subtle.exportKey("spki", key), "PUBLIC KEY");
 }
 
-export async function createCertificateAuthority(commonName: string, validDays = 3650): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  commonName: string,
+  validDays = 3650,
+  now?: Date,
+): Promise<CertificateAuthority> {
   const keys = await generateKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${commonName}`,
-    ...validity(validDays),
+    ...validity(validDays, now),
     keys,
     signingAlgorithm: algorithm,
     extensions: [
@@ -73,6 +86,20 @@ export async function createCertificateAuthority(commonName: string, validDays =
     ],
   });
   return { cert, keys, certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/** A CA kept as PEM (e.g. in a Secret), ready to sign again. */
+export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
+  const cert = new x509.X509Certificate(certPem);
+  const privateKey = await crypto.subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(keyPem),
+    { name: algorithm.name, namedCurve: algorithm.namedCurve },
+    true,
+    ["sign"],
+  );
+  const publicKey = await cert.publicKey.export({ name: algorithm.name, namedCurve: algorithm.namedCurve }, ["verify"]);
+  return { cert, keys: { privateKey, publicKey }, certPem, keyPem };
 }
 
 export async function issueCertificate(ca: CertificateAuthority, options: LeafOptions): Promise<KeyPairPem> {
@@ -90,7 +117,7 @@ export async function issueCertificate(ca: CertificateAuthority, options: LeafOp
     serialNumber: serial(),
     subject: options.subject,
     issuer: ca.cert.subject,
-    ...validity(options.validDays ?? 365),
+    ...capped(validity(options.validDays ?? 365, options.now), options.notAfter),
     publicKey: keys.publicKey,
     signingKey: ca.keys.privateKey,
     signingAlgorithm: algorithm,

@@ -4,6 +4,7 @@
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { ServerOptions } from "node:https";
 import type { Socket } from "node:net";
+import type { Server as TlsServer } from "node:tls";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -67,6 +68,35 @@ export interface WebhookServerOptions {
   heavy?: HeavyReviews;
 }
 
+/** The TLS settings of every secure context the server uses: at start and on each certificate reload. */
+const TLS_OPTIONS = { minVersion: "TLSv1.3" } as const;
+
+/** Per server: how many times its certificate was replaced, and which count each connection began under. */
+const certificateGenerations = new WeakMap<FastifyInstance, { current: number; bySocket: WeakMap<object, number> }>();
+
+/**
+ * Serves a new certificate without a restart (after a rotation): new connections get it, and each open
+ * connection is closed after its next answer (`Connection: close`), so clients such as the API server
+ * reconnect and verify the new certificate now. Closing idle connections instead would race a request
+ * the client is sending. Still TLS 1.3 only: the context is rebuilt with the same options.
+ */
+export function setServingCertificate(app: FastifyInstance, tls: { cert: string; key: string }): void {
+  (app.server as unknown as Pick<TlsServer, "setSecureContext">).setSecureContext({ ...tls, ...TLS_OPTIONS });
+  const generations = certificateGenerations.get(app);
+  if (generations) generations.current++;
+}
+
+function closeConnectionsOfOldCertificates(app: FastifyInstance): void {
+  const generations = { current: 0, bySocket: new WeakMap<object, number>() };
+  certificateGenerations.set(app, generations);
+  app.server.on("secureConnection", (socket: object) => generations.bySocket.set(socket, generations.current));
+  app.addHook("onSend", (request, reply, payload, done) => {
+    const began = generations.bySocket.get(request.raw.socket);
+    if (began !== undefined && began < generations.current) reply.header("connection", "close");
+    done(null, payload);
+  });
+}
+
 /** Fixed reasons for the framework's refusals: its own messages may quote the body (JSON.parse does). */
 const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (${BODY_LIMIT_BYTES / 2 ** 20} MiB), more than the API server can send`,
@@ -100,7 +130,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const https: ServerOptions = {
     cert: options.tls.cert,
     key: options.tls.key,
-    minVersion: "TLSv1.3",
+    ...TLS_OPTIONS,
     handshakeTimeout: limits.handshakeTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     // Node checks the header and request timeouts on this interval (30 s by default): a slow client would outlive them.
@@ -118,6 +148,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
   guardConnections(app.server, limits.maxConnections);
+  closeConnectionsOfOldCertificates(app);
   const budget = bodyBudget(limits.maxBodyBytesInFlight);
   const reservations = new WeakMap<object, number>();
   app.addHook("onRequest", async (request, reply) => {

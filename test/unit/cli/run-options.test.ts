@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRunOptions } from "../../../src/cli/run-options.ts";
+import { exemptNamespaces } from "../../../src/config/settings.ts";
 
 describe("run options", () => {
   it("applies the documented defaults out of cluster", () => {
@@ -8,7 +9,8 @@ describe("run options", () => {
       ok: true,
       options: {
         "default-action": "Deny",
-        "exempt-namespaces": ["kube-system", "ai-api-guard"],
+        "exempt-namespaces": ["kube-system"],
+        "pod-namespace": "ai-api-guard",
         "failure-policy": "Fail",
         "timeout-seconds": 10,
         "webhook-config-name": "ai-api-guard",
@@ -39,6 +41,22 @@ describe("run options", () => {
     expect(parsed.ok && parsed.options["exempt-namespaces"]).toEqual(["a", "b"]);
   });
 
+  it("always exempts the operator's own namespace, from POD_NAMESPACE (the downward API)", () => {
+    const parsed = parseRunOptions(["--certificate-secret", "guard-tls", "--service-name", "guard"], {
+      POD_NAMESPACE: "platform-security",
+    });
+    expect(parsed.ok && exemptNamespaces(parsed.options)).toEqual(["kube-system", "platform-security"]);
+    const own = parseRunOptions(["--webhook-url", "https://127.0.0.1:1", "--exempt-namespaces", ""], {});
+    expect(own.ok && exemptNamespaces(own.options)).toEqual(["ai-api-guard"]);
+  });
+
+  it("reads an empty variable as not set, except for lists, where it is the empty list", () => {
+    const env = { AI_API_GUARD_DEFAULT_ACTION: "", AI_API_GUARD_TLS_CERT_FILE: "", AI_API_GUARD_EXEMPT_NAMESPACES: "" };
+    const parsed = parseRunOptions(["--webhook-url", "https://127.0.0.1:1"], env);
+    expect(parsed).toMatchObject({ ok: true, options: { "default-action": "Deny", "exempt-namespaces": [] } });
+    expect(parsed.ok && parsed.options["tls-cert-file"]).toBeUndefined();
+  });
+
   it("parses a namespace selector into labels", () => {
     const parsed = parseRunOptions(
       ["--webhook-url", "https://127.0.0.1:1", "--namespace-selector", "team=ml,e2e="],
@@ -54,6 +72,19 @@ describe("run options", () => {
     [["--webhook-url", "https://127.0.0.1:1", "--timeout-seconds", "60"], "--timeout-seconds"],
     [[], "give --webhook-url"],
     [["--tls-cert-file", "c.pem"], "give --webhook-url"],
+    [["--tls-cert-file", "c.pem", "--certificate-secret", "s", "--service-name", "x"], "--tls-key-file: give"],
+    [["--certificate-secret", "aag-tls"], "--service-name: --certificate-secret needs --service-name"],
+    [["--webhook-url", "https://127.0.0.1:1", "--namespace-selector", "team"], "--namespace-selector: each label"],
+    [["--webhook-url", "https://127.0.0.1:1", "--ca-duration", "15"], "--ca-duration: must be a whole number"],
+    [["--webhook-url", "https://127.0.0.1:1", "--leader-elect", "yes"], "--leader-elect"],
+    [
+      ["--webhook-url", "https://127.0.0.1:1", "--lease-duration-seconds", "5"],
+      "--renew-deadline-seconds must be shorter",
+    ],
+    [
+      ["--webhook-url", "https://127.0.0.1:1", "--exempt-namespaces", "Kube_System"],
+      "--exempt-namespaces.0: must be a DNS label",
+    ],
     [["--no-such-flag", "x"], "Unknown option '--no-such-flag'"],
   ])("refuses %j naming the problem", (argv, message) => {
     const parsed = parseRunOptions(argv, {});
