@@ -226,12 +226,12 @@ export const settingsSchema = z.object({
   "read-api-issuer": setting(
     z.url({ protocol: /^https$/, error: "must be the OIDC issuer's https:// URL" }).optional(),
     "Read API: the token issuer to trust; unset: the API server's service-account issuer.",
-    { chart: { value: "readApi.issuer" } },
+    { chart: "none" },
   ),
   "read-api-jwks-url": setting(
     z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     "Read API: where the issuer's signing keys are; unset: discovered from the issuer.",
-    { chart: { value: "readApi.jwksUrl" } },
+    { chart: "none" },
   ),
   "read-api-audience": setting(
     z.string().min(1).default("ai-api-guard"),

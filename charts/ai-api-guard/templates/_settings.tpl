@@ -64,10 +64,6 @@
   value: {{ .Values.audit.intervalSeconds | quote }}
 - name: AI_API_GUARD_REPORTS_FORMAT
   value: {{ .Values.reports.format | quote }}
-- name: AI_API_GUARD_READ_API_ISSUER
-  value: {{ .Values.readApi.issuer | quote }}
-- name: AI_API_GUARD_READ_API_JWKS_URL
-  value: {{ .Values.readApi.jwksUrl | quote }}
 - name: AI_API_GUARD_READ_API_AUDIENCE
   value: {{ .Values.readApi.audience | quote }}
 - name: AI_API_GUARD_LOG_LEVEL
