@@ -10,6 +10,7 @@ import { isRecord, pathValue } from "../kube/objects.ts";
 import type { AdmissionRequest } from "./admission-review.ts";
 import type { AdmissionConfig } from "./config.ts";
 import type { Subject } from "./messages.ts";
+import { type ControllerOwner, controllerOwner } from "./owner-exemptions.ts";
 import { podTemplateLabels } from "./policies.ts";
 import { policyProblem } from "./policy-review.ts";
 
@@ -31,6 +32,8 @@ export interface Assessment {
   /** Whether the object is an AiApiPolicy (checked, not scanned). */
   policy?: boolean;
   labels: Labels;
+  /** The object's controller owner: an exemption it carries may come from that owner (owner-exemptions.ts). */
+  owner?: ControllerOwner;
   /** The findings of the object the request would store, the first MAX_FINDINGS_PER_REVIEW of them. */
   findings: Finding[];
   /** How many findings there were before the cap, when there were more. */
@@ -78,6 +81,8 @@ export function assess({ request, config, evaluate, hosts, now }: AssessInput): 
   const evaluation = safeEvaluate(evaluate, request.object, hosts);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
+  const owner = controllerOwner(request.object);
+  if (owner) assessment.owner = owner;
   if (evaluation.findings.length > findings.length) assessment.uncounted = evaluation.findings.length - findings.length;
   if (evaluation.unreadable !== undefined) assessment.unreadable = evaluation.unreadable;
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.

@@ -2,7 +2,7 @@
 // and the answers of the two lookups the server makes first (see `lookupsNeeded`) in; what to answer,
 // warn and record out. The server does the I/O (response, log line, metrics, Events).
 import type { Finding } from "../engine/types.ts";
-import type { AdmissionStatus } from "./admission-review.ts";
+import type { AdmissionStatus, UserInfo } from "./admission-review.ts";
 import type { Assessment } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
 import {
@@ -18,6 +18,7 @@ import {
   unreadableReport,
   unreadableWarning,
 } from "./messages.ts";
+import { ownerVouches } from "./owner-exemptions.ts";
 import { type Governance, governingPolicy, isLooser, type PolicyView, withFloor } from "./policies.ts";
 
 /** The metric label and log field: what happened to the request. */
@@ -46,8 +47,8 @@ export interface Decision {
 export interface DecisionContext {
   config: AdmissionConfig;
   policies: readonly PolicyView[];
-  /** The requester, for the messages about exemptions. */
-  user: string;
+  /** The requester: who may carry an exemption, and the messages about exemptions. */
+  user: UserInfo;
   /** The namespace's own floor (its aiapiguard.dev/action-floor label), when asked and set. */
   namespaceFloor?: Action;
   /** Whether the requester may grant exemptions in the namespace (a SubjectAccessReview); no when not asked. */
@@ -57,12 +58,12 @@ export interface DecisionContext {
 const NO_LOOKUPS = { exemption: false, floor: false } as const;
 
 /** What the server must find out before deciding: both cost a call to the API server (cached). */
-export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies">) {
+export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies" | "user">) {
   if (a.skipped || a.policy || (a.findings.length === 0 && a.unreadable === undefined)) return NO_LOOKUPS;
   const governance = governingPolicy(ctx.policies, a.subject.namespace, a.labels, ctx.config.defaultAction);
   const actionable = a.findings.length > 0 || a.unreadable !== undefined;
   return {
-    exemption: newFindings(a).some((f) => f.exempt),
+    exemption: newFindings(a).some((f) => f.exempt) && !ownerVouches(ctx.user, a.owner),
     floor: actionable && governance.policy !== undefined && isLooser(governance.action, ctx.config.actionFloor),
   };
 }
@@ -86,7 +87,8 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   if (a.findings.length === 0 && a.unreadable === undefined)
     return { ...none, outcome: "allow", allowed: true, action: governance.action };
   const existingSet = new Set(a.existing);
-  const granted = ctx.exemptionGranted === true;
+  const vouched = ownerVouches(ctx.user, a.owner);
+  const granted = ctx.exemptionGranted === true || vouched;
   // An exemption the requester may not grant is not one: the finding is enforced like any other.
   const fresh = newFindings(a).map((f) => (f.exempt && !granted ? { ...f, exempt: false } : f));
   const old = a.findings.filter((_, index) => existingSet.has(index));
@@ -104,7 +106,10 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   ];
   if (old.length > 0) events.push({ reason: "AdmissionExistingFindings", message: existingReport(subject, old) });
   if (exempted.length > 0)
-    events.push({ reason: "AdmissionExempted", message: exemptionReport(subject, ctx.user, exempted) });
+    events.push({
+      reason: "AdmissionExempted",
+      message: exemptionReport(subject, grantee(ctx.user, vouched ? a.owner : undefined), exempted),
+    });
   const base = {
     subject,
     findings: [...fresh, ...old],
@@ -119,7 +124,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   const report = [
     ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
     ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced, a.uncounted)]),
-    ...(refusedExemption ? [exemptionRefusedLine(ctx.user, subject.namespace)] : []),
+    ...(refusedExemption ? [exemptionRefusedLine(ctx.user.username, subject.namespace)] : []),
   ].join("\n");
   return act(governance, report, { ...base, events }, warnings, enforced, unreadable);
 }
@@ -158,6 +163,11 @@ function act(
         events: [...base.events, { reason: "AdmissionAudit", message: report }],
       };
   }
+}
+
+/** Who the exemption was granted to, as the AdmissionExempted Event says it. */
+function grantee(user: UserInfo, owner: Assessment["owner"]): string {
+  return owner ? `${user.username} (carried from its controller ${owner.kind}/${owner.name})` : user.username;
 }
 
 function newFindings(a: Assessment): Finding[] {

@@ -205,7 +205,7 @@ async function conclude(
   policies: readonly PolicyView[],
 ): Promise<Decision> {
   const { config, lookups } = options;
-  const needs = lookupsNeeded(assessment, { config, policies });
+  const needs = lookupsNeeded(assessment, { config, policies, user });
   const namespace = assessment.subject.namespace;
   const [exemptionGranted, namespaceFloor] = await Promise.all([
     needs.exemption && lookups ? lookups.mayExempt(user, namespace) : false,
@@ -214,7 +214,7 @@ async function conclude(
   return decide(assessment, {
     config,
     policies,
-    user: user.username,
+    user,
     exemptionGranted,
     ...(namespaceFloor && { namespaceFloor }),
   });

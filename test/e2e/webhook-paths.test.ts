@@ -2,7 +2,7 @@
 // keep or add findings, large objects, ephemeral containers, objects being deleted, exemptions that
 // need RBAC, the action floor, and dry runs counted by user. The operator reviews only this file's
 // namespaces.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Agent, request } from "node:https";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,7 +66,10 @@ beforeAll(async () => {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: { name: "developer", namespace },
-      rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["*"] }],
+      rules: [
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: ["*"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["create"] },
+      ],
     });
     const binding = await apply({
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -234,6 +237,38 @@ describe("exemptions and the floor", () => {
     });
     expect(event.message).toContain("granted to dev-user");
     expect(operator.output()).toContain('"exemptionGranted":true');
+  });
+
+  it("honours an exemption on a Pod that the replicaset-controller creates for its controller owner, and only then", async () => {
+    // What kube-controller-manager does with --use-service-account-credentials (here it runs as an admin,
+    // who may grant anything): the Pod copies the exempted template and names its ReplicaSet as controller.
+    const owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "exempted-5d8f", uid: randomUUID() };
+    const pod = (ownerReferences: object[]) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "exempted-5d8f-x2x",
+        namespace: ns,
+        annotations: { "aiapiguard.dev/exempt": "hardcoded-secret" },
+        ownerReferences,
+      },
+      spec: { containers: [{ name: "app", image: "registry.example/app:1", env: [{ name: "K", value: KEY }] }] },
+    });
+    // create, not apply: the replicaset-controller may create Pods but not get them, as apply would first.
+    const create = (object: object, ...args: string[]) =>
+      kubectl(["create", "--dry-run=server", ...args, "-f", "-"], { input: stringify(object) });
+    const controller = "--as=system:serviceaccount:kube-system:replicaset-controller";
+    const admitted = await create(pod([{ ...owner, controller: true }]), controller);
+    expect(admitted.code, admitted.stderr).toBe(0);
+    expect(admitted.stderr).toContain("exempted by annotation aiapiguard.dev/exempt");
+    const orphan = await create(pod([]), controller);
+    expect(orphan.stderr).toContain(DENIED);
+    expect(orphan.stderr).toContain(
+      "was not honoured: system:serviceaccount:kube-system:replicaset-controller may not grant exemptions",
+    );
+    const impostor = await create(pod([{ ...owner, controller: true }]), "--as=prober");
+    expect(impostor.stderr).toContain(DENIED);
+    expect(impostor.stderr).toContain("was not honoured: prober may not grant exemptions");
   });
 
   it("keeps Deny for a selector-everything Audit policy unless a cluster admin lowered the namespace's floor", async () => {

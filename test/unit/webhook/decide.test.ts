@@ -37,7 +37,7 @@ function run(
   const policies = options.policies ?? [];
   const hosts = [...new Set(policies.map((p) => p.endpointHost))];
   const assessment = assess({ request, config, evaluate, hosts });
-  return decide(assessment, { config, policies, user: "dev@example.com", ...options.context });
+  return decide(assessment, { config, policies, user: { username: "dev@example.com" }, ...options.context });
 }
 
 describe("decide: what is not reviewed is admitted untouched", () => {
@@ -153,6 +153,52 @@ describe("decide: reviewed objects", () => {
     expect(decision.findings[0]?.exempt).toBe(false);
   });
 
+  describe("an exemption on an object a workload controller creates for its controller owner", () => {
+    // The engine is a stub here: the object's kind does not matter, its ownerReferences do.
+    const owned = (
+      owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "summarizer-5d8f", controller: true },
+    ) => {
+      const object = deployment();
+      (object.metadata as Record<string, unknown>).ownerReferences = [owner];
+      return object;
+    };
+    const exemptKey = () => engine({ findings: [finding({ exempt: true })] });
+
+    it.each([
+      "system:serviceaccount:kube-system:replicaset-controller",
+      "system:serviceaccount:kube-system:deployment-controller",
+      "system:serviceaccount:kube-system:job-controller",
+      "system:serviceaccount:kube-system:cronjob-controller",
+      "system:serviceaccount:kube-system:statefulset-controller",
+      "system:serviceaccount:kube-system:daemonset-controller",
+      "system:serviceaccount:kube-system:replication-controller",
+      "system:kube-controller-manager",
+    ])("is honoured without a SubjectAccessReview when %s creates it", (username) => {
+      const decision = run(exemptKey(), { object: owned(), context: { user: { username } } });
+      expect(decision).toMatchObject({ outcome: "allow", allowed: true });
+      expect(decision.findings[0]?.exempt).toBe(true);
+      expect(decision.events.map((e) => e.reason)).toEqual(["AdmissionExempted"]);
+      expect(decision.events[0]?.message).toContain(
+        `granted to ${username} (carried from its controller ReplicaSet/summarizer-5d8f)`,
+      );
+    });
+
+    it("still needs the grant when anyone else creates it, owner or not", () => {
+      const decision = run(exemptKey(), { object: owned() });
+      expect(decision).toMatchObject({ outcome: "deny", allowed: false });
+      expect(decision.status?.message).toContain("dev@example.com may not grant exemptions in namespace ml-team");
+      const lookalike = { username: "system:serviceaccount:ml-team:replicaset-controller" };
+      expect(run(exemptKey(), { object: owned(), context: { user: lookalike } }).outcome).toBe("deny");
+    });
+
+    it("still needs the grant when a controller creates an object with no controller owner", () => {
+      const replicaset = { username: "system:serviceaccount:kube-system:replicaset-controller" };
+      expect(run(exemptKey(), { context: { user: replicaset } }).outcome).toBe("deny");
+      const notController = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "summarizer-5d8f", controller: false };
+      expect(run(exemptKey(), { object: owned(notController), context: { user: replicaset } }).outcome).toBe("deny");
+    });
+  });
+
   it("refuses for the other findings and warns about the exempt one", () => {
     const decision = run(engine({ findings: [finding({ exempt: true }), urlFinding] }), {
       context: { exemptionGranted: true },
@@ -244,7 +290,7 @@ describe("decide: AiApiPolicy objects", () => {
     const evaluate = engine({ findings: [keyFinding] });
     const config = admissionConfig();
     const assessment = assess({ request, config, evaluate, hosts: [], now });
-    return { decision: decide(assessment, { config, policies: [], user: "u" }), evaluate };
+    return { decision: decide(assessment, { config, policies: [], user: { username: "u" } }), evaluate };
   };
 
   it("refuses a lastReviewed date in the future, naming the field (the CRD schema has no clock)", () => {
