@@ -26,6 +26,7 @@ import { clusterSources, readApi, readApiOptions } from "../readapi/index.ts";
 import { leaseElector } from "../runtime/leader.ts";
 import { delay, type Runnable, runManager } from "../runtime/manager.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
+import { namespaceNames } from "../webhook/cluster-namespaces.ts";
 import { heavyReviews } from "../webhook/heavy-reviews.ts";
 import { apiLookups } from "../webhook/lookups.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
@@ -96,6 +97,7 @@ async function serve(
     tls,
     evaluate,
     policies: policies.views,
+    namespaces: namespaceNames(informers.namespaces()),
     config: {
       defaultAction: options["default-action"],
       exemptNamespaces: options["exempt-namespaces"],

@@ -4,7 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
-import type { Evaluate, Evaluation, Finding } from "../engine/types.ts";
+import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
 import type { AdmissionRequest } from "./admission-review.ts";
@@ -49,12 +49,19 @@ export interface Assessment {
   unreadableExisting?: boolean;
 }
 
+/** What a review is judged against besides the object itself. */
+export interface ReviewScope {
+  /** Every policy's endpoint host: a plaintext URL to one is a finding. */
+  hosts: readonly string[];
+  /** The cluster's namespaces, once listed: `http://<service>.<namespace>` is in-cluster exactly when it names one. */
+  namespaces?: ReadonlySet<string>;
+}
+
 export interface AssessInput {
   request: AdmissionRequest;
   config: AdmissionConfig;
   evaluate: Evaluate;
-  /** Every policy's endpoint host: a plaintext URL to one is a finding. */
-  hosts: readonly string[];
+  scope: ReviewScope;
   now?: Date;
 }
 
@@ -66,7 +73,7 @@ export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
   return kind.group === API_GROUP && kind.kind === KIND;
 }
 
-export function assess({ request, config, evaluate, hosts, now }: AssessInput): Assessment {
+export function assess({ request, config, evaluate, scope, now }: AssessInput): Assessment {
   const subject = subjectOf(request);
   const none = { subject, labels: {}, findings: [], existing: [] };
   const skipped = whySkipped(request, config);
@@ -78,7 +85,11 @@ export function assess({ request, config, evaluate, hosts, now }: AssessInput): 
     return { ...none, policy: true, ...(problem && { policyProblem: problem }) };
   }
   const labels = podTemplateLabels(request.kind, request.object);
-  const evaluation = safeEvaluate(evaluate, request.object, hosts);
+  const context: EvaluationContext = {
+    policyEndpointHosts: scope.hosts,
+    ...(scope.namespaces && { clusterNamespaces: scope.namespaces }),
+  };
+  const evaluation = safeEvaluate(evaluate, request.object, context);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
   const owner = controllerOwner(request.object);
@@ -88,7 +99,7 @@ export function assess({ request, config, evaluate, hosts, now }: AssessInput): 
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
   const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
-    const old = safeEvaluate(evaluate, request.oldObject, hosts);
+    const old = safeEvaluate(evaluate, request.oldObject, context);
     const had = new Set(old.findings.map(identity));
     findings.forEach((finding, index) => {
       if (had.has(identity(finding))) assessment.existing.push(index);
@@ -127,9 +138,9 @@ function shapeProblem(object: unknown, kind: AdmissionRequest["kind"]): string |
 }
 
 /** The engine promises not to throw; if it does, the object counts as unreadable (fail closed under Deny). */
-function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: readonly string[]): Evaluation {
+function safeEvaluate(evaluate: Evaluate, object: unknown, context: EvaluationContext): Evaluation {
   try {
-    return evaluate(object, { policyEndpointHosts: hosts });
+    return evaluate(object, context);
   } catch (error) {
     // Only the error's class: an engine's message could quote the value it choked on.
     const name = error instanceof Error ? error.name : "error";

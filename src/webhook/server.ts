@@ -50,6 +50,11 @@ export interface WebhookServerOptions {
    * cache changes: what the webhook derives from it (endpoint hosts) is computed once per array.
    */
   policies: () => readonly PolicyView[];
+  /**
+   * The cluster's namespaces (an informer cache), once listed: what an in-cluster name can be. Until then,
+   * or when absent, a name whose second label is no public suffix counts as in-cluster.
+   */
+  namespaces?: () => ReadonlySet<string> | undefined;
   config: AdmissionConfig;
   logger: Logger;
   metrics: WebhookMetrics;
@@ -171,18 +176,19 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 
   app.post("/validate", async (request, reply) => {
     const policies = options.policies();
-    const hosts = endpointHosts(policies);
+    const namespaces = options.namespaces?.();
+    const scope = { hosts: endpointHosts(policies), ...(namespaces && { namespaces }) };
     let review: AdmissionRequest;
     let assessment: Assessment;
     if (request.body instanceof HeavyBody && options.heavy) {
-      const result = await options.heavy.review(request.body.bytes, options.config, hosts);
+      const result = await options.heavy.review(request.body.bytes, options.config, scope);
       if (!result.ok) return refuse(reply, result.code, result.reason);
       ({ request: review, assessment } = result);
     } else {
       const parsed = parseAdmissionReview(request.body);
       if (!parsed.ok) return refuse(reply, 400, parsed.reason);
       review = parsed.request;
-      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, hosts });
+      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, scope });
     }
     const user = userOf(review);
     const decision = await conclude(options, user, assessment, policies);

@@ -130,6 +130,55 @@ describe("updates", () => {
   });
 });
 
+describe("in-cluster names", () => {
+  // A namespace named like a top-level domain: offline, http://model.<it> is a public host; here the
+  // cluster has it, so the webhook knows the name is in-cluster. Deleted after; random, as a terminating
+  // one from an earlier run would refuse the name.
+  const tlds = ["coffee", "pizza", "ninja", "guru", "codes", "zone", "tools", "works"];
+  const tld = tlds[Number.parseInt(run, 16) % tlds.length] as string;
+  const absent = tlds.find((name) => name !== tld) as string;
+  const endpoint = (name: string, url: string) => deployment(name, { LLM_BASE_URL: url });
+  const plaintext = (host: string) =>
+    `plaintext-endpoint in container "app" at spec.template.spec.containers[0].env[0].value: http://${host}.`;
+
+  afterAll(() =>
+    core()
+      .deleteNamespace({ name: tld })
+      .catch(() => undefined),
+  );
+
+  it("admits http://<service>.<namespace> for a namespace the cluster has, even one named like a public domain", async () => {
+    const refused = await apply(endpoint("tld-before", `http://model.${tld}:8080/v1`), "--dry-run=server");
+    expect(refused.stderr).toContain(
+      `plaintext-endpoint in container "app" at spec.template.spec.containers[0].env[0].value: http://model.${tld}.`,
+    );
+    await core().createNamespace({ body: { metadata: { name: tld } } });
+    // The namespace informer sees it within a watch event.
+    const admitted = await eventually(
+      async () => {
+        const result = await apply(endpoint("tld", `http://model.${tld}:8080/v1`), "--dry-run=server");
+        return result.code === 0 ? result : undefined;
+      },
+      10_000,
+      "the new namespace known to the webhook",
+    );
+    expect(admitted.stderr).not.toContain("plaintext-endpoint");
+  });
+
+  it("refuses http://<service>.<name> when the cluster has no such namespace, public domain or not", async () => {
+    const tldHost = await apply(endpoint("absent-tld", `http://model.${absent}:8080/v1`), "--dry-run=server");
+    expect(tldHost.stderr).toContain(DENIED);
+    expect(tldHost.stderr).toContain(
+      `plaintext-endpoint in container "app" at spec.template.spec.containers[0].env[0].value: http://model.${absent}.`,
+    );
+    // Offline this counts as in-cluster (no public suffix); the cluster's namespaces are authoritative.
+    const unknown = await apply(endpoint("absent-ns", `http://model.nowhere-${run}:8080/v1`), "--dry-run=server");
+    expect(unknown.stderr).toContain(plaintext(`model.nowhere-${run}`));
+    const known = await apply(endpoint("known-ns", `http://model.${lax}:8080/v1`), "--dry-run=server");
+    expect(known.code, known.stderr).toBe(0);
+  });
+});
+
 describe("paths around the object", () => {
   it("refuses a key added through kubectl debug (pods/ephemeralcontainers)", async () => {
     const pod = {

@@ -36,7 +36,7 @@ function run(
   const config = admissionConfig(options.config);
   const policies = options.policies ?? [];
   const hosts = [...new Set(policies.map((p) => p.endpointHost))];
-  const assessment = assess({ request, config, evaluate, hosts });
+  const assessment = assess({ request, config, evaluate, scope: { hosts } });
   return decide(assessment, { config, policies, user: { username: "dev@example.com" }, ...options.context });
 }
 
@@ -289,7 +289,7 @@ describe("decide: AiApiPolicy objects", () => {
     const request = admissionReview(object).request as AdmissionRequest;
     const evaluate = engine({ findings: [keyFinding] });
     const config = admissionConfig();
-    const assessment = assess({ request, config, evaluate, hosts: [], now });
+    const assessment = assess({ request, config, evaluate, scope: { hosts: [] }, now });
     return { decision: decide(assessment, { config, policies: [], user: { username: "u" } }), evaluate };
   };
 
