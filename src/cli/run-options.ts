@@ -29,6 +29,7 @@ const schema = z
     "tls-key-file": z.string().optional(),
     "default-action": action.default("Deny"),
     "action-floor": action.default("Deny"),
+    "unregistered-action": action.default("Audit"),
     "exempt-namespaces": list.default(["kube-system", "ai-api-guard"]),
     "failure-policy": z.enum(["Fail", "Ignore"]).default("Fail"),
     "timeout-seconds": z.coerce.number().int().min(1).max(30).default(10),
@@ -98,6 +99,7 @@ export function usage(): string {
   return [
     "usage: ai-api-guard run [--kubeconfig PATH] (--webhook-url https://127.0.0.1:PORT | --tls-cert-file F --tls-key-file F)",
     "       [--port 9443] [--default-action Deny|Warn|Audit] [--action-floor Deny|Warn|Audit]",
+    "       [--unregistered-action Audit|Warn|Deny]",
     "       [--exempt-namespaces kube-system,ai-api-guard]",
     "       [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--webhook-config-name ai-api-guard]",
     "       [--namespace-selector key=value,...] [--extra-resources rollouts.argoproj.io,...]",

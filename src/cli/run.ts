@@ -102,6 +102,7 @@ async function serve(
       defaultAction: options["default-action"],
       exemptNamespaces: options["exempt-namespaces"],
       actionFloor: options["action-floor"],
+      unregisteredAction: options["unregistered-action"],
     },
     logger,
     metrics: metrics.webhook,

@@ -4,6 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
+import { type RegisteredApi, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
 import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
@@ -51,6 +52,8 @@ export interface Assessment {
 
 /** What a review is judged against besides the object itself. */
 export interface ReviewScope {
+  /** The policies: an AI API that none with its endpoint selects is an `unregistered-ai-api` finding. */
+  policies: readonly RegisteredApi[];
   /** Every policy's endpoint host: a plaintext URL to one is a finding. */
   hosts: readonly string[];
   /** The cluster's namespaces, once listed: `http://<service>.<namespace>` is in-cluster exactly when it names one. */
@@ -89,7 +92,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
     policyEndpointHosts: scope.hosts,
     ...(scope.namespaces && { clusterNamespaces: scope.namespaces }),
   };
-  const evaluation = safeEvaluate(evaluate, request.object, context);
+  const evaluation = safeEvaluate(evaluate, request.object, context, scope.policies);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
   const owner = controllerOwner(request.object);
@@ -99,7 +102,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
   const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
-    const old = safeEvaluate(evaluate, request.oldObject, context);
+    const old = safeEvaluate(evaluate, request.oldObject, context, scope.policies);
     const had = new Set(old.findings.map(identity));
     findings.forEach((finding, index) => {
       if (had.has(identity(finding))) assessment.existing.push(index);
@@ -137,10 +140,22 @@ function shapeProblem(object: unknown, kind: AdmissionRequest["kind"]): string |
   return undefined;
 }
 
-/** The engine promises not to throw; if it does, the object counts as unreadable (fail closed under Deny). */
-function safeEvaluate(evaluate: Evaluate, object: unknown, context: EvaluationContext): Evaluation {
+/**
+ * The engine's findings and the AI APIs no policy registers. The engine promises not to throw; if it
+ * does, the object counts as unreadable (fail closed under Deny).
+ */
+function safeEvaluate(
+  evaluate: Evaluate,
+  object: unknown,
+  context: EvaluationContext,
+  policies: readonly RegisteredApi[],
+): Evaluation {
   try {
-    return evaluate(object, context);
+    const evaluation = evaluate(object, context);
+    const unregistered = unregisteredAiApis(object, { policies });
+    return unregistered.length === 0
+      ? evaluation
+      : { ...evaluation, findings: [...evaluation.findings, ...unregistered] };
   } catch (error) {
     // Only the error's class: an engine's message could quote the value it choked on.
     const name = error instanceof Error ? error.name : "error";

@@ -38,6 +38,8 @@ export interface Decision {
   existing: number;
   /** The action that applied; absent when the object was not reviewed. */
   action?: Action;
+  /** The action for its `unregistered-ai-api` findings, when it has some (a setting of its own). */
+  unregisteredAction?: Action;
   /** What to record as Events (redacted, like everything here); the server skips them for dry runs. */
   events: { reason: EventReason; message: string }[];
   /** Why it was skipped or could not be read; metadata for the log line, never a value. */
@@ -61,7 +63,8 @@ const NO_LOOKUPS = { exemption: false, floor: false } as const;
 export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies" | "user">) {
   if (a.skipped || a.policy || (a.findings.length === 0 && a.unreadable === undefined)) return NO_LOOKUPS;
   const governance = governingPolicy(ctx.policies, a.subject.namespace, a.labels, ctx.config.defaultAction);
-  const actionable = a.findings.length > 0 || a.unreadable !== undefined;
+  // The floor bounds policies' actions only: unregistered-ai-api findings have their own setting.
+  const actionable = a.findings.some((f) => !isUnregistered(f)) || a.unreadable !== undefined;
   return {
     exemption: newFindings(a).some((f) => f.exempt) && !ownerVouches(ctx.user, a.owner),
     floor: actionable && governance.policy !== undefined && isLooser(governance.action, ctx.config.actionFloor),
@@ -110,59 +113,103 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
       reason: "AdmissionExempted",
       message: exemptionReport(subject, grantee(ctx.user, vouched ? a.owner : undefined), exempted),
     });
+  const findings = [...fresh, ...old];
   const base = {
     subject,
-    findings: [...fresh, ...old],
+    findings,
     existing: old.length,
     action: governance.action,
+    ...(findings.some(isUnregistered) && { unregisteredAction: ctx.config.unregisteredAction }),
     note: a.unreadable,
   };
   if (enforced.length === 0 && unreadable === undefined) {
     return { ...base, outcome: "allow", allowed: true, warnings: capWarnings(warnings), events };
   }
-
-  const report = [
-    ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
-    ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced, a.uncounted)]),
-    ...(refusedExemption ? [exemptionRefusedLine(ctx.user.username, subject.namespace)] : []),
-  ].join("\n");
-  return act(governance, report, { ...base, events }, warnings, enforced, unreadable);
+  const refusal = refusedExemption ? exemptionRefusedLine(ctx.user.username, subject.namespace) : undefined;
+  return act(verdicts(a, enforced, governance, ctx.config, unreadable), refusal, { ...base, events }, warnings);
 }
 
-function act(
+/** What one action makes of the findings it governs. */
+interface Verdict {
+  action: Action;
+  report: string;
+  /** Its warnings under Warn. */
+  warnings: string[];
+  /** Its warnings under Audit: an object that could not be read is never admitted silently. */
+  always: string[];
+}
+
+/** The governing action takes every finding but `unregistered-ai-api`, which has its own setting. */
+function verdicts(
+  a: Assessment,
+  enforced: readonly Finding[],
   governance: Governance,
-  report: string,
+  config: AdmissionConfig,
+  unreadable: string | undefined,
+): Verdict[] {
+  const { subject } = a;
+  const governed = enforced.filter((f) => !isUnregistered(f));
+  const unregistered = enforced.filter(isUnregistered);
+  const out: Verdict[] = [];
+  if (governed.length > 0 || unreadable !== undefined) {
+    const unreadableWarnings = unreadable === undefined ? [] : [unreadableWarning(subject, unreadable)];
+    const report = [
+      ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
+      ...(governed.length === 0 ? [] : [findingsReport(subject, governance, governed, a.uncounted)]),
+    ].join("\n");
+    const warnings = [...unreadableWarnings, ...governed.map((finding) => findingWarning(subject, finding))];
+    out.push({ action: governance.action, report, warnings, always: unreadableWarnings });
+  }
+  if (unregistered.length > 0) {
+    const action = config.unregisteredAction;
+    const source = { action, setting: "--unregistered-action" };
+    const warnings = unregistered.map((finding) => findingWarning(subject, finding));
+    out.push({ action, report: findingsReport(subject, source, unregistered), warnings, always: [] });
+  }
+  return out;
+}
+
+/** The strictest action decides; a refusal carries only what refused it. */
+function act(
+  all: readonly Verdict[],
+  refusal: string | undefined,
   base: Omit<Decision, "outcome" | "allowed" | "warnings">,
   warnings: string[],
-  enforced: Finding[],
-  unreadable: string | undefined,
 ): Decision {
-  const { subject } = base;
-  // An object that could not be read is never admitted silently: under Audit it still warns.
-  const unreadableWarnings = unreadable === undefined ? [] : [unreadableWarning(subject, unreadable)];
-  switch (governance.action) {
-    case "Deny":
-      return {
-        ...base,
-        outcome: "deny",
-        allowed: false,
-        status: { code: 403, reason: "Forbidden", message: report },
-        warnings: capWarnings(warnings),
-        events: [...base.events, { reason: "AdmissionDenied", message: report }],
-      };
-    case "Warn": {
-      const own = [...unreadableWarnings, ...enforced.map((finding) => findingWarning(subject, finding))];
-      return { ...base, outcome: "warn", allowed: true, warnings: capWarnings([...own, ...warnings]) };
-    }
-    case "Audit":
-      return {
-        ...base,
-        outcome: "audit",
-        allowed: true,
-        warnings: capWarnings([...unreadableWarnings, ...warnings]),
-        events: [...base.events, { reason: "AdmissionAudit", message: report }],
-      };
+  const withRefusal = (report: string) => (refusal === undefined ? report : `${report}\n${refusal}`);
+  const denied = all.filter((v) => v.action === "Deny");
+  if (denied.length > 0) {
+    const message = withRefusal(denied.map((v) => v.report).join("\n"));
+    return {
+      ...base,
+      outcome: "deny",
+      allowed: false,
+      status: { code: 403, reason: "Forbidden", message },
+      warnings: capWarnings(warnings),
+      events: [...base.events, { reason: "AdmissionDenied", message }],
+    };
   }
+  const own = all.flatMap((v) => (v.action === "Warn" ? v.warnings : v.always));
+  const audits = all
+    .filter((v) => v.action === "Audit")
+    .map((v) => ({ reason: "AdmissionAudit" as const, message: withRefusal(v.report) }));
+  return {
+    ...base,
+    outcome: all.some((v) => v.action === "Warn") ? "warn" : "audit",
+    allowed: true,
+    warnings: capWarnings([...own, ...warnings]),
+    events: [...base.events, ...audits],
+  };
+}
+
+/** The action a finding was counted under: its own for exempt and unregistered ones. */
+export function findingAction(decision: Decision, finding: Finding): Action | "Exempt" | "none" {
+  if (finding.exempt) return "Exempt";
+  return (isUnregistered(finding) ? decision.unregisteredAction : decision.action) ?? "none";
+}
+
+function isUnregistered(finding: Finding): boolean {
+  return finding.rule === "unregistered-ai-api";
 }
 
 /** Who the exemption was granted to, as the AdmissionExempted Event says it. */

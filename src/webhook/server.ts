@@ -22,7 +22,7 @@ import {
 } from "./admission-review.ts";
 import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
-import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
+import { type Decision, decide, type EventReason, findingAction, lookupsNeeded } from "./decide.ts";
 import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
@@ -177,7 +177,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.post("/validate", async (request, reply) => {
     const policies = options.policies();
     const namespaces = options.namespaces?.();
-    const scope = { hosts: endpointHosts(policies), ...(namespaces && { namespaces }) };
+    const scope = { policies, hosts: endpointHosts(policies), ...(namespaces && { namespaces }) };
     let review: AdmissionRequest;
     let assessment: Assessment;
     if (request.body instanceof HeavyBody && options.heavy) {
@@ -240,7 +240,7 @@ function record(
   metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
   if (dryRun && !decision.allowed) metrics.dryRunRefused(user.username);
   for (const finding of decision.findings) {
-    metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
+    metrics.findings.inc({ rule: finding.rule, action: findingAction(decision, finding) });
   }
   const exempted = decision.findings.some((finding) => finding.exempt);
   logger.info(
@@ -255,6 +255,7 @@ function record(
       user: user.username,
       decision: decision.outcome,
       action: decision.action,
+      ...(decision.unregisteredAction && { unregisteredAction: decision.unregisteredAction }),
       rules: ruleIds(decision.findings, false),
       exemptRules: ruleIds(decision.findings, true),
       ...(exempted && { exemptionGranted: true }),

@@ -36,7 +36,7 @@ function run(
   const config = admissionConfig(options.config);
   const policies = options.policies ?? [];
   const hosts = [...new Set(policies.map((p) => p.endpointHost))];
-  const assessment = assess({ request, config, evaluate, scope: { hosts } });
+  const assessment = assess({ request, config, evaluate, scope: { policies, hosts } });
   return decide(assessment, { config, policies, user: { username: "dev@example.com" }, ...options.context });
 }
 
@@ -289,7 +289,7 @@ describe("decide: AiApiPolicy objects", () => {
     const request = admissionReview(object).request as AdmissionRequest;
     const evaluate = engine({ findings: [keyFinding] });
     const config = admissionConfig();
-    const assessment = assess({ request, config, evaluate, scope: { hosts: [] }, now });
+    const assessment = assess({ request, config, evaluate, scope: { policies: [], hosts: [] }, now });
     return { decision: decide(assessment, { config, policies: [], user: { username: "u" } }), evaluate };
   };
 
@@ -451,5 +451,60 @@ describe("decide: the action floor", () => {
 
   it("leaves the default action alone: it is the cluster admin's", () => {
     expect(run(engine({ findings: [keyFinding] }), { config: { defaultAction: "Audit" } }).outcome).toBe("audit");
+  });
+});
+
+describe("decide: unregistered-ai-api, an action of its own", () => {
+  // The engine is a stub that finds nothing: the unregistered-ai-api rule runs on the object itself.
+  const openai = () =>
+    deployment({
+      env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }],
+      labels: { app: "summarizer" },
+    });
+  const clean = () => engine({ findings: [] });
+  const unregisteredLine =
+    '- unregistered-ai-api in container "app" at spec.template.spec.containers[0].env[0].value: api.openai.com. Fix: Declare the API';
+
+  it("admits a Deployment calling an AI API no policy registers, and records it under Audit by default", () => {
+    const decision = run(clean(), { object: openai() });
+    expect(decision).toMatchObject({ outcome: "audit", allowed: true, warnings: [], action: "Deny" });
+    expect(decision.unregisteredAction).toBe("Audit");
+    expect(decision.findings.map((f) => f.rule)).toEqual(["unregistered-ai-api"]);
+    expect(decision.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
+    expect(decision.events[0]?.message).toContain("has 1 finding (action Audit from --unregistered-action):");
+    expect(decision.events[0]?.message).toContain(unregisteredLine);
+  });
+
+  it("refuses it when the setting says Deny, and warns when it says Warn", () => {
+    const denied = run(clean(), { object: openai(), config: { unregisteredAction: "Deny" } });
+    expect(denied).toMatchObject({ outcome: "deny", allowed: false });
+    expect(denied.status?.message).toContain("(action Deny from --unregistered-action)");
+    const warned = run(clean(), { object: openai(), config: { unregisteredAction: "Warn" } });
+    expect(warned).toMatchObject({ outcome: "warn", allowed: true });
+    expect(warned.warnings).toEqual([
+      expect.stringMatching(/^unregistered-ai-api: Deployment\/summarizer container app/),
+    ]);
+  });
+
+  it("admits it once a policy with that endpoint selects the Pods", () => {
+    const policies = [policyView({ endpointHost: "api.openai.com", action: "Deny" })];
+    const decision = run(clean(), { object: openai(), policies, config: { unregisteredAction: "Deny" } });
+    expect(decision).toMatchObject({ outcome: "allow", allowed: true, findings: [] });
+  });
+
+  it("keeps the governing action for the other findings: a key is refused, the unregistered API is not named in the refusal", () => {
+    const decision = run(engine({ findings: [keyFinding] }), { object: openai() });
+    expect(decision).toMatchObject({ outcome: "deny", allowed: false });
+    expect(decision.status?.message).toContain("hardcoded-secret");
+    expect(decision.status?.message).not.toContain("unregistered-ai-api");
+    const warned = run(engine({ findings: [keyFinding] }), { object: openai(), config: { defaultAction: "Warn" } });
+    expect(warned).toMatchObject({ outcome: "warn", allowed: true });
+    expect(warned.warnings).toHaveLength(1);
+    expect(warned.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
+  });
+
+  it("is not raised by the action floor, which bounds policies only", () => {
+    const decision = run(clean(), { object: openai(), config: { actionFloor: "Deny", unregisteredAction: "Warn" } });
+    expect(decision.outcome).toBe("warn");
   });
 });
