@@ -60,7 +60,7 @@ beforeAll(async () => {
   expect(legacy.code, legacy.stderr).toBe(0);
   const labelled = await kubectl(["label", "namespace", ns, `aiapiguard-paths=${run}`]);
   expect(labelled.code, labelled.stderr).toBe(0);
-  // dev-user and prober may write workloads in both namespaces, nothing more (no policies, no namespaces).
+  // dev-user, prober and pod-writer may write workloads in both namespaces, nothing more (no policies, no namespaces).
   for (const namespace of [ns, lax]) {
     const role = await apply({
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -76,7 +76,11 @@ beforeAll(async () => {
       kind: "RoleBinding",
       metadata: { name: "developer", namespace },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "developer" },
-      subjects: ["dev-user", "prober"].map((name) => ({ kind: "User", name, apiGroup: "rbac.authorization.k8s.io" })),
+      subjects: ["dev-user", "prober", "pod-writer"].map((name) => ({
+        kind: "User",
+        name,
+        apiGroup: "rbac.authorization.k8s.io",
+      })),
     });
     expect(role.code + binding.code, role.stderr + binding.stderr).toBe(0);
   }
@@ -315,9 +319,9 @@ describe("exemptions and the floor", () => {
     expect(orphan.stderr).toContain(
       "was not honoured: system:serviceaccount:kube-system:replicaset-controller may not grant exemptions",
     );
-    const impostor = await create(pod([{ ...owner, controller: true }]), "--as=prober");
+    const impostor = await create(pod([{ ...owner, controller: true }]), "--as=pod-writer");
     expect(impostor.stderr).toContain(DENIED);
-    expect(impostor.stderr).toContain("was not honoured: prober may not grant exemptions");
+    expect(impostor.stderr).toContain("was not honoured: pod-writer may not grant exemptions");
   });
 
   it("keeps Deny for a selector-everything Audit policy unless a cluster admin lowered the namespace's floor", async () => {
