@@ -1,6 +1,9 @@
-// The one table of workload kinds: what the webhook registers and reviews, where the engine finds pod
-// specs and containers, where a kind keeps its pods' labels, and which kinds the controller mounts
-// credentials into. Everything else derives from it; pure data and pure functions, no I/O.
+// The one table of workload kinds: what the webhook registers and reviews (its rules), where a kind
+// keeps its pods' labels (which policy governs it), where it holds pod specs and containers (for the
+// unregistered-ai-api rule, which names the container and follows its ConfigMap references), and which
+// kinds the controller watches and mounts credentials into. The engine's other rules need no table:
+// their extraction reads any container list wherever it sits (src/engine/extract.ts). Everything else
+// derives from it; pure data and pure functions, no I/O.
 //
 // API:
 //   WorkloadKind                       one row: group, version, kind, resource, podSpecs, containers,

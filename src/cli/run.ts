@@ -29,6 +29,7 @@ import { leaseElector } from "../runtime/leader.ts";
 import { delay, type Runnable, runManager } from "../runtime/manager.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
 import { certificateRunnables, inClusterCertificates } from "../tls/in-cluster.ts";
+import { namespaceNames } from "../webhook/cluster-namespaces.ts";
 import { heavyReviews } from "../webhook/heavy-reviews.ts";
 import { apiLookups } from "../webhook/lookups.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
@@ -102,10 +103,12 @@ async function serve(
     tls,
     evaluate,
     policies: policies.views,
+    namespaces: namespaceNames(informers.namespaces()),
     config: {
       defaultAction: options["default-action"],
       exemptNamespaces: exemptNamespaces(options),
       actionFloor: options["action-floor"],
+      unregisteredAction: options["unregistered-action"],
     },
     logger,
     metrics: metrics.webhook,

@@ -75,6 +75,12 @@ export const settingsSchema = z.object({
       "aiapiguard.dev/action-floor.",
     { chart: { value: "actionFloor" } },
   ),
+  "unregistered-action": setting(
+    z.enum(["Deny", "Warn", "Audit"]).default("Audit"),
+    "The action for unregistered-ai-api findings (an AI API no selecting policy declares), apart from the " +
+      "governing policy's action: Audit by default, so installing the product never blocks a deploy for it.",
+    { chart: { value: "unregisteredAction" } },
+  ),
   "exempt-namespaces": setting(
     z.array(name).default(["kube-system"]),
     "Namespaces admitted without review. The operator's own namespace is always exempt as well.",

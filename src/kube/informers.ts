@@ -20,6 +20,12 @@ import { type Cached, type Informer, informer } from "./informer.ts";
 import { type Resource, resourceKey, resourceOf, resources } from "./resources.ts";
 import type { KubeRest, RawObject } from "./rest.ts";
 
+/** Only the name (and version, to notice changes): all a namespace is needed for. */
+function cachedName(raw: RawObject): Cached {
+  const { name, resourceVersion } = raw.metadata ?? {};
+  return { metadata: { name: String(name ?? ""), ...(typeof resourceVersion === "string" && { resourceVersion }) } };
+}
+
 export interface InformerSettings {
   /** Watch these namespaces only; every namespace when absent. */
   namespaces?: readonly string[];
@@ -62,6 +68,11 @@ export class SharedInformers {
     return this.#get(resources.secret, cachedSecret, { metadataOnly: true });
   }
 
+  /** The cluster's namespaces, by name (metadata only), whatever namespaces the others watch. */
+  namespaces(): Informer<Cached> {
+    return this.#get(resources.namespace, cachedName, { metadataOnly: true, clusterScoped: true });
+  }
+
   networkPolicies(): Informer<CachedOwned> {
     const selector = Object.entries(MANAGED_BY)
       .map(([k, v]) => `${k}=${v}`)
@@ -89,7 +100,7 @@ export class SharedInformers {
   #get<T extends Cached>(
     resource: Resource,
     transform: (raw: RawObject) => T,
-    extra: { metadataOnly?: boolean; labelSelector?: string } = {},
+    { clusterScoped, ...extra }: { metadataOnly?: boolean; labelSelector?: string; clusterScoped?: boolean } = {},
   ): Informer<T> {
     const key = resourceKey(resource);
     const existing = this.#informers.get(key);
@@ -100,6 +111,8 @@ export class SharedInformers {
       transform,
       logger: this.#logger,
       ...this.#settings,
+      // A cluster-scoped resource has no namespaces to restrict the watch to.
+      ...(clusterScoped && { namespaces: undefined }),
       ...extra,
       onRestart: (reason) => this.#restarts?.inc({ resource: key, reason }),
     });

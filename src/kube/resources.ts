@@ -14,6 +14,7 @@ export const resources = {
   ingress: { group: "networking.k8s.io", version: "v1", plural: "ingresses", kind: "Ingress" },
   networkPolicy: { group: "networking.k8s.io", version: "v1", plural: "networkpolicies", kind: "NetworkPolicy" },
   secret: { group: "", version: "v1", plural: "secrets", kind: "Secret" },
+  namespace: { group: "", version: "v1", plural: "namespaces", kind: "Namespace" },
   event: { group: "", version: "v1", plural: "events", kind: "Event" },
   lease: { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease" },
   middleware: { group: "traefik.io", version: "v1alpha1", plural: "middlewares", kind: "Middleware" },

@@ -4,12 +4,14 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
-import type { Evaluate, Evaluation, Finding } from "../engine/types.ts";
+import { type RegisteredApi, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
+import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
 import type { AdmissionRequest } from "./admission-review.ts";
 import type { AdmissionConfig } from "./config.ts";
 import type { Subject } from "./messages.ts";
+import { type ControllerOwner, controllerOwner } from "./owner-exemptions.ts";
 import { podTemplateLabels } from "./policies.ts";
 import { policyProblem } from "./policy-review.ts";
 
@@ -31,6 +33,8 @@ export interface Assessment {
   /** Whether the object is an AiApiPolicy (checked, not scanned). */
   policy?: boolean;
   labels: Labels;
+  /** The object's controller owner: an exemption it carries may come from that owner (owner-exemptions.ts). */
+  owner?: ControllerOwner;
   /** The findings of the object the request would store, the first MAX_FINDINGS_PER_REVIEW of them. */
   findings: Finding[];
   /** How many findings there were before the cap, when there were more. */
@@ -46,12 +50,21 @@ export interface Assessment {
   unreadableExisting?: boolean;
 }
 
+/** What a review is judged against besides the object itself. */
+export interface ReviewScope {
+  /** The policies: an AI API that none with its endpoint selects is an `unregistered-ai-api` finding. */
+  policies: readonly RegisteredApi[];
+  /** Every policy's endpoint host: a plaintext URL to one is a finding. */
+  hosts: readonly string[];
+  /** The cluster's namespaces, once listed: `http://<service>.<namespace>` is in-cluster exactly when it names one. */
+  namespaces?: ReadonlySet<string>;
+}
+
 export interface AssessInput {
   request: AdmissionRequest;
   config: AdmissionConfig;
   evaluate: Evaluate;
-  /** Every policy's endpoint host: a plaintext URL to one is a finding. */
-  hosts: readonly string[];
+  scope: ReviewScope;
   now?: Date;
 }
 
@@ -63,7 +76,7 @@ export function isPolicyKind(kind: AdmissionRequest["kind"]): boolean {
   return kind.group === API_GROUP && kind.kind === KIND;
 }
 
-export function assess({ request, config, evaluate, hosts, now }: AssessInput): Assessment {
+export function assess({ request, config, evaluate, scope, now }: AssessInput): Assessment {
   const subject = subjectOf(request);
   const none = { subject, labels: {}, findings: [], existing: [] };
   const skipped = whySkipped(request, config);
@@ -75,15 +88,21 @@ export function assess({ request, config, evaluate, hosts, now }: AssessInput): 
     return { ...none, policy: true, ...(problem && { policyProblem: problem }) };
   }
   const labels = podTemplateLabels(request.kind, request.object);
-  const evaluation = safeEvaluate(evaluate, request.object, hosts);
+  const context: EvaluationContext = {
+    policyEndpointHosts: scope.hosts,
+    ...(scope.namespaces && { clusterNamespaces: scope.namespaces }),
+  };
+  const evaluation = safeEvaluate(evaluate, request.object, context, scope.policies);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
+  const owner = controllerOwner(request.object);
+  if (owner) assessment.owner = owner;
   if (evaluation.findings.length > findings.length) assessment.uncounted = evaluation.findings.length - findings.length;
   if (evaluation.unreadable !== undefined) assessment.unreadable = evaluation.unreadable;
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
   const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
-    const old = safeEvaluate(evaluate, request.oldObject, hosts);
+    const old = safeEvaluate(evaluate, request.oldObject, context, scope.policies);
     const had = new Set(old.findings.map(identity));
     findings.forEach((finding, index) => {
       if (had.has(identity(finding))) assessment.existing.push(index);
@@ -121,10 +140,22 @@ function shapeProblem(object: unknown, kind: AdmissionRequest["kind"]): string |
   return undefined;
 }
 
-/** The engine promises not to throw; if it does, the object counts as unreadable (fail closed under Deny). */
-function safeEvaluate(evaluate: Evaluate, object: unknown, hosts: readonly string[]): Evaluation {
+/**
+ * The engine's findings and the AI APIs no policy registers. The engine promises not to throw; if it
+ * does, the object counts as unreadable (fail closed under Deny).
+ */
+function safeEvaluate(
+  evaluate: Evaluate,
+  object: unknown,
+  context: EvaluationContext,
+  policies: readonly RegisteredApi[],
+): Evaluation {
   try {
-    return evaluate(object, { policyEndpointHosts: hosts });
+    const evaluation = evaluate(object, context);
+    const unregistered = unregisteredAiApis(object, { policies });
+    return unregistered.length === 0
+      ? evaluation
+      : { ...evaluation, findings: [...evaluation.findings, ...unregistered] };
   } catch (error) {
     // Only the error's class: an engine's message could quote the value it choked on.
     const name = error instanceof Error ? error.name : "error";

@@ -12,12 +12,18 @@ export interface AdmissionConfig {
    * only cluster admins should be able to set) has its own.
    */
   actionFloor: Action;
+  /**
+   * The action for `unregistered-ai-api` findings (an AI API no policy with its endpoint selects), apart
+   * from the governing action: Audit by default, so installing the product never blocks a deploy for it.
+   */
+  unregisteredAction: Action;
 }
 
 export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = {
   defaultAction: "Deny",
   exemptNamespaces: ["kube-system", "ai-api-guard"],
   actionFloor: "Deny",
+  unregisteredAction: "Audit",
 };
 
 export function admissionConfig(overrides: Partial<AdmissionConfig> = {}): AdmissionConfig {

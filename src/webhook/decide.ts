@@ -2,7 +2,7 @@
 // and the answers of the two lookups the server makes first (see `lookupsNeeded`) in; what to answer,
 // warn and record out. The server does the I/O (response, log line, metrics, Events).
 import type { Finding } from "../engine/types.ts";
-import type { AdmissionStatus } from "./admission-review.ts";
+import type { AdmissionStatus, UserInfo } from "./admission-review.ts";
 import type { Assessment } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
 import {
@@ -18,6 +18,7 @@ import {
   unreadableReport,
   unreadableWarning,
 } from "./messages.ts";
+import { ownerVouches } from "./owner-exemptions.ts";
 import { type Governance, governingPolicy, isLooser, type PolicyView, withFloor } from "./policies.ts";
 
 /** The metric label and log field: what happened to the request. */
@@ -37,6 +38,8 @@ export interface Decision {
   existing: number;
   /** The action that applied; absent when the object was not reviewed. */
   action?: Action;
+  /** The action for its `unregistered-ai-api` findings, when it has some (a setting of its own). */
+  unregisteredAction?: Action;
   /** What to record as Events (redacted, like everything here); the server skips them for dry runs. */
   events: { reason: EventReason; message: string }[];
   /** Why it was skipped or could not be read; metadata for the log line, never a value. */
@@ -46,8 +49,8 @@ export interface Decision {
 export interface DecisionContext {
   config: AdmissionConfig;
   policies: readonly PolicyView[];
-  /** The requester, for the messages about exemptions. */
-  user: string;
+  /** The requester: who may carry an exemption, and the messages about exemptions. */
+  user: UserInfo;
   /** The namespace's own floor (its aiapiguard.dev/action-floor label), when asked and set. */
   namespaceFloor?: Action;
   /** Whether the requester may grant exemptions in the namespace (a SubjectAccessReview); no when not asked. */
@@ -57,12 +60,13 @@ export interface DecisionContext {
 const NO_LOOKUPS = { exemption: false, floor: false } as const;
 
 /** What the server must find out before deciding: both cost a call to the API server (cached). */
-export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies">) {
+export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies" | "user">) {
   if (a.skipped || a.policy || (a.findings.length === 0 && a.unreadable === undefined)) return NO_LOOKUPS;
   const governance = governingPolicy(ctx.policies, a.subject.namespace, a.labels, ctx.config.defaultAction);
-  const actionable = a.findings.length > 0 || a.unreadable !== undefined;
+  // The floor bounds policies' actions only: unregistered-ai-api findings have their own setting.
+  const actionable = a.findings.some((f) => !isUnregistered(f)) || a.unreadable !== undefined;
   return {
-    exemption: newFindings(a).some((f) => f.exempt),
+    exemption: newFindings(a).some((f) => f.exempt) && !ownerVouches(ctx.user, a.owner),
     floor: actionable && governance.policy !== undefined && isLooser(governance.action, ctx.config.actionFloor),
   };
 }
@@ -86,7 +90,8 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   if (a.findings.length === 0 && a.unreadable === undefined)
     return { ...none, outcome: "allow", allowed: true, action: governance.action };
   const existingSet = new Set(a.existing);
-  const granted = ctx.exemptionGranted === true;
+  const vouched = ownerVouches(ctx.user, a.owner);
+  const granted = ctx.exemptionGranted === true || vouched;
   // An exemption the requester may not grant is not one: the finding is enforced like any other.
   const fresh = newFindings(a).map((f) => (f.exempt && !granted ? { ...f, exempt: false } : f));
   const old = a.findings.filter((_, index) => existingSet.has(index));
@@ -104,60 +109,112 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   ];
   if (old.length > 0) events.push({ reason: "AdmissionExistingFindings", message: existingReport(subject, old) });
   if (exempted.length > 0)
-    events.push({ reason: "AdmissionExempted", message: exemptionReport(subject, ctx.user, exempted) });
+    events.push({
+      reason: "AdmissionExempted",
+      message: exemptionReport(subject, grantee(ctx.user, vouched ? a.owner : undefined), exempted),
+    });
+  const findings = [...fresh, ...old];
   const base = {
     subject,
-    findings: [...fresh, ...old],
+    findings,
     existing: old.length,
     action: governance.action,
+    ...(findings.some(isUnregistered) && { unregisteredAction: ctx.config.unregisteredAction }),
     note: a.unreadable,
   };
   if (enforced.length === 0 && unreadable === undefined) {
     return { ...base, outcome: "allow", allowed: true, warnings: capWarnings(warnings), events };
   }
-
-  const report = [
-    ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
-    ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced, a.uncounted)]),
-    ...(refusedExemption ? [exemptionRefusedLine(ctx.user, subject.namespace)] : []),
-  ].join("\n");
-  return act(governance, report, { ...base, events }, warnings, enforced, unreadable);
+  const refusal = refusedExemption ? exemptionRefusedLine(ctx.user.username, subject.namespace) : undefined;
+  return act(verdicts(a, enforced, governance, ctx.config, unreadable), refusal, { ...base, events }, warnings);
 }
 
-function act(
+/** What one action makes of the findings it governs. */
+interface Verdict {
+  action: Action;
+  report: string;
+  /** Its warnings under Warn. */
+  warnings: string[];
+  /** Its warnings under Audit: an object that could not be read is never admitted silently. */
+  always: string[];
+}
+
+/** The governing action takes every finding but `unregistered-ai-api`, which has its own setting. */
+function verdicts(
+  a: Assessment,
+  enforced: readonly Finding[],
   governance: Governance,
-  report: string,
+  config: AdmissionConfig,
+  unreadable: string | undefined,
+): Verdict[] {
+  const { subject } = a;
+  const governed = enforced.filter((f) => !isUnregistered(f));
+  const unregistered = enforced.filter(isUnregistered);
+  const out: Verdict[] = [];
+  if (governed.length > 0 || unreadable !== undefined) {
+    const unreadableWarnings = unreadable === undefined ? [] : [unreadableWarning(subject, unreadable)];
+    const report = [
+      ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
+      ...(governed.length === 0 ? [] : [findingsReport(subject, governance, governed, a.uncounted)]),
+    ].join("\n");
+    const warnings = [...unreadableWarnings, ...governed.map((finding) => findingWarning(subject, finding))];
+    out.push({ action: governance.action, report, warnings, always: unreadableWarnings });
+  }
+  if (unregistered.length > 0) {
+    const action = config.unregisteredAction;
+    const source = { action, setting: "--unregistered-action" };
+    const warnings = unregistered.map((finding) => findingWarning(subject, finding));
+    out.push({ action, report: findingsReport(subject, source, unregistered), warnings, always: [] });
+  }
+  return out;
+}
+
+/** The strictest action decides; a refusal carries only what refused it. */
+function act(
+  all: readonly Verdict[],
+  refusal: string | undefined,
   base: Omit<Decision, "outcome" | "allowed" | "warnings">,
   warnings: string[],
-  enforced: Finding[],
-  unreadable: string | undefined,
 ): Decision {
-  const { subject } = base;
-  // An object that could not be read is never admitted silently: under Audit it still warns.
-  const unreadableWarnings = unreadable === undefined ? [] : [unreadableWarning(subject, unreadable)];
-  switch (governance.action) {
-    case "Deny":
-      return {
-        ...base,
-        outcome: "deny",
-        allowed: false,
-        status: { code: 403, reason: "Forbidden", message: report },
-        warnings: capWarnings(warnings),
-        events: [...base.events, { reason: "AdmissionDenied", message: report }],
-      };
-    case "Warn": {
-      const own = [...unreadableWarnings, ...enforced.map((finding) => findingWarning(subject, finding))];
-      return { ...base, outcome: "warn", allowed: true, warnings: capWarnings([...own, ...warnings]) };
-    }
-    case "Audit":
-      return {
-        ...base,
-        outcome: "audit",
-        allowed: true,
-        warnings: capWarnings([...unreadableWarnings, ...warnings]),
-        events: [...base.events, { reason: "AdmissionAudit", message: report }],
-      };
+  const withRefusal = (report: string) => (refusal === undefined ? report : `${report}\n${refusal}`);
+  const denied = all.filter((v) => v.action === "Deny");
+  if (denied.length > 0) {
+    const message = withRefusal(denied.map((v) => v.report).join("\n"));
+    return {
+      ...base,
+      outcome: "deny",
+      allowed: false,
+      status: { code: 403, reason: "Forbidden", message },
+      warnings: capWarnings(warnings),
+      events: [...base.events, { reason: "AdmissionDenied", message }],
+    };
   }
+  const own = all.flatMap((v) => (v.action === "Warn" ? v.warnings : v.always));
+  const audits = all
+    .filter((v) => v.action === "Audit")
+    .map((v) => ({ reason: "AdmissionAudit" as const, message: withRefusal(v.report) }));
+  return {
+    ...base,
+    outcome: all.some((v) => v.action === "Warn") ? "warn" : "audit",
+    allowed: true,
+    warnings: capWarnings([...own, ...warnings]),
+    events: [...base.events, ...audits],
+  };
+}
+
+/** The action a finding was counted under: its own for exempt and unregistered ones. */
+export function findingAction(decision: Decision, finding: Finding): Action | "Exempt" | "none" {
+  if (finding.exempt) return "Exempt";
+  return (isUnregistered(finding) ? decision.unregisteredAction : decision.action) ?? "none";
+}
+
+function isUnregistered(finding: Finding): boolean {
+  return finding.rule === "unregistered-ai-api";
+}
+
+/** Who the exemption was granted to, as the AdmissionExempted Event says it. */
+function grantee(user: UserInfo, owner: Assessment["owner"]): string {
+  return owner ? `${user.username} (carried from its controller ${owner.kind}/${owner.name})` : user.username;
 }
 
 function newFindings(a: Assessment): Finding[] {

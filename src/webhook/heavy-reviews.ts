@@ -4,7 +4,7 @@
 // checked, which refuses it under Deny; the worker running it is replaced.
 import { Worker } from "node:worker_threads";
 import type { AdmissionRequest } from "./admission-review.ts";
-import type { Assessment } from "./assess.ts";
+import type { Assessment, ReviewScope } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import type { WorkerJob, WorkerMessage } from "./review-worker.ts";
 
@@ -30,7 +30,7 @@ export type HeavyResult =
 
 export interface HeavyReviews {
   readonly options: HeavyOptions;
-  review(body: Buffer, config: AdmissionConfig, hosts: readonly string[]): Promise<HeavyResult>;
+  review(body: Buffer, config: AdmissionConfig, scope: ReviewScope): Promise<HeavyResult>;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ interface Job {
   id: number;
   body: Buffer;
   config: AdmissionConfig;
-  hosts: readonly string[];
+  scope: ReviewScope;
   deadline: number;
   envelope?: { request: AdmissionRequest; labels: Record<string, string> };
   resolve: (result: HeavyResult) => void;
@@ -110,7 +110,7 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
       }
       current = job;
       timer = setTimeout(() => fail(`it did not finish within the ${options.budgetMs} ms budget of one review`), left);
-      const message: WorkerJob = { id: job.id, body: job.body, config: job.config, hosts: job.hosts };
+      const message: WorkerJob = { id: job.id, body: job.body, config: job.config, scope: job.scope };
       worker.postMessage(message);
     }
   }
@@ -136,9 +136,9 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
 
   return {
     options,
-    review(body, config, hosts) {
+    review(body, config, scope) {
       return new Promise((resolve) => {
-        const job: Job = { id: nextId++, body, config, hosts, deadline: Date.now() + options.budgetMs, resolve };
+        const job: Job = { id: nextId++, body, config, scope, deadline: Date.now() + options.budgetMs, resolve };
         if (queuedBytes + body.length > options.maxQueuedBytes) {
           resolve({ ok: false, code: 503, reason: "not checked: too many large reviews are waiting; retry" });
           return;

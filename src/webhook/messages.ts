@@ -109,7 +109,8 @@ function where(finding: Finding): string {
     : `in container "${finding.container}" at ${finding.path}`;
 }
 
-function actionSource({ action, policy, raisedFrom }: Governance): string {
+function actionSource({ action, policy, raisedFrom, setting }: Governance): string {
+  if (setting) return `action ${action} from ${setting}`;
   if (!policy) return `default action ${action}`;
   const from = `AiApiPolicy ${policy.namespace}/${policy.name}`;
   if (!raisedFrom) return `action ${action} from ${from}`;

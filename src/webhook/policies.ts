@@ -21,6 +21,8 @@ export interface Governance {
   policy?: PolicyView;
   /** The policy's own action, when the floor raised it. */
   raisedFrom?: Action;
+  /** Where the action comes from, when it is neither a policy nor the default action (a setting). */
+  setting?: string;
 }
 
 /** The namespace label through which a cluster admin lets policies there act below the cluster's floor. */

@@ -4,7 +4,7 @@
 import { parentPort } from "node:worker_threads";
 import { evaluate } from "../engine/index.ts";
 import { type AdmissionRequest, parseAdmissionReview } from "./admission-review.ts";
-import { assess } from "./assess.ts";
+import { assess, type ReviewScope } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import { podTemplateLabels } from "./policies.ts";
 
@@ -12,7 +12,7 @@ export interface WorkerJob {
   id: number;
   body: Uint8Array;
   config: AdmissionConfig;
-  hosts: readonly string[];
+  scope: ReviewScope;
 }
 
 export type WorkerMessage =
@@ -46,7 +46,7 @@ function* review(job: WorkerJob): Generator<WorkerMessage> {
   }
   const { object, oldObject: _, ...envelope } = parsed.request;
   yield { id: job.id, type: "envelope", request: envelope, labels: podTemplateLabels(envelope.kind, object) };
-  const assessment = assess({ request: parsed.request, config: job.config, evaluate, hosts: job.hosts });
+  const assessment = assess({ request: parsed.request, config: job.config, evaluate, scope: job.scope });
   yield { id: job.id, type: "assessed", assessment };
 }
 

@@ -23,7 +23,7 @@ import {
 } from "./admission-review.ts";
 import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
-import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
+import { type Decision, decide, type EventReason, findingAction, lookupsNeeded } from "./decide.ts";
 import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
@@ -51,6 +51,11 @@ export interface WebhookServerOptions {
    * cache changes: what the webhook derives from it (endpoint hosts) is computed once per array.
    */
   policies: () => readonly PolicyView[];
+  /**
+   * The cluster's namespaces (an informer cache), once listed: what an in-cluster name can be. Until then,
+   * or when absent, a name whose second label is no public suffix counts as in-cluster.
+   */
+  namespaces?: () => ReadonlySet<string> | undefined;
   config: AdmissionConfig;
   logger: Logger;
   metrics: WebhookMetrics;
@@ -202,18 +207,19 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 
   app.post("/validate", async (request, reply) => {
     const policies = options.policies();
-    const hosts = endpointHosts(policies);
+    const namespaces = options.namespaces?.();
+    const scope = { policies, hosts: endpointHosts(policies), ...(namespaces && { namespaces }) };
     let review: AdmissionRequest;
     let assessment: Assessment;
     if (request.body instanceof HeavyBody && options.heavy) {
-      const result = await options.heavy.review(request.body.bytes, options.config, hosts);
+      const result = await options.heavy.review(request.body.bytes, options.config, scope);
       if (!result.ok) return refuse(reply, result.code, result.reason);
       ({ request: review, assessment } = result);
     } else {
       const parsed = parseAdmissionReview(request.body);
       if (!parsed.ok) return refuse(reply, 400, parsed.reason);
       review = parsed.request;
-      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, hosts });
+      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, scope });
     }
     const user = userOf(review);
     const decision = await conclude(options, user, assessment, policies);
@@ -236,7 +242,7 @@ async function conclude(
   policies: readonly PolicyView[],
 ): Promise<Decision> {
   const { config, lookups } = options;
-  const needs = lookupsNeeded(assessment, { config, policies });
+  const needs = lookupsNeeded(assessment, { config, policies, user });
   const namespace = assessment.subject.namespace;
   const [exemptionGranted, namespaceFloor] = await Promise.all([
     needs.exemption && lookups ? lookups.mayExempt(user, namespace) : false,
@@ -245,7 +251,7 @@ async function conclude(
   return decide(assessment, {
     config,
     policies,
-    user: user.username,
+    user,
     exemptionGranted,
     ...(namespaceFloor && { namespaceFloor }),
   });
@@ -265,7 +271,7 @@ function record(
   metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
   if (dryRun && !decision.allowed) metrics.dryRunRefused(user.username);
   for (const finding of decision.findings) {
-    metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
+    metrics.findings.inc({ rule: finding.rule, action: findingAction(decision, finding) });
   }
   const exempted = decision.findings.some((finding) => finding.exempt);
   logger.info(
@@ -280,6 +286,7 @@ function record(
       user: user.username,
       decision: decision.outcome,
       action: decision.action,
+      ...(decision.unregisteredAction && { unregisteredAction: decision.unregisteredAction }),
       rules: ruleIds(decision.findings, false),
       exemptRules: ruleIds(decision.findings, true),
       ...(exempted && { exemptionGranted: true }),

@@ -2,7 +2,7 @@
 // keep or add findings, large objects, ephemeral containers, objects being deleted, exemptions that
 // need RBAC, the action floor, and dry runs counted by user. The operator reviews only this file's
 // namespaces.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Agent, request } from "node:https";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,20 +60,27 @@ beforeAll(async () => {
   expect(legacy.code, legacy.stderr).toBe(0);
   const labelled = await kubectl(["label", "namespace", ns, `aiapiguard-paths=${run}`]);
   expect(labelled.code, labelled.stderr).toBe(0);
-  // dev-user and prober may write workloads in both namespaces, nothing more (no policies, no namespaces).
+  // dev-user, prober and pod-writer may write workloads in both namespaces, nothing more (no policies, no namespaces).
   for (const namespace of [ns, lax]) {
     const role = await apply({
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: { name: "developer", namespace },
-      rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["*"] }],
+      rules: [
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: ["*"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["create"] },
+      ],
     });
     const binding = await apply({
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
       metadata: { name: "developer", namespace },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "developer" },
-      subjects: ["dev-user", "prober"].map((name) => ({ kind: "User", name, apiGroup: "rbac.authorization.k8s.io" })),
+      subjects: ["dev-user", "prober", "pod-writer"].map((name) => ({
+        kind: "User",
+        name,
+        apiGroup: "rbac.authorization.k8s.io",
+      })),
     });
     expect(role.code + binding.code, role.stderr + binding.stderr).toBe(0);
   }
@@ -124,6 +131,55 @@ describe("updates", () => {
     const replaced = await kubectl(["replace", "-f", "-"], { input: JSON.stringify(configMap("v2")) });
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(replaced.stdout).toContain("configmap/site replaced");
+  });
+});
+
+describe("in-cluster names", () => {
+  // A namespace named like a top-level domain: offline, http://model.<it> is a public host; here the
+  // cluster has it, so the webhook knows the name is in-cluster. Deleted after; random, as a terminating
+  // one from an earlier run would refuse the name.
+  const tlds = ["coffee", "pizza", "ninja", "guru", "codes", "zone", "tools", "works"];
+  const tld = tlds[Number.parseInt(run, 16) % tlds.length] as string;
+  const absent = tlds.find((name) => name !== tld) as string;
+  const endpoint = (name: string, url: string) => deployment(name, { LLM_BASE_URL: url });
+  const plaintext = (host: string) =>
+    `plaintext-endpoint in container "app" at spec.template.spec.containers[0].env[0].value: http://${host}.`;
+
+  afterAll(() =>
+    core()
+      .deleteNamespace({ name: tld })
+      .catch(() => undefined),
+  );
+
+  it("admits http://<service>.<namespace> for a namespace the cluster has, even one named like a public domain", async () => {
+    const refused = await apply(endpoint("tld-before", `http://model.${tld}:8080/v1`), "--dry-run=server");
+    expect(refused.stderr).toContain(
+      `plaintext-endpoint in container "app" at spec.template.spec.containers[0].env[0].value: http://model.${tld}.`,
+    );
+    await core().createNamespace({ body: { metadata: { name: tld } } });
+    // The namespace informer sees it within a watch event.
+    const admitted = await eventually(
+      async () => {
+        const result = await apply(endpoint("tld", `http://model.${tld}:8080/v1`), "--dry-run=server");
+        return result.code === 0 ? result : undefined;
+      },
+      10_000,
+      "the new namespace known to the webhook",
+    );
+    expect(admitted.stderr).not.toContain("plaintext-endpoint");
+  });
+
+  it("refuses http://<service>.<name> when the cluster has no such namespace, public domain or not", async () => {
+    const tldHost = await apply(endpoint("absent-tld", `http://model.${absent}:8080/v1`), "--dry-run=server");
+    expect(tldHost.stderr).toContain(DENIED);
+    expect(tldHost.stderr).toContain(
+      `plaintext-endpoint in container "app" at spec.template.spec.containers[0].env[0].value: http://model.${absent}.`,
+    );
+    // Offline this counts as in-cluster (no public suffix); the cluster's namespaces are authoritative.
+    const unknown = await apply(endpoint("absent-ns", `http://model.nowhere-${run}:8080/v1`), "--dry-run=server");
+    expect(unknown.stderr).toContain(plaintext(`model.nowhere-${run}`));
+    const known = await apply(endpoint("known-ns", `http://model.${lax}:8080/v1`), "--dry-run=server");
+    expect(known.code, known.stderr).toBe(0);
   });
 });
 
@@ -234,6 +290,38 @@ describe("exemptions and the floor", () => {
     });
     expect(event.message).toContain("granted to dev-user");
     expect(operator.output()).toContain('"exemptionGranted":true');
+  });
+
+  it("honours an exemption on a Pod that the replicaset-controller creates for its controller owner, and only then", async () => {
+    // What kube-controller-manager does with --use-service-account-credentials (here it runs as an admin,
+    // who may grant anything): the Pod copies the exempted template and names its ReplicaSet as controller.
+    const owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "exempted-5d8f", uid: randomUUID() };
+    const pod = (ownerReferences: object[]) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "exempted-5d8f-x2x",
+        namespace: ns,
+        annotations: { "aiapiguard.dev/exempt": "hardcoded-secret" },
+        ownerReferences,
+      },
+      spec: { containers: [{ name: "app", image: "registry.example/app:1", env: [{ name: "K", value: KEY }] }] },
+    });
+    // create, not apply: the replicaset-controller may create Pods but not get them, as apply would first.
+    const create = (object: object, ...args: string[]) =>
+      kubectl(["create", "--dry-run=server", ...args, "-f", "-"], { input: stringify(object) });
+    const controller = "--as=system:serviceaccount:kube-system:replicaset-controller";
+    const admitted = await create(pod([{ ...owner, controller: true }]), controller);
+    expect(admitted.code, admitted.stderr).toBe(0);
+    expect(admitted.stderr).toContain("exempted by annotation aiapiguard.dev/exempt");
+    const orphan = await create(pod([]), controller);
+    expect(orphan.stderr).toContain(DENIED);
+    expect(orphan.stderr).toContain(
+      "was not honoured: system:serviceaccount:kube-system:replicaset-controller may not grant exemptions",
+    );
+    const impostor = await create(pod([{ ...owner, controller: true }]), "--as=pod-writer");
+    expect(impostor.stderr).toContain(DENIED);
+    expect(impostor.stderr).toContain("was not honoured: pod-writer may not grant exemptions");
   });
 
   it("keeps Deny for a selector-everything Audit policy unless a cluster admin lowered the namespace's floor", async () => {

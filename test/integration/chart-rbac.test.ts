@@ -40,7 +40,6 @@ const NOT_EXERCISED: Record<string, string> = {
     "the audit's OpenReports Reports: their CRD is not installed in this test, so the audit skips them",
   "policyreports [get,list,watch,create,update,patch,delete]":
     "the audit's wgpolicyk8s PolicyReports (reports.format=wgpolicyk8s): no module serves their CRD",
-  "namespaces [get]": "the webhook's action-floor lookup; no write reaches the webhook in this test",
   "middlewares [get,list,watch,create,update,patch,delete]": "Traefik rate limits: Traefik's CRD is not installed here",
   "ciliumnetworkpolicies [get,list,watch,create,update,patch,delete]":
     "Cilium egress: Cilium's CRD is not installed here",

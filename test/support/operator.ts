@@ -27,6 +27,8 @@ export interface OperatorOptions {
   leaseName?: string;
   /** The CLI to run: the sources by default; the bench runs the build (dist/cli/main.js), as shipped. */
   entry?: string;
+  /** How long it may take to say it is ready; then it is stopped and startOperator throws. */
+  readyTimeoutMs?: number;
 }
 
 export async function startOperator(
@@ -77,17 +79,20 @@ export async function startOperator(
   child.stderr?.on("data", (chunk) => {
     output += chunk;
   });
-  await waitForReady(child, () => output);
+  await waitForReady(child, () => output, options.readyTimeoutMs);
   return {
     url,
     output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      child.kill("SIGTERM");
-      return exited;
-    },
+    stop: () => stopped(child),
   };
+}
+
+/** SIGTERM, then the exit code. */
+function stopped(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  return exited;
 }
 
 async function waitForReady(child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
@@ -97,6 +102,8 @@ async function waitForReady(child: ChildProcess, output: () => string, timeoutMs
     if (child.exitCode !== null) throw new Error(`ai-api-guard run exited with ${child.exitCode}:\n${output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  child.kill("SIGKILL");
+  // SIGTERM the wrapper, which passes it on (and ends the operator for good if it does not stop):
+  // a SIGKILL would end the wrapper alone and leave the operator running.
+  await stopped(child);
   throw new Error(`ai-api-guard run was not ready after ${timeoutMs / 1000} s:\n${output()}`);
 }

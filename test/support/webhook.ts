@@ -27,6 +27,7 @@ export function servingCertificate(): Promise<Serving> {
 export interface HarnessOptions {
   evaluate: Evaluate;
   policies?: PolicyView[];
+  namespaces?: () => ReadonlySet<string> | undefined;
   config?: Partial<AdmissionConfig>;
   isReady?: () => boolean;
   events?: (event: AdmissionEvent) => void;
@@ -52,6 +53,7 @@ export async function webhookHarness(options: HarnessOptions) {
     tls: { cert: certPem, key: keyPem },
     evaluate: options.evaluate,
     policies: () => options.policies ?? [],
+    namespaces: options.namespaces,
     config: admissionConfig(options.config),
     logger: createLogger({ destination, level: "debug" }),
     metrics,

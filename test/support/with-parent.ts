@@ -10,11 +10,19 @@ if (!pid || !command) {
   process.exit(2);
 }
 const child = spawn(command, args, { stdio: "inherit" });
-for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => child.kill(signal));
+/** Asks the child to stop; one that has not within the grace period is killed, so it never outlives this. */
+const GRACE_MS = 10_000;
+let killer: NodeJS.Timeout | undefined;
+function end(signal: NodeJS.Signals): void {
+  child.kill(signal);
+  killer ??= setTimeout(() => child.kill("SIGKILL"), GRACE_MS);
+}
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => end(signal));
 const watch = setInterval(() => {
-  if (!isAlive(Number(pid))) child.kill("SIGTERM");
+  if (!isAlive(Number(pid))) end("SIGTERM");
 }, 500);
 child.once("exit", (code, signal) => {
   clearInterval(watch);
+  clearTimeout(killer);
   process.exitCode = code ?? (signal ? 1 : 0);
 });

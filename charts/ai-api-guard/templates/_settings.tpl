@@ -8,6 +8,8 @@
   value: {{ .Values.defaultAction | quote }}
 - name: AI_API_GUARD_ACTION_FLOOR
   value: {{ .Values.actionFloor | quote }}
+- name: AI_API_GUARD_UNREGISTERED_ACTION
+  value: {{ .Values.unregisteredAction | quote }}
 - name: AI_API_GUARD_EXEMPT_NAMESPACES
   value: {{ join "," .Values.exemptNamespaces | quote }}
 - name: POD_NAMESPACE

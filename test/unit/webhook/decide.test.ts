@@ -36,8 +36,8 @@ function run(
   const config = admissionConfig(options.config);
   const policies = options.policies ?? [];
   const hosts = [...new Set(policies.map((p) => p.endpointHost))];
-  const assessment = assess({ request, config, evaluate, hosts });
-  return decide(assessment, { config, policies, user: "dev@example.com", ...options.context });
+  const assessment = assess({ request, config, evaluate, scope: { policies, hosts } });
+  return decide(assessment, { config, policies, user: { username: "dev@example.com" }, ...options.context });
 }
 
 describe("decide: what is not reviewed is admitted untouched", () => {
@@ -153,6 +153,52 @@ describe("decide: reviewed objects", () => {
     expect(decision.findings[0]?.exempt).toBe(false);
   });
 
+  describe("an exemption on an object a workload controller creates for its controller owner", () => {
+    // The engine is a stub here: the object's kind does not matter, its ownerReferences do.
+    const owned = (
+      owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "summarizer-5d8f", controller: true },
+    ) => {
+      const object = deployment();
+      (object.metadata as Record<string, unknown>).ownerReferences = [owner];
+      return object;
+    };
+    const exemptKey = () => engine({ findings: [finding({ exempt: true })] });
+
+    it.each([
+      "system:serviceaccount:kube-system:replicaset-controller",
+      "system:serviceaccount:kube-system:deployment-controller",
+      "system:serviceaccount:kube-system:job-controller",
+      "system:serviceaccount:kube-system:cronjob-controller",
+      "system:serviceaccount:kube-system:statefulset-controller",
+      "system:serviceaccount:kube-system:daemonset-controller",
+      "system:serviceaccount:kube-system:replication-controller",
+      "system:kube-controller-manager",
+    ])("is honoured without a SubjectAccessReview when %s creates it", (username) => {
+      const decision = run(exemptKey(), { object: owned(), context: { user: { username } } });
+      expect(decision).toMatchObject({ outcome: "allow", allowed: true });
+      expect(decision.findings[0]?.exempt).toBe(true);
+      expect(decision.events.map((e) => e.reason)).toEqual(["AdmissionExempted"]);
+      expect(decision.events[0]?.message).toContain(
+        `granted to ${username} (carried from its controller ReplicaSet/summarizer-5d8f)`,
+      );
+    });
+
+    it("still needs the grant when anyone else creates it, owner or not", () => {
+      const decision = run(exemptKey(), { object: owned() });
+      expect(decision).toMatchObject({ outcome: "deny", allowed: false });
+      expect(decision.status?.message).toContain("dev@example.com may not grant exemptions in namespace ml-team");
+      const lookalike = { username: "system:serviceaccount:ml-team:replicaset-controller" };
+      expect(run(exemptKey(), { object: owned(), context: { user: lookalike } }).outcome).toBe("deny");
+    });
+
+    it("still needs the grant when a controller creates an object with no controller owner", () => {
+      const replicaset = { username: "system:serviceaccount:kube-system:replicaset-controller" };
+      expect(run(exemptKey(), { context: { user: replicaset } }).outcome).toBe("deny");
+      const notController = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "summarizer-5d8f", controller: false };
+      expect(run(exemptKey(), { object: owned(notController), context: { user: replicaset } }).outcome).toBe("deny");
+    });
+  });
+
   it("refuses for the other findings and warns about the exempt one", () => {
     const decision = run(engine({ findings: [finding({ exempt: true }), urlFinding] }), {
       context: { exemptionGranted: true },
@@ -243,8 +289,8 @@ describe("decide: AiApiPolicy objects", () => {
     const request = admissionReview(object).request as AdmissionRequest;
     const evaluate = engine({ findings: [keyFinding] });
     const config = admissionConfig();
-    const assessment = assess({ request, config, evaluate, hosts: [], now });
-    return { decision: decide(assessment, { config, policies: [], user: "u" }), evaluate };
+    const assessment = assess({ request, config, evaluate, scope: { policies: [], hosts: [] }, now });
+    return { decision: decide(assessment, { config, policies: [], user: { username: "u" } }), evaluate };
   };
 
   it("refuses a lastReviewed date in the future, naming the field (the CRD schema has no clock)", () => {
@@ -405,5 +451,60 @@ describe("decide: the action floor", () => {
 
   it("leaves the default action alone: it is the cluster admin's", () => {
     expect(run(engine({ findings: [keyFinding] }), { config: { defaultAction: "Audit" } }).outcome).toBe("audit");
+  });
+});
+
+describe("decide: unregistered-ai-api, an action of its own", () => {
+  // The engine is a stub that finds nothing: the unregistered-ai-api rule runs on the object itself.
+  const openai = () =>
+    deployment({
+      env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }],
+      labels: { app: "summarizer" },
+    });
+  const clean = () => engine({ findings: [] });
+  const unregisteredLine =
+    '- unregistered-ai-api in container "app" at spec.template.spec.containers[0].env[0].value: api.openai.com. Fix: Declare the API';
+
+  it("admits a Deployment calling an AI API no policy registers, and records it under Audit by default", () => {
+    const decision = run(clean(), { object: openai() });
+    expect(decision).toMatchObject({ outcome: "audit", allowed: true, warnings: [], action: "Deny" });
+    expect(decision.unregisteredAction).toBe("Audit");
+    expect(decision.findings.map((f) => f.rule)).toEqual(["unregistered-ai-api"]);
+    expect(decision.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
+    expect(decision.events[0]?.message).toContain("has 1 finding (action Audit from --unregistered-action):");
+    expect(decision.events[0]?.message).toContain(unregisteredLine);
+  });
+
+  it("refuses it when the setting says Deny, and warns when it says Warn", () => {
+    const denied = run(clean(), { object: openai(), config: { unregisteredAction: "Deny" } });
+    expect(denied).toMatchObject({ outcome: "deny", allowed: false });
+    expect(denied.status?.message).toContain("(action Deny from --unregistered-action)");
+    const warned = run(clean(), { object: openai(), config: { unregisteredAction: "Warn" } });
+    expect(warned).toMatchObject({ outcome: "warn", allowed: true });
+    expect(warned.warnings).toEqual([
+      expect.stringMatching(/^unregistered-ai-api: Deployment\/summarizer container app/),
+    ]);
+  });
+
+  it("admits it once a policy with that endpoint selects the Pods", () => {
+    const policies = [policyView({ endpointHost: "api.openai.com", action: "Deny" })];
+    const decision = run(clean(), { object: openai(), policies, config: { unregisteredAction: "Deny" } });
+    expect(decision).toMatchObject({ outcome: "allow", allowed: true, findings: [] });
+  });
+
+  it("keeps the governing action for the other findings: a key is refused, the unregistered API is not named in the refusal", () => {
+    const decision = run(engine({ findings: [keyFinding] }), { object: openai() });
+    expect(decision).toMatchObject({ outcome: "deny", allowed: false });
+    expect(decision.status?.message).toContain("hardcoded-secret");
+    expect(decision.status?.message).not.toContain("unregistered-ai-api");
+    const warned = run(engine({ findings: [keyFinding] }), { object: openai(), config: { defaultAction: "Warn" } });
+    expect(warned).toMatchObject({ outcome: "warn", allowed: true });
+    expect(warned.warnings).toHaveLength(1);
+    expect(warned.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
+  });
+
+  it("is not raised by the action floor, which bounds policies only", () => {
+    const decision = run(clean(), { object: openai(), config: { actionFloor: "Deny", unregisteredAction: "Warn" } });
+    expect(decision.outcome).toBe("warn");
   });
 });

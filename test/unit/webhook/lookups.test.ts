@@ -13,21 +13,29 @@ describe("which lookups a decision needs", () => {
     existing: [],
   });
   const config = admissionConfig();
+  const user = { username: "dev@example.com" };
 
   it("asks about exemptions only for new exempt findings", () => {
-    expect(lookupsNeeded(assessment(), { config, policies: [] }).exemption).toBe(false);
-    expect(lookupsNeeded(assessment([finding({ exempt: true })]), { config, policies: [] }).exemption).toBe(true);
+    expect(lookupsNeeded(assessment(), { config, policies: [], user }).exemption).toBe(false);
+    expect(lookupsNeeded(assessment([finding({ exempt: true })]), { config, policies: [], user }).exemption).toBe(true);
     const old = { ...assessment([finding({ exempt: true })]), existing: [0] };
-    expect(lookupsNeeded(old, { config, policies: [] }).exemption).toBe(false);
+    expect(lookupsNeeded(old, { config, policies: [], user }).exemption).toBe(false);
+  });
+
+  it("does not ask about an exemption a workload controller carries from the object's controller owner", () => {
+    const owned = { ...assessment([finding({ exempt: true })]), owner: { kind: "ReplicaSet", name: "web-5d8f" } };
+    const replicaset = { username: "system:serviceaccount:kube-system:replicaset-controller" };
+    expect(lookupsNeeded(owned, { config, policies: [], user: replicaset }).exemption).toBe(false);
+    expect(lookupsNeeded(owned, { config, policies: [], user }).exemption).toBe(true);
   });
 
   it("reads the namespace's floor only when a policy below the cluster's governs an object with findings", () => {
     const warn = [policyView({ action: "Warn" })];
-    expect(lookupsNeeded(assessment(), { config, policies: warn }).floor).toBe(true);
-    expect(lookupsNeeded(assessment([]), { config, policies: warn }).floor).toBe(false);
-    expect(lookupsNeeded(assessment(), { config, policies: [policyView({ action: "Deny" })] }).floor).toBe(false);
+    expect(lookupsNeeded(assessment(), { config, policies: warn, user }).floor).toBe(true);
+    expect(lookupsNeeded(assessment([]), { config, policies: warn, user }).floor).toBe(false);
+    expect(lookupsNeeded(assessment(), { config, policies: [policyView({ action: "Deny" })], user }).floor).toBe(false);
     expect(
-      lookupsNeeded(assessment(), { config: admissionConfig({ actionFloor: "Warn" }), policies: warn }).floor,
+      lookupsNeeded(assessment(), { config: admissionConfig({ actionFloor: "Warn" }), policies: warn, user }).floor,
     ).toBe(false);
   });
 });

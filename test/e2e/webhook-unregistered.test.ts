@@ -1,0 +1,85 @@
+// unregistered-ai-api at admission: a Deployment that calls an AI API no AiApiPolicy registers is
+// admitted and recorded under the default (Audit, so installing the product never blocks a deploy for
+// it), and refused by an operator whose --unregistered-action is Deny.
+import { randomBytes } from "node:crypto";
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
+import { installCrds } from "../support/crds.ts";
+import { eventually } from "../support/eventually.ts";
+import { type Operator, startOperator } from "../support/operator.ts";
+
+const run = randomBytes(3).toString("hex");
+const ns = { audit: `unreg-audit-${run}`, deny: `unreg-deny-${run}` };
+const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
+
+const caller = (namespace: string) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "summarizer", namespace },
+  spec: {
+    selector: { matchLabels: { app: "summarizer" } },
+    template: {
+      metadata: { labels: { app: "summarizer" } },
+      spec: {
+        containers: [
+          {
+            name: "app",
+            image: "registry.example/app:1",
+            env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }],
+          },
+        ],
+      },
+    },
+  },
+});
+const apply = (object: object) => kubectl(["apply", "-f", "-"], { input: stringify(object) });
+
+const operators: Operator[] = [];
+
+beforeAll(async () => {
+  await installCrds();
+  for (const name of Object.values(ns)) await core().createNamespace({ body: { metadata: { name } } });
+  const operator = (namespace: string, args: string[] = []) =>
+    startOperator(kubeconfigPath(), [
+      "--webhook-config-name",
+      namespace,
+      "--namespace-selector",
+      `kubernetes.io/metadata.name=${namespace}`,
+      ...args,
+    ]);
+  operators.push(await operator(ns.audit), await operator(ns.deny, ["--unregistered-action", "Deny"]));
+});
+
+afterAll(async () => {
+  for (const operator of operators) await operator.stop();
+  for (const name of Object.values(ns))
+    await core()
+      .deleteNamespace({ name })
+      .catch(() => undefined);
+});
+
+describe("a Deployment calling api.openai.com with no AiApiPolicy", () => {
+  it("is admitted and recorded under Audit by default: an AdmissionAudit Event and the log line", async () => {
+    const applied = await apply(caller(ns.audit));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).not.toContain("Warning");
+    const event = await eventually(async () => {
+      const list = await core().listNamespacedEvent({ namespace: ns.audit, fieldSelector: "reason=AdmissionAudit" });
+      return list.items.find((e) => e.involvedObject.name === "summarizer");
+    });
+    expect(event.message).toContain("(action Audit from --unregistered-action)");
+    expect(event.message).toContain("unregistered-ai-api");
+    expect(event.message).toContain("api.openai.com");
+    expect(operators[0]?.output()).toContain('"unregisteredAction":"Audit"');
+  });
+
+  it("is refused by an operator run with --unregistered-action Deny, saying how to register it", async () => {
+    const applied = await apply(caller(ns.deny));
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
+    expect(applied.stderr).toContain("(action Deny from --unregistered-action)");
+    expect(applied.stderr).toContain("Declare the API: an AiApiPolicy");
+  });
+});
