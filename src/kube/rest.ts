@@ -3,9 +3,17 @@
 // the controller read and write plain JSON, page lists, and ask for metadata only where that is
 // all they need, which the typed clients cannot do.
 import * as k8s from "@kubernetes/client-node";
-import { fetch } from "undici";
+import { type Dispatcher, fetch } from "undici";
 
 export const FIELD_MANAGER = "ai-api-guard";
+
+/**
+ * How long one connection pool serves before it is taken afresh from the kubeconfig. client-node
+ * builds a new pool (with its TLS material) for every request: used as is, each request opens its
+ * own TLS connection, and 4,000 applies cost about 270 MiB of native memory (docs/benchmarks.md).
+ * A fresh pool now and then still picks up a rotated CA or client certificate.
+ */
+const POOL_REFRESH_MS = 60_000;
 
 /** Accept header that makes list and watch return PartialObjectMetadata: no data, no spec. */
 export const METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
@@ -48,6 +56,7 @@ export interface RequestOptions {
 export class KubeRest {
   readonly kc: k8s.KubeConfig;
   readonly server: string;
+  private pool: { dispatcher: Dispatcher | undefined; since: number } | undefined;
 
   constructor(kc: k8s.KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -129,9 +138,18 @@ export class KubeRest {
       method: options.method ?? "GET",
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: context.getDispatcher(),
+      dispatcher: this.dispatcher(context),
       signal: options.signal,
     });
+  }
+
+  /** The pool of the first request, reused (keep-alive) until it is POOL_REFRESH_MS old. */
+  private dispatcher(context: k8s.RequestContext): Dispatcher | undefined {
+    const now = performance.now();
+    if (!this.pool || now - this.pool.since >= POOL_REFRESH_MS) {
+      this.pool = { dispatcher: context.getDispatcher() as Dispatcher | undefined, since: now };
+    }
+    return this.pool.dispatcher;
   }
 }
 
