@@ -69,8 +69,7 @@ async function serve(
   signal: AbortSignal,
   stopping: { requested: boolean },
 ): Promise<void> {
-  const kc = loadKubeConfig(options.kubeconfig);
-  const rest = new KubeRest(kc);
+  const rest = new KubeRest(await loadKubeConfig(options.kubeconfig));
   const metrics = createProcessMetrics();
   const url = options["webhook-url"] ? new URL(options["webhook-url"]) : undefined;
   const selfSigned = url && (await selfSignedFor(url.hostname));
@@ -101,7 +100,7 @@ async function serve(
     metrics: metrics.webhook,
     events,
     isReady: () => !stopping.requested && policies.synced(),
-    lookups: apiLookups(kc, { logger }),
+    lookups: apiLookups(rest, { logger }),
     heavy,
     limits: { maxConnections: options["max-connections"] },
   });
@@ -141,7 +140,7 @@ async function serve(
       name: "webhook registration",
       needsLeader: false,
       start: () =>
-        registerWebhook(kc, {
+        registerWebhook(rest, {
           name,
           caBundlePem: selfSigned.ca,
           target: { url: validateUrl },
@@ -153,7 +152,7 @@ async function serve(
         }),
       // Removed first on the way down, so the API server stops calling before the server closes.
       stop: () =>
-        unregisterWebhook(kc, name).catch((error: unknown) =>
+        unregisterWebhook(rest, name).catch((error: unknown) =>
           logger.error({ error: describeError(error) }, "could not remove the webhook configuration"),
         ),
     });

@@ -1,8 +1,28 @@
-import * as k8s from "@kubernetes/client-node";
+/**
+ * A status other than 2xx from the API server: the code and the body (a Status object, or the text
+ * when it is not JSON). Shaped like client-node's ApiException, whose typed clients throw that one:
+ * isApiError recognises both, so the operator's import graph need not load client-node.
+ */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly body: unknown;
+
+  constructor(code: number, body: unknown) {
+    super(`HTTP ${code}`);
+    this.code = code;
+    this.body = body;
+    this.name = "ApiError";
+  }
+}
+
+/** This error or client-node's ApiException: an answer of the API server with its status code. */
+export function isApiError(error: unknown): error is { code: number; body: unknown } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "number" && "body" in error;
+}
 
 /** A short description of a Kubernetes client error for logs, Events and conditions: status and reason only. */
 export function describeError(error: unknown): string {
-  if (error instanceof k8s.ApiException) return `HTTP ${error.code}${reasonOf(error.body)}`;
+  if (isApiError(error)) return `HTTP ${error.code}${reasonOf(error.body)}`;
   if (error instanceof Error) return error.message;
   return String(error);
 }
