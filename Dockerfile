@@ -16,5 +16,6 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY crds ./crds
 USER 65532:65532
+ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=192"
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["run"]
