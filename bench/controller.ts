@@ -35,7 +35,7 @@ const kubectl = (args: string[]) =>
     encoding: "utf8",
     maxBuffer: 256 << 20,
   });
-const rest = new KubeRest(await loadKubeConfig(plane.kubeconfig));
+const rest = new KubeRest(loadKubeConfig(plane.kubeconfig));
 // Node flags for the operators only (e.g. "--max-semi-space-size=2"), to compare memory settings.
 if (process.env.OPERATOR_NODE_OPTIONS) process.env.NODE_OPTIONS = process.env.OPERATOR_NODE_OPTIONS;
 const operators: Operator[] = [];

@@ -1,38 +1,19 @@
 // vegeta, the open-loop constant-rate load generator: built once from its Go module into the
-// product's cache (like the control plane), then driven with a JSON target file.
+// product's tools cache, then driven with a JSON target file.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 const VERSION = "v12.13.0";
 
-export function toolsDir(): string {
-  const cache =
-    process.env.AI_API_GUARD_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ai-api-guard");
-  return join(cache, "tools", `vegeta-${VERSION}`);
-}
-
-/** The vegeta binary, built with `go install` on first use. */
+/** The vegeta binary, installed from its Go module by scripts/go-tool.sh on first use. */
 export async function ensureVegeta(): Promise<string> {
-  const binary = join(toolsDir(), "vegeta");
-  if (existsSync(binary)) return binary;
-  try {
-    await run("go", ["version"]);
-  } catch {
-    throw new Error(
-      `the Go toolchain is needed to build vegeta ${VERSION} (the fixed-rate load generator) into ${toolsDir()}: ` +
-        "install Go 1.22 or newer and run the benchmark again",
-    );
-  }
-  console.error(`building vegeta ${VERSION} into ${toolsDir()} (once per machine)...`);
-  await run("go", ["install", `github.com/tsenart/vegeta/v12@${VERSION}`], {
-    env: { ...process.env, GOBIN: toolsDir(), CGO_ENABLED: "0" },
+  const goTool = fileURLToPath(new URL("../scripts/go-tool.sh", import.meta.url));
+  const { stdout } = await run("bash", [goTool, "vegeta", "github.com/tsenart/vegeta/v12", VERSION], {
     timeout: 600_000,
   });
-  return binary;
+  return stdout.trim();
 }
 
 export interface Attack {

@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { type Evaluate, evaluate } from "../src/engine/index.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { admissionConfig } from "../src/webhook/config.ts";
+import { heavyReviews } from "../src/webhook/heavy-reviews.ts";
 import { createWebhookMetrics } from "../src/webhook/metrics.ts";
 import type { PolicyView } from "../src/webhook/policies.ts";
 import { BODY_LIMIT_BYTES, buildWebhookServer } from "../src/webhook/server.ts";
@@ -36,6 +37,7 @@ function webhook(rules: Evaluate): FastifyInstance {
     // The decision line is formatted and written synchronously as in production, to a file that keeps nothing.
     logger: createLogger({ destination: pino.destination({ dest: "/dev/null", sync: true }) }),
     metrics: createWebhookMetrics(),
+    heavy: heavyReviews(),
   });
 }
 

@@ -1,18 +1,17 @@
 // npm run bench:webhook: the webhook's throughput and latency over HTTPS on loopback, against two
 // baselines with the same TLS settings: a parse-only route (the floor) and a hello-world (for scale).
-// Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+// Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load. Then the
+// webhook under hostile load (bench/webhook-load.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { createCertificateAuthority, issueCertificate } from "../src/tls/certificates.ts";
 import { admissionReview, deployment } from "../test/support/admission.ts";
+import { type Mode, startTarget, stopTarget, type Target, writeCertificates } from "./targets.ts";
 import { attack, ensureVegeta, type LatencyReport } from "./vegeta.ts";
+import { loadReport } from "./webhook-load.ts";
 
-const MODES = ["validate", "no-rules", "parse-only", "hello"] as const;
+const MODES: readonly Mode[] = ["validate", "no-rules", "parse-only", "hello"];
 const WARMUP_SECONDS = 3;
 const THROUGHPUT_SECONDS = 5;
 const ROUNDS = 3;
@@ -21,36 +20,6 @@ const CONNECTIONS = 32;
 const MAX_REQUESTS = 2_000_000;
 const RATES = [500, 1_000, 2_000];
 const RATE_SECONDS = 10;
-
-type Mode = (typeof MODES)[number];
-
-interface Target {
-  mode: Mode;
-  port: number;
-  process: ChildProcess;
-}
-
-async function startTarget(mode: Mode, certDir: string): Promise<Target> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, "webhook-target.ts"), mode, certDir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const timer = setTimeout(() => child.kill(), 15_000);
-  for await (const line of lines) {
-    const match = /^listening (\d+)$/.exec(line);
-    if (match) {
-      clearTimeout(timer);
-      return { mode, port: Number(match[1]), process: child };
-    }
-  }
-  throw new Error(`the ${mode} target did not start: see its output above`);
-}
-
-async function stopTarget(target: Target): Promise<void> {
-  const exited = once(target.process, "exit");
-  target.process.kill("SIGTERM");
-  await exited;
-}
 
 interface Throughput {
   requestsPerSecond: number;
@@ -106,11 +75,7 @@ async function main(): Promise<void> {
   const vegeta = await ensureVegeta();
   const dir = mkdtempSync(join(tmpdir(), "ai-api-guard-bench-"));
   try {
-    const ca = await createCertificateAuthority("ai-api-guard bench CA");
-    const leaf = await issueCertificate(ca, { subject: "CN=127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server" });
-    writeFileSync(join(dir, "tls.crt"), leaf.certPem);
-    writeFileSync(join(dir, "tls.key"), leaf.keyPem, { mode: 0o600 });
-    writeFileSync(join(dir, "ca.crt"), ca.certPem);
+    const caPem = await writeCertificates(dir);
     const body = JSON.stringify(admissionReview(deployment()));
     console.error(
       `review: ${body.length} bytes; ${CONNECTIONS} connections; ${ROUNDS} rounds of ${THROUGHPUT_SECONDS} s`,
@@ -120,12 +85,12 @@ async function main(): Promise<void> {
     const targets: Target[] = [];
     try {
       for (const mode of MODES) targets.push(await startTarget(mode, dir));
-      for (const target of targets) await throughput(target, body, ca.certPem, WARMUP_SECONDS);
+      for (const target of targets) await throughput(target, body, caPem, WARMUP_SECONDS);
       // Rounds alternate the targets, so a burst of other work on the machine hits them all alike.
       const runs: Record<Mode, Throughput[]> = { validate: [], "no-rules": [], "parse-only": [], hello: [] };
       for (let round = 1; round <= ROUNDS; round++) {
         for (const target of targets) {
-          const run = await throughput(target, body, ca.certPem, THROUGHPUT_SECONDS);
+          const run = await throughput(target, body, caPem, THROUGHPUT_SECONDS);
           console.error(`round ${round}, ${target.mode}: ${run.requestsPerSecond} req/s`);
           runs[target.mode].push(run);
         }
@@ -195,4 +160,7 @@ function report(
   ].join("\n");
 }
 
-await main();
+// `npm run bench:webhook` runs both parts; `-- speed` or `-- load [loop|port|apiserver]` one of them.
+const parts = process.argv.slice(2);
+if (parts.length === 0 || parts.includes("speed")) await main();
+if (parts.length === 0 || parts.includes("load")) console.log(`\n${await loadReport(parts[1])}`);

@@ -13,7 +13,10 @@ kwok=$(cat "$module/kwok.version")
 cache="${AI_API_GUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-api-guard}"
 bin="$cache/controlplane/k8s-$k8s-etcd-$etcd-helm-$helm-kwok-$kwok/bin"
 
-have_all() { for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm kwok kwok-stages.yaml; do [ -x "$bin/$b" ] || return 1; done; }
+have_all() {
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm kwok; do [ -x "$bin/$b" ] || return 1; done
+  [ -s "$bin/kwok-stages.yaml" ]
+}
 if have_all; then echo "$bin"; exit 0; fi
 
 if ! command -v go >/dev/null 2>&1; then

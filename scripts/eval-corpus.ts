@@ -42,7 +42,8 @@ function ours() {
 function gitleaks(): Set<string> | string {
   let binary: string;
   try {
-    binary = execFileSync("bash", [join(import.meta.dirname, "build-gitleaks.sh")], { encoding: "utf8" }).trim();
+    const module = ["gitleaks", "github.com/zricethezav/gitleaks/v8", "v8.28.0"];
+    binary = execFileSync("bash", [join(import.meta.dirname, "go-tool.sh"), ...module], { encoding: "utf8" }).trim();
   } catch (error) {
     return `gitleaks could not be built: ${(error as { stderr?: string }).stderr?.trim().split("\n").at(-1) ?? error}`;
   }

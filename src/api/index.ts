@@ -24,6 +24,7 @@ export {
   EgressSchema,
   LabelSelectorSchema,
   RateLimitSchema,
+  ResponseSchema,
   SensitivitySchema,
 } from "./spec.ts";
 export {

@@ -249,6 +249,19 @@ export const AdmissionSchema = z
   .prefault({})
   .describe("Admission settings for the selected workloads.");
 
+export const ResponseSchema = z
+  .object({
+    quarantine: z
+      .boolean()
+      .default(false)
+      .describe(
+        "When the background audit finds a hardcoded credential in a selected workload, also isolate it: a " +
+          "deny-all-egress NetworkPolicy for its pods until the finding is gone (the key may be compromised: rotate it). " +
+          "Removed automatically after, with an Event each way.",
+      ),
+  })
+  .describe("What ai-api-guard does about a credential exposed in a running workload, beyond the Warning Event.");
+
 export const AiApiPolicySpecSchema = z
   .object({
     api: ApiSchema,
@@ -257,6 +270,7 @@ export const AiApiPolicySpecSchema = z
     credentials: CredentialsSchema.optional(),
     rateLimit: RateLimitSchema.optional(),
     admission: AdmissionSchema,
+    response: ResponseSchema.optional(),
   })
   .describe("One AI API the namespace's workloads call, and how ai-api-guard secures the calls.");
 

@@ -11,6 +11,10 @@ const commands: Record<string, Command> = {
     load: () => import("./run.ts"),
   },
   scan: { summary: "check manifests for hardcoded secrets and plaintext endpoints", load: () => import("./scan.ts") },
+  inventory: {
+    summary: "list the AI APIs (AiApiPolicies, their workloads, unregistered use) as CSV, JSON or markdown",
+    load: () => import("./inventory.ts"),
+  },
   crd: {
     summary: "print the AiApiPolicy CustomResourceDefinition (the same bytes as crds/)",
     load: () => import("./crd.ts"),

@@ -49,6 +49,15 @@ const schema = z
     "review-budget-ms": z.coerce.number().int().min(100).max(30_000).default(2_000),
     "max-connections": z.coerce.number().int().min(16).max(65_536).default(512),
     "log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    audit: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    "audit-interval": z.coerce.number().int().min(5).max(86_400).default(600),
+    "reports-format": z.enum(["openreports", "wgpolicyk8s"]).default("openreports"),
+    "read-api-issuer": z.url({ protocol: /^https$/, error: "must be the OIDC issuer's https:// URL" }).optional(),
+    "read-api-jwks-url": z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
+    "read-api-audience": z.string().min(1).default("ai-api-guard"),
     controller: z
       .enum(["true", "false"])
       .default("true")
@@ -97,6 +106,8 @@ export function usage(): string {
     "       [--leader-elect true|false] [--lease-namespace default] [--lease-name ai-api-guard]",
     "       [--lease-duration-seconds 15] [--renew-deadline-seconds 10] [--retry-period-seconds 2]",
     "       [--shutdown-delay-seconds 2]",
+    "       [--audit true|false (with the controller)] [--audit-interval 600 (seconds)] [--reports-format openreports|wgpolicyk8s]",
+    "       [--read-api-issuer https://... --read-api-jwks-url https://...] [--read-api-audience ai-api-guard]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn.",
   ].join("\n");
 }

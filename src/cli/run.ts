@@ -9,6 +9,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { reviewedKinds } from "../api/workload-kinds.ts";
+import { createAuditMetrics } from "../audit/metrics.ts";
+import { credentialResponder } from "../audit/response.ts";
+import { auditRunnable } from "../audit/runnable.ts";
 import { createController } from "../controller/controller.ts";
 import { evaluate } from "../engine/index.ts";
 import { loadKubeConfig } from "../kube/config.ts";
@@ -19,6 +22,7 @@ import { KubeRest } from "../kube/rest.ts";
 import { registerWebhook, unregisterWebhook } from "../kube/webhook-configuration.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createProcessMetrics } from "../observability/metrics.ts";
+import { clusterSources, readApi, readApiOptions } from "../readapi/index.ts";
 import { leaseElector } from "../runtime/leader.ts";
 import { delay, type Runnable, runManager } from "../runtime/manager.ts";
 import { createCertificateAuthority, issueCertificate } from "../tls/certificates.ts";
@@ -69,7 +73,8 @@ async function serve(
   signal: AbortSignal,
   stopping: { requested: boolean },
 ): Promise<void> {
-  const rest = new KubeRest(await loadKubeConfig(options.kubeconfig));
+  const kc = loadKubeConfig(options.kubeconfig);
+  const rest = new KubeRest(kc);
   const metrics = createProcessMetrics();
   const url = options["webhook-url"] ? new URL(options["webhook-url"]) : undefined;
   const selfSigned = url && (await selfSignedFor(url.hostname));
@@ -105,6 +110,13 @@ async function serve(
     limits: { maxConnections: options["max-connections"] },
   });
   const name = options["webhook-config-name"];
+  const scope = { format: options["reports-format"], namespaces: options.namespaces };
+  const readApiSettings = {
+    issuer: options["read-api-issuer"],
+    jwksUrl: options["read-api-jwks-url"],
+    audience: options["read-api-audience"],
+  };
+  app.register(readApi, readApiOptions(kc, readApiSettings, clusterSources(kc, scope), logger));
 
   const runnables: Runnable[] = [
     {
@@ -158,6 +170,19 @@ async function serve(
     });
   }
   if (controller) runnables.push(controller);
+  if (controller && options.audit)
+    runnables.push(
+      auditRunnable({
+        kc,
+        logger,
+        ...scope,
+        intervalMs: options["audit-interval"] * 1000,
+        exemptNamespaces: options["exempt-namespaces"],
+        metrics: createAuditMetrics(metrics.registry),
+        recordEvent: events,
+        onNewFinding: credentialResponder(events, logger),
+      }),
+    );
 
   const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   await runManager(signal, {

@@ -2,7 +2,15 @@
 // that AiApiPolicy endpoints anywhere in the input apply to workloads everywhere in it.
 import { parseArgs } from "node:util";
 import { evaluate } from "../engine/index.ts";
-import { type ParsedObject, parseSource, policyEndpointHosts } from "./scan/documents.ts";
+import { unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
+import {
+  configMapLookup,
+  flatten,
+  type ParsedObject,
+  parseSource,
+  policyEndpointHosts,
+  registeredApis,
+} from "./scan/documents.ts";
 import { formatJson } from "./scan/format-json.ts";
 import { formatSarif } from "./scan/format-sarif.ts";
 import { formatText } from "./scan/format-text.ts";
@@ -73,15 +81,18 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
     errors.push(...result.errors);
     parsed.push(...result.objects.map((item) => ({ file: source.file, item })));
   }
+  const objects = parsed.map((p) => p.item.object);
   const context = {
-    policyEndpointHosts: policyEndpointHosts(parsed.map((p) => p.item.object)),
+    policyEndpointHosts: policyEndpointHosts(objects),
     ...(clusterDomain ? { clusterDomain } : {}),
   };
+  const inventory = { policies: registeredApis(objects), configMap: configMapLookup(objects) };
   const report: ScanReport = { findings: [], errors, files: sources.length, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
     if (evaluation.unreadable) errors.push({ file, line: item.lineOf([]), message: evaluation.unreadable });
-    for (const finding of evaluation.findings) {
+    const unregistered = flatten([item.object]).flatMap((o) => unregisteredAiApis(o.object, inventory, o.prefix));
+    for (const finding of [...evaluation.findings, ...unregistered]) {
       report.findings.push({ ...finding, file, line: item.lineOf(finding.pathSegments) });
     }
   }

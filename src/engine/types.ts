@@ -1,10 +1,15 @@
 // The rules engine's contract with its adapters (webhook, controller audit, CLI). The engine is pure:
 // objects in, findings out; no I/O, no clock except where a rule needs "now" passed in.
 
-export type RuleId = "hardcoded-secret" | "credentials-in-url" | "plaintext-endpoint" | "long-lived-token";
+export type RuleId =
+  | "hardcoded-secret"
+  | "credentials-in-url"
+  | "plaintext-endpoint"
+  | "long-lived-token"
+  | "unregistered-ai-api";
 
 /** How PRODUCT.md groups the rules for reports: every credential rule is a hardcoded-secret. */
-export type Category = "hardcoded-secret" | "plaintext-endpoint";
+export type Category = "hardcoded-secret" | "plaintext-endpoint" | "inventory";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 

@@ -1,8 +1,5 @@
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import * as k8s from "@kubernetes/client-node";
 import type { Dispatcher } from "undici";
-import { inClusterAccess } from "./in-cluster.ts";
 
 /** What KubeRest needs of a kubeconfig; client-node's KubeConfig is one. */
 export interface KubeAccess {
@@ -18,13 +15,9 @@ export interface AuthContext {
 
 /**
  * The kubeconfig at `path`, or the default chain (KUBECONFIG, ~/.kube/config, the in-cluster
- * service account). In a pod with neither file the service account is read directly, so the
- * operator never loads client-node there. Throws an error that names the file and what to do.
+ * service account). Throws an error that names the file and what to do.
  */
-export async function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): Promise<KubeAccess> {
-  const inCluster = !path && !env.KUBECONFIG && !existsSync(join(homedir(), ".kube", "config")) && inClusterAccess(env);
-  if (inCluster) return inCluster;
-  const k8s = await import("@kubernetes/client-node");
+export function loadKubeConfig(path?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   try {
     if (path) kc.loadFromFile(path);

@@ -6,17 +6,21 @@
 export class ApiError extends Error {
   readonly code: number;
   readonly body: unknown;
+  readonly headers: Record<string, string>;
 
-  constructor(code: number, body: unknown) {
+  constructor(code: number, body: unknown, headers: Record<string, string> = {}) {
     super(`HTTP ${code}`);
     this.code = code;
     this.body = body;
+    this.headers = headers;
     this.name = "ApiError";
   }
 }
 
 /** This error or client-node's ApiException: an answer of the API server with its status code. */
-export function isApiError(error: unknown): error is { code: number; body: unknown } {
+export function isApiError(
+  error: unknown,
+): error is Error & { code: number; body: unknown; headers?: Record<string, string> } {
   return error instanceof Error && typeof (error as { code?: unknown }).code === "number" && "body" in error;
 }
 

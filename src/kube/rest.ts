@@ -76,7 +76,8 @@ export class KubeRest {
   async request<T = RawObject>(path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(path, options);
     const text = await response.text();
-    if (response.status < 200 || response.status > 299) throw apiError(response.status, text);
+    if (response.status < 200 || response.status > 299)
+      throw apiError(response.status, text, Object.fromEntries(response.headers));
     return (text ? JSON.parse(text) : {}) as T;
   }
 
@@ -181,16 +182,16 @@ export class KubeRest {
   }
 }
 
-function apiError(code: number, text: string): ApiError {
+function apiError(code: number, text: string, headers?: Record<string, string>): ApiError {
   let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
     // not JSON: keep the text
   }
-  return new ApiError(code, body);
+  return new ApiError(code, body, headers);
 }
 
-export function isStatus(error: unknown, ...codes: number[]): boolean {
+export function isStatus(error: unknown, ...codes: number[]): error is ApiError {
   return isApiError(error) && codes.includes(error.code);
 }

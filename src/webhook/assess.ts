@@ -13,6 +13,12 @@ import type { Subject } from "./messages.ts";
 import { podTemplateLabels } from "./policies.ts";
 import { policyProblem } from "./policy-review.ts";
 
+/**
+ * Findings kept per review: enough for any refusal (it lists 20) and the metrics; an object with 15,000
+ * findings costs the rest of the decision (and a worker's answer) no more than one with 1,000.
+ */
+export const MAX_FINDINGS_PER_REVIEW = 1_000;
+
 /** Subresources whose body is the whole object and can add containers: reviewed like the object itself. */
 const REVIEWED_SUBRESOURCES: ReadonlySet<string> = new Set(["ephemeralcontainers"]);
 
@@ -25,8 +31,10 @@ export interface Assessment {
   /** Whether the object is an AiApiPolicy (checked, not scanned). */
   policy?: boolean;
   labels: Labels;
-  /** The findings of the object the request would store. */
+  /** The findings of the object the request would store, the first MAX_FINDINGS_PER_REVIEW of them. */
   findings: Finding[];
+  /** How many findings there were before the cap, when there were more. */
+  uncounted?: number;
   /**
    * On UPDATE, which findings (by index into `findings`) the old object had already: they are admitted
    * with a warning (Kyverno's "allow existing violations"), not refused.
@@ -68,14 +76,16 @@ export function assess({ request, config, evaluate, hosts, now }: AssessInput): 
   }
   const labels = podTemplateLabels(request.kind, request.object);
   const evaluation = safeEvaluate(evaluate, request.object, hosts);
-  const assessment: Assessment = { subject, labels, findings: evaluation.findings, existing: [] };
+  const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
+  const assessment: Assessment = { subject, labels, findings, existing: [] };
+  if (evaluation.findings.length > findings.length) assessment.uncounted = evaluation.findings.length - findings.length;
   if (evaluation.unreadable !== undefined) assessment.unreadable = evaluation.unreadable;
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
   const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
     const old = safeEvaluate(evaluate, request.oldObject, hosts);
     const had = new Set(old.findings.map(identity));
-    evaluation.findings.forEach((finding, index) => {
+    findings.forEach((finding, index) => {
       if (had.has(identity(finding))) assessment.existing.push(index);
     });
     if (evaluation.unreadable !== undefined && old.unreadable === evaluation.unreadable)

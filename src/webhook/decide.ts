@@ -54,9 +54,11 @@ export interface DecisionContext {
   exemptionGranted?: boolean;
 }
 
+const NO_LOOKUPS = { exemption: false, floor: false } as const;
+
 /** What the server must find out before deciding: both cost a call to the API server (cached). */
 export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config" | "policies">) {
-  if (a.skipped || a.policy) return { exemption: false, floor: false };
+  if (a.skipped || a.policy || (a.findings.length === 0 && a.unreadable === undefined)) return NO_LOOKUPS;
   const governance = governingPolicy(ctx.policies, a.subject.namespace, a.labels, ctx.config.defaultAction);
   const actionable = a.findings.length > 0 || a.unreadable !== undefined;
   return {
@@ -80,6 +82,9 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
     governingPolicy(ctx.policies, subject.namespace, a.labels, ctx.config.defaultAction),
     floor,
   );
+  // The common case, a clean object: nothing to compare, warn or record.
+  if (a.findings.length === 0 && a.unreadable === undefined)
+    return { ...none, outcome: "allow", allowed: true, action: governance.action };
   const existingSet = new Set(a.existing);
   const granted = ctx.exemptionGranted === true;
   // An exemption the requester may not grant is not one: the finding is enforced like any other.
@@ -92,6 +97,8 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
 
   const events: Decision["events"] = [];
   const warnings = [
+    // The old object could not be read either: admitted like an old finding, never silently.
+    ...(a.unreadableExisting && a.unreadable !== undefined ? [unreadableWarning(subject, a.unreadable)] : []),
     ...old.map((f) => existingWarning(subject, f)),
     ...exempted.map((f) => exemptionWarning(subject, f)),
   ];
@@ -111,7 +118,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
 
   const report = [
     ...(unreadable === undefined ? [] : [unreadableReport(subject, governance, unreadable)]),
-    ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced)]),
+    ...(enforced.length === 0 ? [] : [findingsReport(subject, governance, enforced, a.uncounted)]),
     ...(refusedExemption ? [exemptionRefusedLine(ctx.user, subject.namespace)] : []),
   ].join("\n");
   return act(governance, report, { ...base, events }, warnings, enforced, unreadable);

@@ -26,8 +26,10 @@ export interface ServerLimits {
   keepAliveTimeoutMs: number;
   /** A socket with no traffic at all for this long is closed. */
   idleTimeoutMs: number;
-  /** Open connections; more are refused at accept. */
+  /** Open TLS connections; past it the oldest without a request in progress is closed to make room. */
   maxConnections: number;
+  /** Bytes of bodies being read or handled at once (as announced by Content-Length); past it, 503 at once. */
+  maxBodyBytesInFlight: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -37,6 +39,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 95_000,
   idleTimeoutMs: 100_000,
   maxConnections: 512,
+  maxBodyBytesInFlight: 256 * MiB,
 };
 
 /** Node requires the headers timeout to be within the request timeout; it is clamped to it. */

@@ -20,11 +20,17 @@ export const MAX_REPORTED_FINDINGS = 20;
 export const MAX_WARNINGS = 10;
 
 /** First line: the object, the count and where the action came from; then one line per finding, up to a cap. */
-export function findingsReport(subject: Subject, governance: Governance, findings: readonly Finding[]): string {
-  const count = findings.length === 1 ? "1 finding" : `${findings.length} findings`;
+export function findingsReport(
+  subject: Subject,
+  governance: Governance,
+  findings: readonly Finding[],
+  uncounted = 0,
+): string {
+  const total = findings.length + uncounted;
+  const count = total === 1 ? "1 finding" : `${total} findings`;
   const header = `${describe(subject)} has ${count} (${actionSource(governance)}):`;
   const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
-  const more = findings.length - shown.length;
+  const more = total - shown.length;
   const rest = more > 0 ? [`- and ${more} more finding${more === 1 ? "" : "s"} not listed here`] : [];
   return [header, ...shown, ...rest].join("\n");
 }

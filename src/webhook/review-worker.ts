@@ -25,26 +25,31 @@ const PROTO = /"__proto__"\s*:/;
 const CONSTRUCTOR = /"constructor"\s*:\s*\{/;
 const PROTOTYPE = /"prototype"\s*:/;
 
-function handle(job: WorkerJob): void {
-  const post = (message: WorkerMessage) => parentPort?.postMessage(message);
+/** The envelope (as soon as the body is parsed) and then the assessment, or why it is refused. */
+function* review(job: WorkerJob): Generator<WorkerMessage> {
   const text = new TextDecoder().decode(job.body);
-  if (PROTO.test(text) || (CONSTRUCTOR.test(text) && PROTOTYPE.test(text)))
-    return post({ id: job.id, type: "refused", reason: "the body carries __proto__/constructor keys" });
+  if (PROTO.test(text) || (CONSTRUCTOR.test(text) && PROTOTYPE.test(text))) {
+    yield { id: job.id, type: "refused", reason: "the body carries __proto__/constructor keys" };
+    return;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return post({ id: job.id, type: "refused", reason: "the body is not valid JSON" });
+    yield { id: job.id, type: "refused", reason: "the body is not valid JSON" };
+    return;
   }
   const parsed = parseAdmissionReview(body);
-  if (!parsed.ok) return post({ id: job.id, type: "refused", reason: parsed.reason });
-  const { object, oldObject, ...envelope } = parsed.request;
-  post({ id: job.id, type: "envelope", request: envelope, labels: podTemplateLabels(envelope.kind, object) });
-  post({
-    id: job.id,
-    type: "assessed",
-    assessment: assess({ request: parsed.request, config: job.config, evaluate, hosts: job.hosts }),
-  });
+  if (!parsed.ok) {
+    yield { id: job.id, type: "refused", reason: parsed.reason };
+    return;
+  }
+  const { object, oldObject: _, ...envelope } = parsed.request;
+  yield { id: job.id, type: "envelope", request: envelope, labels: podTemplateLabels(envelope.kind, object) };
+  const assessment = assess({ request: parsed.request, config: job.config, evaluate, hosts: job.hosts });
+  yield { id: job.id, type: "assessed", assessment };
 }
 
-parentPort?.on("message", handle);
+parentPort?.on("message", (job: WorkerJob) => {
+  for (const message of review(job)) parentPort?.postMessage(message);
+});

@@ -13,10 +13,17 @@ import Fastify, {
 } from "fastify";
 import type { Evaluate, Finding, RuleId } from "../engine/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { type AdmissionRequest, parseAdmissionReview, reviewResponse, userOf } from "./admission-review.ts";
+import {
+  type AdmissionRequest,
+  parseAdmissionReview,
+  reviewResponse,
+  type UserInfo,
+  userOf,
+} from "./admission-review.ts";
 import { type Assessment, assess, isPolicyKind, isReviewedKind } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import { type Decision, decide, type EventReason, lookupsNeeded } from "./decide.ts";
+import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
 import type { Lookups } from "./lookups.ts";
@@ -70,6 +77,8 @@ const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_BAD_URL: "the URL is not valid",
 };
 
+const CHUNKED_BYTES = 1024 * 1024;
+
 const ROUTES_HINT = "this server answers POST /validate, GET /healthz, GET /readyz and GET /metrics";
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -78,7 +87,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   /** A request refused before any decision: counted, logged (metadata only) and answered in JSON. */
   const refuse = (reply: FastifyReply, code: number, reason: string): FastifyReply => {
     metrics.rejected.inc({ code: String(code) });
-    logger.warn({ statusCode: code, reason }, "refused a request that is not a valid AdmissionReview");
+    logger.warn({ statusCode: code, reason }, "refused a request before reviewing it");
     return reply.code(code).send({ error: STATUS_CODES[code] ?? "Error", reason });
   };
   const onError = (reply: FastifyReply, error: FastifyError): FastifyReply => {
@@ -108,7 +117,22 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
-  app.server.maxConnections = limits.maxConnections;
+  guardConnections(app.server, limits.maxConnections);
+  const budget = bodyBudget(limits.maxBodyBytesInFlight);
+  const reservations = new WeakMap<object, number>();
+  app.addHook("onRequest", async (request, reply) => {
+    // client-go sends the encoded review as bytes, with a Content-Length; a chunked body is counted as 1 MiB.
+    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? CHUNKED_BYTES : 0));
+    const bytes = Number.isFinite(length) ? Math.min(length, BODY_LIMIT_BYTES) : BODY_LIMIT_BYTES;
+    if (!budget.reserve(bytes)) return refuse(reply, 503, "the webhook is reading too many large bodies; retry");
+    reservations.set(request, bytes);
+  });
+  const release = async (request: object) => {
+    budget.release(reservations.get(request) ?? 0);
+    reservations.delete(request);
+  };
+  app.addHook("onResponse", release);
+  app.addHook("onRequestAbort", release);
   // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
   const parseJson = app.getDefaultJsonParser("error", "error");
@@ -160,8 +184,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       review = parsed.request;
       assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, hosts });
     }
-    const decision = await conclude(options, review, assessment, policies);
-    record(options, review, decision, reply.elapsedTime);
+    const user = userOf(review);
+    const decision = await conclude(options, user, assessment, policies);
+    record(options, review, user, decision, reply.elapsedTime);
     return reviewResponse({
       uid: review.uid,
       allowed: decision.allowed,
@@ -175,12 +200,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 /** Asks what the decision needs from the API server (only when it does), then decides. */
 async function conclude(
   options: WebhookServerOptions,
-  review: AdmissionRequest,
+  user: UserInfo,
   assessment: Assessment,
   policies: readonly PolicyView[],
 ): Promise<Decision> {
   const { config, lookups } = options;
-  const user = userOf(review);
   const needs = lookupsNeeded(assessment, { config, policies });
   const namespace = assessment.subject.namespace;
   const [exemptionGranted, namespaceFloor] = await Promise.all([
@@ -197,12 +221,18 @@ async function conclude(
 }
 
 /** The decision's side of the ledger: one log line, the metrics, and the Events (not for dry runs). */
-function record(options: WebhookServerOptions, review: AdmissionRequest, decision: Decision, elapsedMs: number): void {
+function record(
+  options: WebhookServerOptions,
+  review: AdmissionRequest,
+  user: UserInfo,
+  decision: Decision,
+  elapsedMs: number,
+): void {
   const { metrics, logger } = options;
   const kind = isReviewedKind(review.kind) || isPolicyKind(review.kind) ? review.kind.kind : "other";
   const dryRun = review.dryRun === true;
   metrics.answered({ decision: decision.outcome, kind, operation: review.operation }, elapsedMs / 1000);
-  if (dryRun && !decision.allowed) metrics.dryRunRefused(userOf(review).username);
+  if (dryRun && !decision.allowed) metrics.dryRunRefused(user.username);
   for (const finding of decision.findings) {
     metrics.findings.inc({ rule: finding.rule, action: finding.exempt ? "Exempt" : (decision.action ?? "none") });
   }
@@ -216,7 +246,7 @@ function record(options: WebhookServerOptions, review: AdmissionRequest, decisio
       operation: review.operation,
       ...(review.subResource && { subResource: review.subResource }),
       dryRun,
-      user: userOf(review).username,
+      user: user.username,
       decision: decision.outcome,
       action: decision.action,
       rules: ruleIds(decision.findings, false),

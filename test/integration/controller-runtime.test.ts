@@ -111,10 +111,16 @@ describe("the informer", () => {
     informers.start();
     cleanups.push(() => informers.stop());
     await informers.waitForSync();
-    proxy.freeze(); // the open watch stays connected and hears nothing from now on
+    // Every connection, the watch's included (even one that is only being opened), hears nothing from now on.
+    proxy.freeze();
     await apps().createNamespacedDeployment({ namespace: ns.name, body: deployment("after-silence", { app: "x" }) });
-    await eventually(() => deployments?.get(ns.name, "after-silence"), 20_000);
-    expect(warnings().map((w) => w.msg)).toContain("watch went silent; resuming it");
+    await eventually(
+      () => warnings().some((w) => w.msg === "watch went silent; resuming it"),
+      20_000,
+      "the silence noticed",
+    );
+    proxy.thawNewConnections(); // the resumed watch gets through, and must catch up on what it missed
+    await eventually(() => deployments?.get(ns.name, "after-silence"), 20_000, "the Deployment seen");
   });
 });
 
@@ -249,16 +255,21 @@ describe("ai-api-guard run", () => {
   });
 });
 
-/** A TCP proxy to the API server whose open connections can be frozen: bytes stop flowing, sockets stay open. */
+/**
+ * A TCP proxy to the API server whose connections can be frozen: bytes stop flowing, sockets stay open. Once
+ * frozen, connections opened later are frozen too, until thawNewConnections().
+ */
 async function freezingProxy(target: URL) {
   const sockets: Socket[] = [];
-  let frozen: Set<Socket> | undefined;
+  const frozen = new Set<Socket>();
+  let freezeNew = false;
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     sockets.push(client, upstream);
+    if (freezeNew) for (const s of [client, upstream]) frozen.add(s);
     const pipe = (from: Socket, to: Socket) =>
       from.on("data", (chunk) => {
-        if (!frozen?.has(from)) to.write(chunk);
+        if (!frozen.has(from)) to.write(chunk);
       });
     pipe(client, upstream);
     pipe(upstream, client);
@@ -274,7 +285,11 @@ async function freezingProxy(target: URL) {
   return {
     url: `https://127.0.0.1:${port}`,
     freeze: () => {
-      frozen = new Set(sockets);
+      for (const s of sockets) frozen.add(s);
+      freezeNew = true;
+    },
+    thawNewConnections: () => {
+      freezeNew = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

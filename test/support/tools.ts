@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const installCyclonus = fileURLToPath(new URL("../../scripts/install-cyclonus.sh", import.meta.url));
+const goTool = fileURLToPath(new URL("../../scripts/go-tool.sh", import.meta.url));
 
 /** The path of a file inside a Go module, downloaded (`go mod download -json`) unless cached. */
 export async function goModuleFile(module: string, version: string, path: string): Promise<string> {
@@ -20,9 +20,10 @@ export async function goModuleFile(module: string, version: string, path: string
   return join(info.Dir, path);
 }
 
-/** cyclonus, the NetworkPolicy analyzer, installed by scripts/install-cyclonus.sh. */
+/** cyclonus, the NetworkPolicy analyzer, installed from its Go module by scripts/go-tool.sh. */
 export async function cyclonus(): Promise<string> {
-  const { stdout } = await run("bash", [installCyclonus], { maxBuffer: 1 << 20 });
+  const module = "github.com/mattfenwick/cyclonus/cmd/cyclonus";
+  const { stdout } = await run("bash", [goTool, "cyclonus", module, "v0.5.6"], { maxBuffer: 1 << 20 });
   return stdout.trim();
 }
 

@@ -1,7 +1,8 @@
 // Source text → Kubernetes objects, each able to say on which line a path of it sits. YAML covers
 // JSON, multi-document streams and `helm template` output alike.
 import { type Document, LineCounter, parseAllDocuments } from "yaml";
-import { isRecord } from "../../engine/objects.ts";
+import { isRecord, type Json } from "../../engine/objects.ts";
+import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregistered-ai-api.ts";
 import type { PathSegment } from "../../engine/types.ts";
 import type { InputError } from "./report.ts";
 
@@ -121,18 +122,55 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PathSegm
 
 /** Hosts of every AiApiPolicy endpoint in the objects: a plaintext URL to one is always a finding. */
 export function policyEndpointHosts(objects: readonly unknown[]): string[] {
-  const hosts: string[] = [];
-  for (const object of objects) {
-    if (!isRecord(object)) continue;
-    if (object.kind === "List" && Array.isArray(object.items)) hosts.push(...policyEndpointHosts(object.items));
+  return registeredApis(objects).map((api) => api.endpointHost);
+}
+
+/** Every AiApiPolicy in the objects (Lists included), as the inventory rule reads it. */
+export function registeredApis(objects: readonly unknown[]): RegisteredApi[] {
+  const apis: RegisteredApi[] = [];
+  for (const { object } of flatten(objects)) {
     if (object.kind !== "AiApiPolicy" || !String(object.apiVersion).startsWith("aiapiguard.dev/")) continue;
-    const api = isRecord(object.spec) && isRecord(object.spec.api) ? object.spec.api : {};
+    const spec = isRecord(object.spec) ? object.spec : {};
+    const api = isRecord(spec.api) ? spec.api : {};
+    const metadata = isRecord(object.metadata) ? object.metadata : {};
     if (typeof api.endpoint !== "string") continue;
     try {
-      hosts.push(new URL(api.endpoint).hostname.replace(/^\[|\]$/g, ""));
+      apis.push({
+        namespace: typeof metadata.namespace === "string" ? metadata.namespace : "",
+        name: typeof metadata.name === "string" ? metadata.name : "",
+        endpointHost: new URL(api.endpoint).hostname.replace(/^\[|\]$/g, "").toLowerCase(),
+        selector: isRecord(spec.selector) ? spec.selector : {},
+      });
     } catch {
       // An invalid endpoint is the API server's to refuse; it names no host to protect.
     }
   }
-  return hosts;
+  return apis;
+}
+
+/** The objects with the items of Lists in place of the Lists, each with its path in the source. */
+export function flatten(
+  objects: readonly unknown[],
+  prefix: PathSegment[] = [],
+): { object: Json; prefix: PathSegment[] }[] {
+  const out: { object: Json; prefix: PathSegment[] }[] = [];
+  for (const object of objects) {
+    if (!isRecord(object)) continue;
+    if (object.kind === "List" && Array.isArray(object.items)) {
+      object.items.forEach((item, i) => {
+        out.push(...flatten([item], [...prefix, "items", i]));
+      });
+    } else out.push({ object, prefix });
+  }
+  return out;
+}
+
+/** A lookup of the ConfigMaps among the objects, by namespace and name. */
+export function configMapLookup(objects: readonly unknown[]): InventoryContext["configMap"] {
+  const byName = new Map<string, Json>();
+  for (const { object } of flatten(objects)) {
+    if (object.kind !== "ConfigMap" || !isRecord(object.metadata)) continue;
+    byName.set(`${object.metadata.namespace ?? ""}/${object.metadata.name}`, isRecord(object.data) ? object.data : {});
+  }
+  return (namespace, name) => byName.get(`${namespace}/${name}`);
 }

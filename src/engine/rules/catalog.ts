@@ -1,4 +1,4 @@
-// The four rules as users see them: id, category, what they find, the fix. The README, SARIF rule
+// The rules as users see them: id, category, what they find, the fix. The README, SARIF rule
 // metadata and the text report all read this table.
 import type { Category, RuleId, Severity } from "../types.ts";
 
@@ -44,6 +44,15 @@ export const RULES: Record<RuleId, RuleInfo> = {
     title: "Long-lived token",
     description: "A JWT literal with no exp claim or a lifetime over 24 hours.",
     fix: "Use a short-lived token (24 h or less) obtained at runtime, e.g. a projected service account token or your identity provider's token exchange, instead of a literal JWT.",
+    defaultSeverity: "medium",
+  },
+  "unregistered-ai-api": {
+    id: "unregistered-ai-api",
+    category: "inventory",
+    title: "Unregistered AI API",
+    description:
+      "A workload names the host of a known AI provider, or of an AiApiPolicy endpoint, in env values, command, args or a ConfigMap it reads, and no AiApiPolicy with that endpoint selects it.",
+    fix: "Declare the API: an AiApiPolicy in the workload's namespace whose spec.api.endpoint has this host and whose selector matches the workload's pod labels (it puts the API in the inventory, with an owner and a review date). Or stop calling it.",
     defaultSeverity: "medium",
   },
 };

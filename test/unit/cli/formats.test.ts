@@ -74,6 +74,7 @@ describe("SARIF report", () => {
       "credentials-in-url",
       "plaintext-endpoint",
       "long-lived-token",
+      "unregistered-ai-api",
     ]);
     for (const rule of run.tool.driver.rules) {
       expect(rule.help.text.length).toBeGreaterThan(20);

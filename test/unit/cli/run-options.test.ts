@@ -16,6 +16,22 @@ describe("run options", () => {
     });
   });
 
+  it("takes the audit and read API settings, with defaults, and refuses a plaintext issuer", () => {
+    const base = ["--webhook-url", "https://127.0.0.1:9443"];
+    expect(parseRunOptions(base, {})).toMatchObject({
+      ok: true,
+      options: { "audit-interval": 600, "reports-format": "openreports", "read-api-audience": "ai-api-guard" },
+    });
+    const env = { AI_API_GUARD_REPORTS_FORMAT: "wgpolicyk8s", AI_API_GUARD_READ_API_ISSUER: "https://idp.example" };
+    expect(parseRunOptions(base, env)).toMatchObject({
+      ok: true,
+      options: { "reports-format": "wgpolicyk8s", "read-api-issuer": "https://idp.example" },
+    });
+    const plaintext = parseRunOptions([...base, "--read-api-issuer", "http://idp.example"], {});
+    expect(plaintext.ok || plaintext.error).toContain("--read-api-issuer: must be the OIDC issuer's https:// URL");
+    expect(parseRunOptions([...base, "--audit-interval", "1"], {}).ok).toBe(false);
+  });
+
   it("takes environment variables, and flags win over them", () => {
     const env = { AI_API_GUARD_DEFAULT_ACTION: "Audit", AI_API_GUARD_EXEMPT_NAMESPACES: "a, b" };
     const parsed = parseRunOptions(["--webhook-url", "https://127.0.0.1:9443", "--default-action", "Warn"], env);

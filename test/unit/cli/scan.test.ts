@@ -110,8 +110,10 @@ describe("ai-api-guard scan: inputs", () => {
     const workload = deploymentYaml("caller", { LLM_URL: "http://llm.ml.svc/v1" });
     const root = folderWith({ "policy.yaml": policy, "workload.yaml": workload });
     const report = JSON.parse(runCli(["scan", "-f", "json", root]).stdout);
+    // The caller is in another namespace than the policy, so it also calls a policy's API unregistered.
     expect(report.findings.map((f: { rule: string; severity: string }) => [f.rule, f.severity])).toEqual([
       ["plaintext-endpoint", "high"],
+      ["unregistered-ai-api", "medium"],
     ]);
     expect(JSON.parse(runCli(["scan", "-f", "json", join(root, "workload.yaml")]).stdout).findings).toEqual([]);
   });

@@ -112,7 +112,11 @@ describe("held-out corpus (blind labels from PRODUCT.md)", () => {
         cleanObjects += parseAllDocuments(readFileSync(join(dir, f), "utf8")).filter((d) => d.contents !== null).length;
       }
       // Findings are compared as a set: several findings on one field under one rule count once.
-      const got = new Set(out.findings.filter((x) => basename(x.file) === f).map(key));
+      // The labels cover the value rules; unregistered-ai-api (category inventory) depends on which
+      // policies the input holds and has its own tests (test/unit/engine/unregistered-ai-api.test.ts).
+      const got = new Set(
+        out.findings.filter((x) => basename(x.file) === f && x.rule !== "unregistered-ai-api").map(key),
+      );
       expected += want.size;
       for (const k of want) {
         if (got.has(k)) hit++;

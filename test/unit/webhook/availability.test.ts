@@ -132,16 +132,43 @@ describe("clients that are too slow or too many", () => {
     expect(await ended).toMatch(/^HTTP\/1.1 408|^$/);
   }, 10_000);
 
-  it("refuses connections beyond the cap and serves again once they close", async () => {
-    const { h, open } = await listening({ maxConnections: 3 });
+  it("past the connection cap closes the oldest idle connection to make room, and serves the new one", async () => {
+    const { open } = await listening({ maxConnections: 3 });
     const held = await Promise.all([open(), open(), open()]);
-    await expect(open()).rejects.toThrow();
+    const oldestClosed = closed(held[0] as TLSSocket);
+    const fresh = await open();
+    await oldestClosed;
+    const answered = closed(fresh);
+    fresh.end("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(await answered).toMatch(/^HTTP\/1.1 200/);
+    expect(held[1]?.destroyed).toBe(false);
     for (const socket of held) socket.destroy();
+  }, 10_000);
+
+  it("answers 503 at once when the bodies being read would pass the budget, and serves again when they end", async () => {
+    const { open } = await listening({ maxBodyBytesInFlight: 100_000 });
+    const slow = await open();
+    slow.on("error", () => undefined);
+    slow.write(
+      "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 90000\r\n\r\n{",
+    );
     await new Promise((r) => setTimeout(r, 100));
-    const again = await open();
-    const ended = closed(again);
-    again.end("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    expect(await ended).toMatch(/^HTTP\/1.1 200/);
-    expect(h.app.server.maxConnections).toBe(3);
+    const second = await open();
+    const refused = closed(second);
+    const body = JSON.stringify(admissionReview(configMap(0.02)));
+    second.end(
+      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    const answer = await refused;
+    expect(answer).toMatch(/^HTTP\/1.1 503/);
+    expect(answer).toContain("too many large bodies");
+    slow.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const third = await open();
+    const served = closed(third);
+    third.end(
+      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(await served).toMatch(/^HTTP\/1.1 200/);
   }, 10_000);
 });

@@ -300,6 +300,16 @@ describe("decide: every admission path", () => {
     expect(added.status?.message).not.toContain("hardcoded-secret");
   });
 
+  it("admits an UPDATE of an object the old version of which was unreadable in the same way, with a warning", () => {
+    const unreadable = engine({ findings: [], unreadable: "spec.template.spec.containers is not a list" });
+    const decision = run(unreadable, { request: { operation: "UPDATE", oldObject: deployment() } });
+    expect(decision).toMatchObject({ outcome: "allow", allowed: true });
+    expect(decision.warnings).toEqual([
+      "ai-api-guard could not read Deployment/summarizer: spec.template.spec.containers is not a list",
+    ]);
+    expect(run(unreadable).outcome).toBe("deny");
+  });
+
   it("reads the old object only when the new one has something to refuse", () => {
     planted.mockClear();
     run(planted, { request: { operation: "UPDATE", oldObject: withKey() } });
@@ -360,6 +370,7 @@ describe("decide: every admission path", () => {
     expect(lines).toHaveLength(22);
     expect(lines[0]).toContain("has 15000 findings");
     expect(lines.at(-1)).toBe("- and 14980 more findings not listed here");
+    expect(decision.findings).toHaveLength(1_000); // kept for the metrics; the rest only counted
     expect(decision.status?.message.length).toBeLessThan(8_000);
   });
 

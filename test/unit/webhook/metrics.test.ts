@@ -25,4 +25,17 @@ describe("createWebhookMetrics", () => {
     expect(text).toContain('aiapiguard_admission_requests_total{decision="deny",kind="Pod",operation="UPDATE"} 501');
     expect(text).toContain("aiapiguard_admission_duration_seconds_count 2502");
   });
+
+  it("counts refused dry runs by user, the first 200 users by name and the rest as (other)", async () => {
+    const metrics = createWebhookMetrics();
+    for (let i = 0; i < 3; i++) metrics.dryRunRefused("prober");
+    for (let i = 0; i < 250; i++) metrics.dryRunRefused(`user-${i}`);
+    metrics.dryRunRefused("prober");
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('aiapiguard_admission_dry_run_refusals_total{user="prober"} 4');
+    expect(text).toContain('aiapiguard_admission_dry_run_refusals_total{user="user-198"} 1');
+    expect(text).not.toContain('user="user-199"');
+    expect(text).toContain('aiapiguard_admission_dry_run_refusals_total{user="(other)"} 51');
+    expect(text.match(/aiapiguard_admission_dry_run_refusals_total\{/g)).toHaveLength(201);
+  });
 });

@@ -210,8 +210,8 @@ describe("bad input", () => {
     expect(text).toContain('aiapiguard_admission_rejected_requests_total{code="400"} 1');
     expect(text).toContain('aiapiguard_admission_rejected_requests_total{code="415"} 1');
     expect(h.logs.map((line) => [line.level, line.statusCode, line.msg])).toEqual([
-      [40, 400, "refused a request that is not a valid AdmissionReview"],
-      [40, 415, "refused a request that is not a valid AdmissionReview"],
+      [40, 400, "refused a request before reviewing it"],
+      [40, 415, "refused a request before reviewing it"],
     ]);
   });
 });

@@ -1,0 +1,135 @@
+// Quarantine: with spec.response.quarantine on a policy that selects a workload with an exposed
+// credential, a deny-all-egress NetworkPolicy for the workload's pods stands until the finding is gone.
+// Level-triggered: every audit run computes the quarantines that should exist and makes the cluster
+// match (server-side apply, field manager ai-api-guard), with an Event each way.
+import { createHash } from "node:crypto";
+import type * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { describeError } from "../kube/errors.ts";
+import type { RecordEvent } from "../kube/events.ts";
+import type { Labels } from "../kube/label-selector.ts";
+import { listPages } from "../kube/pages.ts";
+import { apiVersionOf, objectPath, resources } from "../kube/resources.ts";
+import { isStatus, KubeRest } from "../kube/rest.ts";
+
+export interface QuarantineTarget {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  /** The labels of its pods: the NetworkPolicy's podSelector. */
+  labels: Labels;
+}
+
+const NETWORK_POLICY = resources.networkPolicy;
+const QUARANTINE_LABEL = "aiapiguard.dev/quarantine";
+
+export function quarantineKey(t: Pick<QuarantineTarget, "namespace" | "kind" | "name">): string {
+  return `${t.namespace}/${t.kind}/${t.name}`;
+}
+
+/** aiapiguard-quarantine-<kind>-<name>, shortened with a hash when that is not a valid name. */
+export function quarantineName(t: Pick<QuarantineTarget, "kind" | "name">): string {
+  const name = `aiapiguard-quarantine-${t.kind.toLowerCase()}-${t.name}`;
+  if (name.length <= 253) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 10);
+  return `${name.slice(0, 242)}-${hash}`;
+}
+
+/** Deny all egress for the workload's pods: policyTypes Egress and no egress rule. */
+export function quarantinePolicy(t: QuarantineTarget) {
+  return {
+    apiVersion: apiVersionOf(NETWORK_POLICY),
+    kind: NETWORK_POLICY.kind,
+    metadata: {
+      name: quarantineName(t),
+      namespace: t.namespace,
+      labels: { "app.kubernetes.io/managed-by": "ai-api-guard", [QUARANTINE_LABEL]: "true" },
+      annotations: { "aiapiguard.dev/quarantined": `${t.kind}/${t.name}` },
+      ...(t.uid ? { ownerReferences: [{ apiVersion: t.apiVersion, kind: t.kind, name: t.name, uid: t.uid }] } : {}),
+    },
+    spec: { podSelector: { matchLabels: { ...t.labels } }, policyTypes: ["Egress"], egress: [] },
+  };
+}
+
+export async function reconcileQuarantines(
+  kc: k8s.KubeConfig,
+  targets: ReadonlyMap<string, QuarantineTarget>,
+  scope: { namespaces?: readonly string[]; pageSize: number },
+  logger: Logger,
+  recordEvent?: RecordEvent,
+): Promise<{ added: string[]; lifted: string[] }> {
+  const rest = new KubeRest(kc);
+  type Owner = { apiVersion: string; kind: string; name: string; uid?: string };
+  const existing = new Map<string, { namespace: string; name: string; owner?: Owner }>();
+  for await (const page of listPages(kc, NETWORK_POLICY, { ...scope, labelSelector: `${QUARANTINE_LABEL}=true` })) {
+    for (const policy of page) {
+      const metadata = policy.metadata as {
+        namespace: string;
+        name: string;
+        annotations?: Record<string, string>;
+        ownerReferences?: Owner[];
+      };
+      const quarantined = metadata.annotations?.["aiapiguard.dev/quarantined"] ?? "";
+      const owner = metadata.ownerReferences?.[0];
+      existing.set(`${metadata.namespace}/${quarantined}`, {
+        namespace: metadata.namespace,
+        name: metadata.name,
+        owner,
+      });
+    }
+  }
+  const added: string[] = [];
+  for (const [key, target] of targets) {
+    if (existing.has(key)) continue;
+    if (Object.keys(target.labels).length === 0) {
+      // An empty podSelector would cut off every pod of the namespace.
+      logger.warn(
+        { namespace: target.namespace, kind: target.kind, name: target.name },
+        "cannot quarantine a workload whose pods have no labels",
+      );
+      continue;
+    }
+    try {
+      // force: the quarantine NetworkPolicy is ai-api-guard's whole.
+      await rest.apply(objectPath(NETWORK_POLICY, target.namespace, quarantineName(target)), quarantinePolicy(target), {
+        force: true,
+      });
+    } catch (error) {
+      logger.warn({ namespace: target.namespace, name: target.name, error: describeError(error) }, "cannot quarantine");
+      continue;
+    }
+    added.push(key);
+    recordEvent?.({
+      type: "Warning",
+      reason: "Quarantined",
+      object: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        namespace: target.namespace,
+        name: target.name,
+        ...(target.uid ? { uid: target.uid } : {}),
+      },
+      message: `All egress of its pods is denied by NetworkPolicy ${quarantineName(target)} while a credential is exposed in it: rotate the credential and move it into a Secret; the quarantine lifts at the next audit after the fix`,
+    });
+  }
+  const lifted: string[] = [];
+  for (const [key, policy] of existing) {
+    if (targets.has(key)) continue;
+    try {
+      await rest.request(objectPath(NETWORK_POLICY, policy.namespace, policy.name), { method: "DELETE" });
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+    lifted.push(key);
+    if (policy.owner)
+      recordEvent?.({
+        type: "Normal",
+        reason: "QuarantineLifted",
+        object: { ...policy.owner, namespace: policy.namespace },
+        message: `No exposed credential left: NetworkPolicy ${policy.name} removed, egress restored`,
+      });
+  }
+  return { added, lifted };
+}

@@ -1,0 +1,154 @@
+// One report per namespace from the audit's findings, pure: OpenReports `Report` (openreports.io/v1alpha1)
+// or, with reports.format wgpolicyk8s, the policy work group's `PolicyReport` (wgpolicyk8s.io/v1alpha2):
+// the same shape. A result per finding, redacted like every finding (the rule's hint, never a value).
+import type { Finding } from "../engine/types.ts";
+import { apiVersionOf, type Resource } from "../kube/resources.ts";
+
+/** A finding of the audit: the engine's, with the workload's identity for the report and Events. */
+export interface AuditFinding extends Omit<Finding, "pathSegments"> {
+  apiVersion: string;
+  uid?: string;
+  /** The AiApiPolicies (names, in the same namespace) that select the workload. */
+  policies: string[];
+}
+
+export type ReportFormat = "openreports" | "wgpolicyk8s";
+
+export const REPORT_TYPES: Record<ReportFormat, Resource> = {
+  openreports: { group: "openreports.io", version: "v1alpha1", plural: "reports", kind: "Report" },
+  wgpolicyk8s: { group: "wgpolicyk8s.io", version: "v1alpha2", plural: "policyreports", kind: "PolicyReport" },
+};
+
+export const REPORT_NAME = "ai-api-guard";
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "ai-api-guard" };
+export const SOURCE = "ai-api-guard";
+/** Results kept per report: an object stays far below etcd's 1.5 MiB; the summary still counts all. */
+export const MAX_RESULTS = 1000;
+
+export interface ReportResult {
+  source: string;
+  policy: string;
+  rule: string;
+  category: string;
+  severity: string;
+  result: "fail" | "skip";
+  scored: boolean;
+  message: string;
+  resources: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }[];
+  properties: Record<string, string>;
+  timestamp: { seconds: number; nanos: number };
+}
+
+export interface PolicyReportObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  summary: { pass: number; fail: number; warn: number; error: number; skip: number };
+  results: ReportResult[];
+}
+
+/** What identifies a result across runs: the same finding keeps its first timestamp and is announced once. */
+export function resultKey(r: Pick<ReportResult, "rule" | "resources" | "properties">): string {
+  const resource = r.resources[0];
+  return [r.rule, resource?.kind, resource?.name, r.properties.path].join("\u0000");
+}
+
+export function findingKey(f: AuditFinding): string {
+  return [f.rule, f.kind, f.name, f.path].join("\u0000");
+}
+
+export function buildReport(
+  format: ReportFormat,
+  namespace: string,
+  findings: readonly AuditFinding[],
+  now: Date,
+  previous?: PolicyReportObject,
+): PolicyReportObject {
+  const since = new Map((previous?.results ?? []).map((r) => [resultKey(r), r.timestamp]));
+  const seconds = Math.floor(now.getTime() / 1000);
+  const sorted = [...findings].sort((a, b) => findingKey(a).localeCompare(findingKey(b)));
+  const results = sorted.slice(0, MAX_RESULTS).map((f): ReportResult => {
+    const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
+    if (f.container !== undefined) properties.container = f.container;
+    if (f.provider !== undefined) properties.provider = f.provider;
+    if (f.policies.length > 0) properties.policies = f.policies.join(",");
+    return {
+      source: SOURCE,
+      policy: f.category,
+      rule: f.rule,
+      category: f.category,
+      severity: f.severity,
+      result: f.exempt ? "skip" : "fail",
+      scored: true,
+      message: f.message,
+      resources: [
+        {
+          apiVersion: f.apiVersion,
+          kind: f.kind,
+          namespace: f.namespace,
+          name: f.name,
+          ...(f.uid ? { uid: f.uid } : {}),
+        },
+      ],
+      properties,
+      timestamp: since.get(findingKey(f)) ?? { seconds, nanos: 0 },
+    };
+  });
+  const skip = findings.filter((f) => f.exempt).length;
+  const type = REPORT_TYPES[format];
+  return {
+    apiVersion: apiVersionOf(type),
+    kind: type.kind,
+    metadata: { name: REPORT_NAME, namespace, labels: { ...MANAGED_BY } },
+    summary: { pass: 0, fail: findings.length - skip, warn: 0, error: 0, skip },
+    results,
+  };
+}
+
+/** The findings a report holds, as the audit made them (results beyond MAX_RESULTS are not in it). */
+export function findingsOf(report: PolicyReportObject): AuditFinding[] {
+  return (report.results ?? []).map((r) => {
+    const { path = "", hint = "", fix = "", container, provider, policies } = r.properties ?? {};
+    const resource = r.resources?.[0] ?? { apiVersion: "", kind: "", namespace: report.metadata.namespace, name: "" };
+    return {
+      rule: r.rule as AuditFinding["rule"],
+      category: r.category as AuditFinding["category"],
+      severity: r.severity as AuditFinding["severity"],
+      resource: `${resource.kind}/${resource.namespace}/${resource.name}`,
+      kind: resource.kind,
+      namespace: resource.namespace,
+      name: resource.name,
+      ...(container === undefined ? {} : { container }),
+      path,
+      ...(provider === undefined ? {} : { provider }),
+      hint,
+      message: r.message,
+      fix,
+      exempt: r.result === "skip",
+      apiVersion: resource.apiVersion,
+      ...(resource.uid ? { uid: resource.uid } : {}),
+      policies: policies ? policies.split(",") : [],
+    };
+  });
+}
+
+/** Whether writing `desired` would change what the cluster holds (results and summary). */
+export function reportChanged(desired: PolicyReportObject, current: PolicyReportObject | undefined): boolean {
+  if (!current) return true;
+  return canonical(comparable(desired)) !== canonical(comparable(current));
+}
+
+/** What the API server may hand back differently: zero counts left out, keys in another order. */
+function comparable(report: PolicyReportObject) {
+  const s: Partial<PolicyReportObject["summary"]> = report.summary ?? {};
+  const summary = { pass: s.pass ?? 0, fail: s.fail ?? 0, warn: s.warn ?? 0, error: s.error ?? 0, skip: s.skip ?? 0 };
+  return { summary, results: report.results ?? [] };
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}

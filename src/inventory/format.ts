@@ -1,0 +1,81 @@
+// The inventory as CSV (the columns PRODUCT.md names, for spreadsheets and audits), JSON (everything)
+// and markdown (for a wiki page or a pull request).
+import type { Inventory, InventoryEntry, UnregisteredEntry } from "./inventory.ts";
+
+export const CSV_COLUMNS = [
+  "API Name",
+  "Endpoint",
+  "Auth Type",
+  "Data Sensitivity",
+  "Owner",
+  "Last Reviewed",
+  "Review Status",
+] as const;
+
+/** An AI API called with no policy: its host stands for the endpoint, its review status says so. */
+export const UNREGISTERED = "unregistered";
+
+function csvFields(entry: InventoryEntry): string[] {
+  return [
+    entry.apiName,
+    entry.endpoint,
+    entry.authType,
+    entry.sensitivity,
+    entry.owner,
+    entry.lastReviewed,
+    entry.reviewStatus,
+  ];
+}
+
+function unregisteredFields(use: UnregisteredEntry): string[] {
+  return [use.provider ?? use.host, use.host, "", "", "", "", UNREGISTERED];
+}
+
+export function formatCsv(inventory: Inventory): string {
+  const rows = [[...CSV_COLUMNS], ...inventory.apis.map(csvFields), ...inventory.unregistered.map(unregisteredFields)];
+  return rows
+    .map((row) => row.map(csvField).join(","))
+    .join("\r\n")
+    .concat("\r\n");
+}
+
+/**
+ * RFC 4180 quoting; a field a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
+ * leading apostrophe, as OWASP advises for CSV exports.
+ */
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+export function formatJson(inventory: Inventory): string {
+  return `${JSON.stringify(inventory, null, 2)}\n`;
+}
+
+export function formatMarkdown(inventory: Inventory): string {
+  const withReady = inventory.apis.some((e) => e.ready !== undefined);
+  const header = [...CSV_COLUMNS, "Namespace", "Workloads", ...(withReady ? ["Ready"] : [])];
+  const rows = [
+    ...inventory.apis.map((e) => [
+      ...csvFields(e),
+      e.namespace,
+      e.workloads.join(", "),
+      ...(withReady ? [e.ready ? `${e.ready.status}${e.ready.reason ? ` (${e.ready.reason})` : ""}` : ""] : []),
+    ]),
+    ...inventory.unregistered.map((u) => [
+      ...unregisteredFields(u),
+      u.namespace,
+      u.workloads.join(", "),
+      ...(withReady ? [""] : []),
+    ]),
+  ];
+  const line = (cells: readonly string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n").concat("\n");
+}
+
+function markdownCell(value: string): string {
+  return value
+    .replaceAll("\\", "\\\\")
+    .replaceAll("|", "\\|")
+    .replace(/[\r\n]+/g, " ");
+}

@@ -1,0 +1,143 @@
+// Where the inventory comes from: manifests (the same reading as `scan`) or a cluster, read in pages.
+import type * as k8s from "@kubernetes/client-node";
+import { type AiApiPolicy, API_GROUP, KIND, parseAiApiPolicy } from "../api/index.ts";
+import { workloadKindOf } from "../api/workload-kinds.ts";
+import { configMapLookup, flatten, parseSource } from "../cli/scan/documents.ts";
+import { readSources } from "../cli/scan/inputs.ts";
+import type { InputError } from "../cli/scan/report.ts";
+import type { Json } from "../engine/objects.ts";
+import { aiProviderOf } from "../engine/rules/ai-providers.ts";
+import { hostsIn, type InventoryContext } from "../engine/rules/unregistered-ai-api.ts";
+import { describeError } from "../kube/errors.ts";
+import { CONFIGMAP_TYPE, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
+import { resources } from "../kube/resources.ts";
+import { type Inventory, InventoryBuilder, registeredApi } from "./inventory.ts";
+
+export interface Sourced {
+  inventory: Inventory;
+  errors: InputError[];
+}
+
+const isPolicy = (object: Json) => object.kind === KIND && String(object.apiVersion).startsWith(`${API_GROUP}/`);
+
+/** The inventory of the manifests under `paths`: policies, workloads and ConfigMaps from any of them. */
+export async function inventoryFromFiles(paths: readonly string[], now: Date): Promise<Sourced> {
+  const { sources, errors } = await readSources(paths);
+  const objects: { file: string; object: Json }[] = [];
+  for (const source of sources) {
+    const parsed = parseSource(source.file, source.text);
+    errors.push(...parsed.errors);
+    for (const { object } of flatten(parsed.objects.map((o) => o.object))) objects.push({ file: source.file, object });
+  }
+  const policies: AiApiPolicy[] = [];
+  for (const { file, object } of objects.filter((o) => isPolicy(o.object))) {
+    const result = parseAiApiPolicy(object);
+    if (result.ok) policies.push(result.policy);
+    else errors.push({ file, message: `AiApiPolicy ${policyName(object)}: ${result.error}` });
+  }
+  const builder = new InventoryBuilder(policies, now, configMapLookup(objects.map((o) => o.object)));
+  for (const { object } of objects) {
+    if (isWorkload(object) && isTopLevel(object)) builder.addWorkload(object);
+  }
+  return { inventory: builder.result(), errors };
+}
+
+export interface ClusterScope {
+  /** These namespaces, or every namespace when absent. */
+  namespaces?: readonly string[];
+  pageSize: number;
+}
+
+/** The inventory of a cluster: its AiApiPolicies (with their Ready condition) and its workloads, read in pages. */
+export async function inventoryFromCluster(kc: k8s.KubeConfig, scope: ClusterScope, now: Date): Promise<Sourced> {
+  const { policies, errors } = await clusterPolicies(kc, scope);
+  const hosts = new Set(policies.map((p) => registeredApi(p).endpointHost));
+  const builder = new InventoryBuilder(policies, now, await aiConfigMaps(kc, scope, hosts));
+  for await (const workload of topLevelWorkloads(kc, scope)) builder.addWorkload(workload);
+  return { inventory: withReadiness(builder.result()), errors };
+}
+
+/** From a cluster every policy has a Ready state: Unknown until the controller writes one. */
+export function withReadiness(inventory: Inventory): Inventory {
+  for (const entry of inventory.apis) entry.ready ??= { status: "Unknown", reason: "NoStatus" };
+  return inventory;
+}
+
+/** Every AiApiPolicy in scope that parses; the others as errors that name them. */
+export async function clusterPolicies(
+  kc: k8s.KubeConfig,
+  scope: ClusterScope,
+): Promise<{ policies: AiApiPolicy[]; errors: InputError[] }> {
+  const policies: AiApiPolicy[] = [];
+  const errors: InputError[] = [];
+  try {
+    for await (const page of listPages(kc, resources.policy, scope)) {
+      for (const object of page) {
+        const result = parseAiApiPolicy(object);
+        if (result.ok) policies.push(result.policy);
+        else errors.push({ file: "cluster", message: `AiApiPolicy ${policyName(object)}: ${result.error}` });
+      }
+    }
+  } catch (error) {
+    throw new Error(
+      `cannot list AiApiPolicies (is the CRD installed? kubectl apply -f crds/): ${describeError(error)}`,
+    );
+  }
+  return { policies, errors };
+}
+
+/** The workloads in scope that no other listed workload controls, kind by kind, a page at a time. */
+export async function* topLevelWorkloads(kc: k8s.KubeConfig, scope: ClusterScope): AsyncGenerator<Json> {
+  for (const type of WORKLOAD_TYPES) {
+    for await (const page of listPages(kc, type, scope)) {
+      for (const object of page) if (isTopLevel(object)) yield object;
+    }
+  }
+}
+
+/** The ConfigMaps in scope, read in pages, as an AiConfigMaps lookup. */
+export async function aiConfigMaps(
+  kc: k8s.KubeConfig,
+  scope: ClusterScope,
+  policyHosts: ReadonlySet<string>,
+): Promise<NonNullable<InventoryContext["configMap"]>> {
+  const kept = new AiConfigMaps(policyHosts);
+  for await (const page of listPages(kc, CONFIGMAP_TYPE, scope)) for (const configMap of page) kept.add(configMap);
+  return kept.lookup;
+}
+
+/**
+ * The keys of ConfigMaps that name an AI API host (a provider's or one of `policyHosts`): what the
+ * unregistered-ai-api rule reads, in memory bounded by what matters rather than by every ConfigMap.
+ */
+export class AiConfigMaps {
+  private readonly kept = new Map<string, Record<string, string>>();
+  private readonly policyHosts: ReadonlySet<string>;
+
+  constructor(policyHosts: ReadonlySet<string>) {
+    this.policyHosts = policyHosts;
+  }
+
+  add(configMap: Json): void {
+    const data = (configMap.data ?? {}) as Record<string, unknown>;
+    const names = (value: string) =>
+      hostsIn(value).some((h) => this.policyHosts.has(h) || aiProviderOf(h) !== undefined);
+    const keys = Object.entries(data).filter((e): e is [string, string] => typeof e[1] === "string" && names(e[1]));
+    if (keys.length === 0) return;
+    const metadata = (configMap.metadata ?? {}) as { namespace?: string; name?: string };
+    this.kept.set(`${metadata.namespace}/${metadata.name}`, Object.fromEntries(keys));
+  }
+
+  readonly lookup: NonNullable<InventoryContext["configMap"]> = (namespace, name) =>
+    this.kept.get(`${namespace}/${name}`);
+}
+
+/** A kind that runs pods (the workload table's), not a ConfigMap. */
+function isWorkload(object: Json): boolean {
+  return (workloadKindOf(object)?.podSpecs.length ?? 0) > 0;
+}
+
+function policyName(object: Json): string {
+  const metadata = (object.metadata ?? {}) as { namespace?: string; name?: string };
+  return `${metadata.namespace ?? ""}/${metadata.name ?? "(unnamed)"}`;
+}

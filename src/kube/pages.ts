@@ -1,0 +1,68 @@
+// Listing a kind in pages (limit/continue): memory is bounded by the page, not by the cluster.
+import { setTimeout as sleep } from "node:timers/promises";
+import type * as k8s from "@kubernetes/client-node";
+import { CORE_KINDS } from "../api/workload-kinds.ts";
+import type { Json } from "../engine/objects.ts";
+import { apiVersionOf, collectionPath, type Resource } from "./resources.ts";
+import { isStatus, KubeRest, type RawList } from "./rest.ts";
+
+/** The core kinds that run pods (the workload table's; PodTemplates run nothing), as the audit lists them. */
+export const WORKLOAD_TYPES: readonly Resource[] = CORE_KINDS.filter(
+  (k) => k.podSpecs.length > 0 && k.kind !== "PodTemplate",
+).map((k) => ({ group: k.group, version: k.version, plural: k.resource, kind: k.kind }));
+
+export const CONFIGMAP_TYPE: Resource = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
+
+const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
+
+/**
+ * The items of one kind as plain JSON, a page at a time, each with its apiVersion and kind set (list
+ * items carry neither): in each of `namespaces`, or in every namespace when absent.
+ */
+export async function* listPages(
+  kc: k8s.KubeConfig,
+  type: Resource,
+  options: { namespaces?: readonly string[]; pageSize: number; labelSelector?: string },
+): AsyncGenerator<Json[]> {
+  const rest = new KubeRest(kc);
+  const apiVersion = apiVersionOf(type);
+  for (const namespace of options.namespaces ?? [undefined]) {
+    let token: string | undefined;
+    do {
+      const query = { limit: options.pageSize, continue: token, labelSelector: options.labelSelector };
+      const page = await retryingTooManyRequests(() =>
+        rest.request<RawList>(collectionPath(type, namespace), { query }),
+      );
+      yield (page.items ?? []).map((item) => ({ ...(item as Json), apiVersion, kind: type.kind }));
+      token = page.metadata?.continue || undefined;
+    } while (token);
+  }
+}
+
+const RETRIES = 5;
+
+/**
+ * The API server answers 429 while it sheds load or while a new resource's storage initializes: wait as
+ * long as it says (Retry-After, at most 10 s) and ask again, a few times.
+ */
+async function retryingTooManyRequests<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt >= RETRIES || !isStatus(error, 429)) throw error;
+      const seconds = Number((error.headers as Record<string, string> | undefined)?.["retry-after"]) || 1;
+      await sleep(Math.min(seconds, 10) * 1000);
+    }
+  }
+}
+
+/**
+ * False for a workload another listed workload controls (a Deployment's ReplicaSets, their Pods, a
+ * CronJob's Jobs): it is reported once, at the top. A workload owned by anything else (an operator's
+ * custom resource) is its own top.
+ */
+export function isTopLevel(object: Json): boolean {
+  const metadata = (object.metadata ?? {}) as { ownerReferences?: { kind?: string; controller?: boolean }[] };
+  return !(metadata.ownerReferences ?? []).some((o) => o.controller && WORKLOAD_KINDS.has(o.kind ?? ""));
+}

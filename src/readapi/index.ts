@@ -1,0 +1,70 @@
+// Everything the operator needs to serve the read API, from a kubeconfig and its settings:
+//   app.register(readApi, readApiOptions(kc, settings, clusterSources(kc, scope), logger))
+import type * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type Authenticate, authenticator } from "./authenticate.ts";
+import { cachedAuthorizer, subjectAccessReviewer } from "./authorize.ts";
+import { kubernetesKeys, oidcKeys } from "./keys.ts";
+import type { ReadApiOptions } from "./plugin.ts";
+import { rateLimiter } from "./rate-limit.ts";
+
+export { type FindingRecord, type ReadApiOptions, readApi } from "./plugin.ts";
+export { clusterSources } from "./sources.ts";
+
+export interface ReadApiSettings {
+  /** An OIDC issuer; absent: the API server's service-account issuer and keys. */
+  issuer?: string;
+  /** The issuer's JWKS URL; absent: from its discovery document. */
+  jwksUrl?: string;
+  /** The audience tokens must be made for (kubectl create token --audience ai-api-guard). */
+  audience: string;
+  algorithms?: string[];
+  requestsPerSecond?: number;
+  burst?: number;
+}
+
+export const DEFAULT_AUDIENCE = "ai-api-guard";
+
+export function readApiOptions(
+  kc: k8s.KubeConfig,
+  settings: ReadApiSettings,
+  sources: Pick<ReadApiOptions, "inventory" | "findings" | "findingsResource">,
+  logger: Logger,
+): ReadApiOptions {
+  return {
+    authenticate: lazyAuthenticator(kc, settings, logger),
+    authorize: cachedAuthorizer(subjectAccessReviewer(kc)),
+    rateLimit: rateLimiter({ perSecond: settings.requestsPerSecond ?? 5, burst: settings.burst ?? 20 }),
+    ...sources,
+    logger,
+  };
+}
+
+/**
+ * The issuer is discovered at the first request, not at start: the operator never waits for (or fails
+ * on) it. A discovery that fails answers 503 and is tried again at the next request.
+ */
+function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger: Logger): Authenticate {
+  let ready: Promise<Authenticate> | undefined;
+  const discover = async () => {
+    const { issuer, keys } = settings.issuer
+      ? await oidcKeys(settings.issuer, settings.jwksUrl)
+      : await kubernetesKeys(kc);
+    return authenticator({ issuer, keys, audience: settings.audience, algorithms: settings.algorithms });
+  };
+  return async (authorization) => {
+    ready ??= discover();
+    try {
+      return await (await ready)(authorization);
+    } catch (error) {
+      ready = undefined;
+      logger.warn({ error: (error as Error).message }, "read API: cannot discover the token issuer");
+      return {
+        ok: false,
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "the token issuer cannot be reached",
+      };
+    }
+  };
+}

@@ -1,0 +1,74 @@
+// Two bounds that keep a client which opens many connections, or sends many large bodies, from
+// starving the API server's reviews. Connections: past the cap, the oldest connection that never
+// carried a whole request (idle from the start, or headers still coming) is closed to make room, then
+// the oldest idle keep-alive one, so holding sockets cannot lock the API server out, and the API
+// server's own keep-alive connections (which have served reviews) go last; only when every one is
+// busy is the new one refused. Bodies:
+// the bytes announced by requests being read or handled are bounded; past it, a request is answered
+// 503 before its body is read.
+import type { Server } from "node:https";
+import type { Socket } from "node:net";
+
+export interface Guard {
+  /** Reserves `bytes` for a body; false when the budget is spent. Release it when the request ends. */
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
+}
+
+/**
+ * `maxConnections` TLS connections with the eviction above; TCP connections still in their handshake
+ * (bounded in time by the handshake timeout) up to as many again, then refused at accept.
+ */
+export function guardConnections(server: Server, maxConnections: number): void {
+  server.maxConnections = 2 * maxConnections;
+  // Insertion order is age: the first socket without a request in progress is the one to close.
+  const sockets = new Map<Socket, SocketState>();
+  server.on("secureConnection", (socket: Socket) => {
+    if (sockets.size >= maxConnections && !evictIdle(sockets)) {
+      socket.destroy();
+      return;
+    }
+    sockets.set(socket, { busy: 0, served: 0 });
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("request", (request, response) => {
+    const state = sockets.get(request.socket);
+    if (!state) return;
+    state.busy++;
+    response.once("close", () => {
+      state.busy--;
+      state.served++;
+    });
+  });
+}
+
+interface SocketState {
+  /** Requests in progress (after their headers). */
+  busy: number;
+  /** Requests answered. */
+  served: number;
+}
+
+function evictIdle(sockets: Map<Socket, SocketState>): boolean {
+  const victim =
+    [...sockets].find(([, state]) => state.busy === 0 && state.served === 0) ??
+    [...sockets].find(([, state]) => state.busy === 0);
+  if (!victim) return false;
+  sockets.delete(victim[0]);
+  victim[0].destroy();
+  return true;
+}
+
+export function bodyBudget(maxBytes: number): Guard {
+  let reserved = 0;
+  return {
+    reserve(bytes) {
+      if (reserved + bytes > maxBytes) return false;
+      reserved += bytes;
+      return true;
+    },
+    release(bytes) {
+      reserved -= bytes;
+    },
+  };
+}

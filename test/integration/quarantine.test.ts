@@ -1,0 +1,78 @@
+// spec.response.quarantine on the real API server: a deny-all-egress NetworkPolicy for the pods of a
+// workload with an exposed credential, while the finding stands, with an Event each way.
+import { pino } from "pino";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runAudit } from "../../src/audit/audit.ts";
+import { eventRecorder } from "../../src/kube/events.ts";
+import { KubeRest } from "../../src/kube/rest.ts";
+import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
+import { fakeSecrets } from "../support/fake-secrets.ts";
+import { applyYaml, deploymentYaml, eventsWhere } from "../support/workloads.ts";
+
+const ns = useTestNamespace("quarantine");
+const key = fakeSecrets(7).anthropic ?? "";
+const logger = pino({ level: "silent" });
+
+const workload = (name: string, value: string) =>
+  deploymentYaml(ns.name, name, `{name: ANTHROPIC_API_KEY, value: "${value}"}`, "tier: llm");
+const policy = (name: string, app: string, quarantine: boolean) => `
+apiVersion: aiapiguard.dev/v1alpha1
+kind: AiApiPolicy
+metadata: {name: ${name}, namespace: ${ns.name}}
+spec:
+  api: {endpoint: "https://api.anthropic.com", authType: APIKey, sensitivity: Critical}
+  selector: {matchLabels: {app: ${app}}}
+  response: {quarantine: ${quarantine}}
+`;
+
+const apply = applyYaml;
+
+async function networkPolicies() {
+  const listed = await kubectl(["get", "networkpolicies", "-n", ns.name, "-o", "json"]);
+  return JSON.parse(listed.stdout).items as { metadata: { name: string }; spec: Record<string, unknown> }[];
+}
+
+async function reasons(name: string) {
+  return (await eventsWhere(ns.name, `involvedObject.name=${name}`)).map((e) => e.reason).sort();
+}
+
+const audit = () =>
+  runAudit({
+    kc: kubeConfig(),
+    logger,
+    namespaces: [ns.name],
+    recordEvent: eventRecorder(new KubeRest(kubeConfig()), logger),
+  });
+
+beforeAll(async () => {
+  await installCrds();
+  await installOpenReportsCrds();
+  await apply([policy("isolate", "leaky", true), policy("observe", "noisy", false)].join("---"));
+  await apply([workload("leaky", key), workload("noisy", key)].join("---"));
+});
+
+describe("spec.response.quarantine", () => {
+  it("denies all egress of the leaking workload's pods, and only where its policy asks", async () => {
+    const result = await audit();
+    expect(result.quarantine.added).toEqual([`${ns.name}/Deployment/leaky`]);
+    const [quarantine, ...others] = await networkPolicies();
+    expect(others).toEqual([]);
+    expect(quarantine?.metadata.name).toBe("aiapiguard-quarantine-deployment-leaky");
+    // The meaning, not the bytes: the leaky pods' labels are selected, Egress is restricted, nothing is allowed.
+    expect(quarantine?.spec).toEqual({
+      podSelector: { matchLabels: { app: "leaky", tier: "llm" } },
+      policyTypes: ["Egress"],
+    });
+    await expect.poll(() => reasons("leaky")).toContain("Quarantined");
+    expect((await audit()).quarantine).toEqual({ added: [], lifted: [] });
+  });
+
+  it("lifts the quarantine once the credential is gone", async () => {
+    await apply(workload("leaky", "$(ANTHROPIC_KEY_FROM_SECRET)"));
+    const result = await audit();
+    expect(result.quarantine.lifted).toEqual([`${ns.name}/Deployment/leaky`]);
+    expect(await networkPolicies()).toEqual([]);
+    await expect.poll(() => reasons("leaky")).toContain("QuarantineLifted");
+  });
+});

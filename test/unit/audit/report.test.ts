@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { type AuditFinding, buildReport, MAX_RESULTS, reportChanged } from "../../../src/audit/report.ts";
+
+const finding = (name: string, over: Partial<AuditFinding> = {}): AuditFinding => ({
+  rule: "hardcoded-secret",
+  category: "hardcoded-secret",
+  severity: "critical",
+  resource: `Deployment/ml/${name}`,
+  kind: "Deployment",
+  namespace: "ml",
+  name,
+  container: "app",
+  path: "spec.template.spec.containers[0].env[0].value",
+  provider: "OpenAI API key",
+  hint: 'OpenAI API key ending "…a1B2"',
+  message: 'container "app" env KEY: hardcoded OpenAI API key ending "…a1B2"',
+  fix: "Store it in a Secret.",
+  exempt: false,
+  apiVersion: "apps/v1",
+  uid: `uid-${name}`,
+  policies: [],
+  ...over,
+});
+
+const T1 = new Date("2026-11-29T10:00:00Z");
+const T2 = new Date("2026-11-29T10:10:00Z");
+
+describe("audit reports", () => {
+  it("are OpenReports Reports with a result per finding and a summary; exempt findings are skipped", () => {
+    const report = buildReport("openreports", "ml", [finding("b"), finding("a", { exempt: true })], T1);
+    expect(report).toMatchObject({
+      apiVersion: "openreports.io/v1alpha1",
+      kind: "Report",
+      metadata: { name: "ai-api-guard", namespace: "ml", labels: { "app.kubernetes.io/managed-by": "ai-api-guard" } },
+      summary: { pass: 0, fail: 1, warn: 0, error: 0, skip: 1 },
+    });
+    expect(report.results.map((r) => [r.resources[0]?.name, r.result])).toEqual([
+      ["a", "skip"],
+      ["b", "fail"],
+    ]);
+    expect(report.results[1]).toMatchObject({
+      source: "ai-api-guard",
+      policy: "hardcoded-secret",
+      properties: {
+        path: "spec.template.spec.containers[0].env[0].value",
+        container: "app",
+        provider: "OpenAI API key",
+      },
+      resources: [{ apiVersion: "apps/v1", kind: "Deployment", namespace: "ml", name: "b", uid: "uid-b" }],
+      timestamp: { seconds: T1.getTime() / 1000, nanos: 0 },
+    });
+  });
+
+  it("are wgpolicyk8s PolicyReports with reports.format wgpolicyk8s", () => {
+    const report = buildReport("wgpolicyk8s", "ml", [finding("a")], T1);
+    expect([report.apiVersion, report.kind]).toEqual(["wgpolicyk8s.io/v1alpha2", "PolicyReport"]);
+  });
+
+  it("keep a finding's first timestamp, so an unchanged namespace is not rewritten", () => {
+    const first = buildReport("openreports", "ml", [finding("a")], T1);
+    const again = buildReport("openreports", "ml", [finding("a")], T2, first);
+    expect(again.results[0]?.timestamp.seconds).toBe(T1.getTime() / 1000);
+    expect(reportChanged(again, first)).toBe(false);
+    const added = buildReport("openreports", "ml", [finding("a"), finding("b")], T2, first);
+    expect(reportChanged(added, first)).toBe(true);
+    expect(added.results[1]?.timestamp.seconds).toBe(T2.getTime() / 1000);
+  });
+
+  it("compare as the API server hands them back: keys in any order, zero counts left out", () => {
+    const desired = buildReport("openreports", "ml", [finding("a")], T1);
+    const fromServer = JSON.parse(JSON.stringify({ ...desired, summary: { fail: 1 } }), (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+    );
+    expect(reportChanged(desired, fromServer)).toBe(false);
+    expect(reportChanged(desired, undefined)).toBe(true);
+  });
+
+  it("keep at most MAX_RESULTS results, and count every finding in the summary", () => {
+    const many = Array.from({ length: MAX_RESULTS + 5 }, (_, i) => finding(`w${String(i).padStart(5, "0")}`));
+    const report = buildReport("openreports", "ml", many, T1);
+    expect(report.results).toHaveLength(MAX_RESULTS);
+    expect(report.summary.fail).toBe(MAX_RESULTS + 5);
+  });
+});
