@@ -1,7 +1,7 @@
 /**
  * A status other than 2xx from the API server: the code and the body (a Status object, or the text
  * when it is not JSON). Shaped like client-node's ApiException, whose typed clients throw that one:
- * isApiError recognises both, so the operator's import graph need not load client-node.
+ * isApiError recognises both, so code that talks through KubeRest need not import client-node.
  */
 export class ApiError extends Error {
   readonly code: number;

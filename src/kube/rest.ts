@@ -1,5 +1,5 @@
 // Raw JSON requests to the API server with the kubeconfig's credentials and TLS (a client-node
-// KubeConfig, or the service account's in a pod: see config.ts). The typed clients deserialize every object into model classes; the informers and
+// KubeConfig). The typed clients deserialize every object into model classes; the informers and
 // the controller read and write plain JSON, page lists, and ask for metadata only where that is
 // all they need, which the typed clients cannot do.
 import { type Dispatcher, fetch } from "undici";
