@@ -23,7 +23,8 @@ const CONVERGE_TIMEOUT_MS = Number(process.env.CONVERGE_TIMEOUT_S ?? 900) * 1000
 const QUIET_MS = 10_000;
 const CRD_DIR = fileURLToPath(new URL("../crds/", import.meta.url));
 // The build, as the image runs it: the sources would add Node's TypeScript stripping to the memory.
-const entry = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+// OPERATOR_ENTRY names another build (e.g. of the previous commit) to compare against.
+const entry = process.env.OPERATOR_ENTRY ?? fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
 const scope = ["--namespace-selector", "aiapiguard-bench=on"];
 const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${String(i).padStart(2, "0")}`);
@@ -160,7 +161,7 @@ async function baselineRss(): Promise<number> {
 }
 
 try {
-  console.log(`operator NODE_OPTIONS: ${process.env.OPERATOR_NODE_OPTIONS ?? "(none)"}`);
+  console.log(`operator ${entry}, NODE_OPTIONS: ${process.env.OPERATOR_NODE_OPTIONS ?? "(none)"}`);
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${loadavg()
       .map((l) => l.toFixed(2))

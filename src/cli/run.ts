@@ -114,7 +114,7 @@ async function serve(
     metrics: metrics.webhook,
     events,
     isReady: () => !stopping.requested && policies.synced() && (inCluster?.serving.ready() ?? true),
-    lookups: apiLookups(kc, { logger }),
+    lookups: apiLookups(rest, { logger }),
     heavy,
     limits: { maxConnections: options["max-connections"] },
   });
@@ -163,7 +163,7 @@ async function serve(
       name: "webhook registration",
       needsLeader: false,
       start: () =>
-        registerWebhook(kc, {
+        registerWebhook(rest, {
           name,
           caBundlePem: selfSigned.ca,
           target: { url: validateUrl },
@@ -175,7 +175,7 @@ async function serve(
         }),
       // Removed first on the way down, so the API server stops calling before the server closes.
       stop: () =>
-        unregisterWebhook(kc, name).catch((error: unknown) =>
+        unregisterWebhook(rest, name).catch((error: unknown) =>
           logger.error({ error: describeError(error) }, "could not remove the webhook configuration"),
         ),
     });

@@ -1,10 +1,9 @@
 // What a failed write means for the user: a condition reason and a message that says what to do.
 // The message goes into the policy's status and an Event, so it is redacted here: ai-api-guard's own
 // webhook redacts its refusals, but another admission webhook may quote the object it refused.
-import * as k8s from "@kubernetes/client-node";
 import { redactedHint } from "../engine/redact.ts";
 import { SECRET_FORMATS } from "../engine/rules/secret-formats.ts";
-import { describeError } from "../kube/errors.ts";
+import { describeError, isApiError } from "../kube/errors.ts";
 
 /** Longest message kept of a refusal: a summary, not the webhook's whole answer. */
 export const MAX_REFUSAL_LENGTH = 300;
@@ -15,7 +14,7 @@ export interface Refusal {
 }
 
 export function refusal(error: unknown): Refusal {
-  if (error instanceof k8s.ApiException) {
+  if (isApiError(error)) {
     const message = redacted(statusMessage(error.body) ?? describeError(error));
     if (message.includes("admission webhook")) return { reason: "AdmissionRefused", message };
     if (error.code === 409)

@@ -1,4 +1,17 @@
 import * as k8s from "@kubernetes/client-node";
+import type { Dispatcher } from "undici";
+
+/** What KubeRest needs of a kubeconfig; client-node's KubeConfig is one. */
+export interface KubeAccess {
+  getCurrentCluster(): { server: string } | null;
+  /** Sets one request's credentials: its headers and the connection pool with its TLS material. */
+  applySecurityAuthentication(context: AuthContext): Promise<void>;
+}
+
+export interface AuthContext {
+  setHeaderParam(key: string, value: string): void;
+  setDispatcher(dispatcher: Dispatcher): void;
+}
 
 /**
  * The kubeconfig at `path`, or the default chain (KUBECONFIG, ~/.kube/config, the in-cluster

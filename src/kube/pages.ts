@@ -1,10 +1,10 @@
 // Listing a kind in pages (limit/continue): memory is bounded by the page, not by the cluster.
 import { setTimeout as sleep } from "node:timers/promises";
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import { CORE_KINDS } from "../api/workload-kinds.ts";
 import type { Json } from "../engine/objects.ts";
 import { apiVersionOf, collectionPath, type Resource } from "./resources.ts";
-import { KubeRest, type RawList } from "./rest.ts";
+import { isStatus, KubeRest, type RawList } from "./rest.ts";
 
 /** The core kinds that run pods (the workload table's; PodTemplates run nothing), as the audit lists them. */
 export const WORKLOAD_TYPES: readonly Resource[] = CORE_KINDS.filter(
@@ -50,7 +50,7 @@ async function retryingTooManyRequests<T>(request: () => Promise<T>): Promise<T>
     try {
       return await request();
     } catch (error) {
-      if (attempt >= RETRIES || !(error instanceof k8s.ApiException) || error.code !== 429) throw error;
+      if (attempt >= RETRIES || !isStatus(error, 429)) throw error;
       const seconds = Number((error.headers as Record<string, string> | undefined)?.["retry-after"]) || 1;
       await sleep(Math.min(seconds, 10) * 1000);
     }

@@ -1,9 +1,9 @@
 // The ValidatingWebhookConfiguration that sends reviewed objects to the webhook: built by a pure
 // function (tested without a cluster), applied and removed by the two functions below it.
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import { reviewedKinds, type WorkloadKind } from "../api/workload-kinds.ts";
-import { FIELD_MANAGER } from "./rest.ts";
+import { isStatus, type KubeRest } from "./rest.ts";
 
 export const WEBHOOK_NAME = "validate.aiapiguard.dev";
 
@@ -82,24 +82,17 @@ function namespaceSelector(r: WebhookRegistration): k8s.V1LabelSelector {
   return selector;
 }
 
-export async function registerWebhook(kc: k8s.KubeConfig, registration: WebhookRegistration): Promise<void> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await client.patch(
-    webhookConfiguration(registration),
-    undefined,
-    undefined,
-    FIELD_MANAGER,
-    true,
-    k8s.PatchStrategy.ServerSideApply,
-  );
+const PATH = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+
+export async function registerWebhook(rest: KubeRest, registration: WebhookRegistration): Promise<void> {
+  await rest.apply(`${PATH}/${registration.name}`, webhookConfiguration(registration), { force: true });
 }
 
 /** Removes the configuration; a configuration that is already gone is not an error. */
-export async function unregisterWebhook(kc: k8s.KubeConfig, name: string): Promise<void> {
-  const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+export async function unregisterWebhook(rest: KubeRest, name: string): Promise<void> {
   try {
-    await api.deleteValidatingWebhookConfiguration({ name });
+    await rest.request(`${PATH}/${name}`, { method: "DELETE" });
   } catch (error) {
-    if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+    if (!isStatus(error, 404)) throw error;
   }
 }

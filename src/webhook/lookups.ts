@@ -1,9 +1,9 @@
 // The two questions the webhook asks the API server before some decisions, each cached briefly and
 // bounded in size: may this user grant exemptions here (a SubjectAccessReview), and has a cluster
 // admin lowered the action floor of this namespace (its label). Both fail closed: an error is a no.
-import * as k8s from "@kubernetes/client-node";
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import { describeError } from "../kube/errors.ts";
+import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { UserInfo } from "./admission-review.ts";
 import type { Action } from "./config.ts";
@@ -26,9 +26,7 @@ export interface LookupOptions {
   maxEntries?: number;
 }
 
-export function apiLookups(kc: k8s.KubeConfig, options: LookupOptions): Lookups {
-  const authorization = kc.makeApiClient(k8s.AuthorizationV1Api);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
   const { logger } = options;
   const grants = ttlCache<boolean>(options);
   const floors = ttlCache<Action | undefined>(options);
@@ -36,19 +34,23 @@ export function apiLookups(kc: k8s.KubeConfig, options: LookupOptions): Lookups 
     mayExempt: (user, namespace) =>
       grants(`${namespace}\u0000${JSON.stringify(user)}`, async () => {
         try {
-          const review = await authorization.createSubjectAccessReview({
-            body: {
-              apiVersion: "authorization.k8s.io/v1",
-              kind: "SubjectAccessReview",
-              spec: {
-                user: user.username,
-                uid: user.uid,
-                groups: user.groups,
-                extra: user.extra,
-                resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
+          const review = await rest.request<{ status?: { allowed?: boolean } }>(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            {
+              method: "POST",
+              body: {
+                apiVersion: "authorization.k8s.io/v1",
+                kind: "SubjectAccessReview",
+                spec: {
+                  user: user.username,
+                  uid: user.uid,
+                  groups: user.groups,
+                  extra: user.extra,
+                  resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
+                },
               },
             },
-          });
+          );
           return review.status?.allowed === true;
         } catch (error) {
           logger.warn({ error: describeError(error), namespace }, "could not ask whether a user may grant exemptions");
@@ -58,7 +60,10 @@ export function apiLookups(kc: k8s.KubeConfig, options: LookupOptions): Lookups 
     namespaceFloor: (namespace) =>
       floors(namespace, async () => {
         try {
-          const value = (await core.readNamespace({ name: namespace })).metadata?.labels?.[FLOOR_LABEL];
+          const read = await rest.request<{ metadata?: { labels?: Record<string, string> } }>(
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+          );
+          const value = read.metadata?.labels?.[FLOOR_LABEL];
           return value !== undefined && ACTIONS.has(value) ? (value as Action) : undefined;
         } catch (error) {
           logger.warn({ error: describeError(error), namespace }, "could not read the namespace's action floor");

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { KubeRest } from "../../src/kube/rest.ts";
 import { registerWebhook, unregisterWebhook } from "../../src/kube/webhook-configuration.ts";
 import { freePort } from "../controlplane/ports.ts";
 import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
@@ -260,7 +261,7 @@ describe("when the webhook is down", () => {
     const name = `down-${failurePolicy.toLowerCase()}-${run}`;
     const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
     await core.createNamespace({ body: { metadata: { name, labels: { "aiapiguard-down": name } } } });
-    await registerWebhook(kubeConfig(), {
+    await registerWebhook(new KubeRest(kubeConfig()), {
       name,
       caBundlePem: "",
       target: { url: `https://127.0.0.1:${await freePort()}/validate` },
@@ -270,7 +271,7 @@ describe("when the webhook is down", () => {
       namespaceLabels: { "aiapiguard-down": name },
     });
     const result = await apply(deployment("app", name, { MODEL: "gpt-5" }));
-    await unregisterWebhook(kubeConfig(), name);
+    await unregisterWebhook(new KubeRest(kubeConfig()), name);
     await core.deleteNamespace({ name }).catch(() => undefined);
     return result;
   }
