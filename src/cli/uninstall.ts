@@ -9,6 +9,7 @@ import { API_GROUP, API_VERSION, PLURAL } from "../api/index.ts";
 import { FINALIZER } from "../controller/controller.ts";
 import { loadKubeConfig } from "../kube/config.ts";
 import { describeError } from "../kube/errors.ts";
+import { KubeRest } from "../kube/rest.ts";
 import { unregisterWebhook } from "../kube/webhook-configuration.ts";
 
 const USAGE =
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const kc = loadKubeConfig(values.kubeconfig);
-    await unregisterWebhook(kc, name);
+    await unregisterWebhook(new KubeRest(kc), name);
     console.log(`removed the webhook configuration ${name} (or it was already gone)`);
     const released = await releaseFinalizers(kc);
     console.log(`removed the finalizer ${FINALIZER} from ${released} AiApiPolicies`);

@@ -11,6 +11,7 @@ import type { TLSSocket } from "node:tls";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../src/engine/index.ts";
+import { KubeRest } from "../../src/kube/rest.ts";
 import { registerWebhook, unregisterWebhook } from "../../src/kube/webhook-configuration.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { certificateReconciler, decode } from "../../src/tls/certificate-secret.ts";
@@ -47,7 +48,7 @@ describe("self-managed certificates under rotation", () => {
 
   it("the API server keeps calling the webhook through certificate renewals and a CA change, with no TLS error", async () => {
     const port = await freePort();
-    await registerWebhook(kc, {
+    await registerWebhook(new KubeRest(kc), {
       name: webhookName,
       caBundlePem: "",
       target: { url: `https://localhost:${port}/validate` },
@@ -56,7 +57,7 @@ describe("self-managed certificates under rotation", () => {
       exemptNamespaces: [],
       namespaceLabels: { "aiapiguard-certs": run },
     });
-    stops.push(() => unregisterWebhook(kc, webhookName));
+    stops.push(() => unregisterWebhook(new KubeRest(kc), webhookName));
 
     // The leader's rotation, on the same timer the operator uses: CA 36 s, serving certificate 12 s.
     const rotation = certificateReconciler(kc, {
