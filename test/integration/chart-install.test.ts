@@ -31,7 +31,8 @@ import {
   startInClusterOperator,
 } from "./chart-support.ts";
 
-const run = randomBytes(3).toString("hex");
+// A letter first: an all-digit id given to `helm --set` as a label value would be read as a number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const release = `aag-${run}`;
 const fullname = `${release}-ai-api-guard`;
 const operatorNs = `aag-op-${run}`;

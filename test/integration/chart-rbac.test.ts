@@ -17,7 +17,8 @@ import { installCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { chartEnvironment, serviceAccountKubeconfig, startInClusterOperator, template } from "./chart-support.ts";
 
-const run = randomBytes(3).toString("hex");
+// A letter first: an all-digit id given to `helm --set` as a label value would be read as a number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const release = `rbac-${run}`;
 const fullname = `${release}-ai-api-guard`;
 const operatorNs = `rbac-op-${run}`;

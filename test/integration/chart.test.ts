@@ -10,7 +10,8 @@ import { kubectl } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
 import { EVERY_TOGGLE, helm, installNeighbourCrds, template } from "./chart-support.ts";
 
-const run = randomBytes(3).toString("hex");
+// A letter first: an all-digit id given to `helm --set` as a label value would be read as a number.
+const run = `r${randomBytes(3).toString("hex")}`;
 const selector = `webhook.namespaceSelector.aiapiguard-chart-test=${run}`;
 
 function kinds(yaml: string): string[] {
