@@ -245,6 +245,14 @@ export const AdmissionSchema = z
       .describe(
         "What the webhook does with findings on the selected workloads: Deny refuses, Warn admits with warnings, Audit records.",
       ),
+    unregisteredAction: z
+      .enum(["Deny", "Warn", "Audit"])
+      .optional()
+      .describe(
+        "What the webhook does with unregistered-ai-api findings on the selected workloads (an AI API that no policy " +
+          "with its endpoint selects). Absent: the operator's --unregistered-action. The strictest among the " +
+          "policies selecting a workload applies; the action floor does not raise it.",
+      ),
   })
   .prefault({})
   .describe("Admission settings for the selected workloads.");

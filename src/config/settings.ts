@@ -78,7 +78,8 @@ export const settingsSchema = z.object({
   "unregistered-action": setting(
     z.enum(["Deny", "Warn", "Audit"]).default("Audit"),
     "The action for unregistered-ai-api findings (an AI API no selecting policy declares), apart from the " +
-      "governing policy's action: Audit by default, so installing the product never blocks a deploy for it.",
+      "governing policy's action: Audit by default, so installing the product never blocks a deploy for it. " +
+      "A selecting policy's spec.admission.unregisteredAction takes precedence.",
     { chart: { value: "unregisteredAction" } },
   ),
   "exempt-namespaces": setting(

@@ -19,7 +19,14 @@ import {
   unreadableWarning,
 } from "./messages.ts";
 import { ownerVouches } from "./owner-exemptions.ts";
-import { type Governance, governingPolicy, isLooser, type PolicyView, withFloor } from "./policies.ts";
+import {
+  type Governance,
+  governingPolicy,
+  isLooser,
+  type PolicyView,
+  unregisteredGovernance,
+  withFloor,
+} from "./policies.ts";
 
 /** The metric label and log field: what happened to the request. */
 export type Outcome = "allow" | "deny" | "warn" | "audit" | "skip";
@@ -38,7 +45,7 @@ export interface Decision {
   existing: number;
   /** The action that applied; absent when the object was not reviewed. */
   action?: Action;
-  /** The action for its `unregistered-ai-api` findings, when it has some (a setting of its own). */
+  /** The action for its `unregistered-ai-api` findings, when it has some (its policies' own, or a setting). */
   unregisteredAction?: Action;
   /** What to record as Events (redacted, like everything here); the server skips them for dry runs. */
   events: { reason: EventReason; message: string }[];
@@ -114,19 +121,20 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
       message: exemptionReport(subject, grantee(ctx.user, vouched ? a.owner : undefined), exempted),
     });
   const findings = [...fresh, ...old];
+  const unregistered = unregisteredGovernance(ctx.policies, subject.namespace, a.labels, ctx.config.unregisteredAction);
   const base = {
     subject,
     findings,
     existing: old.length,
     action: governance.action,
-    ...(findings.some(isUnregistered) && { unregisteredAction: ctx.config.unregisteredAction }),
+    ...(findings.some(isUnregistered) && { unregisteredAction: unregistered.action }),
     note: a.unreadable,
   };
   if (enforced.length === 0 && unreadable === undefined) {
     return { ...base, outcome: "allow", allowed: true, warnings: capWarnings(warnings), events };
   }
   const refusal = refusedExemption ? exemptionRefusedLine(ctx.user.username, subject.namespace) : undefined;
-  return act(verdicts(a, enforced, governance, ctx.config, unreadable), refusal, { ...base, events }, warnings);
+  return act(verdicts(a, enforced, { governance, unregistered }, unreadable), refusal, { ...base, events }, warnings);
 }
 
 /** What one action makes of the findings it governs. */
@@ -139,12 +147,11 @@ interface Verdict {
   always: string[];
 }
 
-/** The governing action takes every finding but `unregistered-ai-api`, which has its own setting. */
+/** The governing action takes every finding but `unregistered-ai-api`, which has its own action. */
 function verdicts(
   a: Assessment,
   enforced: readonly Finding[],
-  governance: Governance,
-  config: AdmissionConfig,
+  { governance, unregistered: source }: { governance: Governance; unregistered: Governance },
   unreadable: string | undefined,
 ): Verdict[] {
   const { subject } = a;
@@ -161,8 +168,7 @@ function verdicts(
     out.push({ action: governance.action, report, warnings, always: unreadableWarnings });
   }
   if (unregistered.length > 0) {
-    const action = config.unregisteredAction;
-    const source = { action, setting: "--unregistered-action" };
+    const { action } = source;
     const warnings = unregistered.map((finding) => findingWarning(subject, finding));
     out.push({ action, report: findingsReport(subject, source, unregistered), warnings, always: [] });
   }

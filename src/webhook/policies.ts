@@ -13,6 +13,8 @@ export interface PolicyView {
   endpointHost: string;
   selector: LabelSelector;
   action: Action;
+  /** Its own action for `unregistered-ai-api` findings, when it sets one. */
+  unregisteredAction?: Action;
 }
 
 /** The action that applies to an object and the policy it comes from (none: the default action). */
@@ -55,6 +57,24 @@ export function governingPolicy(
     if (!strictest || outranks(policy, strictest)) strictest = policy;
   }
   return strictest ? { action: strictest.action, policy: strictest } : { action: defaultAction };
+}
+
+/**
+ * The action for an object's `unregistered-ai-api` findings: the strictest `unregisteredAction` among the
+ * policies that select it, else the operator's setting. No floor: the product must not block deploys for
+ * this unless someone asked it to.
+ */
+export function unregisteredGovernance(
+  policies: readonly PolicyView[],
+  namespace: string,
+  labels: Labels,
+  setting: Action,
+): Governance {
+  const choosing = policies.flatMap(({ unregisteredAction, ...policy }) =>
+    unregisteredAction ? [{ ...policy, action: unregisteredAction }] : [],
+  );
+  const governance = governingPolicy(choosing, namespace, labels, setting);
+  return governance.policy ? governance : { action: setting, setting: "--unregistered-action" };
 }
 
 /** Stricter action first; between equals the first name, so the message does not depend on cache order. */

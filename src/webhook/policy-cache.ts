@@ -21,6 +21,7 @@ export function policyView(policy: AiApiPolicy): PolicyView {
     endpointHost: endpointHost(policy),
     selector: policy.spec.selector,
     action: policy.spec.admission.action,
+    ...(policy.spec.admission.unregisteredAction && { unregisteredAction: policy.spec.admission.unregisteredAction }),
   };
 }
 

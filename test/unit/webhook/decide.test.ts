@@ -503,6 +503,61 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
     expect(warned.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
   });
 
+  // A policy that selects the Pods but declares another endpoint: the API stays unregistered.
+  const selecting = (name: string, unregisteredAction?: PolicyView["action"]) =>
+    policyView({ name, action: "Audit", ...(unregisteredAction && { unregisteredAction }) });
+
+  it("refuses it when a policy selecting the Pods says Deny, whatever the setting, and names that policy", () => {
+    const decision = run(clean(), { object: openai(), policies: [selecting("strict", "Deny")] });
+    expect(decision).toMatchObject({ outcome: "deny", allowed: false, unregisteredAction: "Deny" });
+    expect(decision.status?.message).toContain("(action Deny from AiApiPolicy ml-team/strict):");
+    expect(decision.status?.message).toContain(unregisteredLine);
+  });
+
+  it("lets a policy relax the setting for its workloads, and keeps the setting where no policy chooses", () => {
+    const relaxed = run(clean(), {
+      object: openai(),
+      policies: [selecting("lenient", "Audit")],
+      config: { unregisteredAction: "Deny" },
+    });
+    expect(relaxed).toMatchObject({ outcome: "audit", allowed: true, unregisteredAction: "Audit" });
+    const silent = run(clean(), {
+      object: openai(),
+      policies: [selecting("silent")],
+      config: { unregisteredAction: "Warn" },
+    });
+    expect(silent).toMatchObject({ outcome: "warn", allowed: true, unregisteredAction: "Warn" });
+  });
+
+  it("ignores a policy's choice where it does not select the Pods", () => {
+    const elsewhere = [
+      policyView({ namespace: "other", unregisteredAction: "Deny" }),
+      policyView({ name: "web", selector: { matchLabels: { app: "web" } }, unregisteredAction: "Deny" }),
+    ];
+    expect(run(clean(), { object: openai(), policies: elsewhere }).outcome).toBe("audit");
+  });
+
+  it("takes the strictest choice among the policies selecting the Pods", () => {
+    const policies = [selecting("a-warn", "Warn"), selecting("b-deny", "Deny"), selecting("c-audit", "Audit")];
+    const decision = run(clean(), { object: openai(), policies });
+    expect(decision).toMatchObject({ outcome: "deny", unregisteredAction: "Deny" });
+    expect(decision.status?.message).toContain("(action Deny from AiApiPolicy ml-team/b-deny):");
+    const warned = run(clean(), {
+      object: openai(),
+      policies: [selecting("a-audit", "Audit"), selecting("b-warn", "Warn")],
+    });
+    expect(warned).toMatchObject({ outcome: "warn", unregisteredAction: "Warn" });
+  });
+
+  it("is not raised by the floor when a policy chooses it either", () => {
+    const decision = run(clean(), {
+      object: openai(),
+      policies: [selecting("lenient", "Warn")],
+      config: { actionFloor: "Deny" },
+    });
+    expect(decision).toMatchObject({ outcome: "warn", allowed: true });
+  });
+
   it("is not raised by the action floor, which bounds policies only", () => {
     const decision = run(clean(), { object: openai(), config: { actionFloor: "Deny", unregisteredAction: "Warn" } });
     expect(decision.outcome).toBe("warn");

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { parseAiApiPolicy } from "../../../src/api/policy.ts";
 import { workloadKindOf } from "../../../src/api/workload-kinds.ts";
 import { endpointHosts, governingPolicy, podTemplateLabels } from "../../../src/webhook/policies.ts";
+import { policyView as cachedView } from "../../../src/webhook/policy-cache.ts";
+import { validPolicy } from "../../fixtures/policies.ts";
 import { policyView } from "../../support/admission.ts";
 
 const policy = policyView;
@@ -85,5 +88,22 @@ describe("podTemplateLabels", () => {
     expect(podTemplateLabels(deployment, { spec: {} })).toEqual({});
     expect(podTemplateLabels(deployment, null)).toEqual({});
     expect(podTemplateLabels({ group: "", kind: "Pod" }, { metadata: { labels: ["app"] } })).toEqual({});
+  });
+});
+
+describe("the policy cache's view of a policy", () => {
+  function viewOf(admission: Record<string, unknown>) {
+    const raw = validPolicy("llm-service", "ml-team");
+    const parsed = parseAiApiPolicy({ ...raw, spec: { ...raw.spec, admission } });
+    if (!parsed.ok) throw new Error(parsed.error);
+    return cachedView(parsed.policy);
+  }
+
+  it("carries spec.admission.unregisteredAction, and leaves it out when the policy does not set it", () => {
+    expect(viewOf({ action: "Warn", unregisteredAction: "Deny" })).toMatchObject({
+      action: "Warn",
+      unregisteredAction: "Deny",
+    });
+    expect(viewOf({ action: "Warn" })).not.toHaveProperty("unregisteredAction");
   });
 });
