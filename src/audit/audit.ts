@@ -8,9 +8,9 @@ import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { evaluate } from "../engine/index.ts";
 import type { Json } from "../engine/objects.ts";
-import { podLabels, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
+import { podLabels, registeredApi, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
 import type { Finding } from "../engine/types.ts";
-import { type Inventory, InventoryBuilder, registeredApi } from "../inventory/inventory.ts";
+import { type Inventory, InventoryBuilder } from "../inventory/inventory.ts";
 import {
   AiConfigMaps,
   type ClusterScope,

@@ -1,12 +1,12 @@
 // The AI API inventory, pure: the AiApiPolicies are the registered APIs; workloads are fed one at a
 // time (a cluster is read in pages), each adding itself to the policies that select it and to the
 // unregistered AI APIs it calls.
-import { type AiApiPolicy, endpointHost, reviewState } from "../api/index.ts";
+import { type AiApiPolicy, reviewState } from "../api/index.ts";
 import type { Json } from "../engine/objects.ts";
 import {
   type InventoryContext,
   podLabels,
-  type RegisteredApi,
+  registeredApi,
   unregisteredAiApis,
 } from "../engine/rules/unregistered-ai-api.ts";
 import type { Finding } from "../engine/types.ts";
@@ -55,15 +55,6 @@ export function reviewStatus(policy: AiApiPolicy, now: Date): string {
   const days = Math.round((Date.parse(review.due) - Date.parse(now.toISOString().slice(0, 10))) / DAY_MS);
   if (days < 0) return `overdue by ${-days} days`;
   return days <= DUE_SOON_DAYS ? `due in ${days} days` : "ok";
-}
-
-export function registeredApi(policy: AiApiPolicy): RegisteredApi {
-  return {
-    namespace: policy.metadata.namespace ?? "",
-    name: policy.metadata.name,
-    endpointHost: endpointHost(policy),
-    selector: policy.spec.selector,
-  };
 }
 
 export class InventoryBuilder {

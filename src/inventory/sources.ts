@@ -7,11 +7,11 @@ import { readSources } from "../cli/scan/inputs.ts";
 import type { InputError } from "../cli/scan/report.ts";
 import type { Json } from "../engine/objects.ts";
 import { aiProviderOf } from "../engine/rules/ai-providers.ts";
-import { hostsIn, type InventoryContext } from "../engine/rules/unregistered-ai-api.ts";
+import { hostsIn, type InventoryContext, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
 import { describeError } from "../kube/errors.ts";
 import { CONFIGMAP_TYPE, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
 import { resources } from "../kube/resources.ts";
-import { type Inventory, InventoryBuilder, registeredApi } from "./inventory.ts";
+import { type Inventory, InventoryBuilder } from "./inventory.ts";
 
 export interface Sourced {
   inventory: Inventory;

@@ -1,17 +1,15 @@
 // Which AiApiPolicy governs an object: the policies of its namespace whose selector matches its pod
 // template's labels; the strictest of their actions wins.
 import { workloadKind } from "../api/workload-kinds.ts";
-import { type LabelSelector, type Labels, matchesSelector } from "../kube/label-selector.ts";
+import type { RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
+import { type Labels, matchesSelector } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
 import type { Action } from "./config.ts";
 
 /** An AiApiPolicy as the webhook needs it; the caller maps the custom resource onto this. */
-export interface PolicyView {
-  namespace: string;
-  name: string;
-  /** Host of spec.api.endpoint: a plaintext URL to it is always a finding. */
-  endpointHost: string;
-  selector: LabelSelector;
+/** A policy as the webhook reads it: what the inventory rule reads, plus its actions. A plaintext URL to its
+ * endpoint host is always a finding. */
+export interface PolicyView extends RegisteredApi {
   action: Action;
   /** Its own action for `unregistered-ai-api` findings, when it sets one. */
   unregisteredAction?: Action;

@@ -2,7 +2,8 @@
 // Each policy is parsed once per change (by the informer's transform) and turned into a view once per
 // change here; the array the webhook reads is rebuilt only when a view changed, on the next read.
 import type { AiApiPolicy } from "../api/index.ts";
-import { endpointHost, KIND } from "../api/index.ts";
+import { KIND } from "../api/index.ts";
+import { registeredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { CachedPolicy } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -16,10 +17,7 @@ export interface PolicyCache {
 
 export function policyView(policy: AiApiPolicy): PolicyView {
   return {
-    namespace: policy.metadata.namespace ?? "",
-    name: policy.metadata.name,
-    endpointHost: endpointHost(policy),
-    selector: policy.spec.selector,
+    ...registeredApi(policy),
     action: policy.spec.admission.action,
     ...(policy.spec.admission.unregisteredAction && { unregisteredAction: policy.spec.admission.unregisteredAction }),
   };

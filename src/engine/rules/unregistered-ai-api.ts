@@ -3,6 +3,7 @@
 // endpoint selects it. Unlike the value rules it needs the policies and the ConfigMaps around the
 // workload, so the adapters call it next to evaluate() with what they know; it stays pure.
 
+import { type AiApiPolicy, endpointHost } from "../../api/index.ts";
 import { type PathPattern, type WorkloadKind, workloadKindOf } from "../../api/workload-kinds.ts";
 import { type LabelSelector, type Labels, matchesSelector } from "../../kube/label-selector.ts";
 import { type Candidate, candidatePath, extractCandidates } from "../extract.ts";
@@ -18,6 +19,16 @@ export interface RegisteredApi {
   /** Host of spec.api.endpoint, lower case. */
   endpointHost: string;
   selector: LabelSelector;
+}
+
+/** The policy as this rule reads it; the webhook's policy view extends it. */
+export function registeredApi(policy: AiApiPolicy): RegisteredApi {
+  return {
+    namespace: policy.metadata.namespace ?? "",
+    name: policy.metadata.name,
+    endpointHost: endpointHost(policy),
+    selector: policy.spec.selector,
+  };
 }
 
 export interface InventoryContext {
