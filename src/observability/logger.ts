@@ -42,7 +42,7 @@ export const REDACTED_PATHS = PARENTS.flatMap((parent) =>
 export interface LoggerSettings {
   level?: LoggerOptions["level"];
   name?: string;
-  /** Where lines go; stdout, synchronously, when absent. Tests pass a stream to read them back. */
+  /** Where lines go; stdout through `bufferedDestination` when absent. Tests pass a stream to read them back. */
   destination?: DestinationStream;
 }
 
@@ -52,5 +52,41 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     level: settings.level ?? "info",
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
   };
-  return settings.destination ? pino(options, settings.destination) : pino(options);
+  return pino(options, settings.destination ?? bufferedDestination());
+}
+
+/** Log bytes held while the reader of stdout is behind; past it lines are dropped, and counted. */
+export const MAX_BUFFERED_LOG_BYTES = 16 * 2 ** 20;
+
+/**
+ * Asynchronous and bounded. A write never waits for whoever reads the file (a stalled log collector must
+ * not stall admission, whose timeouts would refuse every write under failurePolicy Fail), and the lines
+ * written while one write is in flight go out together: one system call for many decisions under load.
+ * At most `maxBytes` wait in memory; lines past that are dropped and a warning line says how many, once
+ * there is room again. pino flushes what waits when the process exits.
+ */
+export function bufferedDestination({
+  dest = 1,
+  maxBytes = MAX_BUFFERED_LOG_BYTES,
+}: {
+  dest?: number | string;
+  maxBytes?: number;
+} = {}) {
+  const stream = pino.destination({ dest, sync: false, maxLength: maxBytes });
+  let dropped = 0;
+  const report = () => {
+    const line = {
+      level: 40,
+      name: "ai-api-guard",
+      time: Date.now(),
+      droppedLines: dropped,
+      msg: "log lines dropped: the log reader fell behind",
+    };
+    dropped = 0;
+    stream.write(`${JSON.stringify(line)}\n`);
+  };
+  stream.on("drop", () => {
+    if (dropped++ === 0) setTimeout(report, 1_000).unref();
+  });
+  return stream;
 }
