@@ -12,6 +12,7 @@ import type { Hit } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
+import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
 import { type FoundUrl, urlsIn } from "./rules/urls.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
@@ -32,6 +33,7 @@ export const evaluate: Evaluate = (object, context = {}) => {
       domain: (context.clusterDomain ?? "cluster.local").toLowerCase(),
     },
     now: () => context.now ?? new Date(),
+    ...(context.inventory && { inventory: context.inventory }),
   };
   const unreadable = visit(object, [], 0, settings, findings);
   return unreadable ? { findings, unreadable } : { findings };
@@ -44,7 +46,7 @@ function hostSet(list: readonly string[]): ReadonlySet<string> {
   return list.length === 0 ? NO_HOSTS : new Set(list.map((host) => host.toLowerCase()));
 }
 
-type Settings = { policyHosts: ReadonlySet<string>; cluster: Cluster; now: () => Date };
+type Settings = { policyHosts: ReadonlySet<string>; cluster: Cluster; now: () => Date; inventory?: InventoryContext };
 
 function visit(
   object: unknown,
@@ -66,14 +68,19 @@ function visit(
   const resource = describeResource(object, kind);
   const candidates: Candidate[] = [];
   let problem: string | undefined;
+  const { inventory } = settings;
   // Fail closed with a reason rather than throw on the admission path.
   try {
-    extractCandidates(object, kind, prefix, candidates, mayHit);
+    // One walk for every rule: unregistered-ai-api reads the values that name a host.
+    extractCandidates(object, kind, prefix, candidates, inventory ? mayHitOrNamesHost : mayHit);
   } catch (error) {
     problem = describeError(error);
   }
   try {
-    for (const candidate of candidates) findingsFor(candidate, resource, settings, out);
+    for (const candidate of candidates) {
+      if (!inventory || mayHit(candidate.value, candidate.name)) findingsFor(candidate, resource, settings, out);
+    }
+    if (inventory) out.push(...unregisteredAiApis(object, inventory, prefix, candidates));
   } catch (error) {
     problem ??= describeError(error);
   }
@@ -110,6 +117,10 @@ const ANY_RULE_KEYWORD = new RegExp(
 function mayHit(value: string, name: string | undefined): boolean {
   const lower = value.toLowerCase();
   return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
+}
+
+function mayHitOrNamesHost(value: string, name: string | undefined): boolean {
+  return namesHost(value) || mayHit(value, name);
 }
 
 function findingsFor(candidate: Candidate, resource: Resource, settings: Settings, out: Finding[]): void {

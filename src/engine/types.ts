@@ -1,6 +1,8 @@
 // The rules engine's contract with its adapters (webhook, controller audit, CLI). The engine is pure:
 // objects in, findings out; no I/O, no clock except where a rule needs "now" passed in.
 
+import type { InventoryContext } from "./rules/unregistered-ai-api.ts";
+
 export type RuleId =
   | "hardcoded-secret"
   | "credentials-in-url"
@@ -55,6 +57,11 @@ export interface EvaluationContext {
   clusterDomain?: string;
   /** "Now", for token lifetimes; defaults to the current time. */
   now?: Date;
+  /**
+   * The policies (and ConfigMaps) unregistered-ai-api reads: when given, its findings come with the others
+   * from the same walk of the object. Without it the rule does not run (callers may run it on its own).
+   */
+  inventory?: InventoryContext;
 }
 
 export interface Evaluation {

@@ -4,7 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
-import { type RegisteredApi, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
+import type { RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
@@ -91,8 +91,9 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   const context: EvaluationContext = {
     policyEndpointHosts: scope.hosts,
     ...(scope.namespaces && { clusterNamespaces: scope.namespaces }),
+    inventory: { policies: scope.policies },
   };
-  const evaluation = safeEvaluate(evaluate, request.object, context, scope.policies);
+  const evaluation = safeEvaluate(evaluate, request.object, context);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
   const owner = controllerOwner(request.object);
@@ -102,7 +103,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
   const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
-    const old = safeEvaluate(evaluate, request.oldObject, context, scope.policies);
+    const old = safeEvaluate(evaluate, request.oldObject, context);
     const had = new Set(old.findings.map(identity));
     findings.forEach((finding, index) => {
       if (had.has(identity(finding))) assessment.existing.push(index);
@@ -141,21 +142,12 @@ function shapeProblem(object: unknown, kind: AdmissionRequest["kind"]): string |
 }
 
 /**
- * The engine's findings and the AI APIs no policy registers. The engine promises not to throw; if it
- * does, the object counts as unreadable (fail closed under Deny).
+ * The engine's findings, the AI APIs no policy registers among them. The engine promises not to throw;
+ * if it does, the object counts as unreadable (fail closed under Deny).
  */
-function safeEvaluate(
-  evaluate: Evaluate,
-  object: unknown,
-  context: EvaluationContext,
-  policies: readonly RegisteredApi[],
-): Evaluation {
+function safeEvaluate(evaluate: Evaluate, object: unknown, context: EvaluationContext): Evaluation {
   try {
-    const evaluation = evaluate(object, context);
-    const unregistered = unregisteredAiApis(object, { policies });
-    return unregistered.length === 0
-      ? evaluation
-      : { ...evaluation, findings: [...evaluation.findings, ...unregistered] };
+    return evaluate(object, context);
   } catch (error) {
     // Only the error's class: an engine's message could quote the value it choked on.
     const name = error instanceof Error ? error.name : "error";

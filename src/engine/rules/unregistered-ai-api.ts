@@ -59,6 +59,7 @@ export function aiApiUses(
   kind: WorkloadKind,
   context: InventoryContext,
   prefix: PathSegment[] = [],
+  extracted?: readonly Candidate[],
 ): AiApiUse[] {
   if (kind.podSpecs.length === 0 && kind.containers.length === 0) return [];
   const policyHosts = new Set(context.policies.map((p) => p.endpointHost));
@@ -74,12 +75,12 @@ export function aiApiUses(
   const candidates: Candidate[] = [];
   let specs: { spec: Json; path: PathSegment[] }[] = [];
   try {
-    extractCandidates(object, kind.kind, prefix, candidates, (value) => value.includes("."));
-    specs = podSpecsOf(object, kind, prefix);
+    if (!extracted) extractCandidates(object, kind.kind, prefix, candidates, namesHost);
+    if (context.configMap) specs = podSpecsOf(object, kind, prefix);
   } catch {
     // A malformed workload is evaluate()'s to report as unreadable; what was read before it still counts.
   }
-  for (const c of candidates) {
+  for (const c of extracted ?? candidates) {
     const field = c.field === "env" ? `env ${c.name ?? "(unnamed)"}` : `${c.field}[${c.tail.at(-1)}]`;
     add(c.value, {
       ...(c.container === undefined ? {} : { container: c.container }),
@@ -106,12 +107,25 @@ export function aiApiUses(
   return [...uses.values()];
 }
 
-/** The findings: uses of a host that no policy with that endpoint host selects. */
-export function unregisteredAiApis(object: unknown, context: InventoryContext, prefix: PathSegment[] = []): Finding[] {
+/** Whether a value can name a host: the extraction filter of this rule. */
+export function namesHost(value: string): boolean {
+  return value.includes(".");
+}
+
+/**
+ * The findings: uses of a host that no policy with that endpoint host selects. `extracted`: the object's
+ * candidates when the caller has them already (evaluate() does), at least every value `namesHost` keeps.
+ */
+export function unregisteredAiApis(
+  object: unknown,
+  context: InventoryContext,
+  prefix: PathSegment[] = [],
+  extracted?: readonly Candidate[],
+): Finding[] {
   if (!isRecord(object)) return [];
   const kind = workloadKindOf(object);
   if (!kind) return [];
-  const uses = aiApiUses(object, kind, context, prefix);
+  const uses = aiApiUses(object, kind, context, prefix, extracted);
   if (uses.length === 0) return [];
   const namespace = namespaceOf(object);
   const labels = podLabels(object);

@@ -1,4 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseSource } from "../../../src/cli/scan/documents.ts";
+import { evaluate } from "../../../src/engine/index.ts";
 import { aiProviderOf } from "../../../src/engine/rules/ai-providers.ts";
 import { type RegisteredApi, unregisteredAiApis } from "../../../src/engine/rules/unregistered-ai-api.ts";
 import { folderWith, runCli } from "../cli/run.ts";
@@ -187,5 +191,45 @@ spec:
         11,
       ],
     ]);
+  });
+});
+
+describe("unregistered-ai-api inside evaluate (one walk of the object for every rule)", () => {
+  // Every public manifest of the real-world corpus: evaluate() with the inventory context reports exactly
+  // what the rule reports on its own, with and without a policy that registers some of the APIs.
+  const root = join(import.meta.dirname, "../../fixtures/real-world");
+  const objects = readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((file) => /\.ya?ml$/.test(file))
+    .flatMap((file) => parseSource(file, readFileSync(join(root, file), "utf8")).objects.map((o) => o.object));
+
+  it.each([
+    ["no policies", [] as RegisteredApi[]],
+    [
+      "policy endpoints, registered for some workloads and not for others",
+      [
+        openaiPolicy({ namespace: "", selector: {} }),
+        openaiPolicy({ namespace: "", name: "ray", endpointHost: "ray.io", selector: {} }),
+        ...["github.com", "nvidia.com", "argoproj.io"].map((host) =>
+          openaiPolicy({ namespace: "elsewhere", name: host, endpointHost: host }),
+        ),
+      ],
+    ],
+  ])("finds the same uses as the rule alone, with %s", (_, policies) => {
+    const inventory = { policies };
+    let found = 0;
+    for (const object of objects) {
+      const alone = unregisteredAiApis(object, inventory);
+      const within = evaluate(object, { inventory }).findings.filter((f) => f.rule === "unregistered-ai-api");
+      expect(within).toEqual(alone);
+      found += alone.length;
+    }
+    expect(objects.length).toBeGreaterThan(1_000);
+    expect(found).toBeGreaterThan(policies.length > 0 ? 50 : 0);
+  });
+
+  it("does not run without the inventory context", () => {
+    const object = withEnv("https://api.openai.com/v1");
+    expect(unregisteredAiApis(object, { policies: [] })).toHaveLength(1);
+    expect(evaluate(object).findings).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { evaluate } from "../../../src/engine/index.ts";
 import type { Evaluate, Evaluation } from "../../../src/engine/types.ts";
 import type { AdmissionRequest } from "../../../src/webhook/admission-review.ts";
 import { assess } from "../../../src/webhook/assess.ts";
@@ -75,7 +76,10 @@ describe("decide: reviewed objects", () => {
     const other = { ...policy, namespace: "other", endpointHost: "llm.other.example" };
     const object = deployment();
     expect(run(evaluate, { object, policies: [policy, other] })).toMatchObject({ outcome: "allow", allowed: true });
-    expect(evaluate).toHaveBeenCalledWith(object, { policyEndpointHosts: ["api.example.com", "llm.other.example"] });
+    expect(evaluate).toHaveBeenCalledWith(object, {
+      policyEndpointHosts: ["api.example.com", "llm.other.example"],
+      inventory: { policies: [policy, other] },
+    });
   });
 
   it("reviews UPDATEs too", () => {
@@ -455,13 +459,13 @@ describe("decide: the action floor", () => {
 });
 
 describe("decide: unregistered-ai-api, an action of its own", () => {
-  // The engine is a stub that finds nothing: the unregistered-ai-api rule runs on the object itself.
+  // The real engine: the unregistered-ai-api rule is one of its rules, run with the policies assess passes.
   const openai = () =>
     deployment({
       env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }],
       labels: { app: "summarizer" },
     });
-  const clean = () => engine({ findings: [] });
+  const clean = () => evaluate;
   const unregisteredLine =
     '- unregistered-ai-api in container "app" at spec.template.spec.containers[0].env[0].value: api.openai.com. Fix: Declare the API';
 
@@ -493,11 +497,14 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
   });
 
   it("keeps the governing action for the other findings: a key is refused, the unregistered API is not named in the refusal", () => {
-    const decision = run(engine({ findings: [keyFinding] }), { object: openai() });
+    // The real engine's findings (the unregistered API) and a planted key.
+    const withKey: Evaluate = (object, context) => ({ findings: [keyFinding, ...evaluate(object, context).findings] });
+    const decision = run(withKey, { object: openai() });
+    expect(decision.findings.map((f) => f.rule)).toEqual(["hardcoded-secret", "unregistered-ai-api"]);
     expect(decision).toMatchObject({ outcome: "deny", allowed: false });
     expect(decision.status?.message).toContain("hardcoded-secret");
     expect(decision.status?.message).not.toContain("unregistered-ai-api");
-    const warned = run(engine({ findings: [keyFinding] }), { object: openai(), config: { defaultAction: "Warn" } });
+    const warned = run(withKey, { object: openai(), config: { defaultAction: "Warn" } });
     expect(warned).toMatchObject({ outcome: "warn", allowed: true });
     expect(warned.warnings).toHaveLength(1);
     expect(warned.events.map((e) => e.reason)).toEqual(["AdmissionAudit"]);
