@@ -104,9 +104,19 @@ export function extractCandidates(
     configMapCandidates(object, prefix, annotations, walk);
     return;
   }
-  for (const [key, value] of Object.entries(object)) {
-    if (key !== "metadata" && key !== "status") visit(value, [...prefix, key], key, annotations, walk, 0);
+  for (const key in object) {
+    if (key !== "metadata" && key !== "status") visit(object[key], { parent: prefix, key }, key, annotations, walk, 0);
   }
+}
+
+/**
+ * Where the walk is: a path built only for what needs it (a candidate kept, a container, an error), since
+ * most nodes of an object hold nothing to report and copying the path at each was most of the walk's cost.
+ */
+type Trail = readonly PathSegment[] | { readonly parent: Trail; readonly key: PathSegment };
+
+function pathOf(trail: Trail): PathSegment[] {
+  return "parent" in trail ? [...pathOf(trail.parent), trail.key] : [...trail];
 }
 
 /** Reads a metadata block's annotations and labels; returns the annotations that apply below it. */
@@ -166,43 +176,45 @@ function decodedText(base64: string | undefined): string | undefined {
 }
 
 /** Looks for containers and templates anywhere below an object, without knowing its kind. */
-function visit(node: unknown, path: PathSegment[], key: PathSegment, annotations: Json[], walk: Walk, depth: number) {
+function visit(node: unknown, trail: Trail, key: PathSegment, annotations: Json[], walk: Walk, depth: number) {
   if (depth > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`);
   if (Array.isArray(node)) {
     // Only where an object is expected is a list a wrong type (Argo's `template` is a string).
     if (key === "spec" || key === "template" || key === "jobTemplate")
-      optionalRecord(node, path.slice(0, -1), String(key));
-    for (let i = 0; i < node.length; i++) visit(node[i], [...path, i], i, annotations, walk, depth + 1);
+      optionalRecord(node, pathOf(trail).slice(0, -1), String(key));
+    for (let i = 0; i < node.length; i++) visit(node[i], { parent: trail, key: i }, i, annotations, walk, depth + 1);
     return;
   }
   if (typeof node === "string") {
     // Any other string of the object (a RayJob's runtimeEnvYAML, an Argo parameter) is read as text:
     // provider formats and the pairs inside it count; the key it sits under does not name it.
-    push(walk, { value: node, base: [], tail: path, field: "setting", annotations, group: SETTINGS });
+    if (walk.keep(node, undefined))
+      walk.out.push({ value: node, base: [], tail: pathOf(trail), field: "setting", annotations, group: SETTINGS });
     return;
   }
   if (!isRecord(node)) return;
   // A template (pod, job, worker) carries its own metadata; its annotations apply to what it makes.
   const scope =
-    key !== "metadata" && "metadata" in node ? metadataCandidates(node, path, annotations, walk) : annotations;
-  for (const [child, value] of Object.entries(node)) {
+    key !== "metadata" && "metadata" in node ? metadataCandidates(node, pathOf(trail), annotations, walk) : annotations;
+  for (const child in node) {
     if (child === "metadata") continue;
-    const childPath = [...path, child];
+    const value = node[child];
     if (CONTAINER_LISTS.has(child)) {
+      const childPath = [...pathOf(trail), child];
       const items = optionalList(value, childPath);
       for (let i = 0; i < items.length; i++) {
         const container = optionalRecord(items[i], childPath, i) ?? {};
         containerCandidates(container, [...childPath, i], scope, walk);
       }
     } else if (CONTAINER_LIKE.has(child) && isContainerLike(value)) {
-      containerCandidates(value, childPath, scope, walk);
+      containerCandidates(value, [...pathOf(trail), child], scope, walk);
     } else if (child === "volumes" && Array.isArray(value)) {
-      volumeCandidates(value, childPath, scope, walk);
+      volumeCandidates(value, [...pathOf(trail), child], scope, walk);
     } else if (isContainerLike(value) && !Array.isArray(value)) {
       // A container spec under a name of its own (KServe's predictor `model`, `sklearn`, ...).
-      containerCandidates(value, childPath, scope, walk);
+      containerCandidates(value, [...pathOf(trail), child], scope, walk);
     } else {
-      visit(value, childPath, child, scope, walk, depth + 1);
+      visit(value, { parent: trail, key: child }, child, scope, walk, depth + 1);
     }
   }
 }
@@ -237,14 +249,19 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     if (walk.keep(value as string, name))
       walk.out.push({ ...base, value: value as string, tail: ["env", index, "value"], field: "env", name });
   }
-  for (const field of ["command", "args"] as const) argumentCandidates(container[field], [field], field, base, walk);
+  // Absent fields are skipped before their path is built: most containers have few of them.
+  for (const field of ["command", "args"] as const)
+    if (isPresent(container[field])) argumentCandidates(container[field], [field], field, base, walk);
   if (typeof container.source === "string")
     push(walk, { ...base, value: container.source, tail: ["source"], field: "script" });
-  for (const probe of PROBES) handlerCandidates(container[probe], [probe], base, walk);
+  for (const probe of PROBES) if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk);
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
-  for (const hook of HOOKS) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk);
+  for (const hook of HOOKS)
+    if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk);
   group.complete = true;
 }
+
+const isPresent = (value: unknown) => value !== undefined && value !== null;
 
 type ContainerBase = Pick<Candidate, "base" | "container" | "annotations" | "group">;
 
@@ -266,10 +283,14 @@ function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, ba
 function handlerCandidates(raw: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk) {
   const handler = optionalRecord(raw, base.base, ...tail);
   if (!handler) return;
-  const exec = optionalRecord(handler.exec, base.base, ...tail, "exec");
+  const exec = isPresent(handler.exec) ? optionalRecord(handler.exec, base.base, ...tail, "exec") : undefined;
   if (exec) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
-  const httpGet = optionalRecord(handler.httpGet, base.base, ...tail, "httpGet");
-  const headers = optionalList(httpGet?.httpHeaders, base.base, ...tail, "httpGet", "httpHeaders");
+  const httpGet = isPresent(handler.httpGet)
+    ? optionalRecord(handler.httpGet, base.base, ...tail, "httpGet")
+    : undefined;
+  const headers = isPresent(httpGet?.httpHeaders)
+    ? optionalList(httpGet?.httpHeaders, base.base, ...tail, "httpGet", "httpHeaders")
+    : [];
   for (let index = 0; index < headers.length; index++) {
     const header = headers[index];
     if (!isRecord(header) || typeof header.value !== "string") continue;
