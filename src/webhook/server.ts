@@ -91,15 +91,15 @@ export function setServingCertificate(app: FastifyInstance, tls: { cert: string;
   if (generations) generations.current++;
 }
 
-function closeConnectionsOfOldCertificates(app: FastifyInstance): void {
+/** Tracks which certificate each connection began under; true for a request whose connection must close. */
+function closeConnectionsOfOldCertificates(app: FastifyInstance): (socket: object) => boolean {
   const generations = { current: 0, bySocket: new WeakMap<object, number>() };
   certificateGenerations.set(app, generations);
   app.server.on("secureConnection", (socket: object) => generations.bySocket.set(socket, generations.current));
-  app.addHook("onSend", (request, reply, payload, done) => {
-    const began = generations.bySocket.get(request.raw.socket);
-    if (began !== undefined && began < generations.current) reply.header("connection", "close");
-    done(null, payload);
-  });
+  return (socket) => {
+    const began = generations.bySocket.get(socket);
+    return began !== undefined && began < generations.current;
+  };
 }
 
 /** Fixed reasons for the framework's refusals: its own messages may quote the body (JSON.parse does). */
@@ -153,22 +153,31 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     frameworkErrors: (error, _request, reply) => onError(reply, error),
   });
   guardConnections(app.server, limits.maxConnections);
-  closeConnectionsOfOldCertificates(app);
+  const oldCertificate = closeConnectionsOfOldCertificates(app);
   const budget = bodyBudget(limits.maxBodyBytesInFlight);
   const reservations = new WeakMap<object, number>();
-  app.addHook("onRequest", async (request, reply) => {
+  // Callback hooks, not async ones: every review passes them, and a promise each costs on the admission path.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (oldCertificate(request.raw.socket)) reply.header("connection", "close");
     // client-go sends the encoded review as bytes, with a Content-Length; a chunked body is counted as 1 MiB.
     const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? CHUNKED_BYTES : 0));
     const bytes = Number.isFinite(length) ? Math.min(length, BODY_LIMIT_BYTES) : BODY_LIMIT_BYTES;
     if (!budget.reserve(bytes)) return refuse(reply, 503, "the webhook is reading too many large bodies; retry");
     reservations.set(request, bytes);
+    done();
   });
-  const release = async (request: object) => {
+  const release = (request: object) => {
     budget.release(reservations.get(request) ?? 0);
     reservations.delete(request);
   };
-  app.addHook("onResponse", release);
-  app.addHook("onRequestAbort", release);
+  app.addHook("onResponse", (request, _reply, done) => {
+    release(request);
+    done();
+  });
+  app.addHook("onRequestAbort", (request, done) => {
+    release(request);
+    done();
+  });
   // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
   const parseJson = app.getDefaultJsonParser("error", "error");
@@ -222,7 +231,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, scope });
     }
     const user = userOf(review);
-    const decision = await conclude(options, user, assessment, policies);
+    const pending = conclude(options, user, assessment, policies);
+    const decision = pending instanceof Promise ? await pending : pending;
     record(options, review, user, decision, reply.elapsedTime);
     return reviewResponse({
       uid: review.uid,
@@ -234,27 +244,26 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   return app;
 }
 
-/** Asks what the decision needs from the API server (only when it does), then decides. */
-async function conclude(
+/**
+ * Asks what the decision needs from the API server (only when it does), then decides; synchronously when
+ * it needs nothing, as for every clean object.
+ */
+function conclude(
   options: WebhookServerOptions,
   user: UserInfo,
   assessment: Assessment,
   policies: readonly PolicyView[],
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   const { config, lookups } = options;
   const needs = lookupsNeeded(assessment, { config, policies, user });
+  if (!lookups || (!needs.exemption && !needs.floor)) return decide(assessment, { config, policies, user });
   const namespace = assessment.subject.namespace;
-  const [exemptionGranted, namespaceFloor] = await Promise.all([
-    needs.exemption && lookups ? lookups.mayExempt(user, namespace) : false,
-    needs.floor && lookups ? lookups.namespaceFloor(namespace) : undefined,
-  ]);
-  return decide(assessment, {
-    config,
-    policies,
-    user,
-    exemptionGranted,
-    ...(namespaceFloor && { namespaceFloor }),
-  });
+  return Promise.all([
+    needs.exemption ? lookups.mayExempt(user, namespace) : false,
+    needs.floor ? lookups.namespaceFloor(namespace) : undefined,
+  ]).then(([exemptionGranted, namespaceFloor]) =>
+    decide(assessment, { config, policies, user, exemptionGranted, ...(namespaceFloor && { namespaceFloor }) }),
+  );
 }
 
 /** The decision's side of the ledger: one log line, the metrics, and the Events (not for dry runs). */
