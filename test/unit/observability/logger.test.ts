@@ -55,7 +55,10 @@ describe("createLogger", () => {
     for (let i = 0; i < 1_000; i++) logger.info({ uid: `u-${i}` }, "admission decision");
     await sleep(1_300);
     destination.flushSync();
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     const written = lines.filter((line) => line.msg === "admission decision").length;
     const warning = lines.find((line) => "droppedLines" in line);
     expect(written).toBeGreaterThan(0);
