@@ -15,8 +15,10 @@ export interface Target {
   process: ChildProcess;
 }
 
-export async function startTarget(mode: Mode, certDir: string): Promise<Target> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, "webhook-target.ts"), mode, certDir], {
+/** `nodeFlags`: V8 and Node flags for the target's process (e.g. the image's NODE_OPTIONS). */
+export async function startTarget(mode: Mode, certDir: string, nodeFlags: readonly string[] = []): Promise<Target> {
+  const script = join(import.meta.dirname, "webhook-target.ts");
+  const child = spawn(process.execPath, [...nodeFlags, script, mode, certDir], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
