@@ -8,7 +8,7 @@ import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { evaluate } from "../engine/index.ts";
 import type { Json } from "../engine/objects.ts";
-import { podLabels, registeredApi, unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
+import { podLabels, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Finding } from "../engine/types.ts";
 import { type Inventory, InventoryBuilder } from "../inventory/inventory.ts";
 import {
@@ -134,9 +134,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   for await (const workload of topLevelWorkloads(options.kc, scope)) {
     if (!inScope(workload)) continue;
     workloads++;
-    const unregistered = unregisteredAiApis(workload, inventory.context);
-    inventory.addWorkload(workload, unregistered);
-    collect(workload, [...evaluate(workload, context).findings, ...unregistered]);
+    // One walk of the workload for every rule; the inventory records its AI API uses from the same findings.
+    const found = evaluate(workload, { ...context, inventory: inventory.context }).findings;
+    inventory.addWorkload(
+      workload,
+      found.filter((finding) => finding.rule === "unregistered-ai-api"),
+    );
+    collect(workload, found);
   }
 
   const outcome = await writeReports(options, findings, startedAt);

@@ -2,10 +2,8 @@
 // that AiApiPolicy endpoints anywhere in the input apply to workloads everywhere in it.
 import { parseArgs } from "node:util";
 import { evaluate } from "../engine/index.ts";
-import { unregisteredAiApis } from "../engine/rules/unregistered-ai-api.ts";
 import {
   configMapLookup,
-  flatten,
   type ParsedObject,
   parseSource,
   policyEndpointHosts,
@@ -85,14 +83,14 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
   const context = {
     policyEndpointHosts: policyEndpointHosts(objects),
     ...(clusterDomain ? { clusterDomain } : {}),
+    // unregistered-ai-api: the policies and ConfigMaps among all the inputs.
+    inventory: { policies: registeredApis(objects), configMap: configMapLookup(objects) },
   };
-  const inventory = { policies: registeredApis(objects), configMap: configMapLookup(objects) };
   const report: ScanReport = { findings: [], errors, files: sources.length, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
     if (evaluation.unreadable) errors.push({ file, line: item.lineOf([]), message: evaluation.unreadable });
-    const unregistered = flatten([item.object]).flatMap((o) => unregisteredAiApis(o.object, inventory, o.prefix));
-    for (const finding of [...evaluation.findings, ...unregistered]) {
+    for (const finding of evaluation.findings) {
       report.findings.push({ ...finding, file, line: item.lineOf(finding.pathSegments) });
     }
   }
