@@ -50,6 +50,11 @@ const OBJECT_NAME = /^(?:[a-z0-9][a-z0-9-]{0,62}\/)?[a-z0-9][a-z0-9.-]{0,252}$/;
 const WORD_AND_DIGITS = /^[A-Za-z]{1,32}[\d_.@-]{0,12}[!?#*]?$/;
 // All digits under a key name: an account number or PIN-like key (some providers' keys are numeric).
 const NUMERIC_KEY = /^\d{10,128}$/;
+// A counting run or one repeated digit under a token or key name (SECURITY_TOKEN=12345): what a default
+// or a demo leaves behind, and what is guessed first. Other short numbers there (a TTL, a port) are not.
+const WEAK_DIGITS = /^(?:0?123456789?0?|0?12345678?|0?1234567?|0?123456?|0?12345?|0?1234|(\d)\1{3,15})$/;
+const WEAK_TOKEN_FIX =
+  "Generate a random token, store it in a Secret and reference it with valueFrom.secretKeyRef: a sequence such as 12345 is guessed first, so treat this one as known.";
 
 export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
   const byField = FIX_BY_FIELD[candidate.field];
@@ -109,6 +114,10 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
         const what = provider ? `weak default ${provider}` : label("weak default password");
         report(what, value, "high", provider, true, WEAK_DEFAULT_FIX);
       }
+      continue;
+    }
+    if (WEAK_DIGITS.test(value)) {
+      report(label(`weak default ${kind}`), value, "high", provider, true, WEAK_TOKEN_FIX);
       continue;
     }
     if (isPlaceholder(value, written) && !NUMERIC_KEY.test(value)) continue;

@@ -238,6 +238,30 @@ describe("class 7: weak and default credentials", () => {
     }
   });
 
+  it("reports a counting run or a repeated digit under a token or key name, and no other short number there", () => {
+    for (const [name, value] of [
+      ["SECURITY_TOKEN", "12345"],
+      ["API_TOKEN", "1111"],
+      ["AUTH_KEY", "0123456789"],
+      ["GITHUB_TOKEN", "0000"],
+    ]) {
+      const findings = envFindings(name, value);
+      expect(
+        findings.map((f) => [f.rule, f.hint]),
+        name,
+      ).toEqual([["hardcoded-secret", "weak default credential (redacted)"]]);
+      expect(findings[0]?.fix, name).toContain("Generate a random token");
+    }
+    for (const [name, value] of [
+      ["AUTH_TOKEN", "4096"],
+      ["MAX_TOKENS", "12345"],
+      ["TOKEN_TTL", "12345"],
+      ["API_KEY", "1357"],
+      ["PORT", "12345"],
+    ])
+      expect(envFindings(name, value), name).toEqual([]);
+  });
+
   it("names the provider in the weak-default message, and keeps a default with a run of zeros", () => {
     const minio = envFindings("AWS_SECRET_ACCESS_KEY", "minioadmin");
     expect(minio.map((f) => f.message)).toEqual([
