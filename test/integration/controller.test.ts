@@ -1,7 +1,9 @@
 // The controller end to end on the real API server: `ai-api-guard run` scoped to this file's
 // namespace, objects applied with kubectl as a user would, and what the cluster holds afterwards.
+import type { CoreV1Event, KubernetesObject, V1Deployment, V1Ingress, V1NetworkPolicy } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { AiApiPolicyStatus } from "../../src/api/index.ts";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
@@ -23,7 +25,8 @@ afterAll(async () => {
 const apply = (...objects: object[]) =>
   kubectl(["apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n") });
 
-async function getJson<T = Record<string, any>>(...args: string[]): Promise<T | undefined> {
+/** An object as `kubectl get -o json` prints it; undefined when kubectl finds none. */
+async function getJson<T extends object = KubernetesObject>(...args: string[]): Promise<T | undefined> {
   const result = await kubectl(["-n", ns.name, "get", ...args, "-o", "json"]);
   return result.code === 0 ? (JSON.parse(result.stdout) as T) : undefined;
 }
@@ -92,10 +95,12 @@ const ingress = (name: string) => ({
   },
 });
 
-const condition = (object: any, type: string) => object?.status?.conditions?.find((c: any) => c.type === type);
-const volumes = (d: any) => d?.spec?.template?.spec?.volumes ?? [];
-const mountsOf = (d: any, container: string) =>
-  d?.spec?.template?.spec?.containers?.find((c: any) => c.name === container)?.volumeMounts ?? [];
+type Policy = KubernetesObject & { status?: AiApiPolicyStatus };
+const condition = (policy: Policy | undefined, type: string) =>
+  policy?.status?.conditions?.find((c) => c.type === type);
+const volumes = (d: V1Deployment | undefined) => d?.spec?.template.spec?.volumes ?? [];
+const mountsOf = (d: V1Deployment | undefined, container: string) =>
+  d?.spec?.template.spec?.containers.find((c) => c.name === container)?.volumeMounts ?? [];
 
 describe("one policy", () => {
   it("restricts egress, mounts the Secret read-only, rate-limits the Ingress, and reports it in the status", async () => {
@@ -109,15 +114,15 @@ describe("one policy", () => {
       }),
     );
     const ready = await eventually(async () => {
-      const p = await getJson("aap", "alpha");
+      const p = await getJson<Policy>("aap", "alpha");
       return condition(p, "Ready")?.status === "True" ? p : undefined;
     }, 30_000);
-    expect(ready.status.workloads).toEqual({ count: 1, names: ["Deployment/summarizer"] });
-    expect(ready.status.networkPolicy).toBe("aiapiguard-alpha");
-    expect(ready.metadata.finalizers).toContain("aiapiguard.dev/cleanup");
+    expect(ready.status?.workloads).toEqual({ count: 1, names: ["Deployment/summarizer"] });
+    expect(ready.status?.networkPolicy).toBe("aiapiguard-alpha");
+    expect(ready.metadata?.finalizers).toContain("aiapiguard.dev/cleanup");
 
-    const np = await getJson("networkpolicy", "aiapiguard-alpha");
-    expect(np?.metadata.ownerReferences[0]).toMatchObject({ kind: "AiApiPolicy", name: "alpha", controller: true });
+    const np = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-alpha");
+    expect(np?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "AiApiPolicy", name: "alpha", controller: true });
     expect(np?.spec).toEqual({
       podSelector: { matchLabels: { app: "summarizer" } },
       policyTypes: ["Egress"],
@@ -138,7 +143,7 @@ describe("one policy", () => {
       ],
     });
 
-    const d = await getJson("deployment", "summarizer");
+    const d = await getJson<V1Deployment>("deployment", "summarizer");
     expect(volumes(d)).toEqual([
       { name: "user-cache", emptyDir: {} },
       { name: "aiapiguard-alpha", secret: { secretName: "key-a", defaultMode: 256 } },
@@ -148,11 +153,11 @@ describe("one policy", () => {
       { name: "aiapiguard-alpha", mountPath: "/var/run/secrets/ai-api/alpha", readOnly: true },
     ]);
     expect(mountsOf(d, "sidecar")).toEqual([]); // containers: [app]
-    expect(d?.metadata.annotations["team.example/owner"]).toBe("ml");
-    expect(d?.spec.template.spec.containers[0].args).toEqual(["--serve"]);
+    expect(d?.metadata?.annotations?.["team.example/owner"]).toBe("ml");
+    expect(d?.spec?.template.spec?.containers[0]?.args).toEqual(["--serve"]);
 
-    const ing = await getJson("ingress", "front");
-    expect(ing?.metadata.annotations).toMatchObject({
+    const ing = await getJson<V1Ingress>("ingress", "front");
+    expect(ing?.metadata?.annotations).toMatchObject({
       "example.com/keep": "mine",
       "nginx.ingress.kubernetes.io/limit-rps": "10",
       "nginx.ingress.kubernetes.io/limit-burst-multiplier": "5",
@@ -169,7 +174,7 @@ describe("one policy", () => {
       "-o",
       "json",
     ]);
-    const reasons = JSON.parse(events.stdout).items.map((e: any) => e.reason);
+    const reasons = (JSON.parse(events.stdout) as { items: CoreV1Event[] }).items.map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["NetworkPolicyCreated", "SecretMounted", "RateLimitsWritten"]));
   });
 
@@ -181,7 +186,7 @@ describe("one policy", () => {
           ["deployment", "summarizer"],
           ["networkpolicy", "aiapiguard-alpha"],
           ["ingress", "front"],
-        ].map(async (args) => (await getJson(...(args as [string, string])))?.metadata.resourceVersion),
+        ].map(async (args) => (await getJson(...(args as [string, string])))?.metadata?.resourceVersion),
       );
     const before = await versions();
     await new Promise((r) => setTimeout(r, 10_000));
@@ -199,10 +204,10 @@ describe("one policy", () => {
       '{"spec":{"egress":{"cidrs":["198.51.100.0/24"],"ports":[443,8443]}}}',
     ]);
     const np = await eventually(async () => {
-      const n = await getJson("networkpolicy", "aiapiguard-alpha");
-      return n?.spec.egress[0].to[0].ipBlock.cidr === "198.51.100.0/24" ? n : undefined;
+      const n = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-alpha");
+      return n?.spec?.egress?.[0]?.to?.[0]?.ipBlock?.cidr === "198.51.100.0/24" ? n : undefined;
     });
-    expect(np.spec.egress[0].ports).toEqual([
+    expect(np.spec?.egress?.[0]?.ports).toEqual([
       { protocol: "TCP", port: 443 },
       { protocol: "TCP", port: 8443 },
     ]);
@@ -220,8 +225,8 @@ describe("one policy", () => {
       '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}',
     ]);
     const moved = await eventually(async () => {
-      const d = await getJson("deployment", "other");
-      return volumes(d).some((v: any) => v.name === "aiapiguard-alpha") ? d : undefined;
+      const d = await getJson<V1Deployment>("deployment", "other");
+      return volumes(d).some((v) => v.name === "aiapiguard-alpha") ? d : undefined;
     });
     expect(mountsOf(moved, "app")).toContainEqual({
       name: "aiapiguard-alpha",
@@ -229,8 +234,8 @@ describe("one policy", () => {
       readOnly: true,
     });
     const old = await eventually(async () => {
-      const d = await getJson("deployment", "summarizer");
-      return volumes(d).some((v: any) => v.name === "aiapiguard-alpha") ? undefined : d;
+      const d = await getJson<V1Deployment>("deployment", "summarizer");
+      return volumes(d).some((v) => v.name === "aiapiguard-alpha") ? undefined : d;
     });
     expect(volumes(old)).toEqual([{ name: "user-cache", emptyDir: {} }]);
     expect(mountsOf(old, "app")).toEqual([{ name: "user-cache", mountPath: "/cache" }]);
@@ -242,28 +247,28 @@ describe("one policy", () => {
       policy("beta", { selector: { matchLabels: { app: "late" } }, credentials: { secretName: "key-late" } }),
     );
     const waiting = await eventually(async () => {
-      const p = await getJson("aap", "beta");
+      const p = await getJson<Policy>("aap", "beta");
       return condition(p, "CredentialsReady")?.reason === "SecretNotFound" ? p : undefined;
     });
     expect(condition(waiting, "Ready")?.status).toBe("False");
-    expect(volumes(await getJson("deployment", "late"))).toEqual([{ name: "user-cache", emptyDir: {} }]);
+    expect(volumes(await getJson<V1Deployment>("deployment", "late"))).toEqual([{ name: "user-cache", emptyDir: {} }]);
     await apply(secret("key-late"));
     await eventually(async () =>
-      volumes(await getJson("deployment", "late")).some((v: any) => v.name === "aiapiguard-beta"),
+      volumes(await getJson<V1Deployment>("deployment", "late")).some((v) => v.name === "aiapiguard-beta"),
     );
-    await eventually(async () => condition(await getJson("aap", "beta"), "Ready")?.status === "True");
+    await eventually(async () => condition(await getJson<Policy>("aap", "beta"), "Ready")?.status === "True");
   });
 
   it("removes exactly what it added when the policy is deleted, and lets the policy go", async () => {
     const deleted = await kubectl(["-n", ns.name, "delete", "aap/alpha", "--timeout=30s"]);
     expect(deleted.code).toBe(0);
-    const d = await getJson("deployment", "other");
+    const d = await getJson<V1Deployment>("deployment", "other");
     expect(volumes(d)).toEqual([{ name: "user-cache", emptyDir: {} }]);
     expect(mountsOf(d, "app")).toEqual([{ name: "user-cache", mountPath: "/cache" }]);
-    expect(d?.metadata.annotations["team.example/owner"]).toBe("ml");
-    const ing = await getJson("ingress", "front");
-    expect(Object.keys(ing?.metadata.annotations ?? {}).filter((k) => k.startsWith("nginx."))).toEqual([]);
-    expect(ing?.metadata.annotations["example.com/keep"]).toBe("mine");
+    expect(d?.metadata?.annotations?.["team.example/owner"]).toBe("ml");
+    const ing = await getJson<V1Ingress>("ingress", "front");
+    expect(Object.keys(ing?.metadata?.annotations ?? {}).filter((k) => k.startsWith("nginx."))).toEqual([]);
+    expect(ing?.metadata?.annotations?.["example.com/keep"]).toBe("mine");
     expect(await getJson("networkpolicy", "aiapiguard-alpha")).toBeUndefined();
   });
 });

@@ -239,12 +239,13 @@ describe("class 7: weak and default credentials", () => {
   });
 
   it("reports a counting run or a repeated digit under a token or key name, and no other short number there", () => {
-    for (const [name, value] of [
+    const weak: [string, string][] = [
       ["SECURITY_TOKEN", "12345"],
       ["API_TOKEN", "1111"],
       ["AUTH_KEY", "0123456789"],
       ["GITHUB_TOKEN", "0000"],
-    ]) {
+    ];
+    for (const [name, value] of weak) {
       const findings = envFindings(name, value);
       expect(
         findings.map((f) => [f.rule, f.hint]),
@@ -252,14 +253,14 @@ describe("class 7: weak and default credentials", () => {
       ).toEqual([["hardcoded-secret", "weak default credential (redacted)"]]);
       expect(findings[0]?.fix, name).toContain("Generate a random token");
     }
-    for (const [name, value] of [
+    const numbers: [string, string][] = [
       ["AUTH_TOKEN", "4096"],
       ["MAX_TOKENS", "12345"],
       ["TOKEN_TTL", "12345"],
       ["API_KEY", "1357"],
       ["PORT", "12345"],
-    ])
-      expect(envFindings(name, value), name).toEqual([]);
+    ];
+    for (const [name, value] of numbers) expect(envFindings(name, value), name).toEqual([]);
   });
 
   it("names the provider in the weak-default message, and keeps a default with a run of zeros", () => {
