@@ -1,6 +1,7 @@
 // unregistered-ai-api at admission: a Deployment that calls an AI API no AiApiPolicy registers is
 // admitted and recorded under the default (Audit, so installing the product never blocks a deploy for
-// it), and refused by an operator whose --unregistered-action is Deny.
+// it), and refused by an operator whose --unregistered-action is Deny, or where a policy selecting its
+// Pods chooses Deny in spec.admission.unregisteredAction.
 import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,10 +15,10 @@ const run = randomBytes(3).toString("hex");
 const ns = { audit: `unreg-audit-${run}`, deny: `unreg-deny-${run}` };
 const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
 
-const caller = (namespace: string) => ({
+const caller = (namespace: string, name = "summarizer") => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
-  metadata: { name: "summarizer", namespace },
+  metadata: { name, namespace },
   spec: {
     selector: { matchLabels: { app: "summarizer" } },
     template: {
@@ -81,5 +82,39 @@ describe("a Deployment calling api.openai.com with no AiApiPolicy", () => {
     expect(applied.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
     expect(applied.stderr).toContain("(action Deny from --unregistered-action)");
     expect(applied.stderr).toContain("Declare the API: an AiApiPolicy");
+  });
+});
+
+describe("an AiApiPolicy choosing the action for the AI APIs its workloads call unregistered", () => {
+  // It declares another endpoint, so api.openai.com stays unregistered for the Pods it selects.
+  const strict = (namespace: string) => ({
+    apiVersion: "aiapiguard.dev/v1alpha1",
+    kind: "AiApiPolicy",
+    metadata: { name: "strict", namespace },
+    spec: {
+      api: { endpoint: "https://llm.internal.example/v1", authType: "APIKey", sensitivity: "High" },
+      selector: { matchLabels: { app: "summarizer" } },
+      egress: {},
+      credentials: { secretName: "llm-key" },
+      admission: { unregisteredAction: "Deny" },
+    },
+  });
+
+  it("refuses a new Deployment it selects under an operator whose setting is Audit, naming the policy", async () => {
+    const applied = await apply(strict(ns.audit));
+    expect(applied.code, applied.stderr).toBe(0);
+    const refused = await eventually(async () => {
+      const attempt = await apply(caller(ns.audit, "summarizer-b"));
+      return attempt.code !== 0 ? attempt : undefined;
+    });
+    expect(refused.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
+    expect(refused.stderr).toContain(`(action Deny from AiApiPolicy ${ns.audit}/strict)`);
+    expect(refused.stderr).toContain("api.openai.com");
+    // Pods it does not select keep the operator's setting.
+    const other = { ...caller(ns.audit, "other"), spec: { ...caller(ns.audit).spec } };
+    other.spec.selector = { matchLabels: { app: "other" } };
+    other.spec.template = { ...other.spec.template, metadata: { labels: { app: "other" } } };
+    const admitted = await apply(other);
+    expect(admitted.code, admitted.stderr).toBe(0);
   });
 });
