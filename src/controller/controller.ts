@@ -19,7 +19,7 @@ import { egress } from "./egress.ts";
 import { ownedName, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
 import { rateLimits } from "./rate-limits.ts";
-import { convergeWorkload } from "./workloads.ts";
+import { convergeWorkload, describeFailure, type WorkloadFailure } from "./workloads.ts";
 
 export const FINALIZER = "aiapiguard.dev/cleanup";
 
@@ -125,7 +125,7 @@ export function createController(options: ControllerOptions): Controller {
       secrets.get(namespace, policy.spec.credentials?.secretName ?? ""),
       currentTime,
     );
-    const failures: string[] = [];
+    const failures: WorkloadFailure[] = [];
     let changed = 0;
     for (const { resource, workload } of workloads) {
       const carries = workload.volumes.some((v) => v.name === ownedName(policy.metadata.name));
@@ -158,7 +158,7 @@ export function createController(options: ControllerOptions): Controller {
       }
       await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
     }
-    if (failures.length > 0) throw new Error(`workloads not converged: ${failures.join("; ")}`);
+    if (failures.length > 0) throw new Error(`workloads not converged: ${failures.map(describeFailure).join("; ")}`);
   };
 
   /** Deletion: remove exactly what ai-api-guard added for this policy, then let the policy go. */
@@ -169,7 +169,7 @@ export function createController(options: ControllerOptions): Controller {
       for (const workload of inf.list(namespace)) {
         if (!workload.volumes.some((v) => v.name === ownedName(policy.metadata.name))) continue;
         const result = await convergeWorkload(ctx, inf.resource, workload, secrets);
-        if (result.failure) throw new Error(result.failure);
+        if (result.failure) throw new Error(describeFailure(result.failure));
       }
     }
     await rateLimits(ctx, ingresses);

@@ -4,6 +4,7 @@
 import { type AiApiPolicy, credentialsMountPath } from "../api/index.ts";
 import { type CachedSecret, ROTATED_AT_ANNOTATION } from "../kube/cached.ts";
 import type { Observed } from "./conditions.ts";
+import { describeFailure, type WorkloadFailure } from "./workloads.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -11,7 +12,7 @@ export interface CredentialObservations {
   rotation: Observed;
   /** Secret age in days, when there is a Secret. */
   ageDays?: number;
-  ready(matched: number, changed: number, failures: readonly string[]): Observed;
+  ready(matched: number, changed: number, failures: readonly WorkloadFailure[]): Observed;
 }
 
 export function credentialObservations(
@@ -52,8 +53,8 @@ export function credentialObservations(
     rotation,
     ageDays,
     ready(matched, _changed, failures) {
-      if (failures.length > 0)
-        return { status: "False", reason: failures[0]?.split(": ")[1] ?? "WriteFailed", message: failures.join("; ") };
+      const [first] = failures;
+      if (first) return { status: "False", reason: first.reason, message: failures.map(describeFailure).join("; ") };
       if (matched === 0)
         return {
           status: "True",

@@ -7,13 +7,22 @@ import type { CachedSecret, CachedWorkload } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { Resource } from "../kube/resources.ts";
 import type { Context } from "./controller.ts";
-import { refusal } from "./failures.ts";
+import { type Refusal, refusal } from "./failures.ts";
 import { canonical, currentWorkloadPatch, ownedName, selects, workloadIntent, workloadPatch } from "./intents.ts";
+
+/** A workload whose apply failed: which one (Kind/name) and why. */
+export interface WorkloadFailure extends Refusal {
+  subject: string;
+}
 
 export interface WorkloadResult {
   changed: boolean;
-  /** Kind/name and why, when the apply failed. */
-  failure?: string;
+  failure?: WorkloadFailure;
+}
+
+/** One line for a condition's message or an error: "Deployment/app: AdmissionRefused: ...". */
+export function describeFailure({ subject, reason, message }: WorkloadFailure): string {
+  return `${subject}: ${reason}: ${message}`;
 }
 
 export async function convergeWorkload(
@@ -40,7 +49,7 @@ export async function convergeWorkload(
   } catch (error) {
     const why = refusal(error);
     ctx.event("Warning", why.reason, `Could not update the Secret mount of ${subject}: ${why.message}`);
-    return { changed: false, failure: `${subject}: ${why.reason}: ${why.message}` };
+    return { changed: false, failure: { subject, ...why } };
   }
   const secretName = ctx.policy.spec.credentials?.secretName;
   if (!had && has) ctx.event("Normal", "SecretMounted", `Mounted Secret ${secretName} read-only into ${subject}.`);

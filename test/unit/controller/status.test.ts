@@ -7,7 +7,9 @@ import {
   sameStatus,
   turnedTrue,
 } from "../../../src/controller/conditions.ts";
+import { credentialObservations } from "../../../src/controller/credentials.ts";
 import { MAX_REFUSAL_LENGTH, redacted } from "../../../src/controller/failures.ts";
+import type { CachedSecret } from "../../../src/kube/cached.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 
 const ok = (reason: string) => ({ status: "True" as const, reason, message: `${reason}.` });
@@ -107,5 +109,24 @@ describe("a refusal's message", () => {
       expect(message).toContain('admission webhook "x" denied the request: the pod uses ');
     }
     expect(redacted("a".repeat(1000))).toHaveLength(MAX_REFUSAL_LENGTH);
+  });
+});
+
+describe("CredentialsReady when a mount could not be written", () => {
+  it("takes its reason from the first failure and lists every failed workload in the message", () => {
+    const secret = { metadata: { name: "api-key", namespace: "ml", creationTimestamp: "2026-11-01T00:00:00Z" } };
+    const base = policy();
+    const withCredentials = { ...base, spec: { ...base.spec, credentials: { secretName: "api-key", maxAgeDays: 90 } } };
+    const now = new Date("2026-11-29T00:00:00Z");
+    const observed = credentialObservations(withCredentials as AiApiPolicy, secret as CachedSecret, now).ready(2, 0, [
+      { subject: "Deployment/app", reason: "AdmissionRefused", message: 'denied: "a: b" [redacted]' },
+      { subject: "StatefulSet/db", reason: "Conflict", message: "owned by kubectl" },
+    ]);
+    expect(observed).toEqual({
+      status: "False",
+      reason: "AdmissionRefused",
+      message:
+        'Deployment/app: AdmissionRefused: denied: "a: b" [redacted]; StatefulSet/db: Conflict: owned by kubectl',
+    });
   });
 });
