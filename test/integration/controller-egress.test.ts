@@ -6,25 +6,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { stringify } from "yaml";
-import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
-import { installCrds } from "../support/crds.ts";
+import { kubectl } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { type Operator, startOperator } from "../support/operator.ts";
+import { useScopedController } from "../support/scoped-controller.ts";
 import { cyclonus } from "../support/tools.ts";
 
-const ns = useTestNamespace("ctl-eg");
-let operator: Operator;
-
-beforeAll(async () => {
-  await installCrds();
-  operator = await startOperator(kubeconfigPath(), [], { controllerNamespaces: [ns.name] });
-});
-afterAll(async () => {
-  await kubectl(["-n", ns.name, "delete", "aap", "--all", "--timeout=30s"]);
-  await operator?.stop();
-});
+const ns = useScopedController("ctl-eg");
 
 const policy = (name: string, egress: Record<string, unknown>) => ({
   apiVersion: "aiapiguard.dev/v1alpha1",

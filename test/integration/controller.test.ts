@@ -1,26 +1,18 @@
 // The controller end to end on the real API server: `ai-api-guard run` scoped to this file's
 // namespace, objects applied with kubectl as a user would, and what the cluster holds afterwards.
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1Ingress, V1NetworkPolicy } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { AiApiPolicyStatus } from "../../src/api/index.ts";
-import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
-import { installCrds } from "../support/crds.ts";
+import { kubectl } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import { type Operator, startOperator } from "../support/operator.ts";
+import { useScopedController } from "../support/scoped-controller.ts";
 
-const ns = useTestNamespace("ctl");
-let operator: Operator;
+const ns = useScopedController("ctl");
 
-beforeAll(async () => {
-  await installCrds();
-  operator = await startOperator(kubeconfigPath(), [], { controllerNamespaces: [ns.name] });
-});
-afterAll(async () => {
-  // Policies go first, while the controller still runs to take its finalizer off.
-  await kubectl(["-n", ns.name, "delete", "aap", "--all", "--timeout=30s"]);
-  await operator?.stop();
-});
+/** `kubectl patch --type=merge` of a policy's spec, as a user edits it. */
+const patchPolicy = (name: string, spec: object) =>
+  kubectl(["-n", ns.name, "patch", `aap/${name}`, "--type=merge", "-p", JSON.stringify({ spec })]);
 
 const apply = (...objects: object[]) =>
   kubectl(["apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n") });
@@ -194,15 +186,7 @@ describe("one policy", () => {
   });
 
   it("follows a change of cidrs into the NetworkPolicy", async () => {
-    await kubectl([
-      "-n",
-      ns.name,
-      "patch",
-      "aap/alpha",
-      "--type=merge",
-      "-p",
-      '{"spec":{"egress":{"cidrs":["198.51.100.0/24"],"ports":[443,8443]}}}',
-    ]);
+    await patchPolicy("alpha", { egress: { cidrs: ["198.51.100.0/24"], ports: [443, 8443] } });
     const np = await eventually(async () => {
       const n = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-alpha");
       return n?.spec?.egress?.[0]?.to?.[0]?.ipBlock?.cidr === "198.51.100.0/24" ? n : undefined;
@@ -215,15 +199,7 @@ describe("one policy", () => {
 
   it("moves the mount when the selector changes, keeping the user's volume on the old workload", async () => {
     await apply(deployment("other", "other"));
-    await kubectl([
-      "-n",
-      ns.name,
-      "patch",
-      "aap/alpha",
-      "--type=merge",
-      "-p",
-      '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}',
-    ]);
+    await patchPolicy("alpha", { selector: { matchLabels: { app: "other" } } });
     const moved = await eventually(async () => {
       const d = await getJson<V1Deployment>("deployment", "other");
       return volumes(d).some((v) => v.name === "aiapiguard-alpha") ? d : undefined;
