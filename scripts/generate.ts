@@ -27,24 +27,40 @@ function write(path: string, text: string): void {
   console.log(`wrote ${path}`);
 }
 
-/** OpenReports Report and ClusterReport (openreports.io/v1alpha1), for the background audit. */
+/**
+ * Report CRDs the background audit writes to, from their projects' Go modules: OpenReports' Report and
+ * ClusterReport (openreports.io/v1alpha1, the default format, shipped in the chart), and the policy work
+ * group's PolicyReport (wgpolicyk8s.io/v1alpha2, `--reports-format wgpolicyk8s`; installed by Kyverno and
+ * others, so only the tests install it, from Kyverno's module, which carries the upstream files).
+ */
 const THIRD_PARTY = [
   {
     module: "github.com/openreports/reports-api@v0.2.1",
+    group: "openreports.io",
     files: ["config/crd/openreports.io_reports.yaml", "config/crd/openreports.io_clusterreports.yaml"],
+    inChart: true,
+  },
+  {
+    module: "github.com/kyverno/kyverno@v1.13.4",
+    group: "wgpolicyk8s.io",
+    files: [
+      "config/crds/policyreport/wgpolicyk8s.io_policyreports.yaml",
+      "config/crds/policyreport/wgpolicyk8s.io_clusterpolicyreports.yaml",
+    ],
+    inChart: false,
   },
 ];
 
 function thirdPartyCrds(): void {
-  for (const { module, files } of THIRD_PARTY) {
+  for (const { module, group, files, inChart } of THIRD_PARTY) {
     const download = JSON.parse(execFileSync("go", ["mod", "download", "-json", module], { encoding: "utf8" }));
     if (typeof download.Dir !== "string")
       throw new Error(`go mod download ${module} gave no folder: ${download.Error}`);
     for (const file of files) {
       const text = `# Copied by \`npm run generate\` from ${module}, ${file}. Do not edit.\n${readFileSync(`${download.Dir}/${file}`, "utf8")}`;
       const name = file.split("/").pop() as string;
-      write(`third-party/crds/openreports.io/${name}`, text);
-      write(`${chart}crds/${name}`, text);
+      write(`third-party/crds/${group}/${name}`, text);
+      if (inChart) write(`${chart}crds/${name}`, text);
     }
   }
 }

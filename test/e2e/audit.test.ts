@@ -5,7 +5,7 @@
 import { Agent, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
-import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
+import { installCrds, installReportCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
@@ -20,7 +20,7 @@ const report = () => auditReport(ns.name);
 
 beforeAll(async () => {
   await installCrds();
-  await installOpenReportsCrds();
+  await installReportCrds("openreports");
   await apply(`${openaiPolicyYaml(ns.name, "leaky", "  admission: {action: Warn}")}
 ---
 apiVersion: v1

@@ -9,14 +9,14 @@ import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
 import { KubeRest } from "../../src/kube/rest.ts";
 import { kubeConfig, useTestNamespace } from "../support/cluster.ts";
-import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
+import { installCrds, installReportCrds } from "../support/crds.ts";
 import { applyYaml, auditReport, deploymentYaml, eventsWhere, openaiPolicyYaml } from "../support/workloads.ts";
 
 const ns = useTestNamespace("unreg");
 
 beforeAll(async () => {
   await installCrds();
-  await installOpenReportsCrds();
+  await installReportCrds("openreports");
   await applyYaml(openaiPolicyYaml(ns.name, "chat"));
   await applyYaml(`
 apiVersion: v1

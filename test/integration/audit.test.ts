@@ -11,7 +11,7 @@ import { eventRecorder } from "../../src/kube/events.ts";
 import { KubeRest } from "../../src/kube/rest.ts";
 import { clusterSources } from "../../src/readapi/index.ts";
 import { kubeConfig, useTestNamespace } from "../support/cluster.ts";
-import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
+import { installCrds, installReportCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { capturedLogger } from "../support/logs.ts";
 import { applyYaml, auditReport, deploymentYaml, eventsWhere, openaiPolicyYaml } from "../support/workloads.ts";
@@ -30,7 +30,7 @@ const events = (reason: string) => eventsWhere(ns.name, `reason=${reason}`);
 
 beforeAll(async () => {
   await installCrds();
-  await installOpenReportsCrds();
+  await installReportCrds("openreports");
   await apply(openaiPolicyYaml(ns.name, "leaky"));
   await apply(deployment("leaky", HARDCODED));
   for (const name of ["clean-a", "clean-b", "clean-c", "clean-d"]) await apply(deployment(name, FROM_SECRET));

@@ -6,7 +6,7 @@ import { runAudit } from "../../src/audit/audit.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
 import { KubeRest } from "../../src/kube/rest.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
-import { installCrds, installOpenReportsCrds } from "../support/crds.ts";
+import { installCrds, installReportCrds } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { applyYaml, deploymentYaml, eventsWhere } from "../support/workloads.ts";
 
@@ -47,7 +47,7 @@ const audit = () =>
 
 beforeAll(async () => {
   await installCrds();
-  await installOpenReportsCrds();
+  await installReportCrds("openreports");
   await apply([policy("isolate", "leaky", true), policy("observe", "noisy", false)].join("---"));
   await apply([workload("leaky", key), workload("noisy", key)].join("---"));
 });

@@ -12,17 +12,22 @@ export async function installCrds(): Promise<void> {
   if (established.code !== 0) throw new Error(`the CRDs did not become Established: ${established.stderr}`);
 }
 
-const OPENREPORTS_DIR = fileURLToPath(new URL("../../third-party/crds/openreports.io/", import.meta.url));
+/** A report API's CRDs, copied from its Go module into third-party/crds/ by npm run generate. */
+const REPORT_CRDS = {
+  openreports: { dir: "openreports.io", served: "reports.openreports.io" },
+  wgpolicyk8s: { dir: "wgpolicyk8s.io", served: "policyreports.wgpolicyk8s.io" },
+} as const;
 
-/** The OpenReports Report CRDs (copied from their Go module by npm run generate), served and ready for objects. */
-export async function installOpenReportsCrds(): Promise<void> {
-  const applied = await kubectl(["apply", "--server-side", "-f", OPENREPORTS_DIR]);
-  if (applied.code !== 0)
-    throw new Error(`kubectl apply -f third-party/crds/openreports.io/ failed: ${applied.stderr}`);
-  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", OPENREPORTS_DIR]);
+/** The report CRDs of a format the audit writes, served and ready for objects. */
+export async function installReportCrds(format: keyof typeof REPORT_CRDS): Promise<void> {
+  const { dir, served } = REPORT_CRDS[format];
+  const path = fileURLToPath(new URL(`../../third-party/crds/${dir}/`, import.meta.url));
+  const applied = await kubectl(["apply", "--server-side", "-f", path]);
+  if (applied.code !== 0) throw new Error(`kubectl apply -f third-party/crds/${dir}/ failed: ${applied.stderr}`);
+  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", path]);
   // A new CRD answers 429 "storage is (re)initializing" for a moment after it is Established.
-  for (let tries = 0; (await kubectl(["get", "reports.openreports.io", "-A"])).code !== 0; tries++) {
-    if (tries > 60) throw new Error("the OpenReports CRD is not served after 30 s");
+  for (let tries = 0; (await kubectl(["get", served, "-A"])).code !== 0; tries++) {
+    if (tries > 60) throw new Error(`${served} is not served after 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
