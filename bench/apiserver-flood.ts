@@ -9,116 +9,21 @@
 // Bounded in count and time, loopback only; the control plane is the harness's, API server only.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { Agent, type RequestOptions, request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { startControlPlane } from "../test/controlplane/harness.ts";
 import { type Operator, startOperator } from "../test/support/operator.ts";
+import { type Answer, type Client, clientOf, messageOf, send, tenant } from "../test/support/tenant-client.ts";
 import { credentialPod, ms, percentile } from "./load-support.ts";
 
 const execFileAsync = promisify(execFile);
 const FLOOD = { concurrency: 60, maxRequests: 600, maxSeconds: 45 };
 const ORDINARY_PER_SECOND = 10;
 const BASELINE_SECONDS = 10;
-/** Each request gives up after this; the API server ends a request at 60 s. */
-const CLIENT_TIMEOUT_MS = 90_000;
 const MANIFEST = fileURLToPath(new URL("../deploy/apf-tenants.yaml", import.meta.url));
 const TENANT_LEVEL = "tenant-writes";
-
-/** A non-admin identity talking HTTPS to the API server with its own keep-alive connections. */
-interface Client {
-  server: string;
-  options: RequestOptions;
-}
-
-/** What the API server answered: the status, the APF priority level it classified the request into, the body. */
-interface Answer {
-  status: number;
-  levelUid: string;
-  text: string;
-}
-
-function send(client: Client, method: "GET" | "POST", path: string, body?: Buffer): Promise<Answer> {
-  return new Promise((resolve) => {
-    const req = request(
-      `${client.server}${path}`,
-      {
-        ...client.options,
-        method,
-        headers: { ...client.options.headers, "content-type": "application/json" },
-        timeout: CLIENT_TIMEOUT_MS,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            levelUid: String(res.headers["x-kubernetes-pf-prioritylevel-uid"] ?? ""),
-            text: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${CLIENT_TIMEOUT_MS / 1000} s`)));
-    req.on("error", (error) => resolve({ status: 0, levelUid: "", text: `client: ${error.message}` }));
-    req.end(body);
-  });
-}
-
-/** The message of a Status answer, else the start of the text. */
-function messageOf({ text }: Answer): string {
-  try {
-    return String(JSON.parse(text).message ?? "");
-  } catch {
-    return text.slice(0, 300);
-  }
-}
-
-/** A ServiceAccount allowed to create `resource` in its namespace, and a client with a token for it. */
-async function tenant(
-  admin: k8s.KubeConfig,
-  namespace: string,
-  name: string,
-  rule: k8s.V1PolicyRule,
-  connections: number,
-): Promise<Client> {
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules: [rule] } });
-  await rbac.createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-      subjects: [{ kind: "ServiceAccount", name, namespace }],
-    },
-  });
-  const token = await core.createNamespacedServiceAccountToken({
-    name,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ ...admin.getCurrentCluster(), name: "local" }],
-    users: [{ name, token: token.status?.token }],
-    contexts: [{ name, cluster: "local", user: name, namespace }],
-    currentContext: name,
-  });
-  return clientOf(kc, connections);
-}
-
-async function clientOf(kc: k8s.KubeConfig, connections: number): Promise<Client> {
-  const options: RequestOptions = {};
-  await kc.applyToHTTPSOptions(options);
-  const { ca, cert, key } = options;
-  options.agent = new Agent({ ca, cert, key, keepAlive: true, maxSockets: connections });
-  return { server: kc.getCurrentCluster()?.server ?? "", options };
-}
 
 /** A small valid Deployment with env values and a reference, nothing to find. */
 function cleanDeployment(namespace: string): Buffer {
