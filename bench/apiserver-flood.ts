@@ -9,6 +9,7 @@
 // Bounded in count and time, loopback only; the control plane is the harness's, API server only.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -189,6 +190,7 @@ function webhookDurations(output: string, kind: string): number[] {
 }
 
 export async function throughApiServer(): Promise<string[]> {
+  const load = loadavg()[0] ?? 0;
   const plane = await startControlPlane({ apiOnly: true });
   const run = randomBytes(3).toString("hex");
   const namespaces: Namespaces = { attacker: `flood-${run}`, deployer: `ci-${run}` };
@@ -259,18 +261,18 @@ export async function throughApiServer(): Promise<string[]> {
     const heavyReviewed = webhookDurations(output, "Pod");
     const floods = [guarded, unguarded, noWebhook];
     return [
-      `Through the API server (kube-apiserver ${(await admin.makeApiClient(k8s.VersionApi).getCode()).gitVersion} of the local control plane, API server only; the operator as \`ai-api-guard run\`, all on this machine): the attacker, a ServiceAccount with only \`create pods\` in its namespace, sends ${FLOOD.concurrency} concurrent server-side dry-run creates of a ${(heavy.length / 2 ** 20).toFixed(2)} MiB Pod with 15,000 credential-named env vars (at most ${FLOOD.maxRequests} requests or ${FLOOD.maxSeconds} s), while the deployer, a ServiceAccount with only \`create deployments\` in another namespace, dry-run creates clean Deployments at ${ORDINARY_PER_SECOND}/s. Both use tokens from the TokenRequest API. APF classified the attacker's requests into ${name(new Set([...guarded.result.levels, ...unguarded.result.levels]))} and the deployer's into ${name(new Set([...baseline.levels, ...guarded.result.during.levels, ...unguarded.result.during.levels]))}.`,
+      `Through the API server (kube-apiserver ${(await admin.makeApiClient(k8s.VersionApi).getCode()).gitVersion} of the local control plane, API server only; the operator as \`ai-api-guard run\`, all on this machine): the attacker, a ServiceAccount with only \`create pods\` in its namespace, sends ${FLOOD.concurrency} concurrent server-side dry-run creates of a ${(heavy.length / 2 ** 20).toFixed(2)} MiB Pod with 15,000 credential-named env vars (at most ${FLOOD.maxRequests} requests or ${FLOOD.maxSeconds} s), while the deployer, a ServiceAccount with only \`create deployments\` in another namespace, dry-run creates clean Deployments at ${ORDINARY_PER_SECOND}/s. Both use tokens from the TokenRequest API; each answer's \`X-Kubernetes-PF-PriorityLevel-UID\` says which APF level served it. Load average (1 min) before: ${load.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`,
       "",
-      "| ordinary reviews (deployer to API server and back) | count | p50 ms | p99 ms | max ms | 429 (APF) | webhook failures / timeouts | other errors |",
-      "|---|---|---|---|---|---|---|---|",
-      row("alone (webhook, APF manifest)", baseline),
-      ...floods.map((f) => row(`during the flood: ${f.label}`, f.result.during)),
+      "| ordinary reviews (deployer to API server and back) | APF level | count | p50 ms | p99 ms | max ms | 429 (APF) | webhook failures / timeouts | other errors |",
+      "|---|---|---|---|---|---|---|---|---|",
+      row("alone (webhook, APF manifest)", name(baseline.levels), baseline),
+      ...floods.map((f) => row(`during the flood: ${f.label}`, name(f.result.during.levels), f.result.during)),
       "",
-      "| the flood | sent | outcomes | p50 ms | p99 ms | APF rejections (level: reason) |",
-      "|---|---|---|---|---|---|",
+      "| the flood | APF level | sent | outcomes | p50 ms | p99 ms | APF rejections (level: reason) |",
+      "|---|---|---|---|---|---|---|",
       ...floods.map(
         ({ label, result: f, rejected }) =>
-          `| ${label} | ${f.sent} | ${[...f.outcomes].map(([k, v]) => `${v} ${k}`).join("; ")} | ${percentile(f.heavyLatencies, 50)} | ${percentile(f.heavyLatencies, 99)} | ${[...rejected].map(([k, v]) => `${v} ${k}`).join("; ") || "none"} |`,
+          `| ${label} | ${name(f.levels)} | ${f.sent} | ${[...f.outcomes].map(([k, v]) => `${v} ${k}`).join("; ")} | ${percentile(f.heavyLatencies, 50)} | ${percentile(f.heavyLatencies, 99)} | ${[...rejected].map(([k, v]) => `${v} ${k}`).join("; ") || "none"} |`,
       ),
       "",
       `Inside the webhook (its decision log lines) while it was registered: ordinary Deployments ${reviewed.length} reviewed, p50 ${percentile(reviewed, 50)} ms, p99 ${percentile(reviewed, 99)} ms, max ${percentile(reviewed, 100)} ms; heavy Pods ${heavyReviewed.length} reviewed, p50 ${percentile(heavyReviewed, 50)} ms, p99 ${percentile(heavyReviewed, 99)} ms.`,
@@ -285,8 +287,8 @@ export async function throughApiServer(): Promise<string[]> {
   }
 }
 
-function row(label: string, o: Ordinary): string {
+function row(label: string, level: string, o: Ordinary): string {
   const l = o.latencies;
   const count = l.length + o.throttled + o.timeouts.length + o.others.length;
-  return `| ${label} | ${count} | ${percentile(l, 50)} | ${percentile(l, 99)} | ${percentile(l, 100)} | ${o.throttled} | ${o.timeouts.length} | ${o.others.length} |`;
+  return `| ${label} | ${level} | ${count} | ${percentile(l, 50)} | ${percentile(l, 99)} | ${percentile(l, 100)} | ${o.throttled} | ${o.timeouts.length} | ${o.others.length} |`;
 }
