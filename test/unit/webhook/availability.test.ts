@@ -153,6 +153,29 @@ describe("clients that are too slow or too many", () => {
     expect(await ended).toMatch(/^HTTP\/1.1 408|^$/);
   }, 10_000);
 
+  it("keeps a connection that has sent nothing yet past the request timeout, and answers the review sent on it", async () => {
+    // The API server dials spare connections and keeps them idle up to 90 s; a review it writes on one
+    // the webhook closed fails with "write tcp ...: broken pipe", and Go does not retry it.
+    const { open } = await listening({ headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    const spare = await open();
+    const answered = closed(spare);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(spare.destroyed).toBe(false);
+    const body = JSON.stringify(admissionReview(configMap(0.02)));
+    spare.end(
+      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(await answered).toMatch(/^HTTP\/1.1 200/);
+  }, 10_000);
+
+  it("closes a connection that sends nothing once the keep-alive timeout is up", async () => {
+    const { open } = await listening({ keepAliveTimeoutMs: 1_000 });
+    const spare = await open();
+    const started = Date.now();
+    expect(await closed(spare)).toBe("");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  }, 10_000);
+
   it("past the connection cap closes the oldest idle connection to make room, and serves the new one", async () => {
     const { open } = await listening({ maxConnections: 3 });
     const held = await Promise.all([open(), open(), open()]);
