@@ -52,7 +52,7 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-it("puts tenants' writes in tenant-writes with 5 seats, and leaves the operator and reads where they were", async () => {
+it("puts tenants' writes in tenant-writes with 3 seats, and leaves the operator and reads where they were", async () => {
   // The Kubernetes defaults: every service account outside kube-system in workload-low (hundreds of seats).
   expect(await createPod(ci, "team-a")).toBe("workload-low");
 
@@ -62,5 +62,5 @@ it("puts tenants' writes in tenant-writes with 5 seats, and leaves the operator 
   expect(await createPod(operator, "ai-api-guard")).toBe("workload-high");
   expect(await levelOf(ci, "GET", "/api/v1/namespaces/team-a/pods")).toBe("workload-low");
   const metrics = await send(await clientOf(admin, 1), "GET", "/metrics");
-  expect(metrics.text).toMatch(/^apiserver_flowcontrol_nominal_limit_seats\{priority_level="tenant-writes"\} 5$/m);
+  expect(metrics.text).toMatch(/^apiserver_flowcontrol_nominal_limit_seats\{priority_level="tenant-writes"\} 3$/m);
 }, 60_000);
