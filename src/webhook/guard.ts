@@ -4,9 +4,9 @@
 // the oldest idle keep-alive one, so holding sockets cannot lock the API server out, and the API
 // server's own keep-alive connections (which have served reviews) go last; only when every one is
 // busy is the new one refused. A connection that has sent nothing yet is held like an idle keep-alive
-// one, not cut at the request timeout: the API server keeps spares. Bodies:
-// the bytes announced by requests being read or handled are bounded; past it, a request is answered
-// 503 before its body is read.
+// one, not cut at the request timeout: the API server keeps spares. Bodies: the bytes of the requests
+// being read or handled are bounded (the server charges them: small bodies as announced, large ones as
+// they arrive); past it, a request is answered 503.
 import type { Server } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";

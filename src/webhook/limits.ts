@@ -28,7 +28,7 @@ export interface ServerLimits {
   idleTimeoutMs: number;
   /** Open TLS connections; past it the oldest without a request in progress is closed to make room. */
   maxConnections: number;
-  /** Bytes of bodies being read or handled at once (as announced by Content-Length); past it, 503 at once. */
+  /** Bytes of bodies being read or handled at once (up to 64 KiB as announced, larger as they arrive); past it, 503. */
   maxBodyBytesInFlight: number;
 }
 

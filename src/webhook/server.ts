@@ -4,6 +4,7 @@
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { ServerOptions } from "node:https";
 import type { Socket } from "node:net";
+import { pipeline, Transform } from "node:stream";
 import type { Server as TlsServer } from "node:tls";
 import Fastify, {
   type FastifyBaseLogger,
@@ -112,7 +113,18 @@ const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_BAD_URL: "the URL is not valid",
 };
 
-const CHUNKED_BYTES = 1024 * 1024;
+/**
+ * Bodies up to this size are charged to the budget in full when their headers arrive (the API server's
+ * ordinary reviews: the connection cap bounds them to 32 MiB in all); larger ones as their bytes arrive,
+ * so a client that announces megabytes and sends nothing holds nothing.
+ */
+const CHARGED_AT_ONCE_BYTES = 64 * 1024;
+const BUSY_REASON = "the webhook is reading too many large bodies; retry";
+
+/** The bytes of the bodies being read have reached the budget: answered 503, the body not read further. */
+class BodyBudgetSpent extends Error {
+  readonly statusCode = 503;
+}
 
 const ROUTES_HINT = "this server answers POST /validate, GET /healthz, GET /readyz and GET /metrics";
 
@@ -126,6 +138,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     return reply.code(code).send({ error: STATUS_CODES[code] ?? "Error", reason });
   };
   const onError = (reply: FastifyReply, error: FastifyError): FastifyReply => {
+    if (error instanceof BodyBudgetSpent) return refuse(reply, 503, BUSY_REASON);
     const code = error.statusCode ?? 500;
     if (code >= 400 && code < 500)
       return refuse(reply, code, FRAMEWORK_REASONS[error.code] ?? STATUS_CODES[code] ?? "refused");
@@ -159,12 +172,29 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Callback hooks, not async ones: every review passes them, and a promise each costs on the admission path.
   app.addHook("onRequest", (request, reply, done) => {
     if (oldCertificate(request.raw.socket)) reply.header("connection", "close");
-    // client-go sends the encoded review as bytes, with a Content-Length; a chunked body is counted as 1 MiB.
-    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? CHUNKED_BYTES : 0));
-    const bytes = Number.isFinite(length) ? Math.min(length, BODY_LIMIT_BYTES) : BODY_LIMIT_BYTES;
-    if (!budget.reserve(bytes)) return refuse(reply, 503, "the webhook is reading too many large bodies; retry");
-    reservations.set(request, bytes);
+    // client-go sends the encoded review as bytes, with a Content-Length; without one a body counts as large.
+    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? Number.NaN : 0));
+    const small = length <= CHARGED_AT_ONCE_BYTES;
+    if (small && !budget.reserve(length)) return refuse(reply, 503, BUSY_REASON);
+    reservations.set(request, small ? length : 0);
     done();
+  });
+  app.addHook("preParsing", (request, _reply, payload, done) => {
+    if (reservations.get(request) !== 0 || request.method !== "POST") return done(null, payload);
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        const held = reservations.get(request);
+        // Answered already (refused, too large): what still arrives is not kept, so it is not charged.
+        if (held === undefined) return next(null, chunk);
+        if (!budget.reserve(chunk.length)) return next(new BodyBudgetSpent());
+        reservations.set(request, held + chunk.length);
+        next(null, chunk);
+      },
+    });
+    done(
+      null,
+      pipeline(payload, counted, () => undefined),
+    );
   });
   const release = (request: object) => {
     budget.release(reservations.get(request) ?? 0);

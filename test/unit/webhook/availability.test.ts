@@ -122,6 +122,13 @@ describe("clients that are too slow or too many", () => {
       });
     return { h, port, open };
   }
+  /** An ordinary review (a 20 KiB ConfigMap) as the last request of the connection. */
+  const sendReview = (socket: TLSSocket) => {
+    const body = JSON.stringify(admissionReview(configMap(0.02)));
+    socket.end(
+      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
   const closed = (socket: TLSSocket) =>
     new Promise<string>((resolve) => {
       let received = "";
@@ -161,10 +168,7 @@ describe("clients that are too slow or too many", () => {
     const answered = closed(spare);
     await new Promise((r) => setTimeout(r, 2_500));
     expect(spare.destroyed).toBe(false);
-    const body = JSON.stringify(admissionReview(configMap(0.02)));
-    spare.end(
-      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    sendReview(spare);
     expect(await answered).toMatch(/^HTTP\/1.1 200/);
   }, 10_000);
 
@@ -193,16 +197,14 @@ describe("clients that are too slow or too many", () => {
     const { open } = await listening({ maxBodyBytesInFlight: 100_000 });
     const slow = await open();
     slow.on("error", () => undefined);
+    // 90,000 of the 95,000 bytes it announces, and then nothing: what it sent is held while it waits.
     slow.write(
-      "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 90000\r\n\r\n{",
+      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 95000\r\n\r\n{${" ".repeat(89_999)}`,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
     const second = await open();
     const refused = closed(second);
-    const body = JSON.stringify(admissionReview(configMap(0.02)));
-    second.end(
-      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    sendReview(second);
     const answer = await refused;
     expect(answer).toMatch(/^HTTP\/1.1 503/);
     expect(answer).toContain("too many large bodies");
@@ -210,9 +212,26 @@ describe("clients that are too slow or too many", () => {
     await new Promise((r) => setTimeout(r, 100));
     const third = await open();
     const served = closed(third);
-    third.end(
-      `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    sendReview(third);
     expect(await served).toMatch(/^HTTP\/1.1 200/);
+  }, 10_000);
+
+  it("charges a large body by the bytes that arrive: clients that announce megabytes and send nothing hold nothing", async () => {
+    // Before, the announced Content-Length was charged at once: two such clients spent this budget until their
+    // request timeout, and every review was answered 503 (under failurePolicy Fail: every write refused).
+    const { open } = await listening({ maxBodyBytesInFlight: 1_000_000 });
+    const announcers = await Promise.all([open(), open()]);
+    for (const socket of announcers) {
+      socket.on("error", () => undefined);
+      socket.write(
+        "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500000\r\n\r\n",
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const ordinary = await open();
+    const answered = closed(ordinary);
+    sendReview(ordinary);
+    expect(await answered).toMatch(/^HTTP\/1.1 200/);
+    for (const socket of announcers) socket.destroy();
   }, 10_000);
 });
