@@ -2,7 +2,7 @@
 // baselines with the same TLS settings: a parse-only route (the floor) and a hello-world (for scale).
 // Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load. Then the
 // webhook under hostile load (bench/webhook-load.ts).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -160,8 +160,18 @@ function report(
   ].join("\n");
 }
 
-/** The Node flags of the image (Dockerfile's NODE_OPTIONS): small semi-spaces collect young garbage more often. */
-const IMAGE_NODE_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=192"];
+/**
+ * The Node flags the image runs with, read from the Dockerfile's NODE_OPTIONS so the benchmark follows it:
+ * small semi-spaces collect young garbage more often.
+ */
+const IMAGE_NODE_FLAGS = imageNodeFlags();
+
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
+  const options = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('the Dockerfile has no ENV NODE_OPTIONS="..." line to benchmark with');
+  return options.split(/\s+/).filter(Boolean);
+}
 const TAIL = { rate: 1_000, seconds: 10, runs: 10, goalMs: 2 };
 
 /**

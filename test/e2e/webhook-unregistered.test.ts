@@ -15,14 +15,14 @@ const run = randomBytes(3).toString("hex");
 const ns = { audit: `unreg-audit-${run}`, deny: `unreg-deny-${run}` };
 const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
 
-const caller = (namespace: string, name = "summarizer") => ({
+const caller = (namespace: string, name = "summarizer", app = "summarizer") => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name, namespace },
   spec: {
-    selector: { matchLabels: { app: "summarizer" } },
+    selector: { matchLabels: { app } },
     template: {
-      metadata: { labels: { app: "summarizer" } },
+      metadata: { labels: { app } },
       spec: {
         containers: [
           {
@@ -111,10 +111,7 @@ describe("an AiApiPolicy choosing the action for the AI APIs its workloads call 
     expect(refused.stderr).toContain(`(action Deny from AiApiPolicy ${ns.audit}/strict)`);
     expect(refused.stderr).toContain("api.openai.com");
     // Pods it does not select keep the operator's setting.
-    const other = { ...caller(ns.audit, "other"), spec: { ...caller(ns.audit).spec } };
-    other.spec.selector = { matchLabels: { app: "other" } };
-    other.spec.template = { ...other.spec.template, metadata: { labels: { app: "other" } } };
-    const admitted = await apply(other);
+    const admitted = await apply(caller(ns.audit, "other", "other"));
     expect(admitted.code, admitted.stderr).toBe(0);
   });
 });

@@ -465,12 +465,11 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
       env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }],
       labels: { app: "summarizer" },
     });
-  const clean = () => evaluate;
   const unregisteredLine =
     '- unregistered-ai-api in container "app" at spec.template.spec.containers[0].env[0].value: api.openai.com. Fix: Declare the API';
 
   it("admits a Deployment calling an AI API no policy registers, and records it under Audit by default", () => {
-    const decision = run(clean(), { object: openai() });
+    const decision = run(evaluate, { object: openai() });
     expect(decision).toMatchObject({ outcome: "audit", allowed: true, warnings: [], action: "Deny" });
     expect(decision.unregisteredAction).toBe("Audit");
     expect(decision.findings.map((f) => f.rule)).toEqual(["unregistered-ai-api"]);
@@ -480,10 +479,10 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
   });
 
   it("refuses it when the setting says Deny, and warns when it says Warn", () => {
-    const denied = run(clean(), { object: openai(), config: { unregisteredAction: "Deny" } });
+    const denied = run(evaluate, { object: openai(), config: { unregisteredAction: "Deny" } });
     expect(denied).toMatchObject({ outcome: "deny", allowed: false });
     expect(denied.status?.message).toContain("(action Deny from --unregistered-action)");
-    const warned = run(clean(), { object: openai(), config: { unregisteredAction: "Warn" } });
+    const warned = run(evaluate, { object: openai(), config: { unregisteredAction: "Warn" } });
     expect(warned).toMatchObject({ outcome: "warn", allowed: true });
     expect(warned.warnings).toEqual([
       expect.stringMatching(/^unregistered-ai-api: Deployment\/summarizer container app/),
@@ -492,7 +491,7 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
 
   it("admits it once a policy with that endpoint selects the Pods", () => {
     const policies = [policyView({ endpointHost: "api.openai.com", action: "Deny" })];
-    const decision = run(clean(), { object: openai(), policies, config: { unregisteredAction: "Deny" } });
+    const decision = run(evaluate, { object: openai(), policies, config: { unregisteredAction: "Deny" } });
     expect(decision).toMatchObject({ outcome: "allow", allowed: true, findings: [] });
   });
 
@@ -515,20 +514,20 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
     policyView({ name, action: "Audit", ...(unregisteredAction && { unregisteredAction }) });
 
   it("refuses it when a policy selecting the Pods says Deny, whatever the setting, and names that policy", () => {
-    const decision = run(clean(), { object: openai(), policies: [selecting("strict", "Deny")] });
+    const decision = run(evaluate, { object: openai(), policies: [selecting("strict", "Deny")] });
     expect(decision).toMatchObject({ outcome: "deny", allowed: false, unregisteredAction: "Deny" });
     expect(decision.status?.message).toContain("(action Deny from AiApiPolicy ml-team/strict):");
     expect(decision.status?.message).toContain(unregisteredLine);
   });
 
   it("lets a policy relax the setting for its workloads, and keeps the setting where no policy chooses", () => {
-    const relaxed = run(clean(), {
+    const relaxed = run(evaluate, {
       object: openai(),
       policies: [selecting("lenient", "Audit")],
       config: { unregisteredAction: "Deny" },
     });
     expect(relaxed).toMatchObject({ outcome: "audit", allowed: true, unregisteredAction: "Audit" });
-    const silent = run(clean(), {
+    const silent = run(evaluate, {
       object: openai(),
       policies: [selecting("silent")],
       config: { unregisteredAction: "Warn" },
@@ -541,15 +540,15 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
       policyView({ namespace: "other", unregisteredAction: "Deny" }),
       policyView({ name: "web", selector: { matchLabels: { app: "web" } }, unregisteredAction: "Deny" }),
     ];
-    expect(run(clean(), { object: openai(), policies: elsewhere }).outcome).toBe("audit");
+    expect(run(evaluate, { object: openai(), policies: elsewhere }).outcome).toBe("audit");
   });
 
   it("takes the strictest choice among the policies selecting the Pods", () => {
     const policies = [selecting("a-warn", "Warn"), selecting("b-deny", "Deny"), selecting("c-audit", "Audit")];
-    const decision = run(clean(), { object: openai(), policies });
+    const decision = run(evaluate, { object: openai(), policies });
     expect(decision).toMatchObject({ outcome: "deny", unregisteredAction: "Deny" });
     expect(decision.status?.message).toContain("(action Deny from AiApiPolicy ml-team/b-deny):");
-    const warned = run(clean(), {
+    const warned = run(evaluate, {
       object: openai(),
       policies: [selecting("a-audit", "Audit"), selecting("b-warn", "Warn")],
     });
@@ -557,7 +556,7 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
   });
 
   it("is not raised by the floor when a policy chooses it either", () => {
-    const decision = run(clean(), {
+    const decision = run(evaluate, {
       object: openai(),
       policies: [selecting("lenient", "Warn")],
       config: { actionFloor: "Deny" },
@@ -566,7 +565,7 @@ describe("decide: unregistered-ai-api, an action of its own", () => {
   });
 
   it("is not raised by the action floor, which bounds policies only", () => {
-    const decision = run(clean(), { object: openai(), config: { actionFloor: "Deny", unregisteredAction: "Warn" } });
+    const decision = run(evaluate, { object: openai(), config: { actionFloor: "Deny", unregisteredAction: "Warn" } });
     expect(decision.outcome).toBe("warn");
   });
 });
