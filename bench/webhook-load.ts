@@ -71,14 +71,19 @@ async function againstThePort(): Promise<string[]> {
     const body = JSON.stringify(admissionReview(deployment()));
     const latencies: number[] = [];
     let failures = 0;
+    const reasons = new Map<string, number>();
+    const failed = (reason: string) => {
+      failures++;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    };
     const end = Date.now() + PORT.seconds * 1000;
     const pending: Promise<void>[] = [];
     while (Date.now() < end) {
       const start = process.hrtime.bigint();
       pending.push(
         post(agent, target.port, body).then(
-          (status) => (status === 200 ? void latencies.push(ms(start)) : void failures++),
-          () => void failures++,
+          (status) => (status === 200 ? void latencies.push(ms(start)) : failed(`HTTP ${status}`)),
+          (error: NodeJS.ErrnoException) => failed(error.code ?? error.message),
         ),
       );
       await new Promise((r) => setTimeout(r, 20));
@@ -90,7 +95,7 @@ async function againstThePort(): Promise<string[]> {
     return [
       `Against the webhook port (the validate target with the production limits: 512 connections, 10 s request timeout): ${PORT.idle} clients holding idle TLS connections and ${PORT.slow} sending a 1 MiB body a byte a second, each reconnecting ${PORT.reconnectMs} ms after it is closed, for ${PORT.seconds} s, while a client posts ordinary reviews every 20 ms over 4 keep-alive connections:`,
       "",
-      `- ordinary reviews: ${latencies.length} answered, ${failures} failed; p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${percentile(latencies, 100)} ms`,
+      `- ordinary reviews: ${latencies.length} answered, ${failures} failed${failures ? ` (${[...reasons].map(([r, n]) => `${r}: ${n}`).join(", ")})` : ""}; p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${percentile(latencies, 100)} ms`,
       `- connections closed by the server to make room or on timeout: ${closedByServer}`,
       `- server RSS: ${idleRss} MB idle, ${peak} MB at the peak`,
     ];

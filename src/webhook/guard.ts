@@ -1,12 +1,17 @@
 // Two bounds that keep a client which opens many connections, or sends many large bodies, from
-// starving the API server's reviews. Connections: past the cap, the oldest connection that never
-// carried a whole request (idle from the start, or headers still coming) is closed to make room, then
-// the oldest idle keep-alive one, so holding sockets cannot lock the API server out, and the API
-// server's own keep-alive connections (which have served reviews) go last; only when every one is
-// busy is the new one refused. A connection that has sent nothing yet is held like an idle keep-alive
-// one, not cut at the request timeout: the API server keeps spares. Bodies: the bytes of the requests
-// being read or handled are bounded (the server charges them: small bodies as announced, large ones as
-// they arrive); past it, a request is answered 503.
+// starving the API server's reviews. Connections: past the cap, one connection is closed to make room,
+// in this order: the oldest that has sent nothing yet; the oldest whose request began over a second ago
+// and whose headers are still coming (a client that sends them a byte at a time); the oldest idle
+// keep-alive one (the API server's own, which have served reviews: Go retries a review on such a
+// connection when it finds it closed); then the newest of those that arrived in the same burst and have
+// sent nothing, which is how a full server refuses newcomers. A connection whose request began within
+// the second is not closed for room while any of those is left: under a flood of handshakes its bytes
+// can wait that long to be parsed, and closing it loses a review. The cap is enforced once per turn of
+// the event loop, after the reads of that turn, so a review that arrived with its handshake counts. A
+// connection that has sent nothing yet is held like an idle keep-alive one, not cut at the request
+// timeout: the API server keeps spares. Bodies: the bytes of the requests being read or handled are
+// bounded (the server charges them: small bodies as announced, large ones as they arrive); past it, a
+// request is answered 503.
 import type { Server } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -23,16 +28,26 @@ export interface Guard {
  */
 export function guardConnections(server: Server, maxConnections: number): void {
   server.maxConnections = 2 * maxConnections;
-  handToHttpOnFirstBytes(server);
-  // Insertion order is age: the first socket without a request in progress is the one to close.
+  // Insertion order is age: the first socket of a kind is the oldest of that kind.
   const sockets = new Map<Socket, SocketState>();
+  handToHttpOnFirstBytes(server, (socket) => {
+    const state = sockets.get(socket);
+    if (state) state.beganAt = performance.now();
+  });
+  // The cap is enforced once per turn of the event loop, after the turn's reads: in a burst of handshakes
+  // a review's first bytes are read in the same turn as its handshake, and then its connection counts as begun.
+  let burstStart: number | undefined;
   server.on("secureConnection", (socket: Socket) => {
-    if (sockets.size >= maxConnections && !evictIdle(sockets)) {
-      socket.destroy();
-      return;
-    }
-    sockets.set(socket, { busy: 0, served: 0 });
+    const arrivedAt = performance.now();
+    sockets.set(socket, { arrivedAt, busy: 0, served: 0 });
     socket.once("close", () => sockets.delete(socket));
+    if (sockets.size > maxConnections && burstStart === undefined) {
+      burstStart = arrivedAt;
+      setImmediate(() => {
+        trim(sockets, maxConnections, burstStart as number);
+        burstStart = undefined;
+      });
+    }
   });
   server.on("request", (request, response) => {
     const state = sockets.get(request.socket);
@@ -54,7 +69,7 @@ export function guardConnections(server: Server, maxConnections: number): void {
  * then the connection is held like an idle keep-alive one (server.keepAliveTimeout), and the cap
  * bounds how many are held.
  */
-function handToHttpOnFirstBytes(server: Server): void {
+function handToHttpOnFirstBytes(server: Server, onFirstBytes: (socket: TLSSocket) => void): void {
   const http = server.listeners("secureConnection")[0] as ((socket: TLSSocket) => void) | undefined;
   if (http?.name !== "connectionListener") throw new Error("the HTTPS server's connection listener was not found");
   server.removeListener("secureConnection", http);
@@ -62,26 +77,54 @@ function handToHttpOnFirstBytes(server: Server): void {
     socket.setTimeout(server.keepAliveTimeout, () => socket.destroy());
     socket.once("readable", () => {
       socket.setTimeout(0);
+      onFirstBytes(socket);
       http.call(server, socket);
     });
   });
 }
 
 interface SocketState {
+  /** When its handshake ended (performance.now()). */
+  arrivedAt: number;
+  /** When its first bytes arrived (performance.now()); undefined while it has sent nothing. */
+  beganAt?: number;
   /** Requests in progress (after their headers). */
   busy: number;
   /** Requests answered. */
   served: number;
 }
 
-function evictIdle(sockets: Map<Socket, SocketState>): boolean {
-  const victim =
-    [...sockets].find(([, state]) => state.busy === 0 && state.served === 0) ??
-    [...sockets].find(([, state]) => state.busy === 0);
-  if (!victim) return false;
-  sockets.delete(victim[0]);
-  victim[0].destroy();
-  return true;
+/** How long a request's headers may take to arrive before its connection may be closed to make room. */
+const HEADERS_GRACE_MS = 1_000;
+
+/**
+ * Closes connections in the order above until `max` remain. Those that arrived in this burst and have sent
+ * nothing come after the idle keep-alive ones, newest first: a full server refuses newcomers.
+ */
+function trim(sockets: Map<Socket, SocketState>, max: number, burstStart: number): void {
+  const excess = sockets.size - max;
+  if (excess <= 0) return;
+  const stalledSince = performance.now() - HEADERS_GRACE_MS;
+  const silent: Socket[] = [];
+  const stalled: Socket[] = [];
+  const idle: Socket[] = [];
+  const newcomers: Socket[] = [];
+  for (const [socket, state] of sockets) {
+    if (state.beganAt === undefined) (state.arrivedAt < burstStart ? silent : newcomers).push(socket);
+    else if (state.busy === 0 && state.served === 0 && state.beganAt < stalledSince) stalled.push(socket);
+    else if (state.busy === 0 && state.served > 0) idle.push(socket);
+  }
+  const victims = [...silent, ...stalled, ...idle, ...newcomers.reverse()].slice(0, excess);
+  // Every other connection is in the middle of a request: the newest ones are refused all the same, to hold the cap.
+  if (victims.length < excess) {
+    const chosen = new Set(victims);
+    const rest = [...sockets.keys()].filter((socket) => !chosen.has(socket));
+    victims.push(...rest.reverse().slice(0, excess - victims.length));
+  }
+  for (const socket of victims) {
+    sockets.delete(socket);
+    socket.destroy();
+  }
 }
 
 export function bodyBudget(maxBytes: number): Guard {

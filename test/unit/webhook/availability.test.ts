@@ -193,6 +193,41 @@ describe("clients that are too slow or too many", () => {
     for (const socket of held) socket.destroy();
   }, 10_000);
 
+  it("past the connection cap keeps a connection whose request has begun, and closes one that sent nothing", async () => {
+    // Under a flood of handshakes a review's bytes can wait to be parsed; closing its connection then, as the
+    // oldest "without a request", lost the review (3 of about 540 in the port benchmark).
+    const { open } = await listening({ maxConnections: 3 });
+    const begun = await open();
+    const answered = closed(begun);
+    const body = JSON.stringify(admissionReview(configMap(0.02)));
+    begun.write(`POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`);
+    const spares = [await open(), await open()];
+    const spareClosed = closed(spares[0] as TLSSocket);
+    const fresh = await open();
+    await spareClosed;
+    begun.end(`Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    expect(await answered).toMatch(/^HTTP\/1.1 200/);
+    for (const socket of [...spares, fresh]) socket.destroy();
+  }, 10_000);
+
+  it("past the connection cap closes a connection whose headers stall before an idle keep-alive one", async () => {
+    // Its headers timeout is past the test's: only the cap can close it in time.
+    const { open } = await listening({ maxConnections: 2, headersTimeoutMs: 9_500, requestTimeoutMs: 9_500 });
+    const keptAlive = await open();
+    keptAlive.on("data", () => undefined);
+    keptAlive.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((r) => keptAlive.once("data", r));
+    const dripping = await open();
+    const drippingClosed = closed(dripping);
+    dripping.write("POST /validate HTTP/1.1\r\n");
+    await new Promise((r) => setTimeout(r, 1_200));
+    const fresh = await open();
+    await drippingClosed;
+    expect(keptAlive.destroyed).toBe(false);
+    expect(fresh.destroyed).toBe(false);
+    for (const socket of [keptAlive, fresh]) socket.destroy();
+  }, 10_000);
+
   it("answers 503 at once when the bodies being read would pass the budget, and serves again when they end", async () => {
     const { open } = await listening({ maxBodyBytesInFlight: 100_000 });
     const slow = await open();
