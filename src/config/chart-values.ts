@@ -15,6 +15,7 @@ export type Tree = { [key: string]: z.ZodType | Group };
 const group = (description: string, children: Tree): Group => ({ description, children });
 const labels = z.record(z.string(), z.string());
 const quantity = z.union([z.string(), z.number()]);
+const peers = z.array(z.record(z.string(), z.unknown())).default([]);
 
 const chartOnly: Tree = {
   nameOverride: z.string().default("").describe("Replaces the chart name in the names of the objects."),
@@ -72,7 +73,25 @@ const chartOnly: Tree = {
       "the cluster writable when the webhook is down, and lets those writes through unreviewed. Keep " +
       "timeoutSeconds well under the API server's own 30 s request timeout; with Ignore, a short timeout " +
       "(e.g. 3 s) limits how much slower writes get while the webhook is unreachable.",
-    {},
+    {
+      networkPolicy: group(
+        "A NetworkPolicy on the operator's pods (needs a network plugin that enforces them): the HTTPS port " +
+          "(reviews and the read API) open only to `from`, so no pod in the cluster can hold its connections or " +
+          "flood it; the metrics port to `metricsFrom`; every other port closed. Egress is not restricted.",
+        {
+          enabled: z.boolean().default(false).describe("Create the NetworkPolicy."),
+          from: peers.describe(
+            "NetworkPolicy peers that may reach the HTTPS port: where the API server's calls come from (e.g. " +
+              "[{ipBlock: {cidr: 10.0.0.0/24}}] for the control-plane nodes' addresses) and the read API's clients. " +
+              "Required when enabled.",
+          ),
+          metricsFrom: peers.describe(
+            "NetworkPolicy peers that may reach the metrics port (Prometheus; the kubelet's probes are allowed by " +
+              "most network plugins whatever the policy). Empty: from anywhere.",
+          ),
+        },
+      ),
+    },
   ),
   metrics: group("Metrics and health: /metrics, /healthz and /readyz on a plain-HTTP port (the probes use it).", {
     serviceMonitor: group("A Prometheus Operator ServiceMonitor for /metrics.", {

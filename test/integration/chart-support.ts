@@ -63,6 +63,8 @@ export const EVERY_TOGGLE = [
   "priorityClassName=system-cluster-critical",
   "podAnnotations.example=yes",
   "serviceAccount.annotations.example=yes",
+  "webhook.networkPolicy.enabled=true",
+  "webhook.networkPolicy.from[0].ipBlock.cidr=10.0.0.0/24",
 ];
 
 const MODULE_CRDS = [

@@ -41,7 +41,7 @@ describe("the Helm chart", () => {
 
   it.each([
     ["its defaults", [], ["Deployment", "Service", "ValidatingWebhookConfiguration", "Secret", "PodDisruptionBudget"]],
-    ["every toggle on", EVERY_TOGGLE, ["Certificate", "Issuer", "ServiceMonitor"]],
+    ["every toggle on", EVERY_TOGGLE, ["Certificate", "Issuer", "ServiceMonitor", "NetworkPolicy"]],
   ])("renders with %s, and the API server accepts every object (server-side dry run)", async (_, set, expected) => {
     await installCrds();
     await installNeighbourCrds();
@@ -58,6 +58,25 @@ describe("the Helm chart", () => {
     } finally {
       await kubectl(["delete", "namespace", namespace, "--wait=false"]);
     }
+  });
+
+  it("opens the HTTPS port of the NetworkPolicy only to the peers given, and will not render one without them", async () => {
+    const peers = ["webhook.networkPolicy.enabled=true", "webhook.networkPolicy.from[0].ipBlock.cidr=10.0.0.0/24"];
+    const rendered = parseAllDocuments(await template("np", "guard", peers)).map((doc) => doc.toJS());
+    const policy = rendered.find((object) => object?.kind === "NetworkPolicy");
+    expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+    expect(policy.spec.ingress).toEqual([
+      { from: [{ ipBlock: { cidr: "10.0.0.0/24" } }], ports: [{ port: "webhook", protocol: "TCP" }] },
+      { ports: [{ port: "metrics", protocol: "TCP" }] },
+    ]);
+    const deployment = rendered.find((object) => object?.kind === "Deployment");
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    const named = deployment.spec.template.spec.containers[0].ports.map((port: { name: string }) => port.name);
+    expect(named).toEqual(expect.arrayContaining(["webhook", "metrics"]));
+
+    const open = await helm(["template", "x", CHART, "--kube-version", "1.34.0", "--set", peers[0] as string]);
+    expect(open.code).not.toBe(0);
+    expect(open.stderr).toContain("webhook.networkPolicy.from is empty");
   });
 
   it("refuses a misspelt value before anything is created, naming it", async () => {
