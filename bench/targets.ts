@@ -15,10 +15,18 @@ export interface Target {
   process: ChildProcess;
 }
 
-/** `nodeFlags`: V8 and Node flags for the target's process (e.g. the image's NODE_OPTIONS). */
-export async function startTarget(mode: Mode, certDir: string, nodeFlags: readonly string[] = []): Promise<Target> {
+/**
+ * `nodeFlags`: V8 and Node flags for the target's process (e.g. the image's NODE_OPTIONS). `pauses`: the
+ * target watches its event loop and GC and answers GET /bench/pauses (a 1 ms timer: not for throughput).
+ */
+export async function startTarget(
+  mode: Mode,
+  certDir: string,
+  nodeFlags: readonly string[] = [],
+  pauses = false,
+): Promise<Target> {
   const script = join(import.meta.dirname, "webhook-target.ts");
-  const child = spawn(process.execPath, [...nodeFlags, script, mode, certDir], {
+  const child = spawn(process.execPath, [...nodeFlags, script, mode, certDir, ...(pauses ? ["pauses"] : [])], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });

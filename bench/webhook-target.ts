@@ -1,8 +1,9 @@
 // One benchmark target, in a process of its own so the load generator does not share its event loop.
-// Usage: node bench/webhook-target.ts validate|no-rules|parse-only|hello CERT_DIR
+// Usage: node bench/webhook-target.ts validate|no-rules|parse-only|hello CERT_DIR [pauses]
 // Prints "listening PORT" once it serves on 127.0.0.1; closes on SIGTERM.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import Fastify, { type FastifyInstance } from "fastify";
 import { type Evaluate, evaluate } from "../src/engine/index.ts";
 import { bufferedDestination, createLogger } from "../src/observability/logger.ts";
@@ -12,7 +13,7 @@ import { createWebhookMetrics } from "../src/webhook/metrics.ts";
 import type { PolicyView } from "../src/webhook/policies.ts";
 import { BODY_LIMIT_BYTES, buildWebhookServer } from "../src/webhook/server.ts";
 
-const [mode, certDir = ""] = process.argv.slice(2);
+const [mode, certDir = "", watch] = process.argv.slice(2);
 const tls = {
   cert: readFileSync(join(certDir, "tls.crt"), "utf8"),
   key: readFileSync(join(certDir, "tls.key"), "utf8"),
@@ -67,7 +68,29 @@ function target(): FastifyInstance {
 }
 
 const app = target();
+if (watch === "pauses") pausesRoute(app);
 await app.listen({ host: "127.0.0.1", port: 0 });
 const address = app.server.address();
 console.log(`listening ${typeof address === "object" && address ? address.port : ""}`);
 process.once("SIGTERM", () => void app.close());
+
+/**
+ * GET /bench/pauses: this process's longest event-loop stall and GC pause since the last ask, so the tail
+ * benchmark can tell a slow round caused here from one caused elsewhere (the load generator, the machine).
+ */
+function pausesRoute(app: FastifyInstance): void {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gc = { maxMs: 0, totalMs: 0 };
+  new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) {
+      gc = { maxMs: Math.max(gc.maxMs, entry.duration), totalMs: gc.totalMs + entry.duration };
+    }
+  }).observe({ entryTypes: ["gc"] });
+  app.get("/bench/pauses", async () => {
+    const pauses = { loopMaxMs: loop.max / 1e6, gcMaxMs: gc.maxMs, gcTotalMs: gc.totalMs };
+    loop.reset();
+    gc = { maxMs: 0, totalMs: 0 };
+    return pauses;
+  });
+}

@@ -3,6 +3,7 @@
 // Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load. Then the
 // webhook under hostile load (bench/webhook-load.ts).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get } from "node:https";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -185,14 +186,18 @@ async function tail(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "ai-api-guard-bench-"));
   const targets: { label: string; target: Target }[] = [];
   try {
-    await writeCertificates(dir);
+    const ca = await writeCertificates(dir);
     const body = JSON.stringify(admissionReview(deployment()));
     const loadBefore = loadavg()[0] ?? 0;
-    targets.push({ label: "validate", target: await startTarget("validate", dir) });
-    targets.push({ label: "validate, image flags", target: await startTarget("validate", dir, IMAGE_NODE_FLAGS) });
-    targets.push({ label: "parse-only", target: await startTarget("parse-only", dir) });
+    targets.push({ label: "validate", target: await startTarget("validate", dir, [], true) });
+    targets.push({
+      label: "validate, image flags",
+      target: await startTarget("validate", dir, IMAGE_NODE_FLAGS, true),
+    });
+    targets.push({ label: "parse-only", target: await startTarget("parse-only", dir, [], true) });
     const p99s = new Map(targets.map(({ label }) => [label, [] as number[]]));
     const fresh = new Map<string, number>();
+    const over: string[] = [];
     for (let round = 0; round <= TAIL.runs; round++) {
       for (const { label, target } of targets) {
         const report = await attack({
@@ -204,9 +209,16 @@ async function tail(): Promise<void> {
           seconds: TAIL.seconds,
         });
         if (report.success < 1) throw new Error(`${label}: ${report.success * 100}% success: the tail would lie`);
-        console.error(`round ${round}, ${label}: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms`);
+        const seen = await pauses(target, ca);
+        console.error(
+          `round ${round}, ${label}: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms; in the target: longest event-loop stall ${seen.loopMaxMs} ms, longest GC pause ${seen.gcMaxMs} ms`,
+        );
         if (round === 0) fresh.set(label, report.p99Ms);
-        else p99s.get(label)?.push(report.p99Ms);
+        else {
+          p99s.get(label)?.push(report.p99Ms);
+          if (report.p99Ms >= TAIL.goalMs)
+            over.push(`${label}, round ${round}: p99 ${report.p99Ms} ms; ${describe(seen)}`);
+        }
       }
     }
     console.log(
@@ -220,12 +232,43 @@ async function tail(): Promise<void> {
           ([label, values]) =>
             `| ${label} | ${fresh.get(label)} | ${values.join(", ")} | ${values.filter((v) => v < TAIL.goalMs).length} of ${values.length} |`,
         ),
+        "",
+        over.length === 0
+          ? `Every round after the first under ${TAIL.goalMs} ms.`
+          : `Rounds at ${TAIL.goalMs} ms or more, with what the target saw in them (a stall in the target as long as the tail: the target; none: outside it):\n${over.map((line) => `- ${line}`).join("\n")}`,
       ].join("\n"),
     );
   } finally {
     await Promise.all(targets.map(({ target }) => stopTarget(target)));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface Pauses {
+  loopMaxMs: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
+}
+
+/** The target's longest stalls since the last ask (see bench/webhook-target.ts). */
+async function pauses(target: Target, ca: string): Promise<Pauses> {
+  const response = await new Promise<string>((resolve, reject) => {
+    const request = get({ host: "127.0.0.1", port: target.port, path: "/bench/pauses", ca }, (reply) => {
+      let text = "";
+      reply.on("data", (chunk) => {
+        text += chunk;
+      });
+      reply.on("end", () => resolve(text));
+    });
+    request.on("error", reject);
+  });
+  const seen = JSON.parse(response) as Pauses;
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return { loopMaxMs: round(seen.loopMaxMs), gcMaxMs: round(seen.gcMaxMs), gcTotalMs: round(seen.gcTotalMs) };
+}
+
+function describe({ loopMaxMs, gcMaxMs, gcTotalMs }: Pauses): string {
+  return `the target's longest event-loop stall ${loopMaxMs} ms, longest GC pause ${gcMaxMs} ms (${gcTotalMs} ms of GC in all)`;
 }
 
 // `npm run bench:webhook` runs every part; `-- speed`, `-- tail` or `-- load [loop|port|apiserver]` one of them.

@@ -42,7 +42,11 @@ const PATTERNS = AI_PROVIDERS.map((provider) => ({
   pattern: new RegExp(`^(?:${provider.hosts.map((h) => escapeRegExp(h).replaceAll("\\*", "[a-z0-9-]+")).join("|")})$`),
 }));
 
+/** Any provider's host: one test for the many hosts that are no provider's. */
+const ANY_PROVIDER = new RegExp(PATTERNS.map((p) => p.pattern.source).join("|"));
+
 /** The provider whose API `host` (lower case) is, or undefined. */
 export function aiProviderOf(host: string): string | undefined {
+  if (!ANY_PROVIDER.test(host)) return undefined;
   return PATTERNS.find((p) => p.pattern.test(host))?.name;
 }

@@ -64,12 +64,13 @@ export function aiApiUses(
   if (kind.podSpecs.length === 0 && kind.containers.length === 0) return [];
   const policyHosts = new Set(context.policies.map((p) => p.endpointHost));
   const uses = new Map<string, AiApiUse>();
-  const add = (value: string, use: Omit<AiApiUse, "host" | "provider">) => {
+  // Where a value sits is worked out only for a value that names an AI API: most name none.
+  const add = (value: string, container: string | undefined, where: () => Omit<AiApiUse, "host" | "provider">) => {
     for (const host of hostsIn(value)) {
       const provider = aiProviderOf(host);
       if (provider === undefined && !policyHosts.has(host)) continue;
-      const key = `${host}\u0000${use.container ?? ""}`;
-      if (!uses.has(key)) uses.set(key, { host, ...(provider === undefined ? {} : { provider }), ...use });
+      const key = `${host}\u0000${container ?? ""}`;
+      if (!uses.has(key)) uses.set(key, { host, ...(provider === undefined ? {} : { provider }), ...where() });
     }
   };
   const candidates: Candidate[] = [];
@@ -81,12 +82,11 @@ export function aiApiUses(
     // A malformed workload is evaluate()'s to report as unreadable; what was read before it still counts.
   }
   for (const c of extracted ?? candidates) {
-    const field = c.field === "env" ? `env ${c.name ?? "(unnamed)"}` : `${c.field}[${c.tail.at(-1)}]`;
-    add(c.value, {
+    add(c.value, c.container, () => ({
       ...(c.container === undefined ? {} : { container: c.container }),
       pathSegments: candidatePath(c),
-      where: field,
-    });
+      where: c.field === "env" ? `env ${c.name ?? "(unnamed)"}` : `${c.field}[${c.tail.at(-1)}]`,
+    }));
   }
   const namespace = namespaceOf(object);
   if (context.configMap) {
@@ -96,11 +96,11 @@ export function aiApiUses(
       for (const [key, value] of Object.entries(data)) {
         if (ref.key !== undefined && key !== ref.key) continue;
         if (typeof value !== "string" || value.length > MAX_VALUE) continue;
-        add(value, {
+        add(value, ref.container, () => ({
           ...(ref.container === undefined ? {} : { container: ref.container }),
           pathSegments: ref.path,
           where: `ConfigMap "${ref.name}" key "${key}" (${ref.how})`,
-        });
+        }));
       }
     }
   }
