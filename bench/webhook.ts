@@ -235,7 +235,7 @@ async function tail(): Promise<void> {
         "",
         over.length === 0
           ? `Every round after the first under ${TAIL.goalMs} ms.`
-          : `Rounds at ${TAIL.goalMs} ms or more, with what the target saw in them (a stall in the target as long as the tail: the target; none: outside it):\n${over.map((line) => `- ${line}`).join("\n")}`,
+          : `Rounds at ${TAIL.goalMs} ms or more, with the target's own longest pauses in them:\n${over.map((line) => `- ${line}`).join("\n")}`,
       ].join("\n"),
     );
   } finally {
