@@ -83,7 +83,7 @@ function handToHttpOnFirstBytes(server: Server, onFirstBytes: (socket: TLSSocket
   });
 }
 
-interface SocketState {
+export interface SocketState {
   /** When its handshake ended (performance.now()). */
   arrivedAt: number;
   /** When its first bytes arrived (performance.now()); undefined while it has sent nothing. */
@@ -95,36 +95,45 @@ interface SocketState {
 }
 
 /** How long a request's headers may take to arrive before its connection may be closed to make room. */
-const HEADERS_GRACE_MS = 1_000;
+export const HEADERS_GRACE_MS = 1_000;
 
-/**
- * Closes connections in the order above until `max` remain. Those that arrived in this burst and have sent
- * nothing come after the idle keep-alive ones, newest first: a full server refuses newcomers.
- */
+/** Closes connections until `max` remain, those `connectionsToClose` picks. */
 function trim(sockets: Map<Socket, SocketState>, max: number, burstStart: number): void {
-  const excess = sockets.size - max;
-  if (excess <= 0) return;
-  const stalledSince = performance.now() - HEADERS_GRACE_MS;
-  const silent: Socket[] = [];
-  const stalled: Socket[] = [];
-  const idle: Socket[] = [];
-  const newcomers: Socket[] = [];
-  for (const [socket, state] of sockets) {
-    if (state.beganAt === undefined) (state.arrivedAt < burstStart ? silent : newcomers).push(socket);
-    else if (state.busy === 0 && state.served === 0 && state.beganAt < stalledSince) stalled.push(socket);
-    else if (state.busy === 0 && state.served > 0) idle.push(socket);
-  }
-  const victims = [...silent, ...stalled, ...idle, ...newcomers.reverse()].slice(0, excess);
-  // Every other connection is in the middle of a request: the newest ones are refused all the same, to hold the cap.
-  if (victims.length < excess) {
-    const chosen = new Set(victims);
-    const rest = [...sockets.keys()].filter((socket) => !chosen.has(socket));
-    victims.push(...rest.reverse().slice(0, excess - victims.length));
-  }
-  for (const socket of victims) {
+  for (const socket of connectionsToClose(sockets, sockets.size - max, { now: performance.now(), burstStart })) {
     sockets.delete(socket);
     socket.destroy();
   }
+}
+
+/**
+ * The `count` connections to close, in the order above; `connections` in the order they arrived. Those that
+ * arrived in this burst (from `burstStart`) and have sent nothing come after the idle keep-alive ones, newest
+ * first: a full server refuses newcomers. If that is not enough, every other connection is in the middle of a
+ * request, and the newest of them are closed all the same, to hold the cap.
+ */
+export function connectionsToClose<K>(
+  connections: ReadonlyMap<K, SocketState>,
+  count: number,
+  { now, burstStart }: { now: number; burstStart: number },
+): K[] {
+  if (count <= 0) return [];
+  const stalledSince = now - HEADERS_GRACE_MS;
+  const silent: K[] = [];
+  const stalled: K[] = [];
+  const idle: K[] = [];
+  const newcomers: K[] = [];
+  for (const [key, state] of connections) {
+    if (state.beganAt === undefined) (state.arrivedAt < burstStart ? silent : newcomers).push(key);
+    else if (state.busy === 0 && state.served === 0 && state.beganAt < stalledSince) stalled.push(key);
+    else if (state.busy === 0 && state.served > 0) idle.push(key);
+  }
+  const chosen = [...silent, ...stalled, ...idle, ...newcomers.reverse()].slice(0, count);
+  if (chosen.length < count) {
+    const picked = new Set(chosen);
+    const rest = [...connections.keys()].filter((key) => !picked.has(key));
+    chosen.push(...rest.reverse().slice(0, count - chosen.length));
+  }
+  return chosen;
 }
 
 export function bodyBudget(maxBytes: number): Guard {
