@@ -4,7 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
-import type { RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
+import type { InventoryContext, RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
 import { isRecord, pathValue } from "../kube/objects.ts";
@@ -58,6 +58,8 @@ export interface ReviewScope {
   hosts: readonly string[];
   /** The cluster's namespaces, once listed: `http://<service>.<namespace>` is in-cluster exactly when it names one. */
   namespaces?: ReadonlySet<string>;
+  /** The ConfigMaps the reviewed workload reads, fetched before the review (see lookups.ts). */
+  configMaps?: InventoryContext["configMap"];
 }
 
 export interface AssessInput {
@@ -91,7 +93,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   const context: EvaluationContext = {
     policyEndpointHosts: scope.hosts,
     ...(scope.namespaces && { clusterNamespaces: scope.namespaces }),
-    inventory: { policies: scope.policies },
+    inventory: { policies: scope.policies, ...(scope.configMaps && { configMap: scope.configMaps }) },
   };
   const evaluation = safeEvaluate(evaluate, request.object, context);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);

@@ -1,12 +1,14 @@
-// The two questions the webhook asks the API server before some decisions, each cached briefly and
-// bounded in size: may this user grant exemptions here (a SubjectAccessReview), and has a cluster
-// admin lowered the action floor of this namespace (its label). Both fail closed: an error is a no.
+// What the webhook asks the API server, each answer cached briefly and bounded in size. Before some
+// decisions: may this user grant exemptions here (a SubjectAccessReview), and has a cluster admin lowered
+// the action floor of this namespace (its label); both fail closed: an error is a no. Before reviewing a
+// workload: the ConfigMaps it reads, for the AI API hosts in them; one that cannot be read is left out.
 import { API_GROUP, PLURAL } from "../api/index.ts";
-import { describeError } from "../kube/errors.ts";
+import { hostsIn, referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
+import { describeError, isApiError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { UserInfo } from "./admission-review.ts";
-import type { Action } from "./config.ts";
+import type { AdmissionRequest, UserInfo } from "./admission-review.ts";
+import type { Action, AdmissionConfig } from "./config.ts";
 import { FLOOR_LABEL } from "./policies.ts";
 
 /** The RBAC verb on aiapipolicies that lets a user exempt objects in a namespace. */
@@ -16,7 +18,20 @@ const ACTIONS: ReadonlySet<string> = new Set(["Deny", "Warn", "Audit"]);
 export interface Lookups {
   mayExempt(user: UserInfo, namespace: string): Promise<boolean>;
   namespaceFloor(namespace: string): Promise<Action | undefined>;
+  /**
+   * The keys of a ConfigMap whose values name hosts, each value reduced to those host names (all that
+   * unregistered-ai-api reads of it); undefined when it does not exist or cannot be read.
+   */
+  configMapHosts?(namespace: string, name: string): Promise<ConfigMapHosts | undefined>;
 }
+
+export type ConfigMapHosts = Readonly<Record<string, string>>;
+
+/** ConfigMaps a review fetches at most, and host names kept of one: bounds on the wait and the cache. */
+const MAX_CONFIGMAPS_PER_REVIEW = 16;
+const MAX_HOST_CHARS_PER_CONFIGMAP = 16 * 1024;
+/** The review waits this long for a ConfigMap at most: well within the webhook's own timeout. */
+const CONFIGMAP_TIMEOUT_MS = 2_000;
 
 export interface LookupOptions {
   logger: Logger;
@@ -30,6 +45,7 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
   const { logger } = options;
   const grants = ttlCache<boolean>(options);
   const floors = ttlCache<Action | undefined>(options);
+  const configMaps = ttlCache<ConfigMapHosts | undefined>({ ...options, maxEntries: 256 });
   return {
     mayExempt: (user, namespace) =>
       grants(`${namespace}\u0000${JSON.stringify(user)}`, async () => {
@@ -70,7 +86,57 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
           return undefined;
         }
       }),
+    configMapHosts: (namespace, name) =>
+      configMaps(`${namespace}\u0000${name}`, async () => {
+        try {
+          const read = await rest.request<{ data?: Record<string, unknown> }>(
+            `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
+            { signal: AbortSignal.timeout(CONFIGMAP_TIMEOUT_MS) },
+          );
+          return hostsByKey(read.data ?? {});
+        } catch (error) {
+          // A ConfigMap created after the workload is common, and is no error of the webhook's.
+          if (!isApiError(error) || error.code !== 404)
+            logger.warn({ error: describeError(error), namespace, configMap: name }, "could not read a ConfigMap");
+          return undefined;
+        }
+      }),
   };
+}
+
+function hostsByKey(data: Record<string, unknown>): ConfigMapHosts {
+  const kept: Record<string, string> = {};
+  let chars = 0;
+  for (const [key, value] of Object.entries(data)) {
+    const hosts = typeof value === "string" ? hostsIn(value) : [];
+    if (hosts.length === 0) continue;
+    const names = [...new Set(hosts)].join(" ");
+    chars += names.length;
+    if (chars > MAX_HOST_CHARS_PER_CONFIGMAP) break;
+    kept[key] = names;
+  }
+  return kept;
+}
+
+/**
+ * The ConfigMaps a reviewed workload reads, fetched (from the cache when it has them) for the engine to
+ * follow; undefined, without a wait, for a review that reads none or is not reviewed.
+ */
+export function configMapsOf(
+  review: AdmissionRequest,
+  config: AdmissionConfig,
+  lookups: Lookups | undefined,
+): Promise<(namespace: string, name: string) => ConfigMapHosts | undefined> | undefined {
+  const namespace = review.namespace ?? "";
+  if (!lookups?.configMapHosts || namespace === "" || config.exemptNamespaces.includes(namespace)) return undefined;
+  if (review.operation !== "CREATE" && review.operation !== "UPDATE") return undefined;
+  const names = referencedConfigMaps(review.object).slice(0, MAX_CONFIGMAPS_PER_REVIEW);
+  if (names.length === 0) return undefined;
+  const read = lookups.configMapHosts.bind(lookups);
+  return Promise.all(names.map((name) => read(namespace, name))).then((found) => {
+    const byName = new Map(names.map((name, i) => [name, found[i]]));
+    return (inNamespace, name) => (inNamespace === namespace ? byName.get(name) : undefined);
+  });
 }
 
 /** A small cache of promises: concurrent askers share one call; answers expire after the TTL. */

@@ -28,7 +28,7 @@ import { type Decision, decide, type EventReason, findingAction, lookupsNeeded }
 import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
-import type { Lookups } from "./lookups.ts";
+import { configMapsOf, type Lookups } from "./lookups.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { endpointHosts, type PolicyView } from "./policies.ts";
 
@@ -258,7 +258,15 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       const parsed = parseAdmissionReview(request.body);
       if (!parsed.ok) return refuse(reply, 400, parsed.reason);
       review = parsed.request;
-      assessment = assess({ request: review, config: options.config, evaluate: options.evaluate, scope });
+      // The ConfigMaps a workload reads are followed on this path; a large review's worker reads the object alone.
+      const configMaps = configMapsOf(review, options.config, options.lookups);
+      const withConfigMaps = configMaps ? { ...scope, configMaps: await configMaps } : scope;
+      assessment = assess({
+        request: review,
+        config: options.config,
+        evaluate: options.evaluate,
+        scope: withConfigMaps,
+      });
     }
     const user = userOf(review);
     const pending = conclude(options, user, assessment, policies);

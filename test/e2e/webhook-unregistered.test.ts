@@ -15,7 +15,8 @@ const run = randomBytes(3).toString("hex");
 const ns = { audit: `unreg-audit-${run}`, deny: `unreg-deny-${run}` };
 const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
 
-const caller = (namespace: string, name = "summarizer", app = "summarizer") => ({
+const CALLS_OPENAI = { env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }] };
+const caller = (namespace: string, name = "summarizer", app = "summarizer", reads: object = CALLS_OPENAI) => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name, namespace },
@@ -24,13 +25,7 @@ const caller = (namespace: string, name = "summarizer", app = "summarizer") => (
     template: {
       metadata: { labels: { app } },
       spec: {
-        containers: [
-          {
-            name: "app",
-            image: "registry.example/app:1",
-            env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }],
-          },
-        ],
+        containers: [{ name: "app", image: "registry.example/app:1", ...reads }],
       },
     },
   },
@@ -82,6 +77,30 @@ describe("a Deployment calling api.openai.com with no AiApiPolicy", () => {
     expect(applied.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
     expect(applied.stderr).toContain("(action Deny from --unregistered-action)");
     expect(applied.stderr).toContain("Declare the API: an AiApiPolicy");
+  });
+
+  it("is refused too when the host is in a ConfigMap it reads with envFrom, and admitted when the host is not an AI API's", async () => {
+    const settings = (name: string, url: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: ns.deny },
+      data: { OPENAI_BASE_URL: url, LOG_LEVEL: "info" },
+    });
+    const reading = (name: string, configMap: string) =>
+      caller(ns.deny, name, name, { envFrom: [{ configMapRef: { name: configMap } }] });
+    for (const [name, url] of [
+      ["llm-settings", "https://api.openai.com/v1"],
+      ["gateway-settings", "https://llm-gateway.example/v1"],
+    ] as const) {
+      const created = await apply(settings(name, url));
+      expect(created.code, created.stderr).toBe(0);
+    }
+    const refused = await apply(reading("reads-openai", "llm-settings"));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
+    expect(refused.stderr).toContain("spec.template.spec.containers[0].envFrom[0].configMapRef: api.openai.com");
+    const admitted = await apply(reading("reads-gateway", "gateway-settings"));
+    expect(admitted.code, admitted.stderr).toBe(0);
   });
 });
 

@@ -37,6 +37,8 @@ const NOT_EXERCISED: Record<string, string> = {
   "aiapipolicies/finalizers [update]":
     "needed only where OwnerReferencesPermissionEnforcement admission runs (the local API server does not)",
   "subjectaccessreviews [create]": "the webhook's exemption check; the webhook is not reached by writes in this test",
+  "configmaps [get]":
+    "the webhook's reading of a reviewed workload's ConfigMaps; the webhook is not reached by writes in this test",
   "reports [get,list,watch,create,update,patch,delete]":
     "the audit's OpenReports Reports: their CRD is not installed in this test, so the audit skips them",
   "policyreports [get,list,watch,create,update,patch,delete]":

@@ -107,6 +107,23 @@ export function aiApiUses(
   return [...uses.values()];
 }
 
+/**
+ * The names of the ConfigMaps a workload reads (envFrom, configMapKeyRef, configMap and projected volumes),
+ * each once: what an adapter fetches so that this rule can follow them. [] for anything that is no workload.
+ */
+export function referencedConfigMaps(object: unknown): string[] {
+  if (!isRecord(object)) return [];
+  const kind = workloadKindOf(object);
+  if (!kind) return [];
+  try {
+    const refs = podSpecsOf(object, kind, []).flatMap(({ spec, path }) => configMapRefs(spec, path));
+    return [...new Set(refs.map((ref) => ref.name))];
+  } catch {
+    // A malformed workload is evaluate()'s to report as unreadable.
+    return [];
+  }
+}
+
 /** Whether a value can name a host: the extraction filter of this rule. */
 export function namesHost(value: string): boolean {
   return value.includes(".");

@@ -115,6 +115,33 @@ describe("with the rules engine", () => {
     expect(line).toMatchObject({ exemptRules: ["hardcoded-secret"], exemptionGranted: true, user: "kubernetes-admin" });
   });
 
+  it("follows the ConfigMaps a workload reads: an AI API host in one is unregistered-ai-api at admission", async () => {
+    const asked: string[] = [];
+    const lookups = {
+      mayExempt: async () => false,
+      namespaceFloor: async () => undefined,
+      configMapHosts: async (namespace: string, name: string) => {
+        asked.push(`${namespace}/${name}`);
+        return name === "llm" ? { OPENAI_BASE_URL: "api.openai.com" } : undefined;
+      },
+    };
+    const h = await harness({ lookups, config: { unregisteredAction: "Deny" } });
+    const object = deployment();
+    const { containers } = (object.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template
+      .spec;
+    (containers[0] as Record<string, unknown>).envFrom = [{ configMapRef: { name: "llm" } }];
+    const { body } = await h.validate(admissionReview(object));
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain(
+      'unregistered-ai-api in container "app" at spec.template.spec.containers[0].envFrom[0].configMapRef: api.openai.com',
+    );
+    expect(asked.sort()).toEqual(["ml-team/llm", "ml-team/summarizer-config"]);
+    const exempt = await webhookHarness({ evaluate, lookups, config: { exemptNamespaces: ["ml-team"] } });
+    expect((await exempt.validate(admissionReview(object))).body.response.allowed).toBe(true);
+    await exempt.app.close();
+    expect(asked).toHaveLength(2);
+  });
+
   it("refuses an exempted finding when nobody granted it (no lookups: no exemptions)", async () => {
     const h = await harness();
     const { body } = await h.validate(admissionReview(keyed({ [EXEMPT_ANNOTATION]: "hardcoded-secret" })));
