@@ -217,7 +217,7 @@ async function tail(): Promise<void> {
         else {
           p99s.get(label)?.push(report.p99Ms);
           if (report.p99Ms >= TAIL.goalMs)
-            over.push(`${label}, round ${round}: p99 ${report.p99Ms} ms; ${describe(seen)}`);
+            over.push(`${label}, round ${round}: p99 ${report.p99Ms} ms; ${describePauses(seen)}`);
         }
       }
     }
@@ -267,7 +267,7 @@ async function pauses(target: Target, ca: string): Promise<Pauses> {
   return { loopMaxMs: round(seen.loopMaxMs), gcMaxMs: round(seen.gcMaxMs), gcTotalMs: round(seen.gcTotalMs) };
 }
 
-function describe({ loopMaxMs, gcMaxMs, gcTotalMs }: Pauses): string {
+function describePauses({ loopMaxMs, gcMaxMs, gcTotalMs }: Pauses): string {
   return `the target's longest event-loop stall ${loopMaxMs} ms, longest GC pause ${gcMaxMs} ms (${gcTotalMs} ms of GC in all)`;
 }
 

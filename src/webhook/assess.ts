@@ -125,7 +125,8 @@ function identity(f: Finding): string {
   return `${f.rule}\u0000${f.container ?? ""}\u0000${f.message}\u0000${f.hint}`;
 }
 
-function whySkipped(request: AdmissionRequest, config: AdmissionConfig): string | undefined {
+/** Why the webhook admits a request without reading it (an operation, kind or namespace it does not review). */
+export function whySkipped(request: AdmissionRequest, config: AdmissionConfig): string | undefined {
   if (request.operation !== "CREATE" && request.operation !== "UPDATE") return `operation ${request.operation}`;
   if (request.subResource && !REVIEWED_SUBRESOURCES.has(request.subResource))
     return `subresource ${request.subResource}`;

@@ -8,6 +8,7 @@ import { describeError, isApiError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AdmissionRequest, UserInfo } from "./admission-review.ts";
+import { whySkipped } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
 import { FLOOR_LABEL } from "./policies.ts";
 
@@ -128,8 +129,7 @@ export function configMapsOf(
   lookups: Lookups | undefined,
 ): Promise<(namespace: string, name: string) => ConfigMapHosts | undefined> | undefined {
   const namespace = review.namespace ?? "";
-  if (!lookups?.configMapHosts || namespace === "" || config.exemptNamespaces.includes(namespace)) return undefined;
-  if (review.operation !== "CREATE" && review.operation !== "UPDATE") return undefined;
+  if (!lookups?.configMapHosts || namespace === "" || whySkipped(review, config) !== undefined) return undefined;
   const names = referencedConfigMaps(review.object).slice(0, MAX_CONFIGMAPS_PER_REVIEW);
   if (names.length === 0) return undefined;
   const read = lookups.configMapHosts.bind(lookups);
