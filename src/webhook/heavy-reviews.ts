@@ -6,7 +6,8 @@ import { Worker } from "node:worker_threads";
 import type { AdmissionRequest } from "./admission-review.ts";
 import type { Assessment, ReviewScope } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
-import type { WorkerJob, WorkerMessage } from "./review-worker.ts";
+import type { ReadConfigMaps } from "./lookups.ts";
+import type { ToWorker, WorkerMessage } from "./review-worker.ts";
 
 export interface HeavyOptions {
   /** Bodies from this size on go to the worker. */
@@ -28,9 +29,15 @@ export type HeavyResult =
   | { ok: false; code: 400 | 503; reason: string }
   | { ok: true; request: AdmissionRequest; assessment: Assessment };
 
+/** Fetches the ConfigMaps a review's object reads (named by the worker); undefined when none are to be read. */
+export type FollowConfigMaps = (
+  request: AdmissionRequest,
+  names: readonly string[],
+) => Promise<ReadConfigMaps> | undefined;
+
 export interface HeavyReviews {
   readonly options: HeavyOptions;
-  review(body: Buffer, config: AdmissionConfig, scope: ReviewScope): Promise<HeavyResult>;
+  review(body: Buffer, config: AdmissionConfig, scope: ReviewScope, follow?: FollowConfigMaps): Promise<HeavyResult>;
   close(): Promise<void>;
 }
 
@@ -39,6 +46,7 @@ interface Job {
   body: Buffer;
   config: AdmissionConfig;
   scope: ReviewScope;
+  follow?: FollowConfigMaps;
   deadline: number;
   envelope?: { request: AdmissionRequest; labels: Record<string, string> };
   resolve: (result: HeavyResult) => void;
@@ -72,6 +80,7 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
     if (!job || message.id !== job.id) return;
     if (message.type === "envelope") {
       job.envelope = { request: message.request, labels: message.labels };
+      if (message.configMaps.length > 0) sendConfigMaps(job, message.configMaps);
       return;
     }
     finish(
@@ -81,6 +90,17 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
 
   function assessed(job: Job, assessment: Assessment): HeavyResult {
     return { ok: true, request: job.envelope?.request as AdmissionRequest, assessment };
+  }
+
+  /** The worker waits for them; the budget keeps running meanwhile. */
+  function sendConfigMaps(job: Job, names: readonly string[]): void {
+    const send = (read: ReadConfigMaps) => {
+      if (current === job) worker.postMessage({ type: "configMaps", id: job.id, read } satisfies ToWorker);
+    };
+    const reading = (job.envelope && job.follow?.(job.envelope.request, names)) ?? Promise.resolve(new Map());
+    reading.then(send, () => {
+      if (current === job) fail("its ConfigMaps could not be read");
+    });
   }
 
   /** The budget ran out (or the worker died): answer what is known, and start a fresh worker. */
@@ -110,7 +130,7 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
       }
       current = job;
       timer = setTimeout(() => fail(`it did not finish within the ${options.budgetMs} ms budget of one review`), left);
-      const message: WorkerJob = { id: job.id, body: job.body, config: job.config, scope: job.scope };
+      const message: ToWorker = { type: "review", id: job.id, body: job.body, config: job.config, scope: job.scope };
       worker.postMessage(message);
     }
   }
@@ -136,9 +156,10 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
 
   return {
     options,
-    review(body, config, scope) {
+    review(body, config, scope, follow) {
       return new Promise((resolve) => {
-        const job: Job = { id: nextId++, body, config, scope, deadline: Date.now() + options.budgetMs, resolve };
+        const deadline = Date.now() + options.budgetMs;
+        const job: Job = { id: nextId++, body, config, scope, ...(follow && { follow }), deadline, resolve };
         if (queuedBytes + body.length > options.maxQueuedBytes) {
           resolve({ ok: false, code: 503, reason: "not checked: too many large reviews are waiting; retry" });
           return;

@@ -8,7 +8,7 @@ import { describeError, isApiError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AdmissionRequest, UserInfo } from "./admission-review.ts";
-import { whySkipped } from "./assess.ts";
+import { type ReviewScope, whySkipped } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
 import { FLOOR_LABEL } from "./policies.ts";
 
@@ -119,24 +119,33 @@ function hostsByKey(data: Record<string, unknown>): ConfigMapHosts {
   return kept;
 }
 
+/** The ConfigMaps a review reads, by name, as fetched (undefined: absent or unreadable); a worker can be sent it. */
+export type ReadConfigMaps = ReadonlyMap<string, ConfigMapHosts | undefined>;
+
 /**
  * The ConfigMaps a reviewed workload reads, fetched (from the cache when it has them) for the engine to
- * follow; undefined, without a wait, for a review that reads none or is not reviewed.
+ * follow; undefined, without a wait, for a review that reads none or is not reviewed. `names`: those the
+ * object reads, when a worker that parsed it says so (the review then carries no object).
  */
 export function configMapsOf(
   review: AdmissionRequest,
   config: AdmissionConfig,
   lookups: Lookups | undefined,
-): Promise<(namespace: string, name: string) => ConfigMapHosts | undefined> | undefined {
+  names?: readonly string[],
+): Promise<ReadConfigMaps> | undefined {
   const namespace = review.namespace ?? "";
   if (!lookups?.configMapHosts || namespace === "" || whySkipped(review, config) !== undefined) return undefined;
-  const names = referencedConfigMaps(review.object).slice(0, MAX_CONFIGMAPS_PER_REVIEW);
-  if (names.length === 0) return undefined;
+  const wanted = (names ?? referencedConfigMaps(review.object)).slice(0, MAX_CONFIGMAPS_PER_REVIEW);
+  if (wanted.length === 0) return undefined;
   const read = lookups.configMapHosts.bind(lookups);
-  return Promise.all(names.map((name) => read(namespace, name))).then((found) => {
-    const byName = new Map(names.map((name, i) => [name, found[i]]));
-    return (inNamespace, name) => (inNamespace === namespace ? byName.get(name) : undefined);
-  });
+  return Promise.all(wanted.map((name) => read(namespace, name))).then(
+    (found) => new Map(wanted.map((name, i) => [name, found[i]])),
+  );
+}
+
+/** The engine's view of what was read: a ConfigMap of another namespace is never among them. */
+export function configMapReader(namespace: string, read: ReadConfigMaps): NonNullable<ReviewScope["configMaps"]> {
+  return (inNamespace, name) => (inNamespace === namespace ? read.get(name) : undefined);
 }
 
 /** A small cache of promises: concurrent askers share one call; answers expire after the TTL. */

@@ -1,55 +1,92 @@
 // A worker thread that reads and assesses one large AdmissionReview at a time, so that parsing and
 // scanning a megabyte object never holds the main thread's event loop (and the ordinary reviews
-// waiting on it). It posts the envelope as soon as the body is parsed, then the assessment.
+// waiting on it). It posts the envelope as soon as the body is parsed, with the ConfigMaps the object
+// reads; when it reads some, it waits for the main thread to fetch them, then posts the assessment.
 import { parentPort } from "node:worker_threads";
 import { evaluate } from "../engine/index.ts";
+import { referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
 import { type AdmissionRequest, parseAdmissionReview } from "./admission-review.ts";
 import { assess, type ReviewScope } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
+import { configMapReader, type ReadConfigMaps } from "./lookups.ts";
 import { podTemplateLabels } from "./policies.ts";
 
-export interface WorkerJob {
-  id: number;
-  body: Uint8Array;
-  config: AdmissionConfig;
-  scope: ReviewScope;
-}
+export type ToWorker =
+  | { type: "review"; id: number; body: Uint8Array; config: AdmissionConfig; scope: ReviewScope }
+  | { type: "configMaps"; id: number; read: ReadConfigMaps };
 
 export type WorkerMessage =
   | { id: number; type: "refused"; reason: string }
-  | { id: number; type: "envelope"; request: AdmissionRequest; labels: Record<string, string> }
+  | {
+      id: number;
+      type: "envelope";
+      request: AdmissionRequest;
+      labels: Record<string, string>;
+      /** The ConfigMaps the object reads: the assessment waits for them when there are any. */
+      configMaps: string[];
+    }
   | { id: number; type: "assessed"; assessment: ReturnType<typeof assess> };
+
+type Job = Extract<ToWorker, { type: "review" }>;
 
 /** What fastify's JSON parser refuses (prototype poisoning: __proto__, constructor.prototype), refused here too. */
 const PROTO = /"__proto__"\s*:/;
 const CONSTRUCTOR = /"constructor"\s*:\s*\{/;
 const PROTOTYPE = /"prototype"\s*:/;
 
-/** The envelope (as soon as the body is parsed) and then the assessment, or why it is refused. */
-function* review(job: WorkerJob): Generator<WorkerMessage> {
-  const text = new TextDecoder().decode(job.body);
-  if (PROTO.test(text) || (CONSTRUCTOR.test(text) && PROTOTYPE.test(text))) {
-    yield { id: job.id, type: "refused", reason: "the body carries __proto__/constructor keys" };
-    return;
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    yield { id: job.id, type: "refused", reason: "the body is not valid JSON" };
-    return;
-  }
-  const parsed = parseAdmissionReview(body);
-  if (!parsed.ok) {
-    yield { id: job.id, type: "refused", reason: parsed.reason };
-    return;
-  }
-  const { object, oldObject: _, ...envelope } = parsed.request;
-  yield { id: job.id, type: "envelope", request: envelope, labels: podTemplateLabels(envelope.kind, object) };
-  const assessment = assess({ request: parsed.request, config: job.config, evaluate, scope: job.scope });
-  yield { id: job.id, type: "assessed", assessment };
+/** Reviews waiting for their ConfigMaps, by id. */
+const waiting = new Map<number, { job: Job; request: AdmissionRequest }>();
+
+function post(message: WorkerMessage): void {
+  parentPort?.postMessage(message);
 }
 
-parentPort?.on("message", (job: WorkerJob) => {
-  for (const message of review(job)) parentPort?.postMessage(message);
+/** The review in the body, or why it is refused. */
+function parse(body: Uint8Array): AdmissionRequest | string {
+  const text = new TextDecoder().decode(body);
+  if (PROTO.test(text) || (CONSTRUCTOR.test(text) && PROTOTYPE.test(text)))
+    return "the body carries __proto__/constructor keys";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return "the body is not valid JSON";
+  }
+  const review = parseAdmissionReview(parsed);
+  return review.ok ? review.request : review.reason;
+}
+
+function begin(job: Job): void {
+  const request = parse(job.body);
+  if (typeof request === "string") {
+    post({ id: job.id, type: "refused", reason: request });
+    return;
+  }
+  const { object, oldObject: _, ...envelope } = request;
+  const configMaps = referencedConfigMaps(object);
+  post({
+    id: job.id,
+    type: "envelope",
+    request: envelope,
+    labels: podTemplateLabels(envelope.kind, object),
+    configMaps,
+  });
+  if (configMaps.length > 0) waiting.set(job.id, { job, request });
+  else finish(job, request, job.scope);
+}
+
+function finish(job: Job, request: AdmissionRequest, scope: ReviewScope): void {
+  post({ id: job.id, type: "assessed", assessment: assess({ request, config: job.config, evaluate, scope }) });
+}
+
+parentPort?.on("message", (message: ToWorker) => {
+  if (message.type === "review") {
+    begin(message);
+    return;
+  }
+  const held = waiting.get(message.id);
+  if (!held) return;
+  waiting.delete(message.id);
+  const configMaps = configMapReader(held.request.namespace ?? "", message.read);
+  finish(held.job, held.request, { ...held.job.scope, configMaps });
 });

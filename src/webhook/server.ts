@@ -28,7 +28,7 @@ import { type Decision, decide, type EventReason, findingAction, lookupsNeeded }
 import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
-import { configMapsOf, type Lookups } from "./lookups.ts";
+import { configMapReader, configMapsOf, type Lookups } from "./lookups.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { endpointHosts, type PolicyView } from "./policies.ts";
 
@@ -251,16 +251,20 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     let review: AdmissionRequest;
     let assessment: Assessment;
     if (request.body instanceof HeavyBody && options.heavy) {
-      const result = await options.heavy.review(request.body.bytes, options.config, scope);
+      // The worker says which ConfigMaps the object reads once it has parsed it; they are fetched here.
+      const follow = (envelope: AdmissionRequest, names: readonly string[]) =>
+        configMapsOf(envelope, options.config, options.lookups, names);
+      const result = await options.heavy.review(request.body.bytes, options.config, scope, follow);
       if (!result.ok) return refuse(reply, result.code, result.reason);
       ({ request: review, assessment } = result);
     } else {
       const parsed = parseAdmissionReview(request.body);
       if (!parsed.ok) return refuse(reply, 400, parsed.reason);
       review = parsed.request;
-      // The ConfigMaps a workload reads are followed on this path; a large review's worker reads the object alone.
       const configMaps = configMapsOf(review, options.config, options.lookups);
-      const withConfigMaps = configMaps ? { ...scope, configMaps: await configMaps } : scope;
+      const withConfigMaps = configMaps
+        ? { ...scope, configMaps: configMapReader(review.namespace ?? "", await configMaps) }
+        : scope;
       assessment = assess({
         request: review,
         config: options.config,

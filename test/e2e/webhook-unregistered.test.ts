@@ -101,6 +101,16 @@ describe("a Deployment calling api.openai.com with no AiApiPolicy", () => {
     expect(refused.stderr).toContain("spec.template.spec.containers[0].envFrom[0].configMapRef: api.openai.com");
     const admitted = await apply(reading("reads-gateway", "gateway-settings"));
     expect(admitted.code, admitted.stderr).toBe(0);
+    // A review of 256 KiB or more is read in a worker thread; it follows the ConfigMaps too (before, it did not).
+    const large = caller(ns.deny, "large-reader", "large-reader", {
+      envFrom: [{ configMapRef: { name: "llm-settings" } }],
+      args: ["--notes", "x".repeat(300_000)],
+    });
+    // create, not apply: apply would copy the object into an annotation, past the 256 KiB annotations limit.
+    const refusedLarge = await kubectl(["create", "-f", "-"], { input: stringify(large) });
+    expect(refusedLarge.code, refusedLarge.stderr).not.toBe(0);
+    expect(refusedLarge.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
+    expect(refusedLarge.stderr).toContain("spec.template.spec.containers[0].envFrom[0].configMapRef: api.openai.com");
   });
 });
 

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/engine/index.ts";
 import { type HeavyOptions, heavyReviews } from "../../../src/webhook/heavy-reviews.ts";
 import type { ServerLimits } from "../../../src/webhook/limits.ts";
-import { admissionReview } from "../../support/admission.ts";
-import { webhookHarness } from "../../support/webhook.ts";
+import type { Lookups } from "../../../src/webhook/lookups.ts";
+import { admissionReview, deployment } from "../../support/admission.ts";
+import { type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
 
 const KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuV8wXy1zAb4cDe7fGh";
 
@@ -20,9 +21,10 @@ async function harness(
   heavy: Partial<HeavyOptions> = {},
   limits: Partial<ServerLimits> = {},
   namespaces?: () => ReadonlySet<string>,
+  more: Pick<HarnessOptions, "lookups" | "config"> = {},
 ) {
   const pool = heavyReviews({ thresholdBytes: 64 * 1024, ...heavy });
-  const h = await webhookHarness({ evaluate, heavy: pool, limits, namespaces });
+  const h = await webhookHarness({ evaluate, heavy: pool, limits, namespaces, ...more });
   cleanup.push(
     () => pool.close(),
     () => h.app.close(),
@@ -36,6 +38,20 @@ function configMap(mib: number, secret?: string) {
   for (let i = 0; i < (mib * 2 ** 20) / 64; i++) data[`setting_${i}`] = `value-${i}-${"x".repeat(40)}`;
   if (secret) data.OPENAI_API_KEY = secret;
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big", namespace: "ml-team" }, data };
+}
+
+/** Lookups that answer only ConfigMaps, with `hosts`; no exemption is granted and no floor lowered. */
+function configMapLookups(hosts: NonNullable<Lookups["configMapHosts"]>): Lookups {
+  return { mayExempt: async () => false, namespaceFloor: async () => undefined, configMapHosts: hosts };
+}
+
+/** A Deployment past the worker's threshold (a 100 KB annotation) whose first container reads ConfigMap `name`. */
+function paddedWorkloadReading(name: string) {
+  const object = deployment({ annotations: { notes: "x".repeat(100_000) } });
+  const { containers } = (object.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template
+    .spec;
+  (containers[0] as Record<string, unknown>).envFrom = [{ configMapRef: { name } }];
+  return object;
 }
 
 /** A Pod whose container has `count` env vars with credential names: the engine reads every one. */
@@ -97,6 +113,40 @@ describe("large reviews, in a worker", () => {
     expect(response.body.response?.allowed ?? false).toBe(false);
     // With a 1 ms budget a loaded machine may spend it before the worker starts: the other wording.
     expect(response.text).toMatch(/budget of one review|waited behind other large reviews/);
+  });
+
+  it("follows the ConfigMaps a large workload reads, as the main thread does", async () => {
+    // Before, a workload padded past the worker's threshold was judged on its own values alone.
+    const asked: string[] = [];
+    const lookups = configMapLookups(async (namespace, name) => {
+      asked.push(`${namespace}/${name}`);
+      return name === "llm" ? { OPENAI_BASE_URL: "api.openai.com" } : undefined;
+    });
+    const h = await harness({}, {}, undefined, { lookups, config: { unregisteredAction: "Deny" } });
+    const { body } = await h.validate(admissionReview(paddedWorkloadReading("llm")));
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain(
+      'unregistered-ai-api in container "app" at spec.template.spec.containers[0].envFrom[0].configMapRef: api.openai.com',
+    );
+    expect(asked.sort()).toEqual(["ml-team/llm", "ml-team/summarizer-config"]);
+  });
+
+  it("refuses a large review whose ConfigMaps do not arrive within its budget, and reviews the next one", async () => {
+    const lookups = configMapLookups(() => new Promise(() => undefined));
+    const h = await harness({ budgetMs: 300 }, {}, undefined, { lookups });
+    const stuck = await h.validate(admissionReview(paddedWorkloadReading("llm")));
+    expect(stuck.body.response.allowed).toBe(false);
+    expect(stuck.body.response.status.message).toContain("did not finish within the 300 ms budget of one review");
+    const next = await h.validate(admissionReview(configMap(1, KEY)));
+    expect(next.body.response.status.message).toContain("data.OPENAI_API_KEY");
+  });
+
+  it("refuses a large review whose ConfigMap lookup fails, at once and saying so", async () => {
+    const lookups = configMapLookups(() => Promise.reject(new Error("connection refused")));
+    const h = await harness({ budgetMs: 60_000 }, {}, undefined, { lookups });
+    const { body } = await h.validate(admissionReview(paddedWorkloadReading("llm")));
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain("its ConfigMaps could not be read");
   });
 
   it("answers an ordinary review while a heavy one is being scanned", async () => {
