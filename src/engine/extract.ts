@@ -62,8 +62,11 @@ const HOOKS = ["postStart", "preStop"] as const;
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 const FLAG = /^--?[A-Za-z][\w.-]{0,80}$/;
 const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
-/** Strings outside containers, annotations and ConfigMap data: no container around them to mention Azure. */
-const SETTINGS: CandidateGroup = { source: {}, configMap: false, complete: true };
+/**
+ * Strings outside containers and ConfigMap data (settings, annotations, labels, volume attributes): no
+ * container around them to mention Azure. Shared: what it caches is the same for all of them.
+ */
+const NO_CONTAINER: CandidateGroup = { source: {}, configMap: false, complete: true };
 /** Deeper than any real custom resource; bounds a hostile body. */
 const MAX_DEPTH = 48;
 
@@ -84,6 +87,12 @@ export function isReviewedKind(kind: string, apiVersion: unknown): boolean {
 interface Walk {
   out: Candidate[];
   keep: Keep;
+  /**
+   * The path of the node being read, pushed and popped as the walk goes: copied only for what needs it (a
+   * candidate kept, an error), since most nodes of an object hold nothing to report and a path object or
+   * copy at each was most of the walk's cost and most of its garbage.
+   */
+  path: PathSegment[];
 }
 
 /**
@@ -97,7 +106,7 @@ export function extractCandidates(
   out: Candidate[],
   keep: Keep = () => true,
 ): void {
-  const walk: Walk = { out, keep };
+  const walk: Walk = { out, keep, path: [...prefix] };
   const annotations = metadataCandidates(object, prefix, [], walk);
   // A custom resource that reuses the name ConfigMap is no ConfigMap: it is walked like any other.
   if (kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1")) {
@@ -105,44 +114,42 @@ export function extractCandidates(
     return;
   }
   for (const key in object) {
-    if (key !== "metadata" && key !== "status") visit(object[key], { parent: prefix, key }, key, annotations, walk, 0);
+    if (key === "metadata" || key === "status") continue;
+    walk.path.push(key);
+    visit(object[key], key, annotations, walk, 0);
+    walk.path.pop();
   }
 }
 
 /**
- * Where the walk is: a path built only for what needs it (a candidate kept, a container, an error), since
- * most nodes of an object hold nothing to report and copying the path at each was most of the walk's cost.
+ * Reads a metadata block's annotations and labels; returns the annotations that apply below it. `path` is
+ * the owner's, and may be the walk's own: it is copied, not kept.
  */
-type Trail = readonly PathSegment[] | { readonly parent: Trail; readonly key: PathSegment };
-
-function pathOf(trail: Trail): PathSegment[] {
-  return "parent" in trail ? [...pathOf(trail.parent), trail.key] : [...trail];
-}
-
-/** Reads a metadata block's annotations and labels; returns the annotations that apply below it. */
-function metadataCandidates(owner: Json, path: PathSegment[], applying: Json[], walk: Walk): Json[] {
+function metadataCandidates(owner: Json, path: readonly PathSegment[], applying: Json[], walk: Walk): Json[] {
   const metadata = optionalRecord(owner.metadata, path, "metadata");
   if (!metadata) return applying;
   const annotations = optionalRecord(metadata.annotations, path, "metadata", "annotations");
   const labels = optionalRecord(metadata.labels, path, "metadata", "labels");
   const scope = annotations ? [...applying, annotations] : applying;
-  const group: CandidateGroup = { source: {}, configMap: false, complete: true };
-  for (const [field, map] of [
-    ["annotation", annotations],
-    ["label", labels],
-  ] as const) {
-    if (!map) continue;
-    const base = [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
-    for (const [key, raw] of Object.entries(map)) {
-      if (key === LAST_APPLIED || typeof raw !== "string") continue;
-      push(walk, { value: raw, base, tail: [key], field, name: key, annotations: scope, group });
-    }
-  }
+  if (annotations) mapCandidates(annotations, "annotation", path, scope, walk);
+  if (labels) mapCandidates(labels, "label", path, scope, walk);
   return scope;
 }
 
-function push(walk: Walk, candidate: Candidate): void {
-  if (walk.keep(candidate.value, candidate.name)) walk.out.push(candidate);
+function mapCandidates(
+  map: Json,
+  field: "annotation" | "label",
+  path: readonly PathSegment[],
+  annotations: Json[],
+  walk: Walk,
+): void {
+  let base: PathSegment[] | undefined;
+  for (const key in map) {
+    const value = map[key];
+    if (key === LAST_APPLIED || typeof value !== "string" || !walk.keep(value, key)) continue;
+    base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
+    walk.out.push({ value, base, tail: [key], field, name: key, annotations, group: NO_CONTAINER });
+  }
 }
 
 function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], walk: Walk) {
@@ -150,12 +157,14 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
   for (const field of ["data", "binaryData"] as const) {
     const base = [...prefix, field];
     const data = optionalRecord(object[field], base) ?? {};
-    for (const [key, raw] of Object.entries(data)) {
-      const stored = optionalString(raw, base, key);
+    for (const key in data) {
+      const raw = data[key];
+      const stored = typeof raw === "string" ? raw : optionalString(raw, base, key);
       const value = field === "data" ? stored : decodedText(stored);
       if (value === undefined) continue;
       group.source[key] = value;
-      push(walk, { value, base, tail: [key], field: "data", name: key, annotations, group });
+      if (walk.keep(value, key))
+        walk.out.push({ value, base, tail: [key], field: "data", name: key, annotations, group });
     }
   }
   group.complete = true;
@@ -175,47 +184,55 @@ function decodedText(base64: string | undefined): string | undefined {
   }
 }
 
-/** Looks for containers and templates anywhere below an object, without knowing its kind. */
-function visit(node: unknown, trail: Trail, key: PathSegment, annotations: Json[], walk: Walk, depth: number) {
+/**
+ * Looks for containers and templates anywhere below an object, without knowing its kind. `walk.path` is the
+ * node's path, ending in `key`.
+ */
+function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk, depth: number) {
   if (depth > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`);
+  const path = walk.path;
   if (Array.isArray(node)) {
     // Only where an object is expected is a list a wrong type (Argo's `template` is a string).
-    if (key === "spec" || key === "template" || key === "jobTemplate")
-      optionalRecord(node, pathOf(trail).slice(0, -1), String(key));
-    for (let i = 0; i < node.length; i++) visit(node[i], { parent: trail, key: i }, i, annotations, walk, depth + 1);
+    if (key === "spec" || key === "template" || key === "jobTemplate") optionalRecord(node, path.slice(0, -1), key);
+    for (let i = 0; i < node.length; i++) {
+      path.push(i);
+      visit(node[i], i, annotations, walk, depth + 1);
+      path.pop();
+    }
     return;
   }
   if (typeof node === "string") {
     // Any other string of the object (a RayJob's runtimeEnvYAML, an Argo parameter) is read as text:
     // provider formats and the pairs inside it count; the key it sits under does not name it.
     if (walk.keep(node, undefined))
-      walk.out.push({ value: node, base: [], tail: pathOf(trail), field: "setting", annotations, group: SETTINGS });
+      walk.out.push({ value: node, base: [], tail: [...path], field: "setting", annotations, group: NO_CONTAINER });
     return;
   }
   if (!isRecord(node)) return;
   // A template (pod, job, worker) carries its own metadata; its annotations apply to what it makes.
   const scope =
-    key !== "metadata" && "metadata" in node ? metadataCandidates(node, pathOf(trail), annotations, walk) : annotations;
+    key !== "metadata" && "metadata" in node ? metadataCandidates(node, path, annotations, walk) : annotations;
   for (const child in node) {
     if (child === "metadata") continue;
     const value = node[child];
+    path.push(child);
     if (CONTAINER_LISTS.has(child)) {
-      const childPath = [...pathOf(trail), child];
-      const items = optionalList(value, childPath);
+      const items = optionalList(value, path);
       for (let i = 0; i < items.length; i++) {
-        const container = optionalRecord(items[i], childPath, i) ?? {};
-        containerCandidates(container, [...childPath, i], scope, walk);
+        const container = optionalRecord(items[i], path, i) ?? {};
+        containerCandidates(container, [...path, i], scope, walk);
       }
     } else if (CONTAINER_LIKE.has(child) && isContainerLike(value)) {
-      containerCandidates(value, [...pathOf(trail), child], scope, walk);
+      containerCandidates(value, [...path], scope, walk);
     } else if (child === "volumes" && Array.isArray(value)) {
-      volumeCandidates(value, [...pathOf(trail), child], scope, walk);
+      volumeCandidates(value, path, scope, walk);
     } else if (isContainerLike(value) && !Array.isArray(value)) {
       // A container spec under a name of its own (KServe's predictor `model`, `sklearn`, ...).
-      containerCandidates(value, [...pathOf(trail), child], scope, walk);
+      containerCandidates(value, [...path], scope, walk);
     } else {
-      visit(value, { parent: trail, key: child }, child, scope, walk, depth + 1);
+      visit(value, child, scope, walk, depth + 1);
     }
+    path.pop();
   }
 }
 
@@ -250,10 +267,11 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
       walk.out.push({ ...base, value: value as string, tail: ["env", index, "value"], field: "env", name });
   }
   // Absent fields are skipped before their path is built: most containers have few of them.
-  for (const field of ["command", "args"] as const)
-    if (isPresent(container[field])) argumentCandidates(container[field], [field], field, base, walk);
+  if (isPresent(container.command)) argumentCandidates(container.command, ["command"], "command", base, walk);
+  if (isPresent(container.args)) argumentCandidates(container.args, ["args"], "args", base, walk);
   if (typeof container.source === "string")
-    push(walk, { ...base, value: container.source, tail: ["source"], field: "script" });
+    if (walk.keep(container.source, undefined))
+      walk.out.push({ ...base, value: container.source, tail: ["source"], field: "script" });
   for (const probe of PROBES) if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk);
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
   for (const hook of HOOKS)
@@ -279,53 +297,70 @@ function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, ba
   }
 }
 
-/** A probe or lifecycle hook: its exec command and its HTTP headers (an Authorization header is a key). */
-function handlerCandidates(raw: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk) {
-  const handler = optionalRecord(raw, base.base, ...tail);
-  if (!handler) return;
-  const exec = isPresent(handler.exec) ? optionalRecord(handler.exec, base.base, ...tail, "exec") : undefined;
-  if (exec) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
-  const httpGet = isPresent(handler.httpGet)
-    ? optionalRecord(handler.httpGet, base.base, ...tail, "httpGet")
-    : undefined;
-  const headers = isPresent(httpGet?.httpHeaders)
-    ? optionalList(httpGet?.httpHeaders, base.base, ...tail, "httpGet", "httpHeaders")
-    : [];
-  for (let index = 0; index < headers.length; index++) {
+/**
+ * A probe or lifecycle hook: its exec command and its HTTP headers (an Authorization header is a key).
+ * Types are checked inline; the readers that build a path are called only to report a wrong one.
+ */
+function handlerCandidates(handler: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk) {
+  if (!isRecord(handler)) {
+    optionalRecord(handler, base.base, ...tail);
+    return;
+  }
+  const { exec, httpGet } = handler;
+  if (isRecord(exec)) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
+  else if (isPresent(exec)) optionalRecord(exec, base.base, ...tail, "exec");
+  if (!isPresent(httpGet)) return;
+  if (!isRecord(httpGet)) {
+    optionalRecord(httpGet, base.base, ...tail, "httpGet");
+    return;
+  }
+  const headers = httpGet.httpHeaders;
+  if (isPresent(headers) && !Array.isArray(headers))
+    optionalList(headers, base.base, ...tail, "httpGet", "httpHeaders");
+  for (let index = 0; Array.isArray(headers) && index < headers.length; index++) {
     const header = headers[index];
     if (!isRecord(header) || typeof header.value !== "string") continue;
     const name = typeof header.name === "string" ? header.name : undefined;
+    if (!walk.keep(header.value, name)) continue;
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
-    push(walk, { ...base, value: header.value, tail: at, field: "probe", name });
+    walk.out.push({ ...base, value: header.value, tail: at, field: "probe", name });
   }
   // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
-  if (typeof httpGet?.host === "string" && httpGet.host !== "") {
-    const scheme = httpGet.scheme === "HTTPS" ? "https" : "http";
-    const value = `${scheme}://${httpGet.host}`;
-    push(walk, { ...base, value, tail: [...tail, "httpGet", "host"], field: "probe", name: "host" });
+  if (typeof httpGet.host === "string" && httpGet.host !== "") {
+    const value = `${httpGet.scheme === "HTTPS" ? "https" : "http"}://${httpGet.host}`;
+    if (walk.keep(value, "host"))
+      walk.out.push({ ...base, value, tail: [...tail, "httpGet", "host"], field: "probe", name: "host" });
   }
 }
 
 /** Volume fields that take literals: CSI volumeAttributes, flexVolume options, a gitRepo URL. */
-function volumeCandidates(volumes: unknown[], path: PathSegment[], annotations: Json[], walk: Walk) {
+function volumeCandidates(volumes: unknown[], path: readonly PathSegment[], annotations: Json[], walk: Walk) {
   for (let index = 0; index < volumes.length; index++) {
     const volume = volumes[index];
     if (!isRecord(volume)) continue;
-    const group: CandidateGroup = { source: {}, configMap: false, complete: true };
-    const base = [...path, index];
-    const add = (value: unknown, tail: PathSegment[], name?: string) => {
-      if (typeof value === "string") push(walk, { value, base, tail, field: "volume", name, annotations, group });
-    };
-    for (const [driver, attributes] of [
-      ["csi", "volumeAttributes"],
-      ["flexVolume", "options"],
-    ] as const) {
-      const source = isRecord(volume[driver]) ? (volume[driver] as Json) : undefined;
-      const map = source && isRecord(source[attributes]) ? (source[attributes] as Json) : {};
-      for (const [key, value] of Object.entries(map)) add(value, [driver, attributes, key], key);
-    }
-    if (isRecord(volume.gitRepo)) add(volume.gitRepo.repository, ["gitRepo", "repository"], "repository");
+    const at = { path, index, annotations };
+    const csi = volume.csi;
+    if (isRecord(csi) && isRecord(csi.volumeAttributes))
+      for (const key in csi.volumeAttributes)
+        volumeCandidate(csi.volumeAttributes[key], ["csi", "volumeAttributes", key], key, at, walk);
+    const flex = volume.flexVolume;
+    if (isRecord(flex) && isRecord(flex.options))
+      for (const key in flex.options) volumeCandidate(flex.options[key], ["flexVolume", "options", key], key, at, walk);
+    if (isRecord(volume.gitRepo))
+      volumeCandidate(volume.gitRepo.repository, ["gitRepo", "repository"], "repository", at, walk);
   }
+}
+
+function volumeCandidate(
+  value: unknown,
+  tail: PathSegment[],
+  name: string,
+  at: { path: readonly PathSegment[]; index: number; annotations: Json[] },
+  walk: Walk,
+) {
+  if (typeof value !== "string" || !walk.keep(value, name)) return;
+  const base = [...at.path, at.index];
+  walk.out.push({ value, base, tail, field: "volume", name, annotations: at.annotations, group: NO_CONTAINER });
 }
 
 /**
