@@ -1,7 +1,8 @@
 // Large reviews go to a worker thread, one at a time, each within a budget: the main thread only
-// receives bytes and answers, so ordinary reviews keep flowing while a megabyte object is scanned.
-// A review that does not finish within its budget (waiting in line included) is answered as not
-// checked, which refuses it under Deny; the worker running it is replaced.
+// receives bytes, fetches the ConfigMaps the worker says the object reads, and answers, so ordinary
+// reviews keep flowing while a megabyte object is scanned. A review that does not finish within its
+// budget (waiting in line and the ConfigMap lookup included) is answered as not checked, which refuses
+// it under Deny; the worker running it is replaced.
 import { Worker } from "node:worker_threads";
 import type { AdmissionRequest } from "./admission-review.ts";
 import type { Assessment, ReviewScope } from "./assess.ts";
