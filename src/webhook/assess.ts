@@ -48,6 +48,8 @@ export interface Assessment {
   unreadable?: string;
   /** The old object could not be read for the same reason. */
   unreadableExisting?: boolean;
+  /** ConfigMaps the workload reads that were not followed at admission (past the lookups' bound). */
+  configMapsNotFollowed?: number;
 }
 
 /** What a review is judged against besides the object itself. */
@@ -60,6 +62,8 @@ export interface ReviewScope {
   namespaces?: ReadonlySet<string>;
   /** The ConfigMaps the reviewed workload reads, fetched before the review (see lookups.ts). */
   configMaps?: InventoryContext["configMap"];
+  /** How many more it reads, past the lookups' bound a review: not followed at admission. */
+  configMapsNotFollowed?: number;
 }
 
 export interface AssessInput {
@@ -98,6 +102,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   const evaluation = safeEvaluate(evaluate, request.object, context);
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
+  if (scope.configMapsNotFollowed) assessment.configMapsNotFollowed = scope.configMapsNotFollowed;
   const owner = controllerOwner(request.object);
   if (owner) assessment.owner = owner;
   if (evaluation.findings.length > findings.length) assessment.uncounted = evaluation.findings.length - findings.length;

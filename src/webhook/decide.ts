@@ -7,6 +7,7 @@ import type { Assessment } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
 import {
   capWarnings,
+  configMapsNotFollowedWarning,
   exemptionRefusedLine,
   exemptionReport,
   exemptionWarning,
@@ -93,9 +94,11 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
     governingPolicy(ctx.policies, subject.namespace, a.labels, ctx.config.defaultAction),
     floor,
   );
+  // Not silent: what was not read at admission is said, whatever the findings.
+  const notice = a.configMapsNotFollowed ? [configMapsNotFollowedWarning(subject, a.configMapsNotFollowed)] : [];
   // The common case, a clean object: nothing to compare, warn or record.
   if (a.findings.length === 0 && a.unreadable === undefined)
-    return { ...none, outcome: "allow", allowed: true, action: governance.action };
+    return { ...none, outcome: "allow", allowed: true, action: governance.action, warnings: notice };
   const existingSet = new Set(a.existing);
   const vouched = ownerVouches(ctx.user, a.owner);
   const granted = ctx.exemptionGranted === true || vouched;
@@ -109,6 +112,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
 
   const events: Decision["events"] = [];
   const warnings = [
+    ...notice,
     // The old object could not be read either: admitted like an old finding, never silently.
     ...(a.unreadableExisting && a.unreadable !== undefined ? [unreadableWarning(subject, a.unreadable)] : []),
     ...old.map((f) => existingWarning(subject, f)),

@@ -98,7 +98,8 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
     const send = (read: ReadConfigMaps) => {
       if (current === job) worker.postMessage({ type: "configMaps", id: job.id, read } satisfies ToWorker);
     };
-    const reading = (job.envelope && job.follow?.(job.envelope.request, names)) ?? Promise.resolve(new Map());
+    const none: ReadConfigMaps = { hosts: new Map(), notFollowed: 0 };
+    const reading = (job.envelope && job.follow?.(job.envelope.request, names)) ?? Promise.resolve(none);
     reading.then(send, () => {
       if (current === job) fail("its ConfigMaps could not be read");
     });

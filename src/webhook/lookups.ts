@@ -119,8 +119,13 @@ function hostsByKey(data: Record<string, unknown>): ConfigMapHosts {
   return kept;
 }
 
-/** The ConfigMaps a review reads, by name, as fetched (undefined: absent or unreadable); a worker can be sent it. */
-export type ReadConfigMaps = ReadonlyMap<string, ConfigMapHosts | undefined>;
+/** The ConfigMaps a review reads, as fetched; plain data, so that a worker can be sent it. */
+export interface ReadConfigMaps {
+  /** By name; undefined: absent or unreadable. */
+  hosts: ReadonlyMap<string, ConfigMapHosts | undefined>;
+  /** How many more the object reads, past the per-review bound: not read. */
+  notFollowed: number;
+}
 
 /**
  * The ConfigMaps a reviewed workload reads, fetched (from the cache when it has them) for the engine to
@@ -135,17 +140,25 @@ export function configMapsOf(
 ): Promise<ReadConfigMaps> | undefined {
   const namespace = review.namespace ?? "";
   if (!lookups?.configMapHosts || namespace === "" || whySkipped(review, config) !== undefined) return undefined;
-  const wanted = (names ?? referencedConfigMaps(review.object)).slice(0, MAX_CONFIGMAPS_PER_REVIEW);
-  if (wanted.length === 0) return undefined;
+  const all = names ?? referencedConfigMaps(review.object);
+  if (all.length === 0) return undefined;
+  const wanted = all.slice(0, MAX_CONFIGMAPS_PER_REVIEW);
   const read = lookups.configMapHosts.bind(lookups);
-  return Promise.all(wanted.map((name) => read(namespace, name))).then(
-    (found) => new Map(wanted.map((name, i) => [name, found[i]])),
-  );
+  return Promise.all(wanted.map((name) => read(namespace, name))).then((found) => ({
+    hosts: new Map(wanted.map((name, i) => [name, found[i]])),
+    notFollowed: all.length - wanted.length,
+  }));
 }
 
-/** The engine's view of what was read: a ConfigMap of another namespace is never among them. */
-export function configMapReader(namespace: string, read: ReadConfigMaps): NonNullable<ReviewScope["configMaps"]> {
-  return (inNamespace, name) => (inNamespace === namespace ? read.get(name) : undefined);
+/** What the review is judged with: the engine's view of what was read (only the review's namespace counts). */
+export function followedConfigMaps(
+  namespace: string,
+  read: ReadConfigMaps,
+): Pick<ReviewScope, "configMaps" | "configMapsNotFollowed"> {
+  return {
+    configMaps: (inNamespace, name) => (inNamespace === namespace ? read.hosts.get(name) : undefined),
+    ...(read.notFollowed > 0 && { configMapsNotFollowed: read.notFollowed }),
+  };
 }
 
 /** A small cache of promises: concurrent askers share one call; answers expire after the TTL. */

@@ -85,6 +85,11 @@ export function exemptionWarning(subject: Subject, finding: Finding): string {
   return clip(warningHead(subject, finding), ` exempted by annotation ${EXEMPT_ANNOTATION}`);
 }
 
+export function configMapsNotFollowedWarning(subject: Subject, count: number): string {
+  const them = count === 1 ? "1 more ConfigMap" : `${count} more ConfigMaps`;
+  return `ai-api-guard did not read ${them} that ${subject.kind}/${subject.name} reads (it follows a bounded number a review at admission): an AI API host only there is not checked here; the background audit reads them all.`;
+}
+
 export function unreadableWarning(subject: Subject, reason: string): string {
   return clip(`ai-api-guard could not read ${subject.kind}/${subject.name}: ${reason}`, "");
 }

@@ -8,7 +8,7 @@ import { referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
 import { type AdmissionRequest, parseAdmissionReview } from "./admission-review.ts";
 import { assess, type ReviewScope } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
-import { configMapReader, type ReadConfigMaps } from "./lookups.ts";
+import { followedConfigMaps, type ReadConfigMaps } from "./lookups.ts";
 import { podTemplateLabels } from "./policies.ts";
 
 export type ToWorker =
@@ -87,6 +87,8 @@ parentPort?.on("message", (message: ToWorker) => {
   const held = waiting.get(message.id);
   if (!held) return;
   waiting.delete(message.id);
-  const configMaps = configMapReader(held.request.namespace ?? "", message.read);
-  finish(held.job, held.request, { ...held.job.scope, configMaps });
+  finish(held.job, held.request, {
+    ...held.job.scope,
+    ...followedConfigMaps(held.request.namespace ?? "", message.read),
+  });
 });

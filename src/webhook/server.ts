@@ -28,7 +28,7 @@ import { type Decision, decide, type EventReason, findingAction, lookupsNeeded }
 import { bodyBudget, guardConnections } from "./guard.ts";
 import { HeavyBody, type HeavyReviews } from "./heavy-reviews.ts";
 import { BODY_LIMIT_BYTES, type ServerLimits, serverLimits } from "./limits.ts";
-import { configMapReader, configMapsOf, type Lookups } from "./lookups.ts";
+import { configMapsOf, followedConfigMaps, type Lookups } from "./lookups.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { endpointHosts, type PolicyView } from "./policies.ts";
 
@@ -263,7 +263,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       review = parsed.request;
       const configMaps = configMapsOf(review, options.config, options.lookups);
       const withConfigMaps = configMaps
-        ? { ...scope, configMaps: configMapReader(review.namespace ?? "", await configMaps) }
+        ? { ...scope, ...followedConfigMaps(review.namespace ?? "", await configMaps) }
         : scope;
       assessment = assess({
         request: review,

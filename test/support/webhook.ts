@@ -72,3 +72,18 @@ export async function webhookHarness(options: HarnessOptions) {
   };
   return { app, logs, logText, events, metrics, post, validate, caPem };
 }
+
+/**
+ * Lookups that answer ConfigMaps with `hosts` and record each ask as `namespace/name` in `asked`; no
+ * exemption is granted and no floor lowered.
+ */
+export function configMapLookups(hosts: NonNullable<Lookups["configMapHosts"]>, asked: string[] = []): Lookups {
+  return {
+    mayExempt: async () => false,
+    namespaceFloor: async () => undefined,
+    configMapHosts: (namespace, name) => {
+      asked.push(`${namespace}/${name}`);
+      return hosts(namespace, name);
+    },
+  };
+}

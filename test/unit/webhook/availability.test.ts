@@ -5,9 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/engine/index.ts";
 import { type HeavyOptions, heavyReviews } from "../../../src/webhook/heavy-reviews.ts";
 import type { ServerLimits } from "../../../src/webhook/limits.ts";
-import type { Lookups } from "../../../src/webhook/lookups.ts";
 import { admissionReview, deployment } from "../../support/admission.ts";
-import { type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
+import { configMapLookups, type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
 
 const KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuV8wXy1zAb4cDe7fGh";
 
@@ -38,11 +37,6 @@ function configMap(mib: number, secret?: string) {
   for (let i = 0; i < (mib * 2 ** 20) / 64; i++) data[`setting_${i}`] = `value-${i}-${"x".repeat(40)}`;
   if (secret) data.OPENAI_API_KEY = secret;
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big", namespace: "ml-team" }, data };
-}
-
-/** Lookups that answer only ConfigMaps, with `hosts`; no exemption is granted and no floor lowered. */
-function configMapLookups(hosts: NonNullable<Lookups["configMapHosts"]>): Lookups {
-  return { mayExempt: async () => false, namespaceFloor: async () => undefined, configMapHosts: hosts };
 }
 
 /** A Deployment past the worker's threshold (a 100 KB annotation) whose first container reads ConfigMap `name`. */
@@ -118,10 +112,10 @@ describe("large reviews, in a worker", () => {
   it("follows the ConfigMaps a large workload reads, as the main thread does", async () => {
     // Before, a workload padded past the worker's threshold was judged on its own values alone.
     const asked: string[] = [];
-    const lookups = configMapLookups(async (namespace, name) => {
-      asked.push(`${namespace}/${name}`);
-      return name === "llm" ? { OPENAI_BASE_URL: "api.openai.com" } : undefined;
-    });
+    const lookups = configMapLookups(
+      async (_namespace, name) => (name === "llm" ? { OPENAI_BASE_URL: "api.openai.com" } : undefined),
+      asked,
+    );
     const h = await harness({}, {}, undefined, { lookups, config: { unregisteredAction: "Deny" } });
     const { body } = await h.validate(admissionReview(paddedWorkloadReading("llm")));
     expect(body.response.allowed).toBe(false);

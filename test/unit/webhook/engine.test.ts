@@ -5,7 +5,7 @@ import { evaluate } from "../../../src/engine/index.ts";
 import { EXEMPT_ANNOTATION } from "../../../src/engine/types.ts";
 import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
 import { admissionReview, deployment, policyView } from "../../support/admission.ts";
-import { type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
+import { configMapLookups, type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
 
 const KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuV8wXy1zAb4cDe7fGh";
 const keyed = (annotations: Record<string, string> = {}) =>
@@ -117,14 +117,10 @@ describe("with the rules engine", () => {
 
   it("follows the ConfigMaps a workload reads: an AI API host in one is unregistered-ai-api at admission", async () => {
     const asked: string[] = [];
-    const lookups = {
-      mayExempt: async () => false,
-      namespaceFloor: async () => undefined,
-      configMapHosts: async (namespace: string, name: string) => {
-        asked.push(`${namespace}/${name}`);
-        return name === "llm" ? { OPENAI_BASE_URL: "api.openai.com" } : undefined;
-      },
-    };
+    const lookups = configMapLookups(
+      async (_namespace, name) => (name === "llm" ? { OPENAI_BASE_URL: "api.openai.com" } : undefined),
+      asked,
+    );
     const h = await harness({ lookups, config: { unregisteredAction: "Deny" } });
     const object = deployment();
     const { containers } = (object.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template
@@ -140,6 +136,32 @@ describe("with the rules engine", () => {
     expect((await exempt.validate(admissionReview(object))).body.response.allowed).toBe(true);
     await exempt.app.close();
     expect(asked).toHaveLength(2);
+  });
+
+  it("says so when a workload reads more ConfigMaps than it follows a review, and reads only the bound", async () => {
+    const asked: string[] = [];
+    const lookups = configMapLookups(async () => ({ OPENAI_BASE_URL: "api.openai.com" }), asked);
+    const h = await harness({ lookups, config: { unregisteredAction: "Warn" } });
+    const object = deployment();
+    const { containers } = (object.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template
+      .spec;
+    (containers[0] as Record<string, unknown>).envFrom = Array.from({ length: 19 }, (_, i) => ({
+      configMapRef: { name: `settings-${i}` },
+    }));
+    const { body } = await h.validate(admissionReview(object));
+    // 19 in envFrom and the volume's summarizer-config: 20 read, 16 followed.
+    expect(asked).toHaveLength(16);
+    expect(body.response.allowed).toBe(true);
+    expect(body.response.warnings).toContainEqual(
+      expect.stringContaining(
+        "ai-api-guard did not read 4 more ConfigMaps that Deployment/summarizer reads (it follows a bounded number a review at admission)",
+      ),
+    );
+    // A clean object too: the notice is no finding's, so it comes without any.
+    const clean = await harness({ lookups: configMapLookups(async () => undefined) });
+    const admitted = (await clean.validate(admissionReview(object))).body.response;
+    expect(admitted.allowed).toBe(true);
+    expect(admitted.warnings).toEqual([expect.stringContaining("did not read 4 more ConfigMaps")]);
   });
 
   it("refuses an exempted finding when nobody granted it (no lookups: no exemptions)", async () => {
