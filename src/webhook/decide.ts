@@ -52,6 +52,8 @@ export interface Decision {
   events: { reason: EventReason; message: string }[];
   /** Why it was skipped or could not be read; metadata for the log line, never a value. */
   note?: string;
+  /** ConfigMaps the workload reads that were not followed at admission, for the log line. */
+  configMapsNotFollowed?: number;
 }
 
 export interface DecisionContext {
@@ -80,8 +82,15 @@ export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config"
 }
 
 export function decide(a: Assessment, ctx: DecisionContext): Decision {
-  const { subject } = a;
-  const none = { subject, warnings: [], findings: [], existing: 0, events: [] };
+  const { subject, configMapsNotFollowed } = a;
+  const none = {
+    subject,
+    warnings: [],
+    findings: [],
+    existing: 0,
+    events: [],
+    ...(configMapsNotFollowed && { configMapsNotFollowed }),
+  };
   if (a.skipped) return { ...none, outcome: "skip", allowed: true, note: a.skipped };
   if (a.policy) {
     if (a.policyProblem === undefined) return { ...none, outcome: "allow", allowed: true };
@@ -95,7 +104,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
     floor,
   );
   // Not silent: what was not read at admission is said, whatever the findings.
-  const notice = a.configMapsNotFollowed ? [configMapsNotFollowedWarning(subject, a.configMapsNotFollowed)] : [];
+  const notice = configMapsNotFollowed ? [configMapsNotFollowedWarning(subject, configMapsNotFollowed)] : [];
   // The common case, a clean object: nothing to compare, warn or record.
   if (a.findings.length === 0 && a.unreadable === undefined)
     return { ...none, outcome: "allow", allowed: true, action: governance.action, warnings: notice };
@@ -132,6 +141,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
     existing: old.length,
     action: governance.action,
     ...(findings.some(isUnregistered) && { unregisteredAction: unregistered.action }),
+    ...(configMapsNotFollowed && { configMapsNotFollowed }),
     note: a.unreadable,
   };
   if (enforced.length === 0 && unreadable === undefined) {

@@ -342,6 +342,7 @@ function record(
       exemptRules: ruleIds(decision.findings, true),
       ...(exempted && { exemptionGranted: true }),
       ...(decision.existing > 0 && { existingFindings: decision.existing }),
+      ...(decision.configMapsNotFollowed && { configMapsNotFollowed: decision.configMapsNotFollowed }),
       note: decision.note,
       durationMs: Math.round(elapsedMs * 1000) / 1000,
     },

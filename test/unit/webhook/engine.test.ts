@@ -157,6 +157,7 @@ describe("with the rules engine", () => {
         "ai-api-guard did not read 4 more ConfigMaps that Deployment/summarizer reads (it follows a bounded number a review at admission)",
       ),
     );
+    expect(h.logs.find((l) => l.msg === "admission decision")).toMatchObject({ configMapsNotFollowed: 4 });
     // A clean object too: the notice is no finding's, so it comes without any.
     const clean = await harness({ lookups: configMapLookups(async () => undefined) });
     const admitted = (await clean.validate(admissionReview(object))).body.response;
