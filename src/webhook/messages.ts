@@ -87,7 +87,10 @@ export function exemptionWarning(subject: Subject, finding: Finding): string {
 
 export function configMapsNotFollowedWarning(subject: Subject, count: number): string {
   const them = count === 1 ? "1 more ConfigMap" : `${count} more ConfigMaps`;
-  return `ai-api-guard did not read ${them} that ${subject.kind}/${subject.name} reads (it follows a bounded number a review at admission): an AI API host only there is not checked here; the background audit reads them all.`;
+  return clip(
+    `ai-api-guard did not read ${them} ${subject.kind}/${subject.name} reads at admission`,
+    ": the audit reads them",
+  );
 }
 
 export function unreadableWarning(subject: Subject, reason: string): string {
