@@ -67,6 +67,8 @@ const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
  * container around them to mention Azure. Shared: what it caches is the same for all of them.
  */
 const NO_CONTAINER: CandidateGroup = { source: {}, configMap: false, complete: true };
+/** An absent list, without a new array each time. */
+const NO_ITEMS: readonly unknown[] = [];
 /** Deeper than any real custom resource; bounds a hostile body. */
 const MAX_DEPTH = 48;
 
@@ -269,9 +271,8 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
   // Absent fields are skipped before their path is built: most containers have few of them.
   if (isPresent(container.command)) argumentCandidates(container.command, ["command"], "command", base, walk);
   if (isPresent(container.args)) argumentCandidates(container.args, ["args"], "args", base, walk);
-  if (typeof container.source === "string")
-    if (walk.keep(container.source, undefined))
-      walk.out.push({ ...base, value: container.source, tail: ["source"], field: "script" });
+  if (typeof container.source === "string" && walk.keep(container.source, undefined))
+    walk.out.push({ ...base, value: container.source, tail: ["source"], field: "script" });
   for (const probe of PROBES) if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk);
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
   for (const hook of HOOKS)
@@ -314,10 +315,10 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     optionalRecord(httpGet, base.base, ...tail, "httpGet");
     return;
   }
-  const headers = httpGet.httpHeaders;
-  if (isPresent(headers) && !Array.isArray(headers))
-    optionalList(headers, base.base, ...tail, "httpGet", "httpHeaders");
-  for (let index = 0; Array.isArray(headers) && index < headers.length; index++) {
+  const headers = isPresent(httpGet.httpHeaders)
+    ? optionalList(httpGet.httpHeaders, base.base, ...tail, "httpGet", "httpHeaders")
+    : NO_ITEMS;
+  for (let index = 0; index < headers.length; index++) {
     const header = headers[index];
     if (!isRecord(header) || typeof header.value !== "string") continue;
     const name = typeof header.name === "string" ? header.name : undefined;

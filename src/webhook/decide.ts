@@ -52,8 +52,6 @@ export interface Decision {
   events: { reason: EventReason; message: string }[];
   /** Why it was skipped or could not be read; metadata for the log line, never a value. */
   note?: string;
-  /** ConfigMaps the workload reads that were not followed at admission, for the log line. */
-  configMapsNotFollowed?: number;
 }
 
 export interface DecisionContext {
@@ -83,14 +81,7 @@ export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config"
 
 export function decide(a: Assessment, ctx: DecisionContext): Decision {
   const { subject, configMapsNotFollowed } = a;
-  const none = {
-    subject,
-    warnings: [],
-    findings: [],
-    existing: 0,
-    events: [],
-    ...(configMapsNotFollowed && { configMapsNotFollowed }),
-  };
+  const none = { subject, warnings: [], findings: [], existing: 0, events: [] };
   if (a.skipped) return { ...none, outcome: "skip", allowed: true, note: a.skipped };
   if (a.policy) {
     if (a.policyProblem === undefined) return { ...none, outcome: "allow", allowed: true };
@@ -141,7 +132,6 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
     existing: old.length,
     action: governance.action,
     ...(findings.some(isUnregistered) && { unregisteredAction: unregistered.action }),
-    ...(configMapsNotFollowed && { configMapsNotFollowed }),
     note: a.unreadable,
   };
   if (enforced.length === 0 && unreadable === undefined) {

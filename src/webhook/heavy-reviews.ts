@@ -81,7 +81,7 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
     if (!job || message.id !== job.id) return;
     if (message.type === "envelope") {
       job.envelope = { request: message.request, labels: message.labels };
-      if (message.configMaps.length > 0) sendConfigMaps(job, message.configMaps);
+      if (message.configMaps.length > 0) sendConfigMaps(job, message.request, message.configMaps);
       return;
     }
     finish(
@@ -94,12 +94,12 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
   }
 
   /** The worker waits for them; the budget keeps running meanwhile. */
-  function sendConfigMaps(job: Job, names: readonly string[]): void {
+  function sendConfigMaps(job: Job, request: AdmissionRequest, names: readonly string[]): void {
     const send = (read: ReadConfigMaps) => {
       if (current === job) worker.postMessage({ type: "configMaps", id: job.id, read } satisfies ToWorker);
     };
     const none: ReadConfigMaps = { hosts: new Map(), notFollowed: 0 };
-    const reading = (job.envelope && job.follow?.(job.envelope.request, names)) ?? Promise.resolve(none);
+    const reading = job.follow?.(request, names) ?? Promise.resolve(none);
     reading.then(send, () => {
       if (current === job) fail("its ConfigMaps could not be read");
     });

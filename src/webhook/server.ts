@@ -275,7 +275,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     const user = userOf(review);
     const pending = conclude(options, user, assessment, policies);
     const decision = pending instanceof Promise ? await pending : pending;
-    record(options, review, user, decision, reply.elapsedTime);
+    record(options, review, user, assessment, decision, reply.elapsedTime);
     return reviewResponse({
       uid: review.uid,
       allowed: decision.allowed,
@@ -313,6 +313,7 @@ function record(
   options: WebhookServerOptions,
   review: AdmissionRequest,
   user: UserInfo,
+  assessment: Assessment,
   decision: Decision,
   elapsedMs: number,
 ): void {
@@ -342,7 +343,7 @@ function record(
       exemptRules: ruleIds(decision.findings, true),
       ...(exempted && { exemptionGranted: true }),
       ...(decision.existing > 0 && { existingFindings: decision.existing }),
-      ...(decision.configMapsNotFollowed && { configMapsNotFollowed: decision.configMapsNotFollowed }),
+      ...(assessment.configMapsNotFollowed && { configMapsNotFollowed: assessment.configMapsNotFollowed }),
       note: decision.note,
       durationMs: Math.round(elapsedMs * 1000) / 1000,
     },

@@ -114,6 +114,17 @@ describe("a Deployment calling api.openai.com with no AiApiPolicy", () => {
   });
 });
 
+describe("a Deployment that reads more ConfigMaps than the webhook follows a review", () => {
+  it("is admitted with a warning kubectl prints, saying how many were not read", async () => {
+    const envFrom = Array.from({ length: 17 }, (_, i) => ({ configMapRef: { name: `optional-${i}`, optional: true } }));
+    const applied = await apply(caller(ns.deny, "many-configmaps", "many-configmaps", { envFrom }));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain(
+      "Warning: ai-api-guard did not read 1 more ConfigMap Deployment/many-configmaps reads at admission: the audit reads them",
+    );
+  });
+});
+
 describe("an AiApiPolicy choosing the action for the AI APIs its workloads call unregistered", () => {
   // It declares another endpoint, so api.openai.com stays unregistered for the Pods it selects.
   const strict = (namespace: string) => ({
