@@ -1,6 +1,6 @@
 // Source text → Kubernetes objects, each able to say on which line a path of it sits. YAML covers
 // JSON, multi-document streams and `helm template` output alike.
-import { type Document, LineCounter, parseAllDocuments } from "yaml";
+import { type Document, LineCounter, parseAllDocuments, visit } from "yaml";
 import { isRecord, type Json } from "../../engine/objects.ts";
 import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregistered-ai-api.ts";
 import type { PathSegment } from "../../engine/types.ts";
@@ -39,7 +39,13 @@ export function parseSource(file: string, text: string): ParsedSource {
       errors.push({ file, line: error.linePos?.[0].line, message: `invalid YAML: ${message}` });
       continue;
     }
-    const object = doc.toJS({ maxAliasCount: 100, reviver: binaryAsBase64 });
+    let object: unknown;
+    try {
+      object = doc.toJS({ maxAliasCount: 100, reviver: binaryAsBase64 });
+    } catch (error) {
+      errors.push(notJson(file, doc, lineCounter, error));
+      continue;
+    }
     if (object === null || object === undefined) continue;
     objects.push({ object, lineOf: (path) => lineOf(doc, lineCounter, path) });
     objects.push(...generatedConfigMaps(object, doc, lineCounter));
@@ -51,6 +57,32 @@ function parseWithLines(text: string) {
   const lineCounter = new LineCounter();
   // logLevel "error": yaml's warnings go to the process and quote the source, which may hold a secret.
   return { docs: parseAllDocuments(text, { lineCounter, ...PARSE_OPTIONS }), lineCounter };
+}
+
+/**
+ * A document that parses but cannot become an object: an alias inside the node it names (a cycle, which
+ * JSON cannot hold), reported at the alias, or more aliases than yaml expands (an alias bomb).
+ */
+function notJson(file: string, doc: Document, lineCounter: LineCounter, error: unknown): InputError {
+  let cycleAt: number | undefined;
+  visit(doc, {
+    Alias(_key, alias, ancestors) {
+      const target = alias.resolve(doc);
+      if (target && ancestors.includes(target)) {
+        cycleAt = alias.range?.[0];
+        return visit.BREAK;
+      }
+    },
+  });
+  if (cycleAt !== undefined)
+    return {
+      file,
+      line: lineCounter.linePos(cycleAt).line,
+      message: "invalid YAML: an alias refers to a node that contains it (a cycle, which JSON cannot hold)",
+    };
+  // yaml's own reason names no value (only its alias limit); anything else says what to look for.
+  const reason = error instanceof ReferenceError ? error.message : "its aliases cannot be expanded into an object";
+  return { file, line: lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line, message: `invalid YAML: ${reason}` };
 }
 
 /** `!!binary` reaches the API server as base64 (Go's []byte in JSON): the same text the engine reads. */

@@ -62,6 +62,26 @@ describe("ai-api-guard scan: exit codes", () => {
     expect(run.code).toBe(2);
   });
 
+  it("exits 2, naming file and line, on YAML whose aliases cannot become an object, and still scans the rest", () => {
+    // An alias inside what it names (legal YAML, a cycle JSON cannot hold) and an alias bomb (yaml's limit).
+    const cycle = `${CLEAN}---\nkind: ConfigMap\nmetadata: {name: loop}\ndata: &x\n  self: *x\n`;
+    let bomb = "kind: ConfigMap\nmetadata: {name: bomb}\nlaugh0: &a0 [lol]\n";
+    for (let i = 1; i < 12; i++)
+      bomb += `laugh${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(",")}]\n`;
+    const root = folderWith({ "a-cycle.yaml": cycle, "b-bomb.yaml": bomb, "c-dirty.yaml": DIRTY });
+    const run = runCli(["scan", "-f", "json", root]);
+    const aliasLine = cycle.split("\n").indexOf("  self: *x") + 1;
+    expect(run.stderr).toContain(`a-cycle.yaml:${aliasLine}: invalid YAML: an alias refers to a node that contains it`);
+    expect(run.stderr).toMatch(/b-bomb\.yaml:1: invalid YAML: .*alias/);
+    expect(run.stderr).not.toContain("    at ");
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { resource: string }) => f.resource)).toEqual(["Deployment/shop/dirty"]);
+    expect(report.summary.objects).toBe(2);
+    expect(run.code).toBe(2);
+  });
+
   it("exits 2 on an object the rules cannot read", () => {
     const run = runCli(["scan", "-"], "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: nope\n");
     expect(run.stderr).toContain("<stdin>:1: Pod//p: spec.containers is a string, not a list");
