@@ -27,10 +27,20 @@ export function loadKubeConfig(path?: string): k8s.KubeConfig {
       `cannot read the kubeconfig ${path ?? "(default: KUBECONFIG, ~/.kube/config or in-cluster)"}: ${(error as Error).message}; pass --kubeconfig PATH`,
     );
   }
+  // With nothing to read, client-node makes up http://localhost:8080, which it then refuses to call.
+  if (!path && isMadeUpDefault(kc))
+    throw new Error(
+      "no kubeconfig found: KUBECONFIG is not set, there is no ~/.kube/config and no in-cluster service account; pass --kubeconfig PATH",
+    );
   if (!kc.getCurrentCluster()) {
     throw new Error(
       `the kubeconfig ${path ?? "(default)"} names no current cluster; set current-context or pass --kubeconfig`,
     );
   }
   return kc;
+}
+
+function isMadeUpDefault(kc: k8s.KubeConfig): boolean {
+  const [cluster, ...others] = kc.getClusters();
+  return others.length === 0 && cluster?.name === "cluster" && cluster.server === "http://localhost:8080";
 }
