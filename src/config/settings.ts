@@ -252,6 +252,9 @@ export const settingsSchema = z.object({
   ),
 });
 
+/** Time the API server needs, within its timeout, to send a review and read the answer. */
+export const REVIEW_BUDGET_MARGIN_MS = 500;
+
 /** The rules between settings: out of a cluster a URL, in a cluster a certificate from the Secret or files. */
 export const runSettings = settingsSchema
   .refine((o) => o["webhook-url"] || (o["tls-cert-file"] && o["tls-key-file"]) || o["certificate-secret"], {
@@ -267,6 +270,12 @@ export const runSettings = settingsSchema
   .refine((o) => o["renew-deadline-seconds"] < o["lease-duration-seconds"], {
     message: "--renew-deadline-seconds must be shorter than --lease-duration-seconds",
     path: ["renew-deadline-seconds"],
+  })
+  // The API server's timeout covers the whole call: a budget that outlasts it loses the refusal's message
+  // under Fail, and admits the large review unread under Ignore.
+  .refine((o) => o["review-budget-ms"] <= o["timeout-seconds"] * 1000 - REVIEW_BUDGET_MARGIN_MS, {
+    message: `--review-budget-ms must end at least ${REVIEW_BUDGET_MARGIN_MS} ms before --timeout-seconds (the API server's wait): lower it or raise --timeout-seconds`,
+    path: ["review-budget-ms"],
   })
   .refine((o) => Boolean(o["tls-cert-file"]) === Boolean(o["tls-key-file"]), {
     message: "give --tls-cert-file and --tls-key-file together",

@@ -79,6 +79,26 @@ describe("the Helm chart", () => {
     expect(open.stderr).toContain("webhook.networkPolicy.from is empty");
   });
 
+  it.each([
+    [["replicaCount=1"], "podDisruptionBudget.minAvailable 1 with replicaCount 1 lets no replica be evicted"],
+    [["webhook.timeoutSeconds=2"], "webhook.reviewBudgetMs must end at least 500 ms before webhook.timeoutSeconds"],
+    [["leaderElection.renewDeadlineSeconds=15"], "renewDeadlineSeconds must be shorter than"],
+  ])("refuses values that contradict each other (%j) before anything is created, naming them", async (set, message) => {
+    const result = await helm(["template", "x", CHART, "--kube-version", "1.34.0", "--set", set.join(",")]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+
+  it("renders one replica when its PodDisruptionBudget is off or allows an eviction", async () => {
+    for (const set of [
+      "replicaCount=1,podDisruptionBudget.enabled=false",
+      "replicaCount=1,podDisruptionBudget.minAvailable=0",
+    ]) {
+      const result = await helm(["template", "x", CHART, "--kube-version", "1.34.0", "--set", set]);
+      expect(result.code, result.stderr).toBe(0);
+    }
+  });
+
   it("refuses a misspelt value before anything is created, naming it", async () => {
     const result = await helm(["template", "x", CHART, "--set", "webhook.failurePolicy=Fial"]);
     expect(result.code).not.toBe(0);

@@ -82,6 +82,11 @@ describe("run options", () => {
       "--renew-deadline-seconds must be shorter",
     ],
     [
+      // With failurePolicy Ignore, a large review still running when the API server gives up is admitted unread.
+      ["--webhook-url", "https://127.0.0.1:1", "--timeout-seconds", "2"],
+      "--review-budget-ms must end at least 500 ms before --timeout-seconds",
+    ],
+    [
       ["--webhook-url", "https://127.0.0.1:1", "--exempt-namespaces", "Kube_System"],
       "--exempt-namespaces.0: must be a DNS label",
     ],
