@@ -108,7 +108,7 @@ const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (${BODY_LIMIT_BYTES / 2 ** 20} MiB), more than the API server can send`,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "the content type is not supported: send the AdmissionReview as application/json",
   FST_ERR_CTP_EMPTY_JSON_BODY: "the body is empty: send an AdmissionReview admission.k8s.io/v1 as JSON",
-  FST_ERR_CTP_INVALID_JSON_BODY: "the body is not valid JSON (or carries __proto__/constructor.prototype keys)",
+  FST_ERR_CTP_INVALID_JSON_BODY: "the body is not valid JSON",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "the Content-Length header does not match the body",
   FST_ERR_BAD_URL: "the URL is not valid",
 };
@@ -210,7 +210,10 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   });
   // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
-  const parseJson = app.getDefaultJsonParser("error", "error");
+  // __proto__ and constructor keys are kept as the plain own keys JSON.parse makes of them, and reviewed: the API
+  // server stores them (a ConfigMap may have a key "__proto__"), and a 400 would be a call failure, which
+  // failurePolicy Ignore admits unreviewed. Nothing here merges the object into another.
+  const parseJson = app.getDefaultJsonParser("ignore", "ignore");
   const heavyFrom = options.heavy?.options.thresholdBytes ?? Number.POSITIVE_INFINITY;
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {

@@ -100,6 +100,18 @@ describe("large reviews, in a worker", () => {
     expect((await h.post(`{"__proto__": {"allowed": true}, "p": "${padding}"}`)).statusCode).toBe(400);
   });
 
+  it("reviews a ConfigMap with __proto__ and constructor keys as the main thread does, not 400", async () => {
+    const h = await harness();
+    const large = configMap(1, KEY);
+    const body = JSON.stringify(admissionReview(large)).replace(
+      '"data":{',
+      '"data":{"__proto__":"x","constructor":"y","prototype":"z",',
+    );
+    const response = await h.post(body);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().response).toMatchObject({ allowed: false, status: { code: 403 } });
+  });
+
   it("refuses a review that does not finish within its budget, saying so", async () => {
     const h = await harness({ budgetMs: 1 });
     const response = await h.validate(admissionReview(configMap(2, KEY)));
