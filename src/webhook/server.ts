@@ -1,7 +1,7 @@
 // The webhook's HTTPS server: bytes in, AdmissionReview out. Everything between is here or in the
 // pure modules it calls; the caller (`ai-api-guard run`) supplies certificates, policies, the engine
 // and what to do with Events.
-import { type IncomingMessage, STATUS_CODES } from "node:http";
+import { type IncomingHttpHeaders, type IncomingMessage, STATUS_CODES } from "node:http";
 import type { ServerOptions } from "node:https";
 import type { Socket } from "node:net";
 import { pipeline, Transform } from "node:stream";
@@ -121,6 +121,15 @@ const FRAMEWORK_REASONS: Record<string, string> = {
 const CHARGED_AT_ONCE_BYTES = 64 * 1024;
 const BUSY_REASON = "the webhook is reading too many large bodies; retry";
 
+/**
+ * The body's announced length. client-go sends the encoded review as bytes, with a Content-Length; a chunked
+ * body has none (NaN: counted as large); a request with neither header has no body (HTTP/1.1).
+ */
+function bodyLength(headers: IncomingHttpHeaders): number {
+  if (headers["content-length"] !== undefined) return Number(headers["content-length"]);
+  return headers["transfer-encoding"] === undefined ? 0 : Number.NaN;
+}
+
 /** The bytes of the bodies being read have reached the budget: answered 503, the body not read further. */
 class BodyBudgetSpent extends Error {
   readonly statusCode = 503;
@@ -172,15 +181,15 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Callback hooks, not async ones: every review passes them, and a promise each costs on the admission path.
   app.addHook("onRequest", (request, reply, done) => {
     if (oldCertificate(request.raw.socket)) reply.header("connection", "close");
-    // client-go sends the encoded review as bytes, with a Content-Length; without one a body counts as large.
-    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? Number.NaN : 0));
+    const length = bodyLength(request.headers);
     const small = length <= CHARGED_AT_ONCE_BYTES;
     if (small && !budget.reserve(length)) return refuse(reply, 503, BUSY_REASON);
     reservations.set(request, small ? length : 0);
     done();
   });
   app.addHook("preParsing", (request, _reply, payload, done) => {
-    if (reservations.get(request) !== 0 || request.method !== "POST") return done(null, payload);
+    // Whatever the method: fastify reads the body of a PUT or a PATCH too, if only to answer 404.
+    if (reservations.get(request) !== 0 || bodyLength(request.headers) === 0) return done(null, payload);
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, next) {
         const held = reservations.get(request);

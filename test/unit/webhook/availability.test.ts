@@ -307,6 +307,24 @@ describe("clients that are too slow or too many", () => {
     expect(await served).toMatch(/^HTTP\/1.1 200/);
   }, 10_000);
 
+  it.each([
+    ["PUT with a Content-Length", "PUT /validate", "Content-Length: 5000000"],
+    ["PATCH, chunked", "PATCH /anything", "Transfer-Encoding: chunked"],
+  ])(
+    "charges the body of a %s too: fastify reads it (for the 404) as it reads a review's",
+    async (_, line, length) => {
+      // Before, only POST bodies were charged: 512 connections could each hold 37 MiB of another method's body.
+      const { open } = await listening({ maxBodyBytesInFlight: 1_000_000, requestTimeoutMs: 4_000 });
+      const socket = await open();
+      const answered = closed(socket);
+      const chunk = "x".repeat(2_000_000);
+      const body = length.startsWith("Transfer") ? `${chunk.length.toString(16)}\r\n${chunk}\r\n` : chunk;
+      socket.write(`${line} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${length}\r\n\r\n${body}`);
+      expect(await answered).toMatch(/^HTTP\/1.1 503/);
+    },
+    10_000,
+  );
+
   it("charges a large body by the bytes that arrive: clients that announce megabytes and send nothing hold nothing", async () => {
     // Before, the announced Content-Length was charged at once: two such clients spent this budget until their
     // request timeout, and every review was answered 503 (under failurePolicy Fail: every write refused).
