@@ -31,8 +31,12 @@ export type ConfigMapHosts = Readonly<Record<string, string>>;
 /** ConfigMaps a review fetches at most, and host names kept of one: bounds on the wait and the cache. */
 const MAX_CONFIGMAPS_PER_REVIEW = 16;
 const MAX_HOST_CHARS_PER_CONFIGMAP = 16 * 1024;
-/** The review waits this long for a ConfigMap at most: well within the webhook's own timeout. */
-const CONFIGMAP_TIMEOUT_MS = 2_000;
+/**
+ * A review waits this long for an answer at most (a ConfigMap before the scan, then the SubjectAccessReview and
+ * the namespace together): well within the webhook's own timeout, which the API server enforces by applying
+ * failurePolicy (Ignore admits). undici alone would wait 300 s on a stalled connection.
+ */
+const LOOKUP_TIMEOUT_MS = 2_000;
 
 export interface LookupOptions {
   logger: Logger;
@@ -66,6 +70,7 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
                   resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
                 },
               },
+              signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
             },
           );
           return review.status?.allowed === true;
@@ -79,6 +84,7 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
         try {
           const read = await rest.request<{ metadata?: { labels?: Record<string, string> } }>(
             `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+            { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) },
           );
           const value = read.metadata?.labels?.[FLOOR_LABEL];
           return value !== undefined && ACTIONS.has(value) ? (value as Action) : undefined;
@@ -92,7 +98,7 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
         try {
           const read = await rest.request<{ data?: Record<string, unknown> }>(
             `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
-            { signal: AbortSignal.timeout(CONFIGMAP_TIMEOUT_MS) },
+            { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) },
           );
           return hostsByKey(read.data ?? {});
         } catch (error) {

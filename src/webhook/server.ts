@@ -1,7 +1,7 @@
 // The webhook's HTTPS server: bytes in, AdmissionReview out. Everything between is here or in the
 // pure modules it calls; the caller (`ai-api-guard run`) supplies certificates, policies, the engine
 // and what to do with Events.
-import { type IncomingMessage, STATUS_CODES } from "node:http";
+import { type IncomingHttpHeaders, type IncomingMessage, STATUS_CODES } from "node:http";
 import type { ServerOptions } from "node:https";
 import type { Socket } from "node:net";
 import { pipeline, Transform } from "node:stream";
@@ -108,7 +108,7 @@ const FRAMEWORK_REASONS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: `the body is larger than ${BODY_LIMIT_BYTES} bytes (${BODY_LIMIT_BYTES / 2 ** 20} MiB), more than the API server can send`,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "the content type is not supported: send the AdmissionReview as application/json",
   FST_ERR_CTP_EMPTY_JSON_BODY: "the body is empty: send an AdmissionReview admission.k8s.io/v1 as JSON",
-  FST_ERR_CTP_INVALID_JSON_BODY: "the body is not valid JSON (or carries __proto__/constructor.prototype keys)",
+  FST_ERR_CTP_INVALID_JSON_BODY: "the body is not valid JSON",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "the Content-Length header does not match the body",
   FST_ERR_BAD_URL: "the URL is not valid",
 };
@@ -120,6 +120,15 @@ const FRAMEWORK_REASONS: Record<string, string> = {
  */
 const CHARGED_AT_ONCE_BYTES = 64 * 1024;
 const BUSY_REASON = "the webhook is reading too many large bodies; retry";
+
+/**
+ * The body's announced length. client-go sends the encoded review as bytes, with a Content-Length; a chunked
+ * body has none (NaN: counted as large); a request with neither header has no body (HTTP/1.1).
+ */
+function bodyLength(headers: IncomingHttpHeaders): number {
+  if (headers["content-length"] !== undefined) return Number(headers["content-length"]);
+  return headers["transfer-encoding"] === undefined ? 0 : Number.NaN;
+}
 
 /** The bytes of the bodies being read have reached the budget: answered 503, the body not read further. */
 class BodyBudgetSpent extends Error {
@@ -172,15 +181,15 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Callback hooks, not async ones: every review passes them, and a promise each costs on the admission path.
   app.addHook("onRequest", (request, reply, done) => {
     if (oldCertificate(request.raw.socket)) reply.header("connection", "close");
-    // client-go sends the encoded review as bytes, with a Content-Length; without one a body counts as large.
-    const length = Number(request.headers["content-length"] ?? (request.method === "POST" ? Number.NaN : 0));
+    const length = bodyLength(request.headers);
     const small = length <= CHARGED_AT_ONCE_BYTES;
     if (small && !budget.reserve(length)) return refuse(reply, 503, BUSY_REASON);
     reservations.set(request, small ? length : 0);
     done();
   });
   app.addHook("preParsing", (request, _reply, payload, done) => {
-    if (reservations.get(request) !== 0 || request.method !== "POST") return done(null, payload);
+    // Whatever the method: fastify reads the body of a PUT or a PATCH too, if only to answer 404.
+    if (reservations.get(request) !== 0 || bodyLength(request.headers) === 0) return done(null, payload);
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, next) {
         const held = reservations.get(request);
@@ -210,7 +219,10 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   });
   // Only JSON: a text/plain body is a 415, not a string to validate. A large body stays bytes, for the worker.
   app.removeContentTypeParser("text/plain");
-  const parseJson = app.getDefaultJsonParser("error", "error");
+  // __proto__ and constructor keys are kept as the plain own keys JSON.parse makes of them, and reviewed: the API
+  // server stores them (a ConfigMap may have a key "__proto__"), and a 400 would be a call failure, which
+  // failurePolicy Ignore admits unreviewed. Nothing here merges the object into another.
+  const parseJson = app.getDefaultJsonParser("ignore", "ignore");
   const heavyFrom = options.heavy?.options.thresholdBytes ?? Number.POSITIVE_INFINITY;
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {

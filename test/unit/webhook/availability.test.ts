@@ -100,6 +100,18 @@ describe("large reviews, in a worker", () => {
     expect((await h.post(`{"__proto__": {"allowed": true}, "p": "${padding}"}`)).statusCode).toBe(400);
   });
 
+  it("reviews a ConfigMap with __proto__ and constructor keys as the main thread does, not 400", async () => {
+    const h = await harness();
+    const large = configMap(1, KEY);
+    const body = JSON.stringify(admissionReview(large)).replace(
+      '"data":{',
+      '"data":{"__proto__":"x","constructor":"y","prototype":"z",',
+    );
+    const response = await h.post(body);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().response).toMatchObject({ allowed: false, status: { code: 403 } });
+  });
+
   it("refuses a review that does not finish within its budget, saying so", async () => {
     const h = await harness({ budgetMs: 1 });
     const response = await h.validate(admissionReview(configMap(2, KEY)));
@@ -294,6 +306,24 @@ describe("clients that are too slow or too many", () => {
     sendReview(third);
     expect(await served).toMatch(/^HTTP\/1.1 200/);
   }, 10_000);
+
+  it.each([
+    ["PUT with a Content-Length", "PUT /validate", "Content-Length: 5000000"],
+    ["PATCH, chunked", "PATCH /anything", "Transfer-Encoding: chunked"],
+  ])(
+    "charges the body of a %s too: fastify reads it (for the 404) as it reads a review's",
+    async (_, line, length) => {
+      // Before, only POST bodies were charged: 512 connections could each hold 37 MiB of another method's body.
+      const { open } = await listening({ maxBodyBytesInFlight: 1_000_000, requestTimeoutMs: 4_000 });
+      const socket = await open();
+      const answered = closed(socket);
+      const chunk = "x".repeat(2_000_000);
+      const body = length.startsWith("Transfer") ? `${chunk.length.toString(16)}\r\n${chunk}\r\n` : chunk;
+      socket.write(`${line} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${length}\r\n\r\n${body}`);
+      expect(await answered).toMatch(/^HTTP\/1.1 503/);
+    },
+    10_000,
+  );
 
   it("charges a large body by the bytes that arrive: clients that announce megabytes and send nothing hold nothing", async () => {
     // Before, the announced Content-Length was charged at once: two such clients spent this budget until their

@@ -1,5 +1,6 @@
 import { connect } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
+import { evaluate } from "../../../src/engine/index.ts";
 import type { Evaluate } from "../../../src/engine/types.ts";
 import { BODY_LIMIT_BYTES } from "../../../src/webhook/server.ts";
 import { admissionReview, deployment, finding } from "../../support/admission.ts";
@@ -153,13 +154,34 @@ describe("bad input", () => {
   it.each([
     ["invalid JSON", '{"apiVersion": "sk-proj-CANARY', "not valid JSON"],
     ["an empty body", "", "the body is empty"],
-    ["a prototype-poisoning body", '{"__proto__": {"allowed": true}}', "__proto__"],
+    ["a prototype-poisoning body", '{"__proto__": {"allowed": true}}', "not an AdmissionReview"],
   ])("answers 400 for %s without quoting it", async (_, payload, reason) => {
     const h = await harness();
     const response = await h.post(payload);
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ error: "Bad Request", reason: expect.stringContaining(reason) });
     expect(response.body).not.toContain("CANARY");
+  });
+
+  it("reviews a ConfigMap with a __proto__ key (the API server stores it) instead of answering 400", async () => {
+    // Before, such a body got 400 ("not valid JSON"): a call failure, which failurePolicy Ignore admits unreviewed.
+    const h = await harness({ evaluate });
+    const configMap = (data: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "llm", namespace: "ml-team" },
+      data: JSON.parse(data),
+    });
+    const keyed = await h.post(
+      JSON.stringify(
+        admissionReview(configMap('{"__proto__": "x", "OPENAI_API_KEY": "sk-proj-abcdefT3BlbkFJ0123456789wxyz"}')),
+      ),
+    );
+    expect(keyed.statusCode).toBe(200);
+    expect(keyed.json().response).toMatchObject({ allowed: false, status: { code: 403 } });
+    const clean = await h.post(JSON.stringify(admissionReview(configMap('{"__proto__": "x"}'))));
+    expect(clean.json().response).toEqual({ uid: expect.any(String), allowed: true });
+    expect(Object.prototype).not.toHaveProperty("x");
   });
 
   it("answers 413 beyond what the API server can send", async () => {
