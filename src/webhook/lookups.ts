@@ -112,7 +112,7 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
 }
 
 function hostsByKey(data: Record<string, unknown>): ConfigMapHosts {
-  const kept: Record<string, string> = {};
+  const kept: [string, string][] = [];
   let chars = 0;
   for (const [key, value] of Object.entries(data)) {
     const hosts = typeof value === "string" ? hostsIn(value) : [];
@@ -120,9 +120,10 @@ function hostsByKey(data: Record<string, unknown>): ConfigMapHosts {
     const names = [...new Set(hosts)].join(" ");
     chars += names.length;
     if (chars > MAX_HOST_CHARS_PER_CONFIGMAP) break;
-    kept[key] = names;
+    kept.push([key, names]);
   }
-  return kept;
+  // Not `kept[key] = names`: a key named __proto__ would set the prototype (ignored for a string) and be lost.
+  return Object.fromEntries(kept);
 }
 
 /** The ConfigMaps a review reads, as fetched; plain data, so that a worker can be sent it. */

@@ -114,6 +114,25 @@ describe("a Deployment calling api.openai.com with no AiApiPolicy", () => {
   });
 });
 
+describe("a Deployment reading an AI API's host from a ConfigMap key named __proto__", () => {
+  it("is refused: the key is read as any other, not lost to the object's prototype", async () => {
+    const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "proto-settings", namespace: ns.deny } };
+    const created = await kubectl(["create", "-f", "-"], {
+      input: JSON.stringify({ ...configMap, data: JSON.parse('{"__proto__": "https://api.openai.com/v1"}') }),
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const fromKey = { valueFrom: { configMapKeyRef: { name: "proto-settings", key: "__proto__" } } };
+    const refused = await apply(
+      caller(ns.deny, "proto-reader", "proto-reader", { env: [{ name: "OPENAI_BASE_URL", ...fromKey }] }),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('admission webhook "validate.aiapiguard.dev" denied the request');
+    expect(refused.stderr).toContain(
+      "spec.template.spec.containers[0].env[0].valueFrom.configMapKeyRef: api.openai.com",
+    );
+  });
+});
+
 describe("a Deployment that reads more ConfigMaps than the webhook follows a review", () => {
   it("is admitted with a warning kubectl prints, saying how many were not read", async () => {
     const envFrom = Array.from({ length: 17 }, (_, i) => ({ configMapRef: { name: `optional-${i}`, optional: true } }));
