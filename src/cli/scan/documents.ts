@@ -124,21 +124,23 @@ function generatedConfigMaps(object: unknown, doc: Document, lineCounter: LineCo
   if (object.kind !== undefined && object.kind !== "Kustomization") return [];
   return object.configMapGenerator.flatMap((generator, index) => {
     if (!isRecord(generator) || !Array.isArray(generator.literals)) return [];
-    const data: Record<string, string> = {};
-    const literalIndex: Record<string, number> = {};
+    // Maps, not `data[key] = ...`: a literal keyed __proto__ would set the prototype and be lost.
+    const values = new Map<string, string>();
+    const literalIndex = new Map<string, number>();
     generator.literals.forEach((literal, at) => {
       if (typeof literal !== "string" || !literal.includes("=")) return;
       const key = literal.slice(0, literal.indexOf("="));
-      data[key] = literal.slice(key.length + 1).replace(/^"(.*)"$/, "$1");
-      literalIndex[key] = at;
+      values.set(key, literal.slice(key.length + 1).replace(/^"(.*)"$/, "$1"));
+      literalIndex.set(key, at);
     });
+    const data = Object.fromEntries(values);
     const name = typeof generator.name === "string" ? generator.name : "";
     const namespace = typeof generator.namespace === "string" ? { namespace: generator.namespace } : {};
     const generated = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...namespace }, data };
     const source = (key: PathSegment | undefined): PathSegment[] =>
       key === undefined
         ? ["configMapGenerator", index]
-        : ["configMapGenerator", index, "literals", literalIndex[String(key)] ?? 0];
+        : ["configMapGenerator", index, "literals", literalIndex.get(String(key)) ?? 0];
     return [{ object: generated, lineOf: (path: readonly PathSegment[]) => lineOf(doc, lineCounter, source(path[1])) }];
   });
 }

@@ -55,6 +55,11 @@ secretGenerator:
     expect(findings({ "kustomization.yaml": yaml })).toEqual([{ path: "data.OPENAI_API_KEY", line: 7 }]);
   });
 
+  it("reads a configMapGenerator literal whose key is __proto__ like any other", () => {
+    const yaml = `kind: Kustomization\nconfigMapGenerator:\n  - name: llm\n    literals:\n      - __proto__=${openai}\n`;
+    expect(findings({ "kustomization.yaml": yaml })).toEqual([{ path: "data.__proto__", line: 5 }]);
+  });
+
   it("follows symlinked manifests", () => {
     const folder = folderWith({});
     const target = join(folder, "..", `target-${process.pid}.yml`);
