@@ -132,7 +132,7 @@ describe("the NetworkPolicy", () => {
 
 describe("the Ingress annotations", () => {
   it("writes nginx's keys (the first policy by name wins a key) and Traefik's middleware list", () => {
-    const ingress = { metadata: { name: "front", namespace: "ml", annotations: {} } };
+    const ingress = { metadata: { name: "front", namespace: "ml", annotations: {}, owned: [] } };
     const a = policy("a", { rateLimit: { ingresses: ["front"], requestsPerSecond: 5 } });
     const b = policy("b", { rateLimit: { ingresses: ["front"], requestsPerSecond: 50, forceTLS: false } });
     const t = policy("t", {
