@@ -9,7 +9,7 @@ import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import type { InformerEvent } from "../kube/informer.ts";
 import type { SharedInformers } from "../kube/informers.ts";
-import { apiVersionOf, objectPath, type Resource, resources } from "../kube/resources.ts";
+import { apiVersionOf, objectPath, type Resource, resourceKey, resources } from "../kube/resources.ts";
 import { isStatus, type KubeRest } from "../kube/rest.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import type { Runnable } from "../runtime/manager.ts";
@@ -90,6 +90,20 @@ export function createController(options: ControllerOptions): Controller {
     const carries = (p: AiApiPolicy) => object.volumes.some((v) => v.name === ownedName(p.metadata.name));
     const selected = (w: CachedWorkload | undefined) => (p: AiApiPolicy) => w !== undefined && selects(p, w);
     enqueueNamespace(object.metadata.namespace ?? "", (p) => selected(object)(p) || selected(old)(p) || carries(p));
+  };
+
+  /**
+   * Every cache a reconcile reads, listed: a reconcile on a cache still empty would act on objects it
+   * cannot see (a Secret not listed yet reads as missing, and its mounts would be taken off).
+   */
+  const untilSynced = async (signal: AbortSignal) => {
+    const caches = [policies, ...workloadInformers, ingresses, secrets, networkPolicies];
+    const waiting = caches.filter((cache) => !cache.synced());
+    if (waiting.length === 0) return;
+    const resources = waiting.map((cache) => resourceKey(cache.resource));
+    log.warn({ resources }, "waiting for these caches to be listed before reconciling");
+    await Promise.all(waiting.map((cache) => cache.waitForSync(signal)));
+    if (!signal.aborted) log.info({ resources }, "caches listed; reconciling");
   };
 
   const reconcile = async (key: string, signal: AbortSignal) => {
@@ -286,7 +300,7 @@ export function createController(options: ControllerOptions): Controller {
         ),
       );
       for (const cached of policies.list()) queue.add(keyOf(cached));
-      running = queue.run(signal);
+      running = untilSynced(signal).then(() => queue.run(signal));
     },
     async stop() {
       for (const off of unsubscribe.splice(0)) off();
