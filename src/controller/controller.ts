@@ -16,6 +16,7 @@ import type { Runnable } from "../runtime/manager.ts";
 import { buildStatus, type Observations, type Observed, sameStatus, turnedTrue } from "./conditions.ts";
 import { credentialObservations } from "./credentials.ts";
 import { egress } from "./egress.ts";
+import { redacted } from "./failures.ts";
 import { ownedName, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
 import { rateLimits } from "./rate-limits.ts";
@@ -74,8 +75,9 @@ export function createController(options: ControllerOptions): Controller {
     workers: options.workers,
     metrics,
     reconcile: (key, signal) => reconcile(key, signal).then(() => undefined),
+    // Redacted: a refusal's message may quote the object it refused (another webhook, an admission policy).
     onError: (key, error, retryInMs) =>
-      log.warn({ policy: key, error: describeError(error), retryInMs }, "reconcile failed; will retry"),
+      log.warn({ policy: key, error: redacted(describeError(error)), retryInMs }, "reconcile failed; will retry"),
   });
 
   const enqueueNamespace = (namespace: string, wants: (policy: AiApiPolicy) => boolean) => {
@@ -150,11 +152,12 @@ export function createController(options: ControllerOptions): Controller {
     }
     const credentialsReady = credentials.ready(matched.length, changed, failures);
     const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
-    const rateLimitObserved = await rateLimits(ctx, ingresses);
+    const rateLimitResult = await rateLimits(ctx, ingresses);
+    failures.push(...rateLimitResult.failures);
     const observations: Observations = {
       EgressReady: egressObserved.observed,
       CredentialsReady: credentialsReady,
-      RateLimitReady: rateLimitObserved,
+      RateLimitReady: rateLimitResult.observed,
       ReviewOverdue: review(policy, currentTime),
       CredentialRotationOverdue: credentials.rotation,
     };
@@ -172,7 +175,7 @@ export function createController(options: ControllerOptions): Controller {
       }
       await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
     }
-    if (failures.length > 0) throw new Error(`workloads not converged: ${failures.map(describeFailure).join("; ")}`);
+    if (failures.length > 0) throw new Error(`not converged: ${failures.map(describeFailure).join("; ")}`);
   };
 
   /** Deletion: remove exactly what ai-api-guard added for this policy, then let the policy go. */
@@ -186,7 +189,8 @@ export function createController(options: ControllerOptions): Controller {
         if (result.failure) throw new Error(describeFailure(result.failure));
       }
     }
-    await rateLimits(ctx, ingresses);
+    const [limitFailure] = (await rateLimits(ctx, ingresses)).failures;
+    if (limitFailure) throw new Error(describeFailure(limitFailure));
     await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
     if (cached.metadata.finalizers?.includes(FINALIZER)) await ctx.apply(resources.policy, policyMeta(policy), false);
     ctx.event(
