@@ -111,7 +111,11 @@ export function createController(options: ControllerOptions): Controller {
   const reconcile = async (key: string, signal: AbortSignal) => {
     const [namespace = "", name = ""] = key.split("/");
     const cached = policies.get(namespace, name);
-    if (!cached) return; // deleted: its NetworkPolicy and Middlewares go with it (ownerReferences)
+    if (!cached) {
+      // Deleted: its NetworkPolicy and Middlewares go with it (ownerReferences), its gauges with it here.
+      for (const gauge of freshnessGauges) gauge.remove({ namespace, policy: name });
+      return;
+    }
     if (!cached.policy) {
       options.events({
         type: "Warning",
@@ -230,9 +234,11 @@ export function createController(options: ControllerOptions): Controller {
     }
   };
 
+  const freshnessGauges = [metrics.credentialAgeDays, metrics.reviewOverdue, metrics.credentialRotationOverdue];
   const recordFreshness = (policy: AiApiPolicy, observations: Observations, ageDays: number | undefined) => {
     const labels = { namespace: policy.metadata.namespace ?? "", policy: policy.metadata.name };
     if (ageDays !== undefined) metrics.credentialAgeDays.set(labels, ageDays);
+    else metrics.credentialAgeDays.remove(labels);
     metrics.reviewOverdue.set(labels, observations.ReviewOverdue.status === "True" ? 1 : 0);
     metrics.credentialRotationOverdue.set(labels, observations.CredentialRotationOverdue.status === "True" ? 1 : 0);
   };
@@ -309,6 +315,8 @@ export function createController(options: ControllerOptions): Controller {
     async stop() {
       for (const off of unsubscribe.splice(0)) off();
       await running;
+      // Only the leader reports the policies' freshness: a standby's old values would go stale.
+      for (const gauge of freshnessGauges) gauge.reset();
     },
   };
 }

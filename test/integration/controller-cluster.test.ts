@@ -5,6 +5,7 @@
 
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
+import { Agent, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { createCertificateAuthority, issueCertificate } from "../../src/tls/certificates.ts";
@@ -303,5 +304,36 @@ describe("a refused Ingress write", () => {
     expect(events.stdout).not.toContain(key);
     expect(operator.output()).toContain('"msg":"reconcile failed; will retry"');
     expect(operator.output()).not.toContain(key);
+  });
+});
+
+describe("the freshness gauges", () => {
+  const metrics = async () => {
+    const response = await fetch(`${operator.url}/metrics`, {
+      dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+    });
+    return response.text();
+  };
+  /** The series of one metric for the policy "stale". */
+  const series = (text: string, name: string) =>
+    text.split("\n").filter((line) => line.startsWith(`${name}{`) && line.includes('policy="stale"'));
+
+  it("go when the policy goes: a deleted policy's review is no longer reported overdue", async () => {
+    const never = policy("stale", "none");
+    const { lastReviewed: _, ...api } = never.spec.api;
+    await apply({ ...never, spec: { ...never.spec, api } });
+    const overdue = `aiapiguard_review_overdue{namespace="${ns.name}",policy="stale"} 1`;
+    await eventually(async () => (await metrics()).includes(overdue), 30_000, "the gauge of the overdue review");
+    expect(series(await metrics(), "aiapiguard_credential_age_days")).toHaveLength(1);
+
+    expect((await kubectl(["-n", ns.name, "delete", "aap/stale", "--timeout=30s"])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = await metrics();
+    for (const name of [
+      "aiapiguard_review_overdue",
+      "aiapiguard_credential_rotation_overdue",
+      "aiapiguard_credential_age_days",
+    ])
+      expect(series(after, name)).toEqual([]);
   });
 });
