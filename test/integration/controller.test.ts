@@ -326,3 +326,17 @@ describe("rate limits on an Ingress", () => {
     });
   });
 });
+
+describe("a NetworkPolicy the API server stores in its own words", () => {
+  it("is not written again and again when it only lacks the empty lists and maps of the policy's selector", async () => {
+    // A valid selector: the API server drops `matchLabels: {}` and `values: []` from a NetworkPolicy.
+    const selector = { matchLabels: {}, matchExpressions: [{ key: "tier", operator: "Exists", values: [] }] };
+    await apply(policy("delta", { selector, egress: { cidrs: ["192.0.2.0/24"] } }));
+    await eventually(async () => condition(await getJson<Policy>("aap", "delta"), "Ready")?.status === "True");
+    const np = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-delta");
+    expect(np?.spec?.podSelector).toEqual({ matchExpressions: [{ key: "tier", operator: "Exists" }] });
+    await new Promise((r) => setTimeout(r, 5_000));
+    const later = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-delta");
+    expect(later?.metadata?.resourceVersion).toBe(np?.metadata?.resourceVersion);
+  });
+});
