@@ -9,13 +9,14 @@ import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import type { InformerEvent } from "../kube/informer.ts";
 import type { SharedInformers } from "../kube/informers.ts";
-import { apiVersionOf, objectPath, type Resource, resources } from "../kube/resources.ts";
+import { apiVersionOf, objectPath, type Resource, resourceKey, resources } from "../kube/resources.ts";
 import { isStatus, type KubeRest } from "../kube/rest.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import type { Runnable } from "../runtime/manager.ts";
 import { buildStatus, type Observations, type Observed, sameStatus, turnedTrue } from "./conditions.ts";
 import { credentialObservations } from "./credentials.ts";
 import { egress } from "./egress.ts";
+import { redacted } from "./failures.ts";
 import { ownedName, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
 import { rateLimits } from "./rate-limits.ts";
@@ -74,8 +75,9 @@ export function createController(options: ControllerOptions): Controller {
     workers: options.workers,
     metrics,
     reconcile: (key, signal) => reconcile(key, signal).then(() => undefined),
+    // Redacted: a refusal's message may quote the object it refused (another webhook, an admission policy).
     onError: (key, error, retryInMs) =>
-      log.warn({ policy: key, error: describeError(error), retryInMs }, "reconcile failed; will retry"),
+      log.warn({ policy: key, error: redacted(describeError(error)), retryInMs }, "reconcile failed; will retry"),
   });
 
   const enqueueNamespace = (namespace: string, wants: (policy: AiApiPolicy) => boolean) => {
@@ -92,10 +94,28 @@ export function createController(options: ControllerOptions): Controller {
     enqueueNamespace(object.metadata.namespace ?? "", (p) => selected(object)(p) || selected(old)(p) || carries(p));
   };
 
+  /**
+   * Every cache a reconcile reads, listed: a reconcile on a cache still empty would act on objects it
+   * cannot see (a Secret not listed yet reads as missing, and its mounts would be taken off).
+   */
+  const untilSynced = async (signal: AbortSignal) => {
+    const caches = [policies, ...workloadInformers, ingresses, secrets, networkPolicies];
+    const waiting = caches.filter((cache) => !cache.synced());
+    if (waiting.length === 0) return;
+    const resources = waiting.map((cache) => resourceKey(cache.resource));
+    log.warn({ resources }, "waiting for these caches to be listed before reconciling");
+    await Promise.all(waiting.map((cache) => cache.waitForSync(signal)));
+    if (!signal.aborted) log.info({ resources }, "caches listed; reconciling");
+  };
+
   const reconcile = async (key: string, signal: AbortSignal) => {
     const [namespace = "", name = ""] = key.split("/");
     const cached = policies.get(namespace, name);
-    if (!cached) return; // deleted: its NetworkPolicy and Middlewares go with it (ownerReferences)
+    if (!cached) {
+      // Deleted: its NetworkPolicy and Middlewares go with it (ownerReferences), its gauges with it here.
+      for (const gauge of freshnessGauges) gauge.remove({ namespace, policy: name });
+      return;
+    }
     if (!cached.policy) {
       options.events({
         type: "Warning",
@@ -136,11 +156,12 @@ export function createController(options: ControllerOptions): Controller {
     }
     const credentialsReady = credentials.ready(matched.length, changed, failures);
     const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
-    const rateLimitObserved = await rateLimits(ctx, ingresses);
+    const rateLimitResult = await rateLimits(ctx, ingresses);
+    failures.push(...rateLimitResult.failures);
     const observations: Observations = {
       EgressReady: egressObserved.observed,
       CredentialsReady: credentialsReady,
-      RateLimitReady: rateLimitObserved,
+      RateLimitReady: rateLimitResult.observed,
       ReviewOverdue: review(policy, currentTime),
       CredentialRotationOverdue: credentials.rotation,
     };
@@ -158,7 +179,7 @@ export function createController(options: ControllerOptions): Controller {
       }
       await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
     }
-    if (failures.length > 0) throw new Error(`workloads not converged: ${failures.map(describeFailure).join("; ")}`);
+    if (failures.length > 0) throw new Error(`not converged: ${failures.map(describeFailure).join("; ")}`);
   };
 
   /** Deletion: remove exactly what ai-api-guard added for this policy, then let the policy go. */
@@ -172,7 +193,8 @@ export function createController(options: ControllerOptions): Controller {
         if (result.failure) throw new Error(describeFailure(result.failure));
       }
     }
-    await rateLimits(ctx, ingresses);
+    const [limitFailure] = (await rateLimits(ctx, ingresses)).failures;
+    if (limitFailure) throw new Error(describeFailure(limitFailure));
     await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
     if (cached.metadata.finalizers?.includes(FINALIZER)) await ctx.apply(resources.policy, policyMeta(policy), false);
     ctx.event(
@@ -212,9 +234,11 @@ export function createController(options: ControllerOptions): Controller {
     }
   };
 
+  const freshnessGauges = [metrics.credentialAgeDays, metrics.reviewOverdue, metrics.credentialRotationOverdue];
   const recordFreshness = (policy: AiApiPolicy, observations: Observations, ageDays: number | undefined) => {
     const labels = { namespace: policy.metadata.namespace ?? "", policy: policy.metadata.name };
     if (ageDays !== undefined) metrics.credentialAgeDays.set(labels, ageDays);
+    else metrics.credentialAgeDays.remove(labels);
     metrics.reviewOverdue.set(labels, observations.ReviewOverdue.status === "True" ? 1 : 0);
     metrics.credentialRotationOverdue.set(labels, observations.CredentialRotationOverdue.status === "True" ? 1 : 0);
   };
@@ -286,11 +310,13 @@ export function createController(options: ControllerOptions): Controller {
         ),
       );
       for (const cached of policies.list()) queue.add(keyOf(cached));
-      running = queue.run(signal);
+      running = untilSynced(signal).then(() => queue.run(signal));
     },
     async stop() {
       for (const off of unsubscribe.splice(0)) off();
       await running;
+      // Only the leader reports the policies' freshness: a standby's old values would go stale.
+      for (const gauge of freshnessGauges) gauge.reset();
     },
   };
 }

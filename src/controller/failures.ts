@@ -16,7 +16,8 @@ export interface Refusal {
 export function refusal(error: unknown): Refusal {
   if (isApiError(error)) {
     const message = redacted(statusMessage(error.body) ?? describeError(error));
-    if (message.includes("admission webhook")) return { reason: "AdmissionRefused", message };
+    // A webhook's refusal, or a ValidatingAdmissionPolicy's (HTTP 422 or 403): admission, not a bad intent.
+    if (/admission webhook|ValidatingAdmissionPolicy/.test(message)) return { reason: "AdmissionRefused", message };
     if (error.code === 409)
       return {
         reason: "Conflict",

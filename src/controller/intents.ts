@@ -61,7 +61,23 @@ export function networkPolicySpec(policy: AiApiPolicy): Record<string, unknown> 
       ],
     });
   }
-  return { podSelector: policy.spec.selector, policyTypes: ["Egress"], egress: rules };
+  return { podSelector: storedSelector(policy.spec.selector), policyTypes: ["Egress"], egress: rules };
+}
+
+/**
+ * A label selector as a built-in object stores it: no empty `matchLabels`, `matchExpressions` or `values`
+ * (the API server drops them). Sent as the policy has it, the NetworkPolicy read back would never
+ * equal the intent, and every reconcile (each triggered by the write before) would write it again.
+ */
+export function storedSelector(selector: AiApiPolicy["spec"]["selector"]): AiApiPolicy["spec"]["selector"] {
+  const matchExpressions = (selector.matchExpressions ?? []).map(({ values, ...requirement }) => ({
+    ...requirement,
+    ...(values && values.length > 0 && { values }),
+  }));
+  return {
+    ...(selector.matchLabels && Object.keys(selector.matchLabels).length > 0 && { matchLabels: selector.matchLabels }),
+    ...(matchExpressions.length > 0 && { matchExpressions }),
+  };
 }
 
 export function networkPolicyIntent(policy: AiApiPolicy) {

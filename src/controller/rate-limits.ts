@@ -9,23 +9,39 @@ import type { Context } from "./controller.ts";
 import { refusal } from "./failures.ts";
 import { canonical, ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL } from "./intents.ts";
 import { served } from "./served.ts";
+import { describeFailure, type WorkloadFailure } from "./workloads.ts";
 
-export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress>): Promise<Observed> {
+export interface RateLimitResult {
+  observed: Observed;
+  /** Ingresses whose write failed: in the condition, and retried. */
+  failures: WorkloadFailure[];
+}
+
+export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress>): Promise<RateLimitResult> {
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
-  const limit = ctx.active.includes(policy) ? policy.spec.rateLimit : undefined;
   const traefikServed = await served(ctx.rest, resources.middleware, ctx.signal);
   if (traefikServed) await middlewares(ctx);
   const named = policy.spec.rateLimit?.ingresses ?? [];
-  const missing: string[] = [];
-  for (const name of named) {
-    const ingress = ingresses.get(namespace, name);
-    if (!ingress) {
-      missing.push(name);
-      continue;
-    }
-    await converge(ctx, ingress);
+  const missing = named.filter((name) => !ingresses.get(namespace, name));
+  // The Ingresses the policy names, and those ai-api-guard wrote to that it may no longer name (a
+  // name taken out of spec.rateLimit.ingresses, spec.rateLimit removed, the policy being deleted).
+  const failures: WorkloadFailure[] = [];
+  for (const ingress of ingresses.list(namespace)) {
+    if (!named.includes(ingress.metadata.name) && ingress.metadata.owned.length === 0) continue;
+    const failure = await converge(ctx, ingress);
+    if (failure) failures.push(failure);
   }
+  return { observed: observe(ctx, traefikServed, missing, failures), failures };
+}
+
+function observe(ctx: Context, traefikServed: boolean, missing: string[], failures: WorkloadFailure[]): Observed {
+  const { policy } = ctx;
+  const namespace = policy.metadata.namespace ?? "";
+  const limit = ctx.active.includes(policy) ? policy.spec.rateLimit : undefined;
+  const named = policy.spec.rateLimit?.ingresses ?? [];
+  const [failed] = failures;
+  if (failed) return { status: "False", reason: failed.reason, message: failures.map(describeFailure).join("; ") };
   if (!limit) return { status: "True", reason: "NotRequested", message: "spec.rateLimit is not set." };
   if (limit.provider === "traefik" && !traefikServed)
     return {
@@ -47,32 +63,32 @@ export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress
   };
 }
 
-async function converge(ctx: Context, ingress: CachedIngress): Promise<void> {
+/** Writes the Ingress's share of rate limits when it differs; a failed write is returned, not thrown. */
+async function converge(ctx: Context, ingress: CachedIngress): Promise<WorkloadFailure | undefined> {
   const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
   const wanted = ingressAnnotations(ingress, naming);
   const have = ingress.metadata.annotations;
-  const ours = new Set([...Object.keys(wanted), ...Object.keys(have).filter(isOurKey)]);
-  if ([...ours].every((key) => have[key] === wanted[key])) return;
+  // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
+  // user set is theirs: never removed, and not a reason to write again.
+  const stale = ingress.metadata.owned.filter((key) => !(key in wanted));
+  if (stale.length === 0 && Object.entries(wanted).every(([key, value]) => have[key] === value)) return undefined;
   try {
     await ctx.apply(resources.ingress, ingressIntent(ingress, wanted), false);
   } catch (error) {
+    if (ctx.signal.aborted) throw error;
     const why = refusal(error);
     ctx.event(
       "Warning",
       why.reason,
       `Could not write the rate limits of Ingress ${ingress.metadata.name}: ${why.message}`,
     );
-    throw error;
+    return { subject: `Ingress/${ingress.metadata.name}`, ...why };
   }
-  ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
-}
-
-const OUR_KEYS = ["limit-rps", "limit-burst-multiplier", "limit-connections", "force-ssl-redirect"].map(
-  (k) => `nginx.ingress.kubernetes.io/${k}`,
-);
-
-function isOurKey(key: string): boolean {
-  return OUR_KEYS.includes(key) || key === "traefik.ingress.kubernetes.io/router.middlewares";
+  if (Object.keys(wanted).length === 0)
+    ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
+  else
+    ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
+  return undefined;
 }
 
 /** Applies the policy's Middlewares that differ and deletes the ones it no longer wants. */

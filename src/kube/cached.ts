@@ -4,7 +4,7 @@
 import { type AiApiPolicy, parseAiApiPolicy } from "../api/index.ts";
 import type { WorkloadKind } from "../api/workload-kinds.ts";
 import { isRecord, pathValue } from "./objects.ts";
-import type { RawObject } from "./rest.ts";
+import { FIELD_MANAGER, type RawObject } from "./rest.ts";
 
 /** Our own names start with this: volumes, NetworkPolicies, Middlewares. */
 export const OWNED_PREFIX = "aiapiguard-";
@@ -130,13 +130,35 @@ export function isRateLimitAnnotation(key: string): boolean {
 }
 
 export interface CachedIngress {
-  metadata: Meta & { annotations: Record<string, string> };
+  metadata: Meta & {
+    annotations: Record<string, string>;
+    /** The rate-limit annotation keys ai-api-guard's field manager owns (from managedFields): what it wrote. */
+    owned: string[];
+  };
 }
 
 export function cachedIngress(raw: RawObject): CachedIngress {
   return {
-    metadata: { ...meta(raw), annotations: stringMap(raw.metadata?.annotations, isRateLimitAnnotation) },
+    metadata: {
+      ...meta(raw),
+      annotations: stringMap(raw.metadata?.annotations, isRateLimitAnnotation),
+      owned: ownedAnnotations(raw).filter(isRateLimitAnnotation),
+    },
   };
+}
+
+/** The annotation keys that ai-api-guard's server-side applies own, as managedFields records them. */
+function ownedAnnotations(raw: RawObject): string[] {
+  const entries = Array.isArray(raw.metadata?.managedFields) ? raw.metadata.managedFields : [];
+  return entries
+    .filter(isRecord)
+    .filter((entry) => entry.manager === FIELD_MANAGER && entry.operation === "Apply" && !entry.subresource)
+    .flatMap((entry) => {
+      const annotations = pathValue(entry, ["fieldsV1", "f:metadata", "f:annotations"]);
+      return isRecord(annotations) ? Object.keys(annotations) : [];
+    })
+    .filter((field) => field.startsWith("f:"))
+    .map((field) => field.slice(2));
 }
 
 export interface CachedSecret {

@@ -5,6 +5,7 @@
 
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
+import { Agent, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { createCertificateAuthority, issueCertificate } from "../../src/tls/certificates.ts";
@@ -211,5 +212,128 @@ describe("a refused write", () => {
       60_000,
       "the mount once the refusing webhook is gone",
     );
+  });
+});
+
+describe("a refused Ingress write", () => {
+  const name = `refuse-ingress-${run}`;
+  afterAll(async () => {
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name, "--ignore-not-found"]);
+  });
+
+  it("shows in RateLimitReady, redacted, and no log line quotes the key", async () => {
+    // The API server's own admission (a ValidatingAdmissionPolicy) refuses rate limits on this Ingress
+    // and quotes, as such messages do, an annotation that carries a key.
+    await apply(
+      {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: {
+            resourceRules: [
+              {
+                apiGroups: ["networking.k8s.io"],
+                apiVersions: ["v1"],
+                operations: ["UPDATE"],
+                resources: ["ingresses"],
+              },
+            ],
+          },
+          validations: [
+            {
+              expression: "!('nginx.ingress.kubernetes.io/limit-rps' in object.metadata.annotations)",
+              messageExpression:
+                "'rate limits are set by the platform team; snippet: ' + object.metadata.annotations['nginx.ingress.kubernetes.io/configuration-snippet']",
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name },
+        spec: {
+          policyName: name,
+          validationActions: ["Deny"],
+          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns.name } } },
+        },
+      },
+    );
+    await apply({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: {
+        name: "guarded",
+        namespace: ns.name,
+        annotations: {
+          "nginx.ingress.kubernetes.io/configuration-snippet": `proxy_set_header Authorization "Bearer ${key}";`,
+        },
+      },
+      spec: { defaultBackend: { service: { name: "guarded", port: { number: 443 } } } },
+    });
+    // Admission policies take effect a moment after they are created: until a (dry-run) write is refused.
+    await eventually(async () => {
+      const tried = await kubectl([
+        "-n",
+        ns.name,
+        "annotate",
+        "ingress",
+        "guarded",
+        "nginx.ingress.kubernetes.io/limit-rps=1",
+        "--dry-run=server",
+      ]);
+      return tried.code !== 0 && tried.stderr.includes("rate limits are set by the platform team");
+    });
+    await apply({
+      ...policy("limited", "none"),
+      spec: { ...policy("limited", "none").spec, rateLimit: { ingresses: ["guarded"], requestsPerSecond: 5 } },
+    });
+    const refused = await eventually(async () => {
+      const p = await getJson("aap", "limited");
+      return condition(p, "RateLimitReady")?.reason === "AdmissionRefused" ? p : undefined;
+    }, 30_000);
+    const message = condition(refused, "RateLimitReady").message as string;
+    expect(message).toContain("rate limits are set by the platform team");
+    expect(message).toContain("Ingress/guarded: AdmissionRefused");
+    expect(message).not.toContain(key);
+    expect(condition(refused, "Ready")?.status).toBe("False");
+    const events = await kubectl(["-n", ns.name, "get", "events", "--field-selector", "involvedObject.name=limited"]);
+    expect(events.stdout).toContain("AdmissionRefused");
+    expect(events.stdout).not.toContain(key);
+    expect(operator.output()).toContain('"msg":"reconcile failed; will retry"');
+    expect(operator.output()).not.toContain(key);
+  });
+});
+
+describe("the freshness gauges", () => {
+  const metrics = async () => {
+    const response = await fetch(`${operator.url}/metrics`, {
+      dispatcher: new Agent({ connect: { rejectUnauthorized: false } }),
+    });
+    return response.text();
+  };
+  /** The series of one metric for the policy "stale". */
+  const series = (text: string, name: string) =>
+    text.split("\n").filter((line) => line.startsWith(`${name}{`) && line.includes('policy="stale"'));
+
+  it("go when the policy goes: a deleted policy's review is no longer reported overdue", async () => {
+    const never = policy("stale", "none");
+    const { lastReviewed: _, ...api } = never.spec.api;
+    await apply({ ...never, spec: { ...never.spec, api } });
+    const overdue = `aiapiguard_review_overdue{namespace="${ns.name}",policy="stale"} 1`;
+    await eventually(async () => (await metrics()).includes(overdue), 30_000, "the gauge of the overdue review");
+    expect(series(await metrics(), "aiapiguard_credential_age_days")).toHaveLength(1);
+
+    expect((await kubectl(["-n", ns.name, "delete", "aap/stale", "--timeout=30s"])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = await metrics();
+    for (const name of [
+      "aiapiguard_review_overdue",
+      "aiapiguard_credential_rotation_overdue",
+      "aiapiguard_credential_age_days",
+    ])
+      expect(series(after, name)).toEqual([]);
   });
 });

@@ -248,3 +248,95 @@ describe("one policy", () => {
     expect(await getJson("networkpolicy", "aiapiguard-alpha")).toBeUndefined();
   });
 });
+
+describe("rate limits on an Ingress", () => {
+  /** The Ingress's annotations but kubectl's record of the last apply. */
+  const annotationsOf = async (name: string) => {
+    const { "kubectl.kubernetes.io/last-applied-configuration": _, ...annotations } =
+      (await getJson<V1Ingress>("ingress", name))?.metadata?.annotations ?? {};
+    return annotations;
+  };
+  /** How many times ai-api-guard reported writing the Ingress's rate limits (Events aggregate repeats into a count). */
+  const writesReported = async (policyName: string) => {
+    const listed = await kubectl([
+      "-n",
+      ns.name,
+      "get",
+      "events",
+      "--field-selector",
+      `involvedObject.name=${policyName}`,
+      "-o",
+      "json",
+    ]);
+    return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items
+      .filter((e) => e.reason === "RateLimitsWritten")
+      .reduce((sum, e) => sum + (e.count ?? 1), 0);
+  };
+  const nudge = (policyName: string, n: number) =>
+    kubectl(["-n", ns.name, "annotate", "--overwrite", `aap/${policyName}`, `test.example/nudge=${n}`]);
+
+  it("writes nothing more once converged when the user set a rate-limit annotation of their own", async () => {
+    const edge = ingress("edge");
+    const userLimit = { "nginx.ingress.kubernetes.io/limit-connections": "50" };
+    await apply({
+      ...edge,
+      metadata: { ...edge.metadata, annotations: { ...edge.metadata.annotations, ...userLimit } },
+    });
+    await apply(
+      policy("gamma", {
+        selector: { matchLabels: { app: "none" } },
+        rateLimit: { ingresses: ["edge"], requestsPerSecond: 7 },
+      }),
+    );
+    await eventually(async () => (await annotationsOf("edge"))["nginx.ingress.kubernetes.io/limit-rps"] === "7");
+    await eventually(async () => condition(await getJson<Policy>("aap", "gamma"), "Ready")?.status === "True");
+    const before = await writesReported("gamma");
+    // Each change of the policy's metadata is a reconcile: a converged one writes nothing.
+    for (let n = 1; n <= 3; n++) {
+      await nudge("gamma", n);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(await writesReported("gamma")).toBe(before);
+    expect(await annotationsOf("edge")).toMatchObject({
+      "nginx.ingress.kubernetes.io/limit-connections": "50",
+      "example.com/keep": "mine",
+    });
+  });
+
+  it("takes its rate limits off an Ingress the policy no longer names, leaving the user's", async () => {
+    await patchPolicy("gamma", { rateLimit: null });
+    const left = await eventually(async () => {
+      const annotations = await annotationsOf("edge");
+      return annotations["nginx.ingress.kubernetes.io/limit-rps"] === undefined ? annotations : undefined;
+    });
+    expect(left).toEqual({ "example.com/keep": "mine", "nginx.ingress.kubernetes.io/limit-connections": "50" });
+  });
+
+  it("takes them off when the policy is deleted after it stopped naming the Ingress", async () => {
+    await apply(ingress("side"));
+    await patchPolicy("gamma", { rateLimit: { ingresses: ["side"], requestsPerSecond: 3 } });
+    await eventually(async () => (await annotationsOf("side"))["nginx.ingress.kubernetes.io/limit-rps"] === "3");
+    await patchPolicy("gamma", { rateLimit: { ingresses: ["edge"], requestsPerSecond: 3 } });
+    await eventually(async () => (await annotationsOf("edge"))["nginx.ingress.kubernetes.io/limit-rps"] === "3");
+    expect((await kubectl(["-n", ns.name, "delete", "aap/gamma", "--timeout=30s"])).code).toBe(0);
+    expect(await annotationsOf("side")).toEqual({ "example.com/keep": "mine" });
+    expect(await annotationsOf("edge")).toEqual({
+      "example.com/keep": "mine",
+      "nginx.ingress.kubernetes.io/limit-connections": "50",
+    });
+  });
+});
+
+describe("a NetworkPolicy the API server stores in its own words", () => {
+  it("is not written again and again when it only lacks the empty lists and maps of the policy's selector", async () => {
+    // A valid selector: the API server drops `matchLabels: {}` and `values: []` from a NetworkPolicy.
+    const selector = { matchLabels: {}, matchExpressions: [{ key: "tier", operator: "Exists", values: [] }] };
+    await apply(policy("delta", { selector, egress: { cidrs: ["192.0.2.0/24"] } }));
+    await eventually(async () => condition(await getJson<Policy>("aap", "delta"), "Ready")?.status === "True");
+    const np = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-delta");
+    expect(np?.spec?.podSelector).toEqual({ matchExpressions: [{ key: "tier", operator: "Exists" }] });
+    await new Promise((r) => setTimeout(r, 5_000));
+    const later = await getJson<V1NetworkPolicy>("networkpolicy", "aiapiguard-delta");
+    expect(later?.metadata?.resourceVersion).toBe(np?.metadata?.resourceVersion);
+  });
+});

@@ -128,11 +128,22 @@ describe("the NetworkPolicy", () => {
     const noDns = networkPolicySpec(policy("p", { egress: { cidrs: ["203.0.113.0/24"], allowDNS: false } }));
     expect(noDns.egress).toHaveLength(1);
   });
+
+  it("selects the pods as the API server stores a selector: no empty matchLabels, matchExpressions or values", () => {
+    const podSelector = (selector: unknown) =>
+      networkPolicySpec(policy("p", { selector, egress: { cidrs: ["203.0.113.0/24"] } })).podSelector;
+    expect(
+      podSelector({ matchLabels: {}, matchExpressions: [{ key: "tier", operator: "Exists", values: [] }] }),
+    ).toEqual({ matchExpressions: [{ key: "tier", operator: "Exists" }] });
+    expect(podSelector({ matchLabels: {}, matchExpressions: [] })).toEqual({});
+    const kept = { matchLabels: { app: "a" }, matchExpressions: [{ key: "tier", operator: "In", values: ["x"] }] };
+    expect(podSelector(kept)).toEqual(kept);
+  });
 });
 
 describe("the Ingress annotations", () => {
   it("writes nginx's keys (the first policy by name wins a key) and Traefik's middleware list", () => {
-    const ingress = { metadata: { name: "front", namespace: "ml", annotations: {} } };
+    const ingress = { metadata: { name: "front", namespace: "ml", annotations: {}, owned: [] } };
     const a = policy("a", { rateLimit: { ingresses: ["front"], requestsPerSecond: 5 } });
     const b = policy("b", { rateLimit: { ingresses: ["front"], requestsPerSecond: 50, forceTLS: false } });
     const t = policy("t", {

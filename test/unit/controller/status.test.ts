@@ -8,8 +8,9 @@ import {
   turnedTrue,
 } from "../../../src/controller/conditions.ts";
 import { credentialObservations } from "../../../src/controller/credentials.ts";
-import { MAX_REFUSAL_LENGTH, redacted } from "../../../src/controller/failures.ts";
+import { MAX_REFUSAL_LENGTH, redacted, refusal } from "../../../src/controller/failures.ts";
 import type { CachedSecret } from "../../../src/kube/cached.ts";
+import { ApiError } from "../../../src/kube/errors.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 
 const ok = (reason: string) => ({ status: "True" as const, reason, message: `${reason}.` });
@@ -109,6 +110,14 @@ describe("a refusal's message", () => {
       expect(message).toContain('admission webhook "x" denied the request: the pod uses ');
     }
     expect(redacted("a".repeat(1000))).toHaveLength(MAX_REFUSAL_LENGTH);
+  });
+
+  it("is an admission refusal when a ValidatingAdmissionPolicy denied the write, whatever the status code", () => {
+    const message = `ingresses.networking.k8s.io "front" is forbidden: ValidatingAdmissionPolicy 'p' with binding 'b' denied request: no`;
+    for (const code of [403, 422]) expect(refusal(new ApiError(code, { message })).reason).toBe("AdmissionRefused");
+    expect(refusal(new ApiError(422, { message: 'Ingress "front" is invalid: metadata.annotations' })).reason).toBe(
+      "Invalid",
+    );
   });
 });
 
