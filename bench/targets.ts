@@ -18,15 +18,21 @@ export interface Target {
 /**
  * `nodeFlags`: V8 and Node flags for the target's process (e.g. the image's NODE_OPTIONS). `pauses`: the
  * target watches its event loop and GC and answers GET /bench/pauses (a 1 ms timer: not for throughput).
+ * `cgroupProcs`: the target runs in that cgroup (bench/cgroup.ts), joined before Node starts.
  */
 export async function startTarget(
   mode: Mode,
   certDir: string,
   nodeFlags: readonly string[] = [],
   pauses = false,
+  cgroupProcs?: string,
 ): Promise<Target> {
   const script = join(import.meta.dirname, "webhook-target.ts");
-  const child = spawn(process.execPath, [...nodeFlags, script, mode, certDir, ...(pauses ? ["pauses"] : [])], {
+  const args = [...nodeFlags, script, mode, certDir, ...(pauses ? ["pauses"] : [])];
+  const [command, argv] = cgroupProcs
+    ? ["sh", ["-c", `echo $$ > '${cgroupProcs}' && exec "$0" "$@"`, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, argv, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
@@ -43,7 +49,8 @@ export async function startTarget(
 
 /** SIGTERM, then SIGKILL if it has not exited within 5 s (a drain held open by an attacker's sockets). */
 export async function stopTarget(target: Target): Promise<void> {
-  if (target.process.exitCode !== null) return;
+  // Exited already, or killed (by the kernel's OOM killer, say): no exit event is coming.
+  if (target.process.exitCode !== null || target.process.signalCode !== null) return;
   const exited = once(target.process, "exit");
   target.process.kill("SIGTERM");
   const timer = setTimeout(() => target.process.kill("SIGKILL"), 5_000);
@@ -65,4 +72,15 @@ export async function writeCertificates(dir: string): Promise<string> {
 export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
+}
+
+/**
+ * The Node flags the image runs with, read from the Dockerfile's NODE_OPTIONS so the benchmark follows it:
+ * small semi-spaces collect young garbage more often.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
+  const options = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('the Dockerfile has no ENV NODE_OPTIONS="..." line to benchmark with');
+  return options.split(/\s+/).filter(Boolean);
 }

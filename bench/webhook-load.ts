@@ -4,19 +4,23 @@
 // 2. Against the webhook port: thousands of idle connections and slow-body clients while ordinary
 //    reviews continue; the server's memory sampled.
 // 3. The event loop while heavy reviews run, with the worker and without it (in process).
+// 4. Large reviews from many connections against the webhook in a memory cgroup of the chart's limit.
 // Everything is bounded in count and time, and on loopback only.
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
+import { defaults } from "../src/config/chart-values.ts";
 import { evaluate } from "../src/engine/index.ts";
 import { heavyReviews } from "../src/webhook/heavy-reviews.ts";
+import { bodyBytesInFlight } from "../src/webhook/limits.ts";
 import { admissionReview, deployment } from "../test/support/admission.ts";
 import { webhookHarness } from "../test/support/webhook.ts";
 import { throughApiServer } from "./apiserver-flood.ts";
+import { memoryCgroup } from "./cgroup.ts";
 import { credentialPod, ms, percentile } from "./load-support.ts";
-import { rssMb, startTarget, stopTarget, writeCertificates } from "./targets.ts";
+import { imageNodeFlags, rssMb, startTarget, stopTarget, writeCertificates } from "./targets.ts";
 
 const PORT = { idle: 1_000, slow: 100, reconnectMs: 1_000, seconds: 15 };
 
@@ -107,6 +111,73 @@ async function againstThePort(): Promise<string[]> {
   }
 }
 
+const BODIES = { connections: 100, mib: 3, seconds: 15 };
+
+/**
+ * The webhook in a memory cgroup of the chart's default limit, with the image's Node flags, while BODIES.connections
+ * connections post reviews of a 3 MiB HTML ConfigMap (escaped by the API server as it writes the review) as fast as
+ * they are answered, and a client posts ordinary reviews every 20 ms: whether the kernel kills it, as it would the pod.
+ */
+async function underTheMemoryLimit(): Promise<string[]> {
+  const quantity = String((defaults() as { resources: { limits: { memory: string } } }).resources.limits.memory);
+  const limit = Number(/^(\d+)Mi$/.exec(quantity)?.[1]) * 2 ** 20;
+  const title = `Under the chart's memory limit (${quantity}, a memory cgroup; the image's Node flags): ${BODIES.connections} connections posting reviews of a ${BODIES.mib} MiB HTML ConfigMap for ${BODIES.seconds} s, while a client posts ordinary reviews every 20 ms:`;
+  const cgroup = memoryCgroup(`ai-api-guard-bench-${process.pid}`, limit);
+  if (typeof cgroup === "string") return [title, "", `- not measured: ${cgroup}`];
+  const dir = mkdtempSync(join(tmpdir(), "ai-api-guard-load-"));
+  const ca = await writeCertificates(dir);
+  const target = await startTarget("validate", dir, imageNodeFlags(), false, cgroup.procs);
+  try {
+    const html = { data: { "page.html": `<p>${"a".repeat(BODIES.mib * 2 ** 20)}</p>` } };
+    const large = JSON.stringify(
+      admissionReview({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "page", namespace: "web" }, ...html }),
+    )
+      .replaceAll("<", "\\u003c")
+      .replaceAll(">", "\\u003e");
+    const ordinary = JSON.stringify(admissionReview(deployment()));
+    const statuses = new Map<string, number>();
+    const count = (status: number | NodeJS.ErrnoException) => {
+      const key = typeof status === "number" ? `HTTP ${status}` : (status.code ?? status.message);
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    };
+    const alive = () => target.process.exitCode === null && target.process.signalCode === null;
+    const end = Date.now() + BODIES.seconds * 1000;
+    const flooding = new Agent({ ca, keepAlive: true, maxSockets: BODIES.connections });
+    const flood = Array.from({ length: BODIES.connections }, async () => {
+      while (Date.now() < end && alive()) await post(flooding, target.port, large).then(count, count);
+    });
+    const agent = new Agent({ ca, keepAlive: true, maxSockets: 4 });
+    const latencies: number[] = [];
+    let failures = 0;
+    const pending: Promise<void>[] = [];
+    while (Date.now() < end && alive()) {
+      const start = process.hrtime.bigint();
+      pending.push(
+        post(agent, target.port, ordinary).then(
+          (status) => (status === 200 ? void latencies.push(ms(start)) : void failures++),
+          () => void failures++,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.all([...flood, ...pending]);
+    flooding.destroy();
+    agent.destroy();
+    const killed = cgroup.oomKills();
+    return [
+      title,
+      "",
+      `- the webhook: ${killed > 0 ? `**OOM-killed** (${killed} kill${killed > 1 ? "s" : ""})` : "not killed"}; the cgroup's peak ${Math.round(cgroup.peakBytes() / 2 ** 20)} MiB; bodies read at once at most ${bodyBytesInFlight(limit) / 2 ** 20} MiB`,
+      `- large reviews: ${[...statuses].map(([status, n]) => `${status}: ${n}`).join(", ")}`,
+      `- ordinary reviews: ${latencies.length} answered, ${failures} failed; p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
+    ];
+  } finally {
+    await stopTarget(target);
+    cgroup.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function post(agent: Agent, port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -172,7 +243,7 @@ async function eventLoop(): Promise<string[]> {
 }
 
 export async function loadReport(only?: string): Promise<string> {
-  const phases = { loop: eventLoop, port: againstThePort, apiserver: throughApiServer };
+  const phases = { loop: eventLoop, port: againstThePort, memory: underTheMemoryLimit, apiserver: throughApiServer };
   const parts: string[][] = [];
   for (const [name, phase] of Object.entries(phases)) if (!only || only === name) parts.push(await phase());
   return parts.map((lines) => lines.join("\n")).join("\n\n");

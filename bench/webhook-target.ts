@@ -51,6 +51,9 @@ function target(): FastifyInstance {
     case "parse-only": {
       // The floor every JSON webhook pays: TLS, the same body limit and JSON parser, a fixed allow.
       const app = Fastify({ https: { ...tls, minVersion: "TLSv1.3" }, bodyLimit: BODY_LIMIT_BYTES });
+      // The webhook's JSON settings: __proto__ and constructor keys kept as plain keys, not scanned for.
+      app.removeContentTypeParser("application/json");
+      app.addContentTypeParser("application/json", { parseAs: "string" }, app.getDefaultJsonParser("ignore", "ignore"));
       app.post("/validate", async (request) => {
         const uid = (request.body as { request: { uid: string } }).request.uid;
         return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: true } };

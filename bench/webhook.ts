@@ -2,13 +2,13 @@
 // baselines with the same TLS settings: a parse-only route (the floor) and a hello-world (for scale).
 // Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load. Then the
 // webhook under hostile load (bench/webhook-load.ts).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { admissionReview, deployment } from "../test/support/admission.ts";
-import { type Mode, startTarget, stopTarget, type Target, writeCertificates } from "./targets.ts";
+import { imageNodeFlags, type Mode, startTarget, stopTarget, type Target, writeCertificates } from "./targets.ts";
 import { attack, ensureVegeta, type LatencyReport } from "./vegeta.ts";
 import { loadReport } from "./webhook-load.ts";
 
@@ -161,18 +161,7 @@ function report(
   ].join("\n");
 }
 
-/**
- * The Node flags the image runs with, read from the Dockerfile's NODE_OPTIONS so the benchmark follows it:
- * small semi-spaces collect young garbage more often.
- */
 const IMAGE_NODE_FLAGS = imageNodeFlags();
-
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
-  const options = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
-  if (options === undefined) throw new Error('the Dockerfile has no ENV NODE_OPTIONS="..." line to benchmark with');
-  return options.split(/\s+/).filter(Boolean);
-}
 const TAIL = { rate: 1_000, seconds: 10, runs: 10, goalMs: 2 };
 
 /**
@@ -271,7 +260,7 @@ function describePauses({ loopMaxMs, gcMaxMs, gcTotalMs }: Pauses): string {
   return `the target's longest event-loop stall ${loopMaxMs} ms, longest GC pause ${gcMaxMs} ms (${gcTotalMs} ms of GC in all)`;
 }
 
-// `npm run bench:webhook` runs every part; `-- speed`, `-- tail` or `-- load [loop|port|apiserver]` one of them.
+// `npm run bench:webhook` runs every part; `-- speed`, `-- tail` or `-- load [loop|port|memory|apiserver]` one of them.
 const parts = process.argv.slice(2);
 if (parts.length === 0 || parts.includes("speed")) await main();
 if (parts.length === 0 || parts.includes("tail")) await tail();

@@ -42,9 +42,11 @@ const chartOnly: Tree = {
     ),
   resources: z
     .object({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() })
-    .default({ requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } })
+    .default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } })
     .describe(
-      "Container resources. The webhook answers a review in well under a millisecond; memory grows with policies.",
+      "Container resources. The webhook answers a review in well under a millisecond; memory grows with policies " +
+        "and workloads (the controller's caches). The memory limit also sizes the request bodies the webhook reads " +
+        "at once (a quarter of it, 256 MiB at most): under 512Mi, a flood of large reviews can get it OOM-killed.",
     ),
   podDisruptionBudget: group("Keeps a replica serving the webhook during voluntary disruptions (drains).", {
     enabled: z.boolean().default(true).describe("Create the PodDisruptionBudget."),

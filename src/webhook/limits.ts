@@ -39,8 +39,20 @@ export const DEFAULT_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 95_000,
   idleTimeoutMs: 100_000,
   maxConnections: 512,
-  maxBodyBytesInFlight: 256 * MiB,
+  maxBodyBytesInFlight: bodyBytesInFlight(process.constrainedMemory()),
 };
+
+/**
+ * The bodies in flight for a process that may use `memoryLimit` bytes (the container's limit, as the cgroup says;
+ * 0 or near 2^64 when there is none): a quarter of it, the rest being the operator's own (its heap, the
+ * controller's caches, the worker parsing one large review), and never less than one largest review nor more
+ * than 256 MiB. Measured: with 256 MiB of bodies allowed, 100 connections posting 3 MiB reviews got the process
+ * OOM-killed under the chart's 256 MiB limit within seconds.
+ */
+export function bodyBytesInFlight(memoryLimit: number): number {
+  const quarter = memoryLimit > 0 ? Math.floor(memoryLimit / 4) : Number.POSITIVE_INFINITY;
+  return Math.max(BODY_LIMIT_BYTES, Math.min(256 * MiB, quarter));
+}
 
 /** Node requires the headers timeout to be within the request timeout; it is clamped to it. */
 export function serverLimits(overrides: Partial<ServerLimits> = {}): ServerLimits {
