@@ -88,10 +88,13 @@ export async function registerWebhook(rest: KubeRest, registration: WebhookRegis
   await rest.apply(`${PATH}/${registration.name}`, webhookConfiguration(registration), { force: true });
 }
 
+/** How long removing the configuration on the way down may take: a shutdown must end within the grace period. */
+const UNREGISTER_TIMEOUT_MS = 5_000;
+
 /** Removes the configuration; a configuration that is already gone is not an error. */
 export async function unregisterWebhook(rest: KubeRest, name: string): Promise<void> {
   try {
-    await rest.request(`${PATH}/${name}`, { method: "DELETE" });
+    await rest.request(`${PATH}/${name}`, { method: "DELETE", signal: AbortSignal.timeout(UNREGISTER_TIMEOUT_MS) });
   } catch (error) {
     if (!isStatus(error, 404)) throw error;
   }

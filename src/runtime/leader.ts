@@ -102,6 +102,8 @@ export function leaseElector(options: LeaseOptions): Elect {
           ...current,
           spec: { ...current.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime() },
         },
+        // Bounded: an API server that does not answer must not hold the shutdown past the kubelet's grace period.
+        signal: AbortSignal.timeout(options.renewDeadlineMs),
       });
       logger.info({ lease: `${namespace}/${name}` }, "released the Lease");
     } catch (error) {
