@@ -156,6 +156,7 @@ export function createController(options: ControllerOptions): Controller {
     }
     const credentialsReady = credentials.ready(matched.length, changed, failures);
     const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
+    if (egressObserved.failure) failures.push(egressObserved.failure);
     const rateLimitResult = await rateLimits(ctx, ingresses);
     failures.push(...rateLimitResult.failures);
     const observations: Observations = {

@@ -9,10 +9,13 @@ import type { Context } from "./controller.ts";
 import { refusal } from "./failures.ts";
 import { canonical, ciliumPolicyIntent, networkPolicyIntent, ownedName } from "./intents.ts";
 import { served } from "./served.ts";
+import { describeFailure, type WorkloadFailure } from "./workloads.ts";
 
 export interface EgressResult {
   observed: Observed;
   networkPolicy?: string;
+  /** The write that failed: in the condition, and retried once the status is written. */
+  failure?: WorkloadFailure;
 }
 
 export async function egress(ctx: Context, current: CachedOwned | undefined): Promise<EgressResult> {
@@ -59,9 +62,7 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
     try {
       await ctx.apply(resources.networkPolicy, intent, true);
     } catch (error) {
-      const why = refusal(error);
-      ctx.event("Warning", why.reason, `Could not apply NetworkPolicy ${name}: ${why.message}`);
-      throw error;
+      return refused(ctx, error, `NetworkPolicy/${name}`);
     }
     ctx.event(
       "Normal",
@@ -77,6 +78,14 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
     },
     networkPolicy: name,
   };
+}
+
+/** A write of the egress policy that failed: an Event, and EgressReady False with the (redacted) reason. */
+function refused(ctx: Context, error: unknown, subject: string): EgressResult {
+  if (ctx.signal.aborted) throw error;
+  const failure = { subject, ...refusal(error) };
+  ctx.event("Warning", failure.reason, `Could not apply ${subject}: ${failure.message}`);
+  return { observed: { status: "False", reason: failure.reason, message: describeFailure(failure) }, failure };
 }
 
 /** What the selected pods may reach, in words. */
@@ -120,7 +129,11 @@ async function cilium(ctx: Context, name: string): Promise<EgressResult> {
     if (!isStatus(error, 404)) throw error;
   }
   if (!current || canonical(current.spec) !== canonical(intent.spec)) {
-    await ctx.apply(resources.ciliumNetworkPolicy, intent, true);
+    try {
+      await ctx.apply(resources.ciliumNetworkPolicy, intent, true);
+    } catch (error) {
+      return refused(ctx, error, `CiliumNetworkPolicy/${name}`);
+    }
     ctx.event(
       "Normal",
       "CiliumNetworkPolicyApplied",

@@ -215,6 +215,35 @@ describe("a refused write", () => {
   });
 });
 
+/**
+ * The API server's own admission refusing writes of networking.k8s.io objects in the test namespace: a
+ * ValidatingAdmissionPolicy and its binding.
+ */
+function refusingPolicy(name: string, rule: { operations: string[]; resources: string[] }, validation: object) {
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], ...rule }] },
+        validations: [validation],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name },
+      spec: {
+        policyName: name,
+        validationActions: ["Deny"],
+        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns.name } } },
+      },
+    },
+  ];
+}
+
 describe("a refused Ingress write", () => {
   const name = `refuse-ingress-${run}`;
   afterAll(async () => {
@@ -225,41 +254,15 @@ describe("a refused Ingress write", () => {
     // The API server's own admission (a ValidatingAdmissionPolicy) refuses rate limits on this Ingress
     // and quotes, as such messages do, an annotation that carries a key.
     await apply(
-      {
-        apiVersion: "admissionregistration.k8s.io/v1",
-        kind: "ValidatingAdmissionPolicy",
-        metadata: { name },
-        spec: {
-          failurePolicy: "Fail",
-          matchConstraints: {
-            resourceRules: [
-              {
-                apiGroups: ["networking.k8s.io"],
-                apiVersions: ["v1"],
-                operations: ["UPDATE"],
-                resources: ["ingresses"],
-              },
-            ],
-          },
-          validations: [
-            {
-              expression: "!('nginx.ingress.kubernetes.io/limit-rps' in object.metadata.annotations)",
-              messageExpression:
-                "'rate limits are set by the platform team; snippet: ' + object.metadata.annotations['nginx.ingress.kubernetes.io/configuration-snippet']",
-            },
-          ],
+      ...refusingPolicy(
+        name,
+        { operations: ["UPDATE"], resources: ["ingresses"] },
+        {
+          expression: "!('nginx.ingress.kubernetes.io/limit-rps' in object.metadata.annotations)",
+          messageExpression:
+            "'rate limits are set by the platform team; snippet: ' + object.metadata.annotations['nginx.ingress.kubernetes.io/configuration-snippet']",
         },
-      },
-      {
-        apiVersion: "admissionregistration.k8s.io/v1",
-        kind: "ValidatingAdmissionPolicyBinding",
-        metadata: { name },
-        spec: {
-          policyName: name,
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns.name } } },
-        },
-      },
+      ),
     );
     await apply({
       apiVersion: "networking.k8s.io/v1",
@@ -304,6 +307,45 @@ describe("a refused Ingress write", () => {
     expect(events.stdout).not.toContain(key);
     expect(operator.output()).toContain('"msg":"reconcile failed; will retry"');
     expect(operator.output()).not.toContain(key);
+  });
+});
+
+describe("a refused NetworkPolicy write", () => {
+  const name = `refuse-netpol-${run}`;
+  afterAll(async () => {
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name, "--ignore-not-found"]);
+  });
+
+  it("shows in EgressReady with the refusal, and the status is written", async () => {
+    await apply(
+      ...refusingPolicy(
+        name,
+        { operations: ["CREATE"], resources: ["networkpolicies"] },
+        {
+          expression: "false",
+          message: "egress is managed by the platform team",
+        },
+      ),
+    );
+    const probe = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "probe", namespace: ns.name },
+      spec: { podSelector: {} },
+    };
+    await eventually(async () => {
+      const tried = await kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(probe) });
+      return tried.code !== 0 && tried.stderr.includes("egress is managed by the platform team");
+    });
+    const walled = policy("walled", "none");
+    await apply({ ...walled, spec: { ...walled.spec, egress: { provider: "Kubernetes", cidrs: ["10.0.0.0/8"] } } });
+    const refused = await eventually(async () => {
+      const p = await getJson("aap", "walled");
+      return condition(p, "EgressReady")?.reason === "AdmissionRefused" ? p : undefined;
+    }, 30_000);
+    expect(condition(refused, "EgressReady").status).toBe("False");
+    expect(condition(refused, "EgressReady").message).toContain("egress is managed by the platform team");
+    expect(condition(refused, "Ready")?.status).toBe("False");
   });
 });
 
