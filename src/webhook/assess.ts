@@ -164,7 +164,7 @@ function safeEvaluate(evaluate: Evaluate, object: unknown, context: EvaluationCo
 }
 
 /** The name the messages use: the request's, else the object's, else its generateName prefix. */
-function subjectOf(request: AdmissionRequest): Subject {
+export function subjectOf(request: AdmissionRequest): Subject {
   const metadataName = pathValue(request.object, ["metadata", "name"]);
   const generateName = pathValue(request.object, ["metadata", "generateName"]);
   const name =

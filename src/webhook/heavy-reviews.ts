@@ -8,6 +8,7 @@ import type { AdmissionRequest } from "./admission-review.ts";
 import type { Assessment, ReviewScope } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import type { ReadConfigMaps } from "./lookups.ts";
+import type { Subject } from "./messages.ts";
 import type { ToWorker, WorkerMessage } from "./review-worker.ts";
 
 export interface HeavyOptions {
@@ -49,7 +50,7 @@ interface Job {
   scope: ReviewScope;
   follow?: FollowConfigMaps;
   deadline: number;
-  envelope?: { request: AdmissionRequest; labels: Record<string, string> };
+  envelope?: { request: AdmissionRequest; subject: Subject; labels: Record<string, string> };
   resolve: (result: HeavyResult) => void;
 }
 
@@ -80,7 +81,7 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
     const job = current;
     if (!job || message.id !== job.id) return;
     if (message.type === "envelope") {
-      job.envelope = { request: message.request, labels: message.labels };
+      job.envelope = { request: message.request, subject: message.subject, labels: message.labels };
       if (message.configMaps.length > 0) sendConfigMaps(job, message.request, message.configMaps);
       return;
     }
@@ -140,14 +141,10 @@ export function heavyReviews(overrides: Partial<HeavyOptions> = {}): HeavyReview
   /** Without an envelope there is no uid to answer: the request fails, and the API server applies failurePolicy. */
   function notChecked(job: Job, why: string): HeavyResult {
     if (!job.envelope) return { ok: false, code: 503, reason: `not checked: ${why} (${job.body.length} bytes)` };
-    const { request, labels } = job.envelope;
+    const { request, subject, labels } = job.envelope;
     const size = (job.body.length / 2 ** 20).toFixed(1);
     const assessment: Assessment = {
-      subject: {
-        kind: request.kind.kind,
-        namespace: request.namespace ?? "",
-        name: (request.name || "(unnamed)").slice(0, 253),
-      },
+      subject,
       labels,
       findings: [],
       existing: [],

@@ -6,9 +6,10 @@ import { parentPort } from "node:worker_threads";
 import { evaluate } from "../engine/index.ts";
 import { referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
 import { type AdmissionRequest, parseAdmissionReview } from "./admission-review.ts";
-import { assess, type ReviewScope } from "./assess.ts";
+import { assess, type ReviewScope, subjectOf } from "./assess.ts";
 import type { AdmissionConfig } from "./config.ts";
 import { followedConfigMaps, type ReadConfigMaps } from "./lookups.ts";
+import type { Subject } from "./messages.ts";
 import { podTemplateLabels } from "./policies.ts";
 
 export type ToWorker =
@@ -21,6 +22,8 @@ export type WorkerMessage =
       id: number;
       type: "envelope";
       request: AdmissionRequest;
+      /** Named from the object too (its generateName), which the envelope leaves out. */
+      subject: Subject;
       labels: Record<string, string>;
       /** The ConfigMaps the object reads: the assessment waits for them when there are any. */
       configMaps: string[];
@@ -61,6 +64,7 @@ function begin(job: Job): void {
     id: job.id,
     type: "envelope",
     request: envelope,
+    subject: subjectOf(request),
     labels: podTemplateLabels(envelope.kind, object),
     configMaps,
   });

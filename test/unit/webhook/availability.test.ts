@@ -147,6 +147,16 @@ describe("large reviews, in a worker", () => {
     expect(next.body.response.status.message).toContain("data.OPENAI_API_KEY");
   });
 
+  it("names a generateName object in a large review's refusal as the main thread does", async () => {
+    const lookups = configMapLookups(() => new Promise(() => undefined));
+    const h = await harness({ budgetMs: 300 }, {}, undefined, { lookups });
+    const object = paddedWorkloadReading("llm");
+    const { name: _, ...metadata } = object.metadata as Record<string, unknown>;
+    const unnamed = { ...object, metadata: { ...metadata, generateName: "summarizer-" } };
+    const { body } = await h.validate(admissionReview(unnamed, { name: "" }));
+    expect(body.response.status.message).toContain("Deployment ml-team/summarizer-*");
+  });
+
   it("refuses a large review whose ConfigMap lookup fails, at once and saying so", async () => {
     const lookups = configMapLookups(() => Promise.reject(new Error("connection refused")));
     const h = await harness({ budgetMs: 60_000 }, {}, undefined, { lookups });
