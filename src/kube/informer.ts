@@ -126,6 +126,14 @@ export function informer<T extends Cached>(options: InformerOptions<T>): Informe
 
   const inScope = (scope: string | undefined, namespace: string) => scope === undefined || scope === namespace;
 
+  /** Deletes what the cache holds in a scope, except the names in `kept`. */
+  const clearScope = (scope: string | undefined, kept: ReadonlySet<string> = new Set()) => {
+    for (const [namespace, byName] of [...store]) {
+      if (!inScope(scope, namespace)) continue;
+      for (const name of [...byName.keys()]) if (!kept.has(`${namespace}/${name}`)) remove(namespace, name);
+    }
+  };
+
   const synced = () => scopes.every((scope) => listedScopes.has(scope));
 
   /** Lists a scope page by page; objects the cache holds that the list lacks are deleted. Returns the list's resourceVersion. */
@@ -147,10 +155,7 @@ export function informer<T extends Cached>(options: InformerOptions<T>): Informe
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken);
-    for (const [namespace, byName] of [...store]) {
-      if (!inScope(scope, namespace)) continue;
-      for (const name of [...byName.keys()]) if (!seen.has(`${namespace}/${name}`)) remove(namespace, name);
-    }
+    clearScope(scope, seen);
     listedScopes.add(scope);
     if (synced()) for (const wake of syncWaiters) wake();
     return resourceVersion;
@@ -228,8 +233,10 @@ export function informer<T extends Cached>(options: InformerOptions<T>): Informe
         options.onRestart?.("error");
         const delay = backoff(failures, maxBackoffMs);
         if (isStatus(error, 404)) {
-          // The resource is not served (its CRD is not installed): an empty scope until it is.
+          // The resource is not served (its CRD is not installed, or was deleted): an empty scope until it is,
+          // even if the watch ended before it saw the deletions.
           resourceVersion = undefined;
+          clearScope(scope);
           listedScopes.add(scope);
           if (synced()) for (const wake of syncWaiters) wake();
           if (failures === 1) log.warn({ namespace: scope }, "the resource is not served; is its CRD installed?");
