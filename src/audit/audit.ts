@@ -278,6 +278,7 @@ function record(options: AuditOptions, findings: readonly AuditFinding[], durati
   for (const { namespace, rule, n } of counts.values()) metrics.findings.set({ namespace, rule }, n);
   metrics.lastRun.set(Date.now() / 1000);
   metrics.duration.set(durationMs / 1000);
+  metrics.publish();
 }
 
 /**

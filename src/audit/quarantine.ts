@@ -53,6 +53,22 @@ export function quarantinePolicy(t: QuarantineTarget) {
   };
 }
 
+/** Whether a quarantine as the API server holds it selects exactly the desired pods and allows them no egress. */
+function denies(current: unknown, desired: ReturnType<typeof quarantinePolicy>["spec"]): boolean {
+  const spec = (current ?? {}) as {
+    podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+    policyTypes?: string[];
+    egress?: unknown[];
+  };
+  const labels = (l: Record<string, string> | undefined) => JSON.stringify(Object.entries(l ?? {}).sort());
+  return (
+    labels(spec.podSelector?.matchLabels) === labels(desired.podSelector.matchLabels) &&
+    (spec.podSelector?.matchExpressions ?? []).length === 0 &&
+    (spec.policyTypes ?? []).includes("Egress") &&
+    (spec.egress ?? []).length === 0
+  );
+}
+
 export async function reconcileQuarantines(
   kc: k8s.KubeConfig,
   targets: ReadonlyMap<string, QuarantineTarget>,
@@ -62,7 +78,7 @@ export async function reconcileQuarantines(
 ): Promise<{ added: string[]; lifted: string[] }> {
   const rest = new KubeRest(kc);
   type Owner = { apiVersion: string; kind: string; name: string; uid?: string };
-  const existing = new Map<string, { namespace: string; name: string; owner?: Owner }>();
+  const existing = new Map<string, { namespace: string; name: string; owner?: Owner; spec?: unknown }>();
   for await (const page of listPages(kc, NETWORK_POLICY, { ...scope, labelSelector: `${QUARANTINE_LABEL}=true` })) {
     for (const policy of page) {
       const metadata = policy.metadata as {
@@ -77,12 +93,16 @@ export async function reconcileQuarantines(
         namespace: metadata.namespace,
         name: metadata.name,
         owner,
+        spec: policy.spec,
       });
     }
   }
   const added: string[] = [];
   for (const [key, target] of targets) {
-    if (existing.has(key)) continue;
+    const standing = existing.get(key);
+    // Level-triggered: a standing quarantine is applied again when it no longer selects the pods as it
+    // should (their labels changed in a rollout, or someone edited it), without a second Event.
+    if (standing && denies(standing.spec, quarantinePolicy(target).spec)) continue;
     if (Object.keys(target.labels).length === 0) {
       // An empty podSelector would cut off every pod of the namespace.
       logger.warn(
@@ -98,6 +118,10 @@ export async function reconcileQuarantines(
       });
     } catch (error) {
       logger.warn({ namespace: target.namespace, name: target.name, error: describeError(error) }, "cannot quarantine");
+      continue;
+    }
+    if (standing) {
+      logger.info({ namespace: target.namespace, name: standing.name }, "quarantine applied again to the pods' labels");
       continue;
     }
     added.push(key);

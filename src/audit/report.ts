@@ -22,8 +22,13 @@ export const REPORT_TYPES: Record<ReportFormat, Resource> = {
 export const REPORT_NAME = "ai-api-guard";
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "ai-api-guard" };
 export const SOURCE = "ai-api-guard";
-/** Results kept per report: an object stays far below etcd's 1.5 MiB; the summary still counts all. */
+/** Results kept per report, and their bytes (as JSON): the summary still counts all. */
 export const MAX_RESULTS = 1000;
+/**
+ * A report stays below etcd's 1.5 MiB request limit whatever its results carry (names of 253 characters,
+ * long env var names in messages, the selecting policies): the rest is metadata and managedFields.
+ */
+export const MAX_REPORT_BYTES = 1024 * 1024;
 
 export interface ReportResult {
   source: string;
@@ -67,7 +72,7 @@ export function buildReport(
   const since = new Map((previous?.results ?? []).map((r) => [resultKey(r), r.timestamp]));
   const seconds = Math.floor(now.getTime() / 1000);
   const sorted = [...findings].sort((a, b) => findingKey(a).localeCompare(findingKey(b)));
-  const results = sorted.slice(0, MAX_RESULTS).map((f): ReportResult => {
+  const toResult = (f: AuditFinding): ReportResult => {
     const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
     if (f.container !== undefined) properties.container = f.container;
     if (f.provider !== undefined) properties.provider = f.provider;
@@ -93,7 +98,18 @@ export function buildReport(
       properties,
       timestamp: since.get(findingKey(f)) ?? { seconds, nanos: 0 },
     };
-  });
+  };
+  // In order while they fit: a result too large for what is left is left out, the smaller ones after it kept.
+  const results: ReportResult[] = [];
+  let bytes = 0;
+  for (const finding of sorted) {
+    if (results.length === MAX_RESULTS) break;
+    const result = toResult(finding);
+    const size = Buffer.byteLength(JSON.stringify(result)) + 1;
+    if (bytes + size > MAX_REPORT_BYTES) continue;
+    bytes += size;
+    results.push(result);
+  }
   const skip = findings.filter((f) => f.exempt).length;
   const type = REPORT_TYPES[format];
   return {

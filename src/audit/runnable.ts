@@ -13,12 +13,16 @@ export function auditRunnable(
     needsLeader: true,
     async start(signal) {
       options.logger.info({ intervalSeconds: options.intervalMs / 1000 }, "background audit started");
+      // Exported while leading, from the start: a first run that never finishes still shows as stale.
+      options.metrics?.publish();
       stopping = new AbortController();
       loop = auditLoop({ ...options, signal: AbortSignal.any([signal, stopping.signal]) });
     },
     async stop() {
       stopping?.abort();
       await loop;
+      // Only the leader reports the audit: a standby's values would go stale.
+      options.metrics?.withdraw();
     },
   };
 }

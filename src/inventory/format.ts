@@ -41,11 +41,12 @@ export function formatCsv(inventory: Inventory): string {
 
 /**
  * RFC 4180 quoting; a field a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
- * leading apostrophe, as OWASP advises for CSV exports.
+ * leading apostrophe, as OWASP advises for CSV exports. So does what follows a semicolon, tab or line
+ * break in it: a spreadsheet in a locale whose separator is ";" (or reading tabs) starts a cell there.
  */
 function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  const safe = value.replace(/(^|[;\t\r\n])(?=[=+\-@\t\r])/g, "$1'");
+  return /[",;\t\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 export function formatJson(inventory: Inventory): string {

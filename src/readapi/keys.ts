@@ -46,8 +46,12 @@ export async function kubernetesKeys(kc: k8s.KubeConfig, timing: JwksTiming = {}
   return { issuer, keys: remoteKeys(new URL(`${server}/openid/v1/jwks`), timing, viaApiServer) };
 }
 
+/** As long as a JWKS fetch may take: an issuer that never answers must not hold every request forever. */
+const DISCOVERY_TIMEOUT_MS = 5_000;
+
 async function discover(url: string, fetchImpl: typeof fetch): Promise<{ issuer: string; jwks_uri: string }> {
-  const response = await fetchImpl(url, { headers: { accept: "application/json" } });
+  const signal = AbortSignal.timeout(DISCOVERY_TIMEOUT_MS);
+  const response = await fetchImpl(url, { headers: { accept: "application/json" }, signal });
   if (!response.ok) throw new Error(`read API: ${url} answered HTTP ${response.status}`);
   const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
   if (typeof document.issuer !== "string" || typeof document.jwks_uri !== "string")

@@ -76,3 +76,37 @@ describe("spec.response.quarantine", () => {
     await expect.poll(() => reasons("leaky")).toContain("QuarantineLifted");
   });
 });
+
+describe("spec.response.quarantine, level-triggered", () => {
+  const selectorOf = async (name: string) =>
+    (await networkPolicies()).find((p) => p.metadata.name === `aiapiguard-quarantine-deployment-${name}`)?.spec
+      .podSelector;
+
+  it("follows the pods when their labels change, and undoes an edit that would let them out", async () => {
+    await apply(policy("isolate-moving", "moving", true));
+    await apply(deploymentYaml(ns.name, "moving", `{name: ANTHROPIC_API_KEY, value: "${key}"}`, "version: v1"));
+    expect((await audit()).quarantine.added).toEqual([`${ns.name}/Deployment/moving`]);
+    expect(await selectorOf("moving")).toEqual({ matchLabels: { app: "moving", version: "v1" } });
+
+    // A rollout with a new pod label, the credential still in it: before, the NetworkPolicy kept selecting
+    // version v1, and the new pods (version v2) had all their egress while the quarantine "stood".
+    await apply(deploymentYaml(ns.name, "moving", `{name: ANTHROPIC_API_KEY, value: "${key}"}`, "version: v2"));
+    await audit();
+    expect(await selectorOf("moving")).toEqual({ matchLabels: { app: "moving", version: "v2" } });
+
+    // Someone points the quarantine at nothing: the next run puts it back.
+    const edited = await kubectl([
+      "patch",
+      "networkpolicy",
+      "aiapiguard-quarantine-deployment-moving",
+      "-n",
+      ns.name,
+      "--type=merge",
+      "-p",
+      '{"spec":{"podSelector":{"matchLabels":{"app":"nothing","version":null}}}}',
+    ]);
+    expect(edited.code, edited.stderr).toBe(0);
+    await audit();
+    expect(await selectorOf("moving")).toEqual({ matchLabels: { app: "moving", version: "v2" } });
+  });
+});

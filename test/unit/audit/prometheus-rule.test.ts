@@ -9,7 +9,9 @@ describe("deploy/prometheus-rule.yaml", () => {
   it("alerts only on metrics the audit exports, with a severity and a summary each", async () => {
     const rule = parse(readFileSync(RULE, "utf8"));
     expect(rule.kind).toBe("PrometheusRule");
-    const exported = (await createAuditMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+    const metrics = createAuditMetrics();
+    metrics.publish();
+    const exported = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
     const alerts = rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules) as {
       alert: string;
       expr: string;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type AuditFinding, buildReport, MAX_RESULTS, reportChanged } from "../../../src/audit/report.ts";
+import {
+  type AuditFinding,
+  buildReport,
+  MAX_REPORT_BYTES,
+  MAX_RESULTS,
+  reportChanged,
+} from "../../../src/audit/report.ts";
 
 const finding = (name: string, over: Partial<AuditFinding> = {}): AuditFinding => ({
   rule: "hardcoded-secret",
@@ -80,5 +86,30 @@ describe("audit reports", () => {
     const report = buildReport("openreports", "ml", many, T1);
     expect(report.results).toHaveLength(MAX_RESULTS);
     expect(report.summary.fail).toBe(MAX_RESULTS + 5);
+  });
+
+  it("stay below etcd's 1.5 MiB object limit however long the names a namespace's findings carry", () => {
+    // Legal and plausible: 253-character names, a long env var name in the message, three selecting
+    // policies with long names. Before, 1000 such results made a 2 MiB report: its write failed every run.
+    const long = (prefix: string, n: number) => prefix.padEnd(n, "x");
+    const policies = [long("a-", 253), long("b-", 253), long("c-", 253)];
+    const many = Array.from({ length: MAX_RESULTS }, (_, i) => {
+      const name = long(`w${String(i).padStart(5, "0")}-`, 253);
+      const env = long(`OPENAI_API_KEY_${i}_`, 300);
+      return finding(name, {
+        message: `container "app" env ${env}: hardcoded OpenAI API key ending "…a1B2"`,
+        policies,
+      });
+    });
+    const report = buildReport("openreports", "ml", many, T1);
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThanOrEqual(MAX_REPORT_BYTES);
+    expect(MAX_REPORT_BYTES).toBeLessThan(1.5 * 1024 * 1024 - 256 * 1024);
+    expect(report.results.length).toBeGreaterThan(0);
+    expect(report.summary.fail, "the summary still counts every finding").toBe(MAX_RESULTS);
+    // A single finding larger than the whole budget is left out rather than failing the write.
+    const huge = finding("huge", { message: "m".repeat(MAX_REPORT_BYTES) });
+    const alone = buildReport("openreports", "ml", [huge, finding("small")], T1);
+    expect(alone.results.map((r) => r.resources[0]?.name)).toEqual(["small"]);
+    expect(alone.summary.fail).toBe(2);
   });
 });

@@ -145,6 +145,36 @@ spec:
     );
   });
 
+  it("defuses formulas after a semicolon, the separator spreadsheets use in many locales", async () => {
+    // Excel in a German or French locale opens a .csv with ";" between cells: before, the owner below was
+    // written as is, and its second cell ran a DDE command when the inventory was opened.
+    const root = folderWith({
+      "p.yaml": `apiVersion: aiapiguard.dev/v1alpha1
+kind: AiApiPolicy
+metadata: {name: p, namespace: ml}
+spec:
+  api: {displayName: "Chat;+1", endpoint: "https://api.openai.com/v1", authType: APIKey, sensitivity: Low, owner: "ML;=cmd|' /C calc'!A0"}
+  selector: {}
+`,
+    });
+    const { inventory } = await inventoryFromFiles([root], NOW);
+    const row = formatCsv(inventory).split("\r\n")[1] ?? "";
+    for (const separator of [",", ";", "\t"]) {
+      const cells = spreadsheetCells(row, separator);
+      expect(
+        cells.filter((cell) => /^[=+\-@]/.test(cell)),
+        `cells split at ${JSON.stringify(separator)}`,
+      ).toEqual([]);
+    }
+    expect(spreadsheetCells(row, ",").slice(0, 5)).toEqual([
+      "Chat;'+1",
+      "https://api.openai.com/v1",
+      "APIKey",
+      "Low",
+      "ML;'=cmd|' /C calc'!A0",
+    ]);
+  });
+
   it("names an invalid policy and exits 2, still printing the rest", () => {
     const root = folderWith({
       "bad.yaml":
@@ -164,3 +194,26 @@ spec:
     );
   });
 });
+
+/** A CSV line's cells as a spreadsheet reads them with `separator`: RFC 4180 quotes honoured. */
+function spreadsheetCells(line: string, separator: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell === "") quoted = true;
+    else if (c === separator) {
+      cells.push(cell);
+      cell = "";
+    } else cell += c;
+  }
+  cells.push(cell);
+  return cells;
+}

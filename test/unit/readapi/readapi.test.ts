@@ -1,14 +1,16 @@
 // The read API with fastify inject: every token case with keys and a JWKS made here, served over HTTP
 // by a local server that counts its fetches (jose's remote JWKS cache, refresh on unknown kid, floor).
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
+import * as k8s from "@kubernetes/client-node";
 import Fastify, { type FastifyInstance } from "fastify";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Inventory } from "../../../src/inventory/inventory.ts";
 import { authenticator } from "../../../src/readapi/authenticate.ts";
 import { type Access, cachedAuthorizer } from "../../../src/readapi/authorize.ts";
-import { oidcKeys } from "../../../src/readapi/keys.ts";
+import { readApiOptions } from "../../../src/readapi/index.ts";
+import { kubernetesKeys, oidcKeys } from "../../../src/readapi/keys.ts";
 import { type FindingRecord, readApi } from "../../../src/readapi/plugin.ts";
 import { rateLimiter } from "../../../src/readapi/rate-limit.ts";
 import { capturedLogger } from "../../support/logs.ts";
@@ -318,4 +320,62 @@ describe("SubjectAccessReview cache", () => {
     await authorize(alice, list);
     expect(asked).toBe(5);
   });
+});
+
+describe("read API issuer discovery", () => {
+  it("answers 503 within seconds when the issuer's discovery document never comes, and tries again later", async () => {
+    // An issuer that accepts the connection and never answers: before, every request hung for good.
+    let asked = 0;
+    const silent = createServer(() => {
+      asked++;
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const issuer = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const { logger } = capturedLogger();
+      const kc = new k8s.KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+        users: [{ name: "u" }],
+        contexts: [{ name: "x", cluster: "c", user: "u" }],
+        currentContext: "x",
+      });
+      const app = Fastify();
+      await app.register(
+        readApi,
+        readApiOptions(
+          kc,
+          { issuer, audience: AUDIENCE },
+          { inventory: async () => INVENTORY, findings: async () => FINDINGS },
+          logger,
+        ),
+      );
+      const started = Date.now();
+      const answer = await get(app, "/api/v1/inventory", "Bearer a.b.c");
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json().error).toBe("temporarily_unavailable");
+      expect(Date.now() - started).toBeLessThan(8_000);
+      await get(app, "/api/v1/inventory", "Bearer a.b.c");
+      expect(asked, "a failed discovery is tried again at the next request").toBe(2);
+      // The same for the API server's own issuer, read through the kubeconfig's connection.
+      const mute = createNetServer(() => {});
+      await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
+      const kube = new k8s.KubeConfig();
+      kube.loadFromOptions({
+        clusters: [
+          { name: "c", server: `https://127.0.0.1:${(mute.address() as AddressInfo).port}`, skipTLSVerify: true },
+        ],
+        users: [{ name: "u" }],
+        contexts: [{ name: "x", cluster: "c", user: "u" }],
+        currentContext: "x",
+      });
+      const before = Date.now();
+      await expect(kubernetesKeys(kube)).rejects.toThrow();
+      expect(Date.now() - before).toBeLessThan(8_000);
+      mute.close();
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
 });
