@@ -116,7 +116,9 @@ const ANY_RULE_KEYWORD = new RegExp(
  */
 function mayHit(value: string, name: string | undefined): boolean {
   const lower = value.toLowerCase();
-  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
+  return (
+    value.includes("://") || value.includes("$(") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower)
+  );
 }
 
 function mayHitOrNamesHost(value: string, name: string | undefined): boolean {
@@ -129,6 +131,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const urls = urlsIn(candidate.value);
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
+    ...composedSecrets(candidate),
     ...credentialsInUrls(urls),
     ...plaintextEndpoints(candidate, endpointUrls(candidate, urls), settings.policyHosts, settings.cluster),
     ...longLivedTokens(candidate, lower, settings.now),
@@ -156,12 +159,48 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
 }
 
 // `http://$(HOST):8080` is as plaintext as the literal host it expands to, from the same container's env.
-const VAR_REFERENCE = /\$\(([A-Za-z_][\w.-]{0,253})\)/g;
-
 function endpointUrls(candidate: Candidate, urls: FoundUrl[]): FoundUrl[] {
   if (!candidate.value.includes("://$(")) return urls;
+  return urlsIn(expanded(candidate).value);
+}
+
+// What the kubelet does to `$(VAR)` in env values, command and args: `$$` is a literal `$`, and a
+// reference to no literal var (valueFrom, or none at all) stays as written.
+const EXPANSION = /\$\$|\$\(([A-Za-z_][\w.-]{0,253})\)/g;
+
+/** The value as the container gets it, with the literal env vars it takes in. */
+function expanded(candidate: Candidate): { value: string; parts: { name: string; value: string }[] } {
   const env = containerEnv(candidate);
-  return urlsIn(candidate.value.replace(VAR_REFERENCE, (reference, name: string) => env.get(name) ?? reference));
+  const parts: { name: string; value: string }[] = [];
+  const value = candidate.value.replace(EXPANSION, (reference, name: string | undefined) => {
+    if (name === undefined) return "$";
+    const literal = env.get(name);
+    if (literal === undefined) return reference;
+    parts.push({ name, value: literal });
+    return literal;
+  });
+  return { value, parts };
+}
+
+/**
+ * A key the kubelet assembles from literal env vars (`$(PART_A)$(PART_B)`), reported where it is
+ * assembled. A key that one var holds whole is reported where that var is written, not again here.
+ */
+function composedSecrets(candidate: Candidate): Hit[] {
+  if (candidate.group.configMap || !candidate.value.includes("$(")) return [];
+  const { value, parts } = expanded(candidate);
+  if (parts.length === 0) return [];
+  const hits = hardcodedSecrets({ ...candidate, value }, value.toLowerCase());
+  if (hits.length === 0) return hits;
+  // What each var reports under its own name, and what this value reports as written.
+  const seen = new Set(
+    [{ name: candidate.name, value: candidate.value }, ...parts].flatMap(({ name, value }) =>
+      hardcodedSecrets({ ...candidate, name, value }, value.toLowerCase()).map((hit) => hit.hint),
+    ),
+  );
+  return hits
+    .filter((hit) => !seen.has(hit.hint))
+    .map((hit) => ({ ...hit, what: `${hit.what}, assembled from $(VAR) references` }));
 }
 
 function describeLocation(c: Candidate): string {

@@ -228,3 +228,42 @@ describe("hardcoded-secret: ConfigMap data", () => {
     expect(evaluate({ kind: "Secret", stringData: { OPENAI_API_KEY: fake.openai } }).findings).toEqual([]);
   });
 });
+
+describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
+  const openai = fake.openai ?? "";
+  const half = 60;
+
+  it("finds a key the kubelet assembles from two literal env vars", () => {
+    const env = [
+      { name: "PART_A", value: openai.slice(0, half) },
+      { name: "PART_B", value: openai.slice(half) },
+      { name: "LLM", value: "$(PART_A)$(PART_B)" },
+    ];
+    const findings = evaluate(deployment({ env })).findings;
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["spec.template.spec.containers[0].env[2].value", "OpenAI API key"],
+    ]);
+    expect(JSON.stringify(findings)).not.toContain(openai.slice(half));
+    // Under a credential name too, though its tail alone would look like a key by that name.
+    const named = [...env.slice(0, 2), { name: "OPENAI_API_KEY", value: "$(PART_A)$(PART_B)" }];
+    expect(evaluate(deployment({ env: named })).findings.map((f) => f.message)).toEqual([
+      expect.stringContaining("assembled from $(VAR) references"),
+    ]);
+    const args = ["--api-key=$(PART_A)$(PART_B)"];
+    expect(evaluate(deployment({ env: env.slice(0, 2), args })).findings.map((f) => f.path)).toEqual([
+      "spec.template.spec.containers[0].args[0]",
+    ]);
+  });
+
+  it("reports a key once, where it is written, not again where it is referenced", () => {
+    const env = [
+      { name: "OPENAI_API_KEY", value: openai },
+      { name: "LLM_KEY", value: "$(OPENAI_API_KEY)" },
+      { name: "ESCAPED", value: "$$(PART_A)$(PART_B)" },
+      { name: "PART_B", value: openai.slice(half) },
+    ];
+    expect(evaluate(deployment({ env })).findings.map((f) => f.path)).toEqual([
+      "spec.template.spec.containers[0].env[0].value",
+    ]);
+  });
+});
