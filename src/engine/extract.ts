@@ -173,16 +173,25 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const UTF16LE = new TextDecoder("utf-16le");
+const UTF16BE = new TextDecoder("utf-16be");
+const LATIN1 = new TextDecoder("latin1");
 
-/** binaryData that is text (a config file kept as bytes) is read as text; real binary is not. */
+/**
+ * binaryData that is text (a config file kept as bytes) is read as text; real binary is not. Text is
+ * UTF-8, UTF-16 with its byte order mark (what Windows PowerShell writes), or else any other 8-bit
+ * text without NUL bytes: a Java .properties file is ISO-8859-1, and one "é" takes it out of UTF-8.
+ */
 function decodedText(base64: string | undefined): string | undefined {
   if (base64 === undefined) return undefined;
   const bytes = Buffer.from(base64, "base64");
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return UTF16LE.decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return UTF16BE.decode(bytes);
   if (bytes.includes(0)) return undefined;
   try {
     return UTF8.decode(bytes);
   } catch {
-    return undefined;
+    return LATIN1.decode(bytes);
   }
 }
 

@@ -227,6 +227,25 @@ describe("hardcoded-secret: ConfigMap data", () => {
     ]);
     expect(evaluate({ kind: "Secret", stringData: { OPENAI_API_KEY: fake.openai } }).findings).toEqual([]);
   });
+
+  it("reads binaryData text that is not UTF-8: ISO-8859-1 properties files and UTF-16 files with a BOM", () => {
+    // Java reads .properties as ISO-8859-1: one "é" makes the file invalid UTF-8, and kubectl puts it in binaryData.
+    const latin1 = Buffer.from(
+      `# Konfiguration f\u00fcr die Zusammenfassung\nopenai.api-key=${fake.mistral}\n`,
+      "latin1",
+    );
+    // Windows PowerShell writes UTF-16LE with a BOM; .NET reads it as text.
+    const utf16 = Buffer.from(`\ufeff{"OpenAI": {"ApiKey": "${fake.openai}"}}`, "utf16le");
+    const binaryData = {
+      "application.properties": latin1.toString("base64"),
+      "appsettings.json": utf16.toString("base64"),
+    };
+    const { findings } = evaluate({ kind: "ConfigMap", binaryData });
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ['binaryData["application.properties"]', "OpenAI API key"],
+      ['binaryData["appsettings.json"]', "OpenAI API key"],
+    ]);
+  });
 });
 
 describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
