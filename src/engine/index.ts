@@ -168,14 +168,22 @@ function endpointUrls(candidate: Candidate, urls: FoundUrl[]): FoundUrl[] {
 // reference to no literal var (valueFrom, or none at all) stays as written.
 const EXPANSION = /\$\$|\$\(([A-Za-z_][\w.-]{0,253})\)/g;
 
+// A key or a host is short: a hostile value that references a 1 MB var a thousand times is expanded
+// only this far (the rest stays as written), so one value can neither exhaust memory nor time.
+const MAX_EXPANSIONS = 16;
+const MAX_EXPANDED_CHARACTERS = 16 * 1024;
+
 /** The value as the container gets it, with the literal env vars it takes in. */
 function expanded(candidate: Candidate): { value: string; parts: { name: string; value: string }[] } {
   const env = containerEnv(candidate);
   const parts: { name: string; value: string }[] = [];
+  let added = 0;
   const value = candidate.value.replace(EXPANSION, (reference, name: string | undefined) => {
     if (name === undefined) return "$";
     const literal = env.get(name);
-    if (literal === undefined) return reference;
+    if (literal === undefined || parts.length >= MAX_EXPANSIONS || added + literal.length > MAX_EXPANDED_CHARACTERS)
+      return reference;
+    added += literal.length;
     parts.push({ name, value: literal });
     return literal;
   });

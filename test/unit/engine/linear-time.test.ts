@@ -40,6 +40,8 @@ const HOSTILE: Record<string, string> = {
   flags: fill("--api-key "),
   "header names": fill("X-Api-Key: "),
   references: fill("$("),
+  "references to a literal var": fill("$(API_TOKEN)"),
+  "URLs to a literal host var": fill("http://$(API_TOKEN)/"),
   templates: fill("{{"),
   "angle brackets": fill("<a"),
   "repeated character groups": fill("ab"),
