@@ -194,6 +194,10 @@ describe("class 5: free text", () => {
     [".netrc", `machine api.example.com login bot password ${secret}`],
     ["requirepass", `bind 0.0.0.0\nrequirepass ${secret}\n`],
     ["passphrase with spaces", `ssl_passphrase = correct horse battery staple\n`],
+    ["os.environ[...] =", `import os\nos.environ["MISTRAL_API_KEY"] = "${secret}"\n`],
+    ["os.environ.setdefault", `os.environ.setdefault('MISTRAL_API_KEY', '${secret}')`],
+    ["config dict assignment", `settings['api_key'] = '${secret}'`],
+    ["os.Setenv", `os.Setenv("COHERE_API_KEY", "${secret}")`],
   ];
   for (const [what, text] of texts) {
     it(`finds the credential in ${what}`, () => {
@@ -201,6 +205,18 @@ describe("class 5: free text", () => {
       expect(JSON.stringify(evaluate(configMap({ "app.conf": text })))).not.toContain(secret);
     });
   }
+});
+
+describe("class 5: free text that only names credentials", () => {
+  it("reads no pair in a list of names, a comparison or a lookup", () => {
+    const code = [
+      'REQUIRED = ["api_key", "password", "email"]',
+      'fields = ("username", "password", "email")',
+      'if os.environ["API_KEY"] == "disabledXq7Lm2Np9Rt4Vw": pass',
+      'key = os.environ.setdefault("API_KEY", os.environ["FALLBACK_API_KEY"])',
+    ].join("\n");
+    expect(evaluate(configMap({ "app.py": code })).findings).toEqual([]);
+  });
 });
 
 describe("class 6: names and shapes", () => {

@@ -40,6 +40,8 @@ const HOSTILE: Record<string, string> = {
   flags: fill("--api-key "),
   "header names": fill("X-Api-Key: "),
   references: fill("$("),
+  "subscript assignments": fill('["api_key"]="'),
+  "setdefault, no end quote": fill("a", 'os.environ.setdefault("API_KEY", "'),
   "references to a literal var": fill("$(API_TOKEN)"),
   "URLs to a literal host var": fill("http://$(API_TOKEN)/"),
   templates: fill("{{"),
