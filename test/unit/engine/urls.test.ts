@@ -74,6 +74,17 @@ describe("plaintext-endpoint", () => {
     for (const url of fine) expect(envFindings("ENDPOINT", url), url).toEqual([]);
   });
 
+  it("accepts the link-local services of IPv6 nodes, as their 169.254 addresses", () => {
+    // What EKS Pod Identity injects into every Pod of an IPv6 cluster, and the AWS SDK's IPv6 IMDS setting.
+    expect(envFindings("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[fd00:ec2::23]/v1/credentials")).toEqual([]);
+    expect(envFindings("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://[fd00:ec2::254]")).toEqual([]);
+    expect(envFindings("ENDPOINT", "http://[fe80::1%25eth0]:8080")).toEqual([]);
+    expect(envFindings("ENDPOINT", "http://[0:0:0:0:0:0:0:1]:8080")).toEqual([]);
+    // Other IPv6 hosts are outside the cluster as before.
+    expect(rulesOf(envFindings("ENDPOINT", "http://[2001:db8::1]/v1"))).toEqual(["plaintext-endpoint"]);
+    expect(rulesOf(envFindings("ENDPOINT", "http://[fd00:ec3::23]/v1"))).toEqual(["plaintext-endpoint"]);
+  });
+
   it("does not treat proxy variables as endpoints", () => {
     for (const name of ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "NO_PROXY"]) {
       expect(envFindings(name, "http://squid.corp.example.com:3128"), name).toEqual([]);
