@@ -39,7 +39,8 @@ const FIX_BY_FIELD: Record<Field, string> = {
 const WEAK_DEFAULT_FIX =
   "Generate a strong password, store it in a Secret and reference it with valueFrom.secretKeyRef: a weak or default password is guessed first, so treat this one as known.";
 
-const BEARER = /(?<![A-Za-z0-9_-])[Bb]earer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/g;
+// The scheme is case-insensitive (RFC 9110, 11.1): servers take "BEARER" as they take "Bearer".
+const BEARER = /(?<![A-Za-z0-9_-])bearer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/gi;
 const HEX_32 = /^[0-9a-f]{32}$/i;
 const STRONG_PASSWORD_LENGTH = 12;
 const KEY_OF_A_SECRET = /_SECRET_KEY$|SecretKey$/;

@@ -169,6 +169,16 @@ describe("hardcoded-secret: Authorization headers", () => {
     expect(findings.map((f) => f.hint)).toEqual([`bearer token ending "…${fake.random?.slice(-4)}"`]);
   });
 
+  it("finds a bearer token whatever the case of the scheme (RFC 9110: case-insensitive)", () => {
+    const headers = [{ name: "Authorization", value: `BEARER ${fake.random}` }];
+    const probe = { httpGet: { path: "/healthz", port: 8080, httpHeaders: headers } };
+    expect(evaluate(deployment({ readinessProbe: probe })).findings.map((f) => f.hint)).toEqual([
+      `bearer token ending "…${fake.random?.slice(-4)}"`,
+    ]);
+    const script = `curl -H "authorization: bearer ${fake.random}" https://api.example.com/v1/health`;
+    expect(rulesOf(evaluate(deployment({ args: [script] })).findings)).toEqual(["hardcoded-secret"]);
+  });
+
   it("ignores a bearer header built from a variable", () => {
     const script = 'curl -H "Authorization: Bearer $(cat /var/run/secrets/token)" https://api.example.com';
     expect(evaluate(deployment({ args: [script] })).findings).toEqual([]);
