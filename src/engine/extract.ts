@@ -335,6 +335,10 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
     walk.out.push({ ...base, value: header.value, tail: at, field: "probe", name });
   }
+  // The path goes out with its query (/healthz?token=...): a credential in it is in the spec.
+  const { path } = httpGet;
+  if (typeof path === "string" && path.includes("?") && walk.keep(path, undefined))
+    walk.out.push({ ...base, value: path, tail: [...tail, "httpGet", "path"], field: "probe" });
   // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
   if (typeof httpGet.host === "string" && httpGet.host !== "") {
     const value = `${httpGet.scheme === "HTTPS" ? "https" : "http"}://${httpGet.host}`;

@@ -76,6 +76,8 @@ export function plaintextEndpoints(
   if (candidate.field === "data" && !BARE_URL.test(candidate.value)) return [];
   // Annotations, labels and other settings name URLs (docs, schemas, webhooks of other tools) as often as endpoints.
   if (candidate.field === "annotation" || candidate.field === "label" || candidate.field === "setting") return [];
+  // A probe's path is a request to the container itself; a URL in its query is a parameter.
+  if (candidate.field === "probe" && candidate.tail.at(-1) === "path") return [];
   const hits: Hit[] = [];
   for (const url of urls) {
     if (!PLAINTEXT_SCHEMES.has(url.scheme) || isTemplatedHost(url.host)) continue;

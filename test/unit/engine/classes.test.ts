@@ -207,6 +207,22 @@ describe("class 5: free text", () => {
   }
 });
 
+describe("class 2: credentials in probes", () => {
+  it("reads the path of an httpGet probe or hook, which the kubelet sends with its query", () => {
+    const secret = seeded(9)(32);
+    const probe = { httpGet: { path: `/healthz?token=${secret}`, port: 8080 } };
+    const findings = evaluate(deployment({ livenessProbe: probe })).findings;
+    expect(findings.map((f) => [f.path, f.rule])).toEqual([
+      ["spec.template.spec.containers[0].livenessProbe.httpGet.path", "hardcoded-secret"],
+    ]);
+    expect(JSON.stringify(findings)).not.toContain(secret);
+    expect(
+      evaluate(deployment({ livenessProbe: { httpGet: { path: "/check?upstream=http://api.example.com", port: 80 } } }))
+        .findings,
+    ).toEqual([]);
+  });
+});
+
 describe("class 5: free text that only names credentials", () => {
   it("reads no pair in a list of names, a comparison or a lookup", () => {
     const code = [
