@@ -236,6 +236,27 @@ describe("class 5: free text that only names credentials", () => {
 });
 
 describe("class 6: names and shapes", () => {
+  it("reads Helm values that name an existing Secret and its keys as references, not passwords", () => {
+    // Bitnami-style values, as a Flux valuesFrom ConfigMap and as an Argo CD Application's values string.
+    const values = [
+      "auth:",
+      "  existingSecret: redis-auth",
+      "  existingSecretPasswordKey: redis-password",
+      "rabbitmq:",
+      "  auth:",
+      "    existingPasswordSecret: rabbitmq-creds",
+      "    existingSecretKey: erlang-cookie",
+    ].join("\n");
+    expect(evaluate(configMap({ "values.yaml": values })).findings).toEqual([]);
+    const helm = { values };
+    const application = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", spec: { source: { helm } } };
+    expect(evaluate({ ...application, metadata: { name: "redis", namespace: "argocd" } }).findings).toEqual([]);
+    // A value under a name that is the secret itself is still one.
+    expect(rulesOf(evaluate(configMap({ "values.yaml": "auth:\n  password: redis-password\n" })).findings)).toEqual([
+      "hardcoded-secret",
+    ]);
+  });
+
   it("reads a $-password as a password, an AWS secret starting with / as a secret, fused and Pub/Sub names", () => {
     expect(rulesOf(envFindings("DB_PASSWORD", "$ecretPa55word!"))).toEqual(["hardcoded-secret"]);
     expect(
