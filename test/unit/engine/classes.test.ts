@@ -236,6 +236,26 @@ describe("class 5: free text that only names credentials", () => {
 });
 
 describe("class 6: names and shapes", () => {
+  it("reads words joined in camel case as a name, not a random key (a toleration in a pod template file)", () => {
+    const template = [
+      "apiVersion: v1",
+      "kind: Pod",
+      "spec:",
+      "  tolerations:",
+      "    - key: CriticalAddonsOnly",
+      "      operator: Exists",
+      "  containers:",
+      "    - name: base",
+      "      env:",
+      "        - name: OPENAI_API_KEY",
+      "          valueFrom:",
+      "            secretKeyRef: {name: llm, key: openaiApiKeyProduction}",
+    ].join("\n");
+    expect(evaluate(configMap({ "pod_template_file.yaml": template })).findings).toEqual([]);
+    // A random key of letters alone is still random.
+    expect(rulesOf(envFindings("MISTRAL_API_KEY", "qXvTbLpMzWnKcRdFgHsJyQaE"))).toEqual(["hardcoded-secret"]);
+  });
+
   it("reads Helm values that name an existing Secret and its keys as references, not passwords", () => {
     // Bitnami-style values, as a Flux valuesFrom ConfigMap and as an Argo CD Application's values string.
     const values = [
