@@ -13,7 +13,7 @@ import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
-import { type FoundUrl, urlsIn } from "./rules/urls.ts";
+import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { RULES } from "./rules/catalog.ts";
@@ -116,9 +116,7 @@ const ANY_RULE_KEYWORD = new RegExp(
  */
 function mayHit(value: string, name: string | undefined): boolean {
   const lower = value.toLowerCase();
-  return (
-    value.includes("://") || value.includes("$(") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower)
-  );
+  return mayHoldUrl(value) || value.includes("$(") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
 }
 
 function mayHitOrNamesHost(value: string, name: string | undefined): boolean {

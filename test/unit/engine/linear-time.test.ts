@@ -27,6 +27,8 @@ const HOSTILE: Record<string, string> = {
   "PEM headers": fill("-----BEGIN PRIVATE KEY-----"),
   "base64 PEM": fill("A", "LS0tLS1CRUdJTi"),
   "URL schemes": fill("http://"),
+  "lenient URL slashes": fill("http:\\/"),
+  "lenient URL schemes": fill("http:/"),
   "URL, no path end": fill("a", "http://"),
   "userinfo without host": fill("a:a", "postgres://"),
   "scheme-like runs": fill("a+b.c-"),

@@ -43,6 +43,21 @@ describe("plaintext-endpoint", () => {
     }
   });
 
+  it("finds the spellings a WHATWG URL parser (Node's fetch, the OpenAI Node SDK) reads as http://", () => {
+    for (const url of [
+      "http:/api.example.com/v1",
+      "HTTP:\\\\api.example.com\\v1",
+      "http:\\api.example.com",
+      "ws:/x.example.com",
+    ]) {
+      const findings = envFindings("OPENAI_BASE_URL", url);
+      expect(rulesOf(findings), url).toEqual(["plaintext-endpoint"]);
+      expect(findings[0]?.hint, url).toMatch(/^(?:http|ws):\/\/(?:api|x)\.example\.com$/);
+    }
+    expect(rulesOf(envFindings("REDIS_URL", "redis:/:Kq8sLw2xPz@cache.example.com:6379"))).toEqual([]);
+    expect(envFindings("DOCS", "see C:/data or file:/etc/hosts")).toEqual([]);
+  });
+
   it("finds a plaintext URL in args and shell strings", () => {
     const container = {
       args: ["--upstream=http://inference.example.com:8000"],
