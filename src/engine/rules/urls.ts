@@ -50,7 +50,7 @@ function parseAuthority(scheme: string, authority: string): FoundUrl {
     : port < 0
       ? hostPort
       : hostPort.slice(0, port);
-  const host = raw.toLowerCase();
+  const host = decodedHost(raw).toLowerCase();
   const colon = userinfo?.indexOf(":") ?? -1;
   return {
     scheme,
@@ -59,6 +59,17 @@ function parseAuthority(scheme: string, authority: string): FoundUrl {
     // Without the trailing dot of a fully qualified name.
     host: host.endsWith(".") ? host.slice(0, -1) : host,
   };
+}
+
+/** api%2Eexample%2Ecom is api.example.com to a URL parser; %HOST% and other templates stay as written. */
+function decodedHost(raw: string): string {
+  if (!/%[0-9A-Fa-f]{2}/.test(raw)) return raw;
+  try {
+    const host = decodeURIComponent(raw);
+    return /^[\w.:-]+$/.test(host) ? host : raw;
+  } catch {
+    return raw;
+  }
 }
 
 /** Hosts written as templates or wildcards are not hosts yet. */

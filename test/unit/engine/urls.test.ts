@@ -58,6 +58,12 @@ describe("plaintext-endpoint", () => {
     expect(envFindings("DOCS", "see C:/data or file:/etc/hosts")).toEqual([]);
   });
 
+  it("reads a percent-encoded host as the host a URL parser decodes it to", () => {
+    const findings = envFindings("OPENAI_BASE_URL", "http://api%2Eexample%2Ecom/v1");
+    expect(findings.map((f) => f.hint)).toEqual(["http://api.example.com"]);
+    expect(envFindings("OPENAI_BASE_URL", "http://%DB_HOST%:8080/v1")).toEqual([]);
+  });
+
   it("finds a plaintext URL in args and shell strings", () => {
     const container = {
       args: ["--upstream=http://inference.example.com:8000"],
