@@ -4,6 +4,7 @@
 // or `script`), is read, and so are annotations and labels of the object and of every embedded
 // template, probes, lifecycle hooks, volume fields and ConfigMap data and binaryData. Secrets are
 // where secrets belong, so they are never read.
+import { classifyName } from "./names.ts";
 import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
 import type { PathSegment } from "./types.ts";
 
@@ -268,9 +269,13 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const envName = raw.name;
     if (envName !== undefined && envName !== null && typeof envName !== "string")
       optionalString(envName, path, "env", index, "name");
-    // valueFrom is a reference; only a literal `value` can hold a hardcoded secret.
+    // valueFrom is a reference; only a literal `value` can hold a hardcoded secret, or an annotation that
+    // the downward API hands over (judged by the env var's name, which its own key may not be).
     const value = raw.value;
-    if (value === undefined || value === null) continue;
+    if (value === undefined || value === null) {
+      if (raw.valueFrom !== undefined) annotationCandidate(raw, index, base, walk);
+      continue;
+    }
     if (typeof value !== "string") optionalString(value, path, "env", index, "value");
     // Most values no rule can report: they are left out before a candidate is made for them.
     const name = (envName ?? undefined) as string | undefined;
@@ -290,6 +295,21 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
 }
 
 const isPresent = (value: unknown) => value !== undefined && value !== null;
+
+const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
+
+/** env[].valueFrom.fieldRef to an annotation of the Pod (its template's, the innermost that applies). */
+function annotationCandidate(env: Json, index: number, base: ContainerBase, walk: Walk) {
+  const fieldRef = isRecord(env.valueFrom) ? env.valueFrom.fieldRef : undefined;
+  const fieldPath = isRecord(fieldRef) && typeof fieldRef.fieldPath === "string" ? fieldRef.fieldPath : "";
+  const key = ANNOTATION_FIELD.exec(fieldPath)?.[1];
+  const value = key === undefined ? undefined : base.annotations.at(-1)?.[key];
+  const name = typeof env.name === "string" ? env.name : undefined;
+  // An annotation whose own key names a credential is reported where it is written.
+  if (typeof value !== "string" || classifyName(key) !== "other" || !walk.keep(value, name)) return;
+  const tail = ["env", index, "valueFrom", "fieldRef", "fieldPath"];
+  walk.out.push({ ...base, value, tail, field: "env", name });
+}
 
 type ContainerBase = Pick<Candidate, "base" | "container" | "annotations" | "group">;
 

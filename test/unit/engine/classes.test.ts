@@ -207,6 +207,30 @@ describe("class 5: free text", () => {
   }
 });
 
+describe("class 2: values the downward API delivers", () => {
+  it("judges an annotation an env var reads through fieldRef by the env var's name", () => {
+    const secret = fake.mistral ?? "";
+    const env = [
+      {
+        name: "MISTRAL_API_KEY",
+        valueFrom: { fieldRef: { fieldPath: "metadata.annotations['llm.example.com/config']" } },
+      },
+    ];
+    const withAnnotation = (value: string) => {
+      const object = deployment({ env });
+      const annotations = { "llm.example.com/config": value };
+      return { ...object, spec: { template: { ...object.spec.template, metadata: { annotations } } } };
+    };
+    const findings = evaluate(withAnnotation(secret)).findings;
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath", "Mistral API key"],
+    ]);
+    expect(JSON.stringify(findings)).not.toContain(secret);
+    // An annotation that is no credential under the env var's name is nothing.
+    expect(evaluate(withAnnotation("enabled")).findings).toEqual([]);
+  });
+});
+
 describe("class 2: credentials in probes", () => {
   it("reads the path of an httpGet probe or hook, which the kubelet sends with its query", () => {
     const secret = seeded(9)(32);
