@@ -26,7 +26,9 @@ const FIX_BY_FIELD: Record<Field, string> = {
   args: VIA_ENV,
   data: "Move it from the ConfigMap into a Secret (mounted, or referenced with valueFrom.secretKeyRef), then revoke and rotate the exposed credential.",
   script: VIA_ENV,
-  probe: VIA_ENV,
+  // Probes and hooks take no $(VAR) from a Secret: the kubelet expands, in an exec probe, literal env values only.
+  probe:
+    'Store it in a Secret and read it at run time: an exec probe or hook that runs a shell reading an env var set from valueFrom.secretKeyRef ("$TOKEN", expanded by the shell; the kubelet does not expand $(VAR) from a Secret there) or a mounted file, or an endpoint that needs no credential; then revoke and rotate the exposed credential.',
   annotation:
     "Take it out of the annotation (annotations are readable by anyone who can read the object): store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
   label:

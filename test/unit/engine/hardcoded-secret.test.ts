@@ -179,6 +179,14 @@ describe("hardcoded-secret: Authorization headers", () => {
     expect(rulesOf(evaluate(deployment({ args: [script] })).findings)).toEqual(["hardcoded-secret"]);
   });
 
+  it("says how to fix a key in a probe, where the kubelet expands no $(VAR)", () => {
+    const headers = [{ name: "Authorization", value: `Bearer ${fake.random}` }];
+    const probe = { httpGet: { path: "/healthz", port: 8080, httpHeaders: headers } };
+    const [finding] = evaluate(deployment({ livenessProbe: probe })).findings;
+    expect(finding?.fix).not.toContain("$(VAR_NAME)");
+    expect(finding?.fix).toContain("exec");
+  });
+
   it("ignores a bearer header built from a variable", () => {
     const script = 'curl -H "Authorization: Bearer $(cat /var/run/secrets/token)" https://api.example.com';
     expect(evaluate(deployment({ args: [script] })).findings).toEqual([]);
