@@ -28,6 +28,13 @@ const QUOTED_PAIR = new RegExp(
   String.raw`(?<![\w.-])["']?(${NAME})["']?\s{0,3}(?:=|:|=>)\s{0,3}(["'])([^"'\\\n]{1,1024})\2`,
   "g",
 );
+// A quoted name and its quoted value in code: os.environ["KEY"] = "v", settings['api_key'] = 'v' (not ==),
+// and os.environ.setdefault / putenv / setenv / Go's os.Setenv / .NET's SetEnvironmentVariable("KEY", "v").
+const CODE_PAIR = new RegExp(
+  String.raw`(?:\[(["'])(${NAME})\1\]\s{0,3}=(?!=)|(?:setdefault|[Ss]etenv|putenv|SetEnvironmentVariable)\(\s{0,3}(["'])(${NAME})\3\s{0,3},)\s{0,3}(["'])([^"'\\\n]{1,1024})\5`,
+  "g",
+);
+const MAY_BE_CODE_PAIR = /\[["']|setdefault\(|env\(|SetEnvironmentVariable\(/;
 const TOKEN_PAIR = new RegExp(`^-{0,2}(${NAME})[=:](.{1,4096})$`);
 const FLAG_OR_HEADER = new RegExp(`^(?:--?(${NAME})|(${NAME}):)$`);
 // ?token=..., &password=..., jdbc:...;password=...
@@ -67,6 +74,7 @@ export function assignmentsIn(raw: string): Assignment[] {
     for (const m of capped(found, QUOTED_PAIR, text)) add(m[1], m[3]);
     for (const m of capped(found, QUERY_PARAMETER, text)) add(m[1], decodeURIComponentSafe(m[2] ?? ""));
   }
+  if (MAY_BE_CODE_PAIR.test(text)) for (const m of capped(found, CODE_PAIR, text)) add(m[2] ?? m[4], m[6]);
   if (text.includes("</")) for (const m of capped(found, XML_ELEMENT, text)) add(m[1], m[2]);
   if (text.includes("<add")) for (const m of capped(found, XML_SETTING, text)) add(m[1], m[2]);
   if (/authorization/i.test(text)) for (const m of capped(found, AUTHORIZATION, text)) authorization(m[1], m[2], add);

@@ -4,6 +4,7 @@
 // or `script`), is read, and so are annotations and labels of the object and of every embedded
 // template, probes, lifecycle hooks, volume fields and ConfigMap data and binaryData. Secrets are
 // where secrets belong, so they are never read.
+import { classifyName } from "./names.ts";
 import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
 import type { PathSegment } from "./types.ts";
 
@@ -173,16 +174,25 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const UTF16LE = new TextDecoder("utf-16le");
+const UTF16BE = new TextDecoder("utf-16be");
+const LATIN1 = new TextDecoder("latin1");
 
-/** binaryData that is text (a config file kept as bytes) is read as text; real binary is not. */
+/**
+ * binaryData that is text (a config file kept as bytes) is read as text; real binary is not. Text is
+ * UTF-8, UTF-16 with its byte order mark (what Windows PowerShell writes), or else any other 8-bit
+ * text without NUL bytes: a Java .properties file is ISO-8859-1, and one "é" takes it out of UTF-8.
+ */
 function decodedText(base64: string | undefined): string | undefined {
   if (base64 === undefined) return undefined;
   const bytes = Buffer.from(base64, "base64");
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return UTF16LE.decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return UTF16BE.decode(bytes);
   if (bytes.includes(0)) return undefined;
   try {
     return UTF8.decode(bytes);
   } catch {
-    return undefined;
+    return LATIN1.decode(bytes);
   }
 }
 
@@ -259,9 +269,13 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const envName = raw.name;
     if (envName !== undefined && envName !== null && typeof envName !== "string")
       optionalString(envName, path, "env", index, "name");
-    // valueFrom is a reference; only a literal `value` can hold a hardcoded secret.
+    // valueFrom is a reference; only a literal `value` can hold a hardcoded secret, or an annotation that
+    // the downward API hands over (judged by the env var's name, which its own key may not be).
     const value = raw.value;
-    if (value === undefined || value === null) continue;
+    if (value === undefined || value === null) {
+      if (raw.valueFrom !== undefined) annotationCandidate(raw, index, base, walk);
+      continue;
+    }
     if (typeof value !== "string") optionalString(value, path, "env", index, "value");
     // Most values no rule can report: they are left out before a candidate is made for them.
     const name = (envName ?? undefined) as string | undefined;
@@ -281,6 +295,21 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
 }
 
 const isPresent = (value: unknown) => value !== undefined && value !== null;
+
+const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
+
+/** env[].valueFrom.fieldRef to an annotation of the Pod (its template's, the innermost that applies). */
+function annotationCandidate(env: Json, index: number, base: ContainerBase, walk: Walk) {
+  const fieldRef = isRecord(env.valueFrom) ? env.valueFrom.fieldRef : undefined;
+  const fieldPath = isRecord(fieldRef) && typeof fieldRef.fieldPath === "string" ? fieldRef.fieldPath : "";
+  const key = ANNOTATION_FIELD.exec(fieldPath)?.[1];
+  const value = key === undefined ? undefined : base.annotations.at(-1)?.[key];
+  const name = typeof env.name === "string" ? env.name : undefined;
+  // An annotation whose own key names a credential is reported where it is written.
+  if (typeof value !== "string" || classifyName(key) !== "other" || !walk.keep(value, name)) return;
+  const tail = ["env", index, "valueFrom", "fieldRef", "fieldPath"];
+  walk.out.push({ ...base, value, tail, field: "env", name });
+}
 
 type ContainerBase = Pick<Candidate, "base" | "container" | "annotations" | "group">;
 
@@ -326,6 +355,10 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
     walk.out.push({ ...base, value: header.value, tail: at, field: "probe", name });
   }
+  // The path goes out with its query (/healthz?token=...): a credential in it is in the spec.
+  const { path } = httpGet;
+  if (typeof path === "string" && path.includes("?") && walk.keep(path, undefined))
+    walk.out.push({ ...base, value: path, tail: [...tail, "httpGet", "path"], field: "probe" });
   // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
   if (typeof httpGet.host === "string" && httpGet.host !== "") {
     const value = `${httpGet.scheme === "HTTPS" ? "https" : "http"}://${httpGet.host}`;

@@ -13,7 +13,7 @@ import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
-import { type FoundUrl, urlsIn } from "./rules/urls.ts";
+import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { RULES } from "./rules/catalog.ts";
@@ -116,7 +116,7 @@ const ANY_RULE_KEYWORD = new RegExp(
  */
 function mayHit(value: string, name: string | undefined): boolean {
   const lower = value.toLowerCase();
-  return value.includes("://") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
+  return mayHoldUrl(value) || value.includes("$(") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
 }
 
 function mayHitOrNamesHost(value: string, name: string | undefined): boolean {
@@ -129,6 +129,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const urls = urlsIn(candidate.value);
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
+    ...composedSecrets(candidate),
     ...credentialsInUrls(urls),
     ...plaintextEndpoints(candidate, endpointUrls(candidate, urls), settings.policyHosts, settings.cluster),
     ...longLivedTokens(candidate, lower, settings.now),
@@ -156,12 +157,56 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
 }
 
 // `http://$(HOST):8080` is as plaintext as the literal host it expands to, from the same container's env.
-const VAR_REFERENCE = /\$\(([A-Za-z_][\w.-]{0,253})\)/g;
-
 function endpointUrls(candidate: Candidate, urls: FoundUrl[]): FoundUrl[] {
   if (!candidate.value.includes("://$(")) return urls;
+  return urlsIn(expanded(candidate).value);
+}
+
+// What the kubelet does to `$(VAR)` in env values, command and args: `$$` is a literal `$`, and a
+// reference to no literal var (valueFrom, or none at all) stays as written.
+const EXPANSION = /\$\$|\$\(([A-Za-z_][\w.-]{0,253})\)/g;
+
+// A key or a host is short: a hostile value that references a 1 MB var a thousand times is expanded
+// only this far (the rest stays as written), so one value can neither exhaust memory nor time.
+const MAX_EXPANSIONS = 16;
+const MAX_EXPANDED_CHARACTERS = 16 * 1024;
+
+/** The value as the container gets it, with the literal env vars it takes in. */
+function expanded(candidate: Candidate): { value: string; parts: { name: string; value: string }[] } {
   const env = containerEnv(candidate);
-  return urlsIn(candidate.value.replace(VAR_REFERENCE, (reference, name: string) => env.get(name) ?? reference));
+  const parts: { name: string; value: string }[] = [];
+  let added = 0;
+  const value = candidate.value.replace(EXPANSION, (reference, name: string | undefined) => {
+    if (name === undefined) return "$";
+    const literal = env.get(name);
+    if (literal === undefined || parts.length >= MAX_EXPANSIONS || added + literal.length > MAX_EXPANDED_CHARACTERS)
+      return reference;
+    added += literal.length;
+    parts.push({ name, value: literal });
+    return literal;
+  });
+  return { value, parts };
+}
+
+/**
+ * A key the kubelet assembles from literal env vars (`$(PART_A)$(PART_B)`), reported where it is
+ * assembled. A key that one var holds whole is reported where that var is written, not again here.
+ */
+function composedSecrets(candidate: Candidate): Hit[] {
+  if (candidate.group.configMap || !candidate.value.includes("$(")) return [];
+  const { value, parts } = expanded(candidate);
+  if (parts.length === 0) return [];
+  const hits = hardcodedSecrets({ ...candidate, value }, value.toLowerCase());
+  if (hits.length === 0) return hits;
+  // What each var reports under its own name, and what this value reports as written.
+  const seen = new Set(
+    [{ name: candidate.name, value: candidate.value }, ...parts].flatMap(({ name, value }) =>
+      hardcodedSecrets({ ...candidate, name, value }, value.toLowerCase()).map((hit) => hit.hint),
+    ),
+  );
+  return hits
+    .filter((hit) => !seen.has(hit.hint))
+    .map((hit) => ({ ...hit, what: `${hit.what}, assembled from $(VAR) references` }));
 }
 
 function describeLocation(c: Candidate): string {

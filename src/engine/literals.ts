@@ -101,9 +101,13 @@ function isPath(value: string): boolean {
   return !value.split(/[/\\]/).some((segment) => segment.length >= 16 && looksRandom(segment));
 }
 
+// Words joined in camel case (CriticalAddonsOnly, openaiApiKeyProduction): a name; a random string of
+// letters almost never has every capital followed by lower case.
+const JOINED_WORDS = /^[A-Za-z][a-z]+(?:[A-Z][a-z]+)+$/;
+
 /** Random-looking: long enough, no spaces, mixes character classes, and dense in information. */
 export function looksRandom(value: string, minLength = 16): boolean {
-  if (value.length < minLength || value.length > 1024 || /\s/.test(value)) return false;
+  if (value.length < minLength || value.length > 1024 || /\s/.test(value) || JOINED_WORDS.test(value)) return false;
   const classes = Number(/[a-z]/.test(value)) + Number(/[A-Z]/.test(value)) + Number(/\d/.test(value));
   if (classes < 2) return false;
   // A floor that grows with length up to gitleaks' 3.5 (short random strings cannot reach it), and
@@ -121,7 +125,9 @@ export function leadingLiteral(raw: string): string {
     return end < 0 ? text.slice(1) : text.slice(1, end);
   }
   const space = text.search(/\s/);
-  return (space < 0 ? text : text.slice(0, space)).replace(/[,;]+$/, "");
+  const literal = (space < 0 ? text : text.slice(0, space)).replace(/[,;]+$/, "");
+  // The end of a flow mapping or list around it: {name: llm, key: apiKey}
+  return /[}\]]$/.test(literal) && !/[{[]/.test(literal) ? literal.replace(/[}\],;]+$/, "") : literal;
 }
 
 /**

@@ -87,6 +87,9 @@ function classifyWords(words: readonly string[]): NameKind {
   if (!last || NOT_THE_SECRET.has(last) || CERTIFICATE_WORDS.has(last) || isPublicHalf(words)) return "other";
   // checksum/secret, CONFIG_SHA256_PASSWORD: a digest of the secret, not the secret.
   if (words.some((w) => DIGEST_WORDS.has(w))) return "other";
+  // existingSecretPasswordKey, existingPasswordSecret (Helm charts' values): a Secret and the key in it that
+  // hold the password, named; the value is never the password.
+  if (words[0] === "existing" && words.includes("secret")) return "other";
   const pair = words.slice(-2).join(" ");
   // A lone "secret" names a Secret object as often as a value (secret: my-creds); CLIENT_SECRET does not.
   if (last === "key" && NOT_A_SECRET_KEY.has(words.at(-2) ?? "")) return "other";

@@ -26,7 +26,9 @@ const FIX_BY_FIELD: Record<Field, string> = {
   args: VIA_ENV,
   data: "Move it from the ConfigMap into a Secret (mounted, or referenced with valueFrom.secretKeyRef), then revoke and rotate the exposed credential.",
   script: VIA_ENV,
-  probe: VIA_ENV,
+  // Probes and hooks take no $(VAR) from a Secret: the kubelet expands, in an exec probe, literal env values only.
+  probe:
+    'Store it in a Secret and read it at run time: an exec probe or hook that runs a shell reading an env var set from valueFrom.secretKeyRef ("$TOKEN", expanded by the shell; the kubelet does not expand $(VAR) from a Secret there) or a mounted file, or an endpoint that needs no credential; then revoke and rotate the exposed credential.',
   annotation:
     "Take it out of the annotation (annotations are readable by anyone who can read the object): store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
   label:
@@ -39,7 +41,8 @@ const FIX_BY_FIELD: Record<Field, string> = {
 const WEAK_DEFAULT_FIX =
   "Generate a strong password, store it in a Secret and reference it with valueFrom.secretKeyRef: a weak or default password is guessed first, so treat this one as known.";
 
-const BEARER = /(?<![A-Za-z0-9_-])[Bb]earer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/g;
+// The scheme is case-insensitive (RFC 9110, 11.1): servers take "BEARER" as they take "Bearer".
+const BEARER = /(?<![A-Za-z0-9_-])bearer\s{1,8}(?<token>[A-Za-z0-9._~+/=-]{16,4096})/gi;
 const HEX_32 = /^[0-9a-f]{32}$/i;
 const STRONG_PASSWORD_LENGTH = 12;
 const KEY_OF_A_SECRET = /_SECRET_KEY$|SecretKey$/;

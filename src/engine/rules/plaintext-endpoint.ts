@@ -23,6 +23,7 @@ export interface Cluster {
 const DEFAULT_CLUSTER: Cluster = { domain: "cluster.local" };
 
 export function isLocalOrInCluster(host: string, cluster: Cluster = DEFAULT_CLUSTER): boolean {
+  if (host.includes(":")) return isLocalIPv6(host);
   if (
     host === "localhost" ||
     host.endsWith(".localhost") ||
@@ -43,6 +44,26 @@ export function isLocalOrInCluster(host: string, cluster: Cluster = DEFAULT_CLUS
   return !/^[\d.]+$/.test(host) && !host.includes(":") && parse(host, { extractHostname: false }).isIcann !== true;
 }
 
+/**
+ * Loopback, unspecified, link-local (fe80::/10) and AWS's fd00:ec2:: services (IMDS fd00:ec2::254, EKS Pod
+ * Identity fd00:ec2::23: the IPv6 twins of 169.254.169.254 and 169.254.170.23), in any spelling.
+ */
+function isLocalIPv6(host: string): boolean {
+  let address: string;
+  try {
+    // Without a zone (fe80::1%eth0); the URL parser writes the address in its one short form.
+    address = new URL(`http://[${host.replace(/%.*$/, "")}]`).hostname.slice(1, -1);
+  } catch {
+    return false;
+  }
+  const mapped = /^::ffff:([\da-f]{1,4}):[\da-f]{1,4}$/.exec(address)?.[1];
+  if (mapped !== undefined) {
+    const high = Number.parseInt(mapped, 16);
+    return high >> 8 === 127 || high === 0xa9fe;
+  }
+  return address === "::1" || address === "::" || /^fe[89ab][\da-f]:/.test(address) || address.startsWith("fd00:ec2:");
+}
+
 export function plaintextEndpoints(
   candidate: Candidate,
   urls: readonly FoundUrl[],
@@ -55,6 +76,8 @@ export function plaintextEndpoints(
   if (candidate.field === "data" && !BARE_URL.test(candidate.value)) return [];
   // Annotations, labels and other settings name URLs (docs, schemas, webhooks of other tools) as often as endpoints.
   if (candidate.field === "annotation" || candidate.field === "label" || candidate.field === "setting") return [];
+  // A probe's path is a request to the container itself; a URL in its query is a parameter.
+  if (candidate.field === "probe" && candidate.tail.at(-1) === "path") return [];
   const hits: Hit[] = [];
   for (const url of urls) {
     if (!PLAINTEXT_SCHEMES.has(url.scheme) || isTemplatedHost(url.host)) continue;

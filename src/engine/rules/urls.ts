@@ -16,8 +16,18 @@ const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isSchemeChar = (c: number) => isLetter(c) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
 const AUTHORITY = /[^\s/?#'"<>\\`]{1,512}/y;
 
+// A WHATWG URL parser (Node's URL and fetch, so the OpenAI Node SDK) reads http:/host, http:\\host and
+// http:///host as http://host: for its special schemes any run of slashes and backslashes is "//".
+const LENIENT_SLASHES = /(?<![A-Za-z0-9+.-])(https?|wss?):(?:\/(?!\/)|\\|\/\/[/\\])[/\\]*/gi;
+
+/** Whether a value may hold a URL, spelt strictly or as a WHATWG parser takes it: a test for every value. */
+export function mayHoldUrl(value: string): boolean {
+  return value.includes(":/") || value.includes(":\\");
+}
+
 /** Finds each "://" and reads the scheme before it and the authority after it: linear, no backtracking. */
-export function urlsIn(text: string): FoundUrl[] {
+export function urlsIn(raw: string): FoundUrl[] {
+  const text = raw.includes(":\\") || /:\/(?!\/)|:\/\/[/\\]/.test(raw) ? raw.replace(LENIENT_SLASHES, "$1://") : raw;
   const urls: FoundUrl[] = [];
   for (let at = text.indexOf("://"); at >= 0; at = text.indexOf("://", at + 3)) {
     let start = at;
@@ -40,7 +50,7 @@ function parseAuthority(scheme: string, authority: string): FoundUrl {
     : port < 0
       ? hostPort
       : hostPort.slice(0, port);
-  const host = raw.toLowerCase();
+  const host = decodedHost(raw).toLowerCase();
   const colon = userinfo?.indexOf(":") ?? -1;
   return {
     scheme,
@@ -49,6 +59,17 @@ function parseAuthority(scheme: string, authority: string): FoundUrl {
     // Without the trailing dot of a fully qualified name.
     host: host.endsWith(".") ? host.slice(0, -1) : host,
   };
+}
+
+/** api%2Eexample%2Ecom is api.example.com to a URL parser; %HOST% and other templates stay as written. */
+function decodedHost(raw: string): string {
+  if (!/%[0-9A-Fa-f]{2}/.test(raw)) return raw;
+  try {
+    const host = decodeURIComponent(raw);
+    return /^[\w.:-]+$/.test(host) ? host : raw;
+  } catch {
+    return raw;
+  }
 }
 
 /** Hosts written as templates or wildcards are not hosts yet. */

@@ -194,6 +194,10 @@ describe("class 5: free text", () => {
     [".netrc", `machine api.example.com login bot password ${secret}`],
     ["requirepass", `bind 0.0.0.0\nrequirepass ${secret}\n`],
     ["passphrase with spaces", `ssl_passphrase = correct horse battery staple\n`],
+    ["os.environ[...] =", `import os\nos.environ["MISTRAL_API_KEY"] = "${secret}"\n`],
+    ["os.environ.setdefault", `os.environ.setdefault('MISTRAL_API_KEY', '${secret}')`],
+    ["config dict assignment", `settings['api_key'] = '${secret}'`],
+    ["os.Setenv", `os.Setenv("COHERE_API_KEY", "${secret}")`],
   ];
   for (const [what, text] of texts) {
     it(`finds the credential in ${what}`, () => {
@@ -203,7 +207,100 @@ describe("class 5: free text", () => {
   }
 });
 
+describe("class 2: values the downward API delivers", () => {
+  it("judges an annotation an env var reads through fieldRef by the env var's name", () => {
+    const secret = fake.mistral ?? "";
+    const env = [
+      {
+        name: "MISTRAL_API_KEY",
+        valueFrom: { fieldRef: { fieldPath: "metadata.annotations['llm.example.com/config']" } },
+      },
+    ];
+    const withAnnotation = (value: string) => {
+      const object = deployment({ env });
+      const annotations = { "llm.example.com/config": value };
+      return { ...object, spec: { template: { ...object.spec.template, metadata: { annotations } } } };
+    };
+    const findings = evaluate(withAnnotation(secret)).findings;
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath", "Mistral API key"],
+    ]);
+    expect(JSON.stringify(findings)).not.toContain(secret);
+    // An annotation that is no credential under the env var's name is nothing.
+    expect(evaluate(withAnnotation("enabled")).findings).toEqual([]);
+  });
+});
+
+describe("class 2: credentials in probes", () => {
+  it("reads the path of an httpGet probe or hook, which the kubelet sends with its query", () => {
+    const secret = seeded(9)(32);
+    const probe = { httpGet: { path: `/healthz?token=${secret}`, port: 8080 } };
+    const findings = evaluate(deployment({ livenessProbe: probe })).findings;
+    expect(findings.map((f) => [f.path, f.rule])).toEqual([
+      ["spec.template.spec.containers[0].livenessProbe.httpGet.path", "hardcoded-secret"],
+    ]);
+    expect(JSON.stringify(findings)).not.toContain(secret);
+    expect(
+      evaluate(deployment({ livenessProbe: { httpGet: { path: "/check?upstream=http://api.example.com", port: 80 } } }))
+        .findings,
+    ).toEqual([]);
+  });
+});
+
+describe("class 5: free text that only names credentials", () => {
+  it("reads no pair in a list of names, a comparison or a lookup", () => {
+    const code = [
+      'REQUIRED = ["api_key", "password", "email"]',
+      'fields = ("username", "password", "email")',
+      'if os.environ["API_KEY"] == "disabledXq7Lm2Np9Rt4Vw": pass',
+      'key = os.environ.setdefault("API_KEY", os.environ["FALLBACK_API_KEY"])',
+    ].join("\n");
+    expect(evaluate(configMap({ "app.py": code })).findings).toEqual([]);
+  });
+});
+
 describe("class 6: names and shapes", () => {
+  it("reads words joined in camel case as a name, not a random key (a toleration in a pod template file)", () => {
+    const template = [
+      "apiVersion: v1",
+      "kind: Pod",
+      "spec:",
+      "  tolerations:",
+      "    - key: CriticalAddonsOnly",
+      "      operator: Exists",
+      "  containers:",
+      "    - name: base",
+      "      env:",
+      "        - name: OPENAI_API_KEY",
+      "          valueFrom:",
+      "            secretKeyRef: {name: llm, key: openaiApiKeyProduction}",
+    ].join("\n");
+    expect(evaluate(configMap({ "pod_template_file.yaml": template })).findings).toEqual([]);
+    // A random key of letters alone is still random.
+    expect(rulesOf(envFindings("MISTRAL_API_KEY", "qXvTbLpMzWnKcRdFgHsJyQaE"))).toEqual(["hardcoded-secret"]);
+  });
+
+  it("reads Helm values that name an existing Secret and its keys as references, not passwords", () => {
+    // Bitnami-style values, as a Flux valuesFrom ConfigMap and as an Argo CD Application's values string.
+    const values = [
+      "auth:",
+      "  existingSecret: redis-auth",
+      "  existingSecretPasswordKey: redis-password",
+      "rabbitmq:",
+      "  auth:",
+      "    existingPasswordSecret: rabbitmq-creds",
+      "    existingSecretKey: erlang-cookie",
+    ].join("\n");
+    expect(evaluate(configMap({ "values.yaml": values })).findings).toEqual([]);
+    const helm = { values };
+    const application = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", spec: { source: { helm } } };
+    expect(evaluate({ ...application, metadata: { name: "redis", namespace: "argocd" } }).findings).toEqual([]);
+    // A value under a name that is the secret itself is still one.
+    expect(rulesOf(evaluate(configMap({ "values.yaml": "auth:\n  password: redis-password\n" })).findings)).toEqual([
+      "hardcoded-secret",
+    ]);
+  });
+
   it("reads a $-password as a password, an AWS secret starting with / as a secret, fused and Pub/Sub names", () => {
     expect(rulesOf(envFindings("DB_PASSWORD", "$ecretPa55word!"))).toEqual(["hardcoded-secret"]);
     expect(

@@ -169,6 +169,24 @@ describe("hardcoded-secret: Authorization headers", () => {
     expect(findings.map((f) => f.hint)).toEqual([`bearer token ending "…${fake.random?.slice(-4)}"`]);
   });
 
+  it("finds a bearer token whatever the case of the scheme (RFC 9110: case-insensitive)", () => {
+    const headers = [{ name: "Authorization", value: `BEARER ${fake.random}` }];
+    const probe = { httpGet: { path: "/healthz", port: 8080, httpHeaders: headers } };
+    expect(evaluate(deployment({ readinessProbe: probe })).findings.map((f) => f.hint)).toEqual([
+      `bearer token ending "…${fake.random?.slice(-4)}"`,
+    ]);
+    const script = `curl -H "authorization: bearer ${fake.random}" https://api.example.com/v1/health`;
+    expect(rulesOf(evaluate(deployment({ args: [script] })).findings)).toEqual(["hardcoded-secret"]);
+  });
+
+  it("says how to fix a key in a probe, where the kubelet expands no $(VAR)", () => {
+    const headers = [{ name: "Authorization", value: `Bearer ${fake.random}` }];
+    const probe = { httpGet: { path: "/healthz", port: 8080, httpHeaders: headers } };
+    const [finding] = evaluate(deployment({ livenessProbe: probe })).findings;
+    expect(finding?.fix).not.toContain("$(VAR_NAME)");
+    expect(finding?.fix).toContain("exec");
+  });
+
   it("ignores a bearer header built from a variable", () => {
     const script = 'curl -H "Authorization: Bearer $(cat /var/run/secrets/token)" https://api.example.com';
     expect(evaluate(deployment({ args: [script] })).findings).toEqual([]);
@@ -226,5 +244,63 @@ describe("hardcoded-secret: ConfigMap data", () => {
       ['binaryData["app.env"]', "OpenAI API key", expect.stringContaining('binaryData key "app.env"')],
     ]);
     expect(evaluate({ kind: "Secret", stringData: { OPENAI_API_KEY: fake.openai } }).findings).toEqual([]);
+  });
+
+  it("reads binaryData text that is not UTF-8: ISO-8859-1 properties files and UTF-16 files with a BOM", () => {
+    // Java reads .properties as ISO-8859-1: one "é" makes the file invalid UTF-8, and kubectl puts it in binaryData.
+    const latin1 = Buffer.from(
+      `# Konfiguration f\u00fcr die Zusammenfassung\nopenai.api-key=${fake.mistral}\n`,
+      "latin1",
+    );
+    // Windows PowerShell writes UTF-16LE with a BOM; .NET reads it as text.
+    const utf16 = Buffer.from(`\ufeff{"OpenAI": {"ApiKey": "${fake.openai}"}}`, "utf16le");
+    const binaryData = {
+      "application.properties": latin1.toString("base64"),
+      "appsettings.json": utf16.toString("base64"),
+    };
+    const { findings } = evaluate({ kind: "ConfigMap", binaryData });
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ['binaryData["application.properties"]', "OpenAI API key"],
+      ['binaryData["appsettings.json"]', "OpenAI API key"],
+    ]);
+  });
+});
+
+describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
+  const openai = fake.openai ?? "";
+  const half = 60;
+
+  it("finds a key the kubelet assembles from two literal env vars", () => {
+    const env = [
+      { name: "PART_A", value: openai.slice(0, half) },
+      { name: "PART_B", value: openai.slice(half) },
+      { name: "LLM", value: "$(PART_A)$(PART_B)" },
+    ];
+    const findings = evaluate(deployment({ env })).findings;
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["spec.template.spec.containers[0].env[2].value", "OpenAI API key"],
+    ]);
+    expect(JSON.stringify(findings)).not.toContain(openai.slice(half));
+    // Under a credential name too, though its tail alone would look like a key by that name.
+    const named = [...env.slice(0, 2), { name: "OPENAI_API_KEY", value: "$(PART_A)$(PART_B)" }];
+    expect(evaluate(deployment({ env: named })).findings.map((f) => f.message)).toEqual([
+      expect.stringContaining("assembled from $(VAR) references"),
+    ]);
+    const args = ["--api-key=$(PART_A)$(PART_B)"];
+    expect(evaluate(deployment({ env: env.slice(0, 2), args })).findings.map((f) => f.path)).toEqual([
+      "spec.template.spec.containers[0].args[0]",
+    ]);
+  });
+
+  it("reports a key once, where it is written, not again where it is referenced", () => {
+    const env = [
+      { name: "OPENAI_API_KEY", value: openai },
+      { name: "LLM_KEY", value: "$(OPENAI_API_KEY)" },
+      { name: "ESCAPED", value: "$$(PART_A)$(PART_B)" },
+      { name: "PART_B", value: openai.slice(half) },
+    ];
+    expect(evaluate(deployment({ env })).findings.map((f) => f.path)).toEqual([
+      "spec.template.spec.containers[0].env[0].value",
+    ]);
   });
 });

@@ -43,6 +43,27 @@ describe("plaintext-endpoint", () => {
     }
   });
 
+  it("finds the spellings a WHATWG URL parser (Node's fetch, the OpenAI Node SDK) reads as http://", () => {
+    for (const url of [
+      "http:/api.example.com/v1",
+      "HTTP:\\\\api.example.com\\v1",
+      "http:\\api.example.com",
+      "ws:/x.example.com",
+    ]) {
+      const findings = envFindings("OPENAI_BASE_URL", url);
+      expect(rulesOf(findings), url).toEqual(["plaintext-endpoint"]);
+      expect(findings[0]?.hint, url).toMatch(/^(?:http|ws):\/\/(?:api|x)\.example\.com$/);
+    }
+    expect(rulesOf(envFindings("REDIS_URL", "redis:/:Kq8sLw2xPz@cache.example.com:6379"))).toEqual([]);
+    expect(envFindings("DOCS", "see C:/data or file:/etc/hosts")).toEqual([]);
+  });
+
+  it("reads a percent-encoded host as the host a URL parser decodes it to", () => {
+    const findings = envFindings("OPENAI_BASE_URL", "http://api%2Eexample%2Ecom/v1");
+    expect(findings.map((f) => f.hint)).toEqual(["http://api.example.com"]);
+    expect(envFindings("OPENAI_BASE_URL", "http://%DB_HOST%:8080/v1")).toEqual([]);
+  });
+
   it("finds a plaintext URL in args and shell strings", () => {
     const container = {
       args: ["--upstream=http://inference.example.com:8000"],
@@ -72,6 +93,17 @@ describe("plaintext-endpoint", () => {
       "wss://realtime.example.com",
     ];
     for (const url of fine) expect(envFindings("ENDPOINT", url), url).toEqual([]);
+  });
+
+  it("accepts the link-local services of IPv6 nodes, as their 169.254 addresses", () => {
+    // What EKS Pod Identity injects into every Pod of an IPv6 cluster, and the AWS SDK's IPv6 IMDS setting.
+    expect(envFindings("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[fd00:ec2::23]/v1/credentials")).toEqual([]);
+    expect(envFindings("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://[fd00:ec2::254]")).toEqual([]);
+    expect(envFindings("ENDPOINT", "http://[fe80::1%25eth0]:8080")).toEqual([]);
+    expect(envFindings("ENDPOINT", "http://[0:0:0:0:0:0:0:1]:8080")).toEqual([]);
+    // Other IPv6 hosts are outside the cluster as before.
+    expect(rulesOf(envFindings("ENDPOINT", "http://[2001:db8::1]/v1"))).toEqual(["plaintext-endpoint"]);
+    expect(rulesOf(envFindings("ENDPOINT", "http://[fd00:ec3::23]/v1"))).toEqual(["plaintext-endpoint"]);
   });
 
   it("does not treat proxy variables as endpoints", () => {
