@@ -139,17 +139,18 @@ describe("large reviews, in a worker", () => {
 
   it("refuses a large review whose ConfigMaps do not arrive within its budget, and reviews the next one", async () => {
     const lookups = configMapLookups(() => new Promise(() => undefined));
-    const h = await harness({ budgetMs: 300 }, {}, undefined, { lookups });
+    // Long enough for a busy machine to start the worker and parse the body: the lookup's wait is what runs out.
+    const h = await harness({ budgetMs: 1_500 }, {}, undefined, { lookups });
     const stuck = await h.validate(admissionReview(paddedWorkloadReading("llm")));
     expect(stuck.body.response.allowed).toBe(false);
-    expect(stuck.body.response.status.message).toContain("did not finish within the 300 ms budget of one review");
+    expect(stuck.body.response.status.message).toContain("did not finish within the 1500 ms budget of one review");
     const next = await h.validate(admissionReview(configMap(1, KEY)));
     expect(next.body.response.status.message).toContain("data.OPENAI_API_KEY");
   });
 
   it("names a generateName object in a large review's refusal as the main thread does", async () => {
     const lookups = configMapLookups(() => new Promise(() => undefined));
-    const h = await harness({ budgetMs: 300 }, {}, undefined, { lookups });
+    const h = await harness({ budgetMs: 1_500 }, {}, undefined, { lookups });
     const object = paddedWorkloadReading("llm");
     const { name: _, ...metadata } = object.metadata as Record<string, unknown>;
     const unnamed = { ...object, metadata: { ...metadata, generateName: "summarizer-" } };
