@@ -68,6 +68,8 @@ const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
  * container around them to mention Azure. Shared: what it caches is the same for all of them.
  */
 const NO_CONTAINER: CandidateGroup = { source: {}, configMap: false, complete: true };
+/** A metadata block without annotations: nothing to apply, shared. */
+const NO_ANNOTATIONS: Json = Object.freeze({});
 /** An absent list, without a new array each time. */
 const NO_ITEMS: readonly unknown[] = [];
 /** Deeper than any real custom resource; bounds a hostile body. */
@@ -133,7 +135,8 @@ function metadataCandidates(owner: Json, path: readonly PathSegment[], applying:
   if (!metadata) return applying;
   const annotations = optionalRecord(metadata.annotations, path, "metadata", "annotations");
   const labels = optionalRecord(metadata.labels, path, "metadata", "labels");
-  const scope = annotations ? [...applying, annotations] : applying;
+  // Always one entry per block, so the last is the innermost block's own (a Pod gets its template's, not its owner's).
+  const scope = [...applying, annotations ?? NO_ANNOTATIONS];
   if (annotations) mapCandidates(annotations, "annotation", path, scope, walk);
   if (labels) mapCandidates(labels, "label", path, scope, walk);
   return scope;
@@ -221,9 +224,14 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
     return;
   }
   if (!isRecord(node)) return;
-  // A template (pod, job, worker) carries its own metadata; its annotations apply to what it makes.
+  // A template (pod, job, worker) carries its own metadata; its annotations apply to what it makes. One
+  // without metadata still starts a new innermost block: its pods get no annotations of the objects around it.
   const scope =
-    key !== "metadata" && "metadata" in node ? metadataCandidates(node, path, annotations, walk) : annotations;
+    key !== "metadata" && "metadata" in node
+      ? metadataCandidates(node, path, annotations, walk)
+      : key === "template"
+        ? [...annotations, NO_ANNOTATIONS]
+        : annotations;
   for (const child in node) {
     if (child === "metadata") continue;
     const value = node[child];

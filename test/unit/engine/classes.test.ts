@@ -228,6 +228,14 @@ describe("class 2: values the downward API delivers", () => {
     expect(JSON.stringify(findings)).not.toContain(secret);
     // An annotation that is no credential under the env var's name is nothing.
     expect(evaluate(withAnnotation("enabled")).findings).toEqual([]);
+    // The Pod gets its template's annotations, never the Deployment's own: a template without any hands over nothing.
+    const object = deployment({ env });
+    const onTheDeployment = {
+      ...object,
+      metadata: { ...object.metadata, annotations: { "llm.example.com/config": secret } },
+    };
+    const paths = evaluate(onTheDeployment).findings.map((f) => f.path);
+    expect(paths).not.toContain("spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath");
   });
 });
 
