@@ -369,7 +369,9 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     walk.out.push({ ...base, value: path, tail: [...tail, "httpGet", "path"], field: "probe" });
   // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
   if (typeof httpGet.host === "string" && httpGet.host !== "") {
-    const value = `${httpGet.scheme === "HTTPS" ? "https" : "http"}://${httpGet.host}`;
+    // An IPv6 address is written bare here; in the URL it is bracketed, as the kubelet does.
+    const host = httpGet.host.includes(":") && !httpGet.host.startsWith("[") ? `[${httpGet.host}]` : httpGet.host;
+    const value = `${httpGet.scheme === "HTTPS" ? "https" : "http"}://${host}`;
     if (walk.keep(value, "host"))
       walk.out.push({ ...base, value, tail: [...tail, "httpGet", "host"], field: "probe", name: "host" });
   }

@@ -50,6 +50,14 @@ describe("class 2: plaintext endpoints outside the pod spec", () => {
     expect(rulesOf(evaluate(deployment({ livenessProbe: probe })).findings)).toEqual(["plaintext-endpoint"]);
     const secure = { httpGet: { host: "status.example.com", scheme: "HTTPS", port: 443 } };
     expect(evaluate(deployment({ livenessProbe: secure })).findings).toEqual([]);
+    // An IPv6 host is written bare in a probe; the kubelet brackets it in the URL it calls (before: read as the
+    // single-label name "2a00", in-cluster, and no finding).
+    const ipv6 = { httpGet: { host: "2a00:1450:4001:80b::200e", path: "/healthz", port: 80 } };
+    expect(evaluate(deployment({ livenessProbe: ipv6 })).findings.map((f) => f.message)).toEqual([
+      'container "app" livenessProbe.httpGet.host: plaintext http://2a00:1450:4001:80b::200e outside the cluster',
+    ]);
+    const linkLocal = { httpGet: { host: "fe80::1", path: "/healthz", port: 80 } };
+    expect(evaluate(deployment({ livenessProbe: linkLocal })).findings).toEqual([]);
     const env = [
       { name: "HOST", value: "api.example.com" },
       { name: "BASE_URL", value: "http://$(HOST):8080/v1" },
