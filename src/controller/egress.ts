@@ -6,10 +6,9 @@ import { objectPath, resources } from "../kube/resources.ts";
 import { isStatus } from "../kube/rest.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import { refusal } from "./failures.ts";
 import { canonical, ciliumPolicyIntent, networkPolicyIntent, ownedName } from "./intents.ts";
 import { served } from "./served.ts";
-import { describeFailure, type WorkloadFailure } from "./workloads.ts";
+import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
 export interface EgressResult {
   observed: Observed;
@@ -83,8 +82,7 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
 /** A write of the egress policy that failed: an Event, and EgressReady False with the (redacted) reason. */
 function refused(ctx: Context, error: unknown, subject: string): EgressResult {
   if (ctx.signal.aborted) throw error;
-  const failure = { subject, ...refusal(error) };
-  ctx.event("Warning", failure.reason, `Could not apply ${subject}: ${failure.message}`);
+  const failure = failedWrite(ctx, error, subject, `apply ${subject}`);
   return { observed: { status: "False", reason: failure.reason, message: describeFailure(failure) }, failure };
 }
 

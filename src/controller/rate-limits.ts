@@ -6,10 +6,9 @@ import type { Informer } from "../kube/informer.ts";
 import { collectionPath, resources } from "../kube/resources.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import { refusal } from "./failures.ts";
 import { canonical, ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL } from "./intents.ts";
 import { served } from "./served.ts";
-import { describeFailure, type WorkloadFailure } from "./workloads.ts";
+import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
 export interface RateLimitResult {
   observed: Observed;
@@ -76,13 +75,8 @@ async function converge(ctx: Context, ingress: CachedIngress): Promise<WorkloadF
     await ctx.apply(resources.ingress, ingressIntent(ingress, wanted), false);
   } catch (error) {
     if (ctx.signal.aborted) throw error;
-    const why = refusal(error);
-    ctx.event(
-      "Warning",
-      why.reason,
-      `Could not write the rate limits of Ingress ${ingress.metadata.name}: ${why.message}`,
-    );
-    return { subject: `Ingress/${ingress.metadata.name}`, ...why };
+    const name = ingress.metadata.name;
+    return failedWrite(ctx, error, `Ingress/${name}`, `write the rate limits of Ingress ${name}`);
   }
   if (Object.keys(wanted).length === 0)
     ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${ingress.metadata.name}.`);

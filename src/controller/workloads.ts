@@ -25,6 +25,13 @@ export function describeFailure({ subject, reason, message }: WorkloadFailure): 
   return `${subject}: ${reason}: ${message}`;
 }
 
+/** A write that failed: a Warning Event saying what could not be done and why (redacted), and the failure. */
+export function failedWrite(ctx: Context, error: unknown, subject: string, what: string): WorkloadFailure {
+  const failure = { subject, ...refusal(error) };
+  ctx.event("Warning", failure.reason, `Could not ${what}: ${failure.message}`);
+  return failure;
+}
+
 export async function convergeWorkload(
   ctx: Context,
   resource: Resource,
@@ -47,9 +54,7 @@ export async function convergeWorkload(
   try {
     await ctx.apply(resource, workloadIntent(row, workload, patch), false);
   } catch (error) {
-    const why = refusal(error);
-    ctx.event("Warning", why.reason, `Could not update the Secret mount of ${subject}: ${why.message}`);
-    return { changed: false, failure: { subject, ...why } };
+    return { changed: false, failure: failedWrite(ctx, error, subject, `update the Secret mount of ${subject}`) };
   }
   const secretName = ctx.policy.spec.credentials?.secretName;
   if (!had && has) ctx.event("Normal", "SecretMounted", `Mounted Secret ${secretName} read-only into ${subject}.`);

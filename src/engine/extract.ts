@@ -49,6 +49,8 @@ export interface CandidateGroup {
   configMap: boolean;
   complete: boolean;
   nearAzureOpenAI?: boolean;
+  /** Its literal env values by name, worked out once per group: see containerEnv. */
+  env?: ReadonlyMap<string, string>;
 }
 
 /** Whether to keep a value (some rule may report it): the caller's prefilter. Every value when absent. */
@@ -127,15 +129,15 @@ export function extractCandidates(
 }
 
 /**
- * Reads a metadata block's annotations and labels; returns the annotations that apply below it. `path` is
- * the owner's, and may be the walk's own: it is copied, not kept.
+ * Reads a metadata block's annotations and labels; returns the annotations that apply below it, the block's
+ * own last (empty when it has none, or no metadata). `path` is the owner's, and may be the walk's own: it is
+ * copied, not kept.
  */
 function metadataCandidates(owner: Json, path: readonly PathSegment[], applying: Json[], walk: Walk): Json[] {
   const metadata = optionalRecord(owner.metadata, path, "metadata");
-  if (!metadata) return applying;
+  if (!metadata) return [...applying, NO_ANNOTATIONS];
   const annotations = optionalRecord(metadata.annotations, path, "metadata", "annotations");
   const labels = optionalRecord(metadata.labels, path, "metadata", "labels");
-  // Always one entry per block, so the last is the innermost block's own (a Pod gets its template's, not its owner's).
   const scope = [...applying, annotations ?? NO_ANNOTATIONS];
   if (annotations) mapCandidates(annotations, "annotation", path, scope, walk);
   if (labels) mapCandidates(labels, "label", path, scope, walk);
@@ -227,11 +229,9 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
   // A template (pod, job, worker) carries its own metadata; its annotations apply to what it makes. One
   // without metadata still starts a new innermost block: its pods get no annotations of the objects around it.
   const scope =
-    key !== "metadata" && "metadata" in node
+    key !== "metadata" && ("metadata" in node || key === "template")
       ? metadataCandidates(node, path, annotations, walk)
-      : key === "template"
-        ? [...annotations, NO_ANNOTATIONS]
-        : annotations;
+      : annotations;
   for (const child in node) {
     if (child === "metadata") continue;
     const value = node[child];
@@ -434,10 +434,15 @@ function mentionsAzureOpenAI({ source, configMap }: CandidateGroup): boolean {
 }
 
 /** The literal env values of the candidate's container, by name: what `$(NAME)` expands to. */
-export function containerEnv(candidate: Candidate): Map<string, string> {
+export function containerEnv(candidate: Candidate): ReadonlyMap<string, string> {
+  candidate.group.env ??= literalEnv(candidate.group);
+  return candidate.group.env;
+}
+
+function literalEnv({ source, configMap }: CandidateGroup): Map<string, string> {
   const vars = new Map<string, string>();
-  if (candidate.group.configMap) return vars;
-  for (const item of (candidate.group.source.env ?? []) as unknown[]) {
+  if (configMap) return vars;
+  for (const item of (source.env ?? []) as unknown[]) {
     if (isRecord(item) && typeof item.name === "string" && typeof item.value === "string")
       vars.set(item.name, item.value);
   }

@@ -127,11 +127,13 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   if (candidate.value.trim() === "") return;
   const lower = candidate.value.toLowerCase();
   const urls = urlsIn(candidate.value);
+  // The value as the container gets it, worked out once for the rules that read it so.
+  const expansion = candidate.value.includes("$(") ? expanded(candidate) : undefined;
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
-    ...composedSecrets(candidate),
+    ...composedSecrets(candidate, expansion),
     ...credentialsInUrls(urls),
-    ...plaintextEndpoints(candidate, endpointUrls(candidate, urls), settings.policyHosts, settings.cluster),
+    ...plaintextEndpoints(candidate, endpointUrls(candidate, urls, expansion), settings.policyHosts, settings.cluster),
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
   if (hits.length === 0) return;
@@ -157,9 +159,8 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
 }
 
 // `http://$(HOST):8080` is as plaintext as the literal host it expands to, from the same container's env.
-function endpointUrls(candidate: Candidate, urls: FoundUrl[]): FoundUrl[] {
-  if (!candidate.value.includes("://$(")) return urls;
-  return urlsIn(expanded(candidate).value);
+function endpointUrls(candidate: Candidate, urls: FoundUrl[], expansion: Expansion | undefined): FoundUrl[] {
+  return expansion && candidate.value.includes("://$(") ? urlsIn(expansion.value) : urls;
 }
 
 // What the kubelet does to `$(VAR)` in env values, command and args: `$$` is a literal `$`, and a
@@ -171,8 +172,14 @@ const EXPANSION = /\$\$|\$\(([A-Za-z_][\w.-]{0,253})\)/g;
 const MAX_EXPANSIONS = 16;
 const MAX_EXPANDED_CHARACTERS = 16 * 1024;
 
+interface Expansion {
+  value: string;
+  /** The literal env vars it takes in. */
+  parts: { name: string; value: string }[];
+}
+
 /** The value as the container gets it, with the literal env vars it takes in. */
-function expanded(candidate: Candidate): { value: string; parts: { name: string; value: string }[] } {
+function expanded(candidate: Candidate): Expansion {
   const env = containerEnv(candidate);
   const parts: { name: string; value: string }[] = [];
   let added = 0;
@@ -192,10 +199,9 @@ function expanded(candidate: Candidate): { value: string; parts: { name: string;
  * A key the kubelet assembles from literal env vars (`$(PART_A)$(PART_B)`), reported where it is
  * assembled. A key that one var holds whole is reported where that var is written, not again here.
  */
-function composedSecrets(candidate: Candidate): Hit[] {
-  if (candidate.group.configMap || !candidate.value.includes("$(")) return [];
-  const { value, parts } = expanded(candidate);
-  if (parts.length === 0) return [];
+function composedSecrets(candidate: Candidate, expansion: Expansion | undefined): Hit[] {
+  if (!expansion || expansion.parts.length === 0) return [];
+  const { value, parts } = expansion;
   const hits = hardcodedSecrets({ ...candidate, value }, value.toLowerCase());
   if (hits.length === 0) return hits;
   // What each var reports under its own name, and what this value reports as written.

@@ -41,7 +41,7 @@ export function isLocalOrInCluster(host: string, cluster: Cluster = DEFAULT_CLUS
   const labels = host.split(".");
   // <service>.<namespace>: the cluster's own namespaces decide; offline, a name under no public suffix.
   if (labels.length === 2 && cluster.namespaces) return cluster.namespaces.has(labels[1] ?? "");
-  return !/^[\d.]+$/.test(host) && !host.includes(":") && parse(host, { extractHostname: false }).isIcann !== true;
+  return !/^[\d.]+$/.test(host) && parse(host, { extractHostname: false }).isIcann !== true;
 }
 
 /**
