@@ -1,11 +1,16 @@
 // Two operators, one Lease: only the holder reconciles; when it stops (SIGTERM) it releases the Lease
-// and the standby takes over within seconds. Both serve the webhook all along.
+// and the standby takes over within seconds. Both serve the webhook all along. And a holder that
+// cannot release the Lease (the API server does not answer) still stops.
 import { randomBytes } from "node:crypto";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, expect, it, onTestFinished } from "vitest";
 import { stringify } from "yaml";
+import { KubeRest } from "../../src/kube/rest.ts";
+import { leaseElector } from "../../src/runtime/leader.ts";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
+import { freezingProxy } from "../support/freezing-proxy.ts";
+import { capturedLogger } from "../support/logs.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
 const ns = useTestNamespace("ctl-lead");
@@ -28,8 +33,8 @@ const policy = (name: string) => ({
   },
 });
 
-const holder = async () => {
-  const lease = await kubectl(["-n", "default", "get", "lease", leaseName, "-o", "jsonpath={.spec.holderIdentity}"]);
+const holder = async (name = leaseName, namespace = "default") => {
+  const lease = await kubectl(["-n", namespace, "get", "lease", name, "-o", "jsonpath={.spec.holderIdentity}"]);
   return lease.stdout;
 };
 
@@ -58,4 +63,35 @@ it("reconciles on the Lease holder only, and the standby takes over within secon
   await eventually(() => networkPolicyExists("after"), 20_000);
   expect(await holder()).not.toBe(firstHolder);
   expect(second.output()).toContain('"msg":"leading: this replica reconciles"');
+});
+
+it("stops within the renew deadline when it cannot release the Lease (an API server that does not answer)", async () => {
+  const proxy = await freezingProxy();
+  onTestFinished(() => proxy.close());
+  const { logger, lines } = capturedLogger();
+  const elect = leaseElector({
+    rest: new KubeRest(proxy.kubeConfig()),
+    namespace: ns.name,
+    name: "stalled",
+    identity: "replica-a",
+    logger,
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 2_000,
+    retryPeriodMs: 60_000,
+  });
+  const stop = new AbortController();
+  const leading = Promise.withResolvers<void>();
+  const running = elect(stop.signal, async () => leading.resolve());
+  await leading.promise;
+  // At once: the release goes out on the connection that took the Lease, as in a process that has led for a while.
+  proxy.freeze();
+  stop.abort();
+  // Before, the release waited for undici's own timeout (300 s), and the process past the kubelet's grace period.
+  const stopped = await Promise.race([
+    running.then(() => "stopped"),
+    new Promise((resolve) => setTimeout(() => resolve("still releasing"), 15_000).unref()),
+  ]);
+  expect(stopped).toBe("stopped");
+  expect(lines.join("")).toContain("could not release the Lease; a standby takes over when it expires");
+  expect(await holder("stalled", ns.name)).toBe("replica-a"); // held, as it was: a standby waits it out
 });

@@ -1,21 +1,24 @@
 // The runtime under the controller, against the real kube-apiserver: each fault the review found in
 // the previous informer, policy cache and `ai-api-guard run` has a test here that failed before.
 import { spawn } from "node:child_process";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CachedWorkload } from "../../src/kube/cached.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
-import type { InformerEvent } from "../../src/kube/informer.ts";
+import { type Cached, type InformerEvent, informer } from "../../src/kube/informer.ts";
 import { SharedInformers } from "../../src/kube/informers.ts";
-import { KubeRest } from "../../src/kube/rest.ts";
+import { collectionPath, type Resource } from "../../src/kube/resources.ts";
+import { isStatus, KubeRest } from "../../src/kube/rest.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { policyCache } from "../../src/webhook/policy-cache.ts";
 import { freePort } from "../controlplane/ports.ts";
 import { kubeConfig, kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
-import { installCrds } from "../support/crds.ts";
+import { installCrds, installTestCrd } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
+import { freezingProxy } from "../support/freezing-proxy.ts";
 
 const ns = useTestNamespace("ctl-rt");
 const CANARY = "canary-env-value-6b1f0e";
@@ -100,13 +103,13 @@ describe("the informer", () => {
   });
 
   it("resumes a watch that went silent (no byte, not even a bookmark) and sees what happened meanwhile", async () => {
-    const proxy = await freezingProxy(new URL(kubeConfig().getCurrentCluster()?.server as string));
+    const proxy = await freezingProxy();
     cleanups.push(() => proxy.close());
-    const kc = kubeConfig();
-    const cluster = kc.getCurrentCluster() as k8s.Cluster;
-    kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: proxy.url } : c));
     const { logger, warnings } = capture();
-    const informers = new SharedInformers(new KubeRest(kc), logger, { namespaces: [ns.name], silentMs: 1500 });
+    const informers = new SharedInformers(new KubeRest(proxy.kubeConfig()), logger, {
+      namespaces: [ns.name],
+      silentMs: 1500,
+    });
     const [deployments] = informers.workloads();
     informers.start();
     cleanups.push(() => informers.stop());
@@ -121,6 +124,72 @@ describe("the informer", () => {
     );
     proxy.thawNewConnections(); // the resumed watch gets through, and must catch up on what it missed
     await eventually(() => deployments?.get(ns.name, "after-silence"), 20_000, "the Deployment seen");
+  });
+
+  it("empties its cache when its CRD was deleted while its watch was stalled (the deletions never reached it)", async () => {
+    // A CRD of this test's own: the product's are shared by every test file and never deleted.
+    const group = `rt-${randomBytes(4).toString("hex")}.example.com`;
+    const gadgets: Resource = { group, version: "v1", plural: "gadgets", kind: "Gadget" };
+    const crd = `gadgets.${group}`;
+    await installTestCrd({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: crd },
+      spec: {
+        group,
+        scope: "Namespaced",
+        names: { plural: "gadgets", singular: "gadget", kind: "Gadget" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+          },
+        ],
+      },
+    });
+    cleanups.push(() => kubectl(["delete", "crd", crd, "--ignore-not-found", "--wait=false"]));
+    const rest = new KubeRest(kubeConfig());
+    for (const name of ["one", "two"])
+      await rest.request(collectionPath(gadgets, ns.name), {
+        method: "POST",
+        body: { apiVersion: `${group}/v1`, kind: "Gadget", metadata: { name } },
+      });
+    const proxy = await freezingProxy();
+    cleanups.push(() => proxy.close());
+    const cache = informer<Cached>({
+      rest: new KubeRest(proxy.kubeConfig()),
+      resource: gadgets,
+      transform: ({ metadata }) => ({ metadata: { name: metadata?.name ?? "", namespace: metadata?.namespace } }),
+      logger: capture().logger,
+      namespaces: [ns.name],
+      silentMs: 1500,
+      maxBackoffMs: 1000,
+    });
+    const deleted: string[] = [];
+    cache.on((event) => event.type === "delete" && deleted.push(event.object.metadata.name));
+    cache.start();
+    cleanups.push(() => cache.stop());
+    await cache.waitForSync();
+    expect(cache.list(ns.name)).toHaveLength(2);
+
+    proxy.freeze(); // the watch hears none of the deletions
+    expect((await kubectl(["delete", "crd", crd, "--timeout=30s"])).code).toBe(0);
+    await eventually(
+      () =>
+        rest.request(collectionPath(gadgets, ns.name)).then(
+          () => false,
+          (error) => isStatus(error, 404),
+        ),
+      10_000,
+      "the gadgets no longer served",
+    );
+    proxy.thawNewConnections(); // the informer's next watch or list gets the API server's 404
+    // Before, the informer kept both: a deleted CRD's policies were enforced until it came back.
+    await eventually(() => cache.list().length === 0, 15_000, "the informer's cache empty");
+    expect(deleted.sort()).toEqual(["one", "two"]);
+    expect(cache.synced()).toBe(true);
   });
 });
 
@@ -254,47 +323,3 @@ describe("ai-api-guard run", () => {
     }
   });
 });
-
-/**
- * A TCP proxy to the API server whose connections can be frozen: bytes stop flowing, sockets stay open. Once
- * frozen, connections opened later are frozen too, until thawNewConnections().
- */
-async function freezingProxy(target: URL) {
-  const sockets: Socket[] = [];
-  const frozen = new Set<Socket>();
-  let freezeNew = false;
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.push(client, upstream);
-    if (freezeNew) for (const s of [client, upstream]) frozen.add(s);
-    const pipe = (from: Socket, to: Socket) =>
-      from.on("data", (chunk) => {
-        if (!frozen.has(from)) to.write(chunk);
-      });
-    pipe(client, upstream);
-    pipe(upstream, client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", end).on("close", end);
-    upstream.on("error", end).on("close", end);
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return {
-    url: `https://127.0.0.1:${port}`,
-    freeze: () => {
-      for (const s of sockets) frozen.add(s);
-      freezeNew = true;
-    },
-    thawNewConnections: () => {
-      freezeNew = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}

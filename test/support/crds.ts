@@ -25,9 +25,21 @@ export async function installReportCrds(format: keyof typeof REPORT_CRDS): Promi
   const applied = await kubectl(["apply", "--server-side", "-f", path]);
   if (applied.code !== 0) throw new Error(`kubectl apply -f third-party/crds/${dir}/ failed: ${applied.stderr}`);
   await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", path]);
-  // A new CRD answers 429 "storage is (re)initializing" for a moment after it is Established.
-  for (let tries = 0; (await kubectl(["get", served, "-A"])).code !== 0; tries++) {
-    if (tries > 60) throw new Error(`${served} is not served after 30 s`);
+  await waitUntilServed(served);
+}
+
+/** A CRD of a test's own (it may delete it), served and ready for objects. */
+export async function installTestCrd(crd: Record<string, unknown> & { metadata: { name: string } }): Promise<void> {
+  const applied = await kubectl(["apply", "--server-side", "-f", "-"], { input: JSON.stringify(crd) });
+  if (applied.code !== 0) throw new Error(`kubectl apply of CRD ${crd.metadata.name} failed: ${applied.stderr}`);
+  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", `crd/${crd.metadata.name}`]);
+  await waitUntilServed(crd.metadata.name);
+}
+
+/** A new CRD answers 429 "storage is (re)initializing" for a moment after it is Established. */
+async function waitUntilServed(resource: string): Promise<void> {
+  for (let tries = 0; (await kubectl(["get", resource, "-A"])).code !== 0; tries++) {
+    if (tries > 60) throw new Error(`${resource} is not served after 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
