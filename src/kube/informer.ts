@@ -8,7 +8,8 @@
 // - handlers receive the event type, the object and the old one; the cache is indexed by namespace;
 // - a resync replays the cache to the handlers (type "resync") and never re-lists;
 // - a watch that ends is resumed from the last resourceVersion; 410 Gone re-lists; only errors it
-//   did not cause itself are failures, retried with capped exponential backoff and jitter;
+//   did not cause itself are failures, retried with capped exponential backoff and jitter, which starts
+//   over once a watch has served a while;
 // - a watch that receives no byte (bookmarks included, asked for every watch) for `silentMs` is
 //   presumed dead and resumed: the silent-watch detector.
 import type { Logger } from "pino";
@@ -72,6 +73,8 @@ export interface Informer<T extends Cached> {
 }
 
 const STOP = "informer stopped";
+/** A watch that lasted this many longest backoffs before it failed was healthy: its failure is the first. */
+const STABLE_BACKOFFS = 4;
 
 class SilentWatch extends Error {}
 class Gone extends Error {}
@@ -212,6 +215,7 @@ export function informer<T extends Cached>(options: InformerOptions<T>): Informe
     let resourceVersion: string | undefined;
     let failures = 0;
     while (!stop.aborted) {
+      const started = Date.now();
       try {
         if (resourceVersion === undefined) resourceVersion = await relist(scope, stop);
         resourceVersion = await watchOnce(scope, resourceVersion, stop);
@@ -229,6 +233,9 @@ export function informer<T extends Cached>(options: InformerOptions<T>): Informe
           log.warn({ namespace: scope, silentMs }, "watch went silent; resuming it");
           continue;
         }
+        // A watch that served for a while before it broke starts the backoff over (client-go resets after 2
+        // minutes without a failure): else one outage leaves every later break at the longest delay.
+        if (Date.now() - started >= STABLE_BACKOFFS * maxBackoffMs) failures = 0;
         failures += 1;
         options.onRestart?.("error");
         const delay = backoff(failures, maxBackoffMs);

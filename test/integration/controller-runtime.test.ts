@@ -24,7 +24,7 @@ const ns = useTestNamespace("ctl-rt");
 const CANARY = "canary-env-value-6b1f0e";
 
 function capture() {
-  const lines: { level: number; msg: string }[] = [];
+  const lines: { level: number; msg: string; retryInMs?: number }[] = [];
   const logger = createLogger({
     level: "debug",
     destination: { write: (line: string) => lines.push(JSON.parse(line)) },
@@ -190,6 +190,47 @@ describe("the informer", () => {
     await eventually(() => cache.list().length === 0, 15_000, "the informer's cache empty");
     expect(deleted.sort()).toEqual(["one", "two"]);
     expect(cache.synced()).toBe(true);
+  });
+
+  it("starts its backoff over once a watch has served a while: one outage does not slow every later resume", async () => {
+    const configMaps: Resource = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
+    const proxy = await freezingProxy();
+    cleanups.push(() => proxy.close());
+    const { logger, warnings } = capture();
+    const maxBackoffMs = 2000;
+    const cache = informer<Cached>({
+      rest: new KubeRest(proxy.kubeConfig()),
+      resource: configMaps,
+      transform: ({ metadata }) => ({ metadata: { name: metadata?.name ?? "", namespace: metadata?.namespace } }),
+      logger,
+      namespaces: [ns.name],
+      maxBackoffMs,
+    });
+    cache.start();
+    cleanups.push(() => cache.stop());
+    await cache.waitForSync();
+    const retries = () => warnings().filter((line) => line.msg === "watch failed; will retry");
+    const create = (name: string) => kubectl(["-n", ns.name, "create", "configmap", name]);
+
+    // An outage long enough for the retries to reach the longest backoff.
+    proxy.refuse(true);
+    proxy.cut();
+    await eventually(() => retries().length >= 5, 20_000, "five failed retries");
+    expect(retries().at(-1)?.retryInMs).toBeGreaterThanOrEqual(maxBackoffMs / 2);
+    proxy.refuse(false);
+    await create("after-outage");
+    await eventually(() => cache.get(ns.name, "after-outage"), 20_000, "the informer back after the outage");
+
+    // Healthy for longer than it counts as a while (four longest backoffs), then one break.
+    await new Promise((resolve) => setTimeout(resolve, 4 * maxBackoffMs + 500));
+    const before = retries().length;
+    proxy.cut();
+    await eventually(() => retries().length > before, 10_000, "the break noticed");
+    // Before, the break was retried at the longest backoff the outage had reached (1 to 2 s here, 15 to 30 s
+    // by default): the cache missed every change for that long. Now it is a first failure: 0.25 to 0.5 s.
+    expect(retries()[before]?.retryInMs).toBeLessThanOrEqual(500);
+    await create("after-break");
+    await eventually(() => cache.get(ns.name, "after-break"), 10_000, "the change after the break seen");
   });
 });
 

@@ -1,5 +1,5 @@
-// A TCP proxy to the test control plane's API server whose connections can be frozen: a network that
-// stalls (bytes stop flowing, sockets stay open), which the real API server alone never shows.
+// A TCP proxy to the test control plane's API server whose connections can be frozen or cut: a network
+// that stalls (bytes stop flowing, sockets stay open) or breaks, which the real API server alone never shows.
 import type { AddressInfo } from "node:net";
 import { connect, createServer, type Socket } from "node:net";
 import type * as k8s from "@kubernetes/client-node";
@@ -12,6 +12,10 @@ export interface FreezingProxy {
   freeze(): void;
   /** Connections opened from now on pass bytes again; those frozen stay frozen. */
   thawNewConnections(): void;
+  /** Closes every open connection, as an API server restart or a load balancer would. */
+  cut(): void;
+  /** While true, every new connection is closed as soon as it opens: an API server that is down. */
+  refuse(refusing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -20,7 +24,9 @@ export async function freezingProxy(): Promise<FreezingProxy> {
   const sockets: Socket[] = [];
   const frozen = new Set<Socket>();
   let freezeNew = false;
+  let refusing = false;
   const server = createServer((client) => {
+    if (refusing) return client.destroy();
     const upstream = connect(Number(target.port), target.hostname);
     sockets.push(client, upstream);
     if (freezeNew) for (const s of [client, upstream]) frozen.add(s);
@@ -52,6 +58,12 @@ export async function freezingProxy(): Promise<FreezingProxy> {
     },
     thawNewConnections() {
       freezeNew = false;
+    },
+    cut() {
+      for (const s of sockets.splice(0)) s.destroy();
+    },
+    refuse(on) {
+      refusing = on;
     },
     close: () =>
       new Promise<void>((resolve) => {
