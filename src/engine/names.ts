@@ -102,8 +102,12 @@ function classifyWords(words: readonly string[]): NameKind {
 
 // Keys that index data rather than unlock anything.
 const NOT_A_SECRET_KEY = new Set(["idempotency", "cache", "partition", "sort", "primary", "foreign", "routing"]);
-// existingSecret, secretName's cousins: the value names a Secret object.
-const REFERENCE_WORDS = new Set(["existing", "k8s", "kube", "kubernetes", "sealed", "external", "use", "from"]);
+// existingSecret, secretName's cousins: the value names a Secret object; so does TLS_SECRET or
+// CERTIFICATE_SECRET, a Secret that holds a certificate (a secret value under it would be its key).
+const REFERENCE_WORDS = new Set([
+  ...["existing", "k8s", "kube", "kubernetes", "sealed", "external", "use", "from", "tls"],
+  ...CERTIFICATE_WORDS,
+]);
 
 /** PUBLIC_KEY, pub_key, publishableKey; not PUB_SUB_API_KEY, whose "pub" is Pub/Sub. */
 function isPublicHalf(words: readonly string[]): boolean {

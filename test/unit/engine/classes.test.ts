@@ -317,6 +317,15 @@ describe("class 6: names and shapes", () => {
     ]);
   });
 
+  it("reads a Secret holding a certificate, named under TLS_SECRET or CERTIFICATE_SECRET, as a reference", () => {
+    // ai-api-guard's own chart names its serving certificate's Secret so: `scan` reported its own manifests.
+    for (const name of ["AI_API_GUARD_CERTIFICATE_SECRET", "WEBHOOK_TLS_SECRET", "CA_SECRET", "certSecret"])
+      expect(envFindings(name, "ai-api-guard-tls"), name).toEqual([]);
+    // A name that is the secret itself is still one, however short its value.
+    for (const name of ["CLIENT_SECRET", "WEBHOOK_SECRET", "TLS_KEY_SECRET"])
+      expect(rulesOf(envFindings(name, "ai-api-guard-tls")), name).toEqual(["hardcoded-secret"]);
+  });
+
   it("reads a $-password as a password, an AWS secret starting with / as a secret, fused and Pub/Sub names", () => {
     expect(rulesOf(envFindings("DB_PASSWORD", "$ecretPa55word!"))).toEqual(["hardcoded-secret"]);
     expect(
