@@ -100,6 +100,8 @@ interface Walk {
    * copy at each was most of the walk's cost and most of its garbage.
    */
   path: PathSegment[];
+  /** Whether a container list that is no list is a wrong type: see typedContainerLists. */
+  typedContainerLists: boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export function extractCandidates(
   out: Candidate[],
   keep: Keep = () => true,
 ): void {
-  const walk: Walk = { out, keep, path: [...prefix] };
+  const walk: Walk = { out, keep, path: [...prefix], typedContainerLists: typedContainerLists(object.apiVersion) };
   const annotations = metadataCandidates(object, prefix, [], walk);
   // A custom resource that reuses the name ConfigMap is no ConfigMap: it is walked like any other.
   if (kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1")) {
@@ -126,6 +128,16 @@ export function extractCandidates(
     visit(object[key], key, annotations, walk, 0);
     walk.path.pop();
   }
+}
+
+/**
+ * Kubernetes' own workload groups (core, apps, batch) have no dot: there `containers` is always a list, and
+ * anything else is a mistake worth reporting. Elsewhere an object may hold a `containers` that is no list: a
+ * CRD's schema (Ray's, Argo's, ours), a custom resource's free-form spec. It is read as any other object.
+ */
+function typedContainerLists(apiVersion: unknown): boolean {
+  if (typeof apiVersion !== "string" || !apiVersion.includes("/")) return true;
+  return !apiVersion.slice(0, apiVersion.indexOf("/")).includes(".");
 }
 
 /**
@@ -236,7 +248,7 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
     if (child === "metadata") continue;
     const value = node[child];
     path.push(child);
-    if (CONTAINER_LISTS.has(child)) {
+    if (CONTAINER_LISTS.has(child) && (walk.typedContainerLists || Array.isArray(value))) {
       const items = optionalList(value, path);
       for (let i = 0; i < items.length; i++) {
         const container = optionalRecord(items[i], path, i) ?? {};

@@ -87,6 +87,39 @@ describe("ai-api-guard scan: exit codes", () => {
     expect(run.stderr).toContain("<stdin>:1: Pod//p: spec.containers is a string, not a list");
     expect(run.code).toBe(2);
   });
+
+  it("exits 0 on the product's own CRD, install manifests and examples", () => {
+    // Before: the CRD's schema (a `containers` property is an object) was an input error, exit 2, and
+    // the Deployment's AI_API_GUARD_CERTIFICATE_SECRET (a Secret's name) a hardcoded password.
+    const repo = join(import.meta.dirname, "../../..");
+    const run = runCli(["scan", ...["crds", "manifests", "examples"].map((dir) => join(repo, dir))]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/^no findings in \d+ objects/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("reads a CRD's schema (Ray's, Argo's) as data, where `containers` is an object", () => {
+    const crd = [
+      "apiVersion: apiextensions.k8s.io/v1",
+      "kind: CustomResourceDefinition",
+      "metadata: {name: rayclusters.ray.io}",
+      "spec:",
+      "  versions:",
+      "    - name: v1",
+      "      schema:",
+      "        openAPIV3Schema:",
+      "          properties:",
+      "            spec:",
+      "              properties:",
+      "                containers: {type: array, items: {type: object}}",
+      `                example: {type: string, default: ${fake.openai}}`,
+    ].join("\n");
+    const run = runCli(["scan", "-f", "json", "-"], crd);
+    expect(run.stderr).toBe("");
+    // Still read: a key in it is reported, not skipped with the schema.
+    expect(JSON.parse(run.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(["hardcoded-secret"]);
+    expect(run.code).toBe(1);
+  });
 });
 
 describe("ai-api-guard scan: inputs", () => {
