@@ -14,6 +14,7 @@ import { installCrds, installReportCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { GatedKubeConfig } from "../support/gated-kubeconfig.ts";
+import { handLeaseTo } from "../support/lease.ts";
 import { capturedLogger } from "../support/logs.ts";
 import { applyYaml, deploymentYaml, eventsWhere } from "../support/workloads.ts";
 
@@ -123,9 +124,7 @@ it("writes nothing more once the Lease is lost mid-run, and the next leader's ru
   });
   stops.push(async () => gated.open());
   await eventually(() => gated.held > 0, 30_000, "the old leader's run held after its first Report");
-  const patch = '{"spec":{"holderIdentity":"replica-b"}}';
-  const taken = await kubectl(["-n", first as string, "patch", "lease", lease, "--type=merge", "-p", patch]);
-  expect(taken.code, taken.stderr).toBe(0);
+  await handLeaseTo(first as string, lease, "replica-b");
   await eventually(() => old.lines.some((l) => l.includes("lost the Lease")), 15_000, "the loss noticed");
   // The first Report's Events were sent while leading (fire and forget): they count as before the loss.
   await eventually(async () => (await eventsWhere(first as string, "reason=CredentialExposed")).length === 2);
