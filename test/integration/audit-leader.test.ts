@@ -91,7 +91,7 @@ function replica(identity: string, kc = kubeConfig(), onNewFinding?: () => void)
   return { lines, leading, results };
 }
 
-/** What the audit has written in the namespaces: Reports and quarantines by resourceVersion, Events by count. */
+/** What the audit has written in the namespaces: Reports and quarantines by resourceVersion, and its Events. */
 async function written() {
   const list = async (resource: string) => {
     const listed = await kubectl(["get", resource, "-A", "-o", "json"]);
@@ -117,10 +117,8 @@ it("writes nothing more once the Lease is lost mid-run, and the next leader's ru
   // The old leader's audit requests go through a gate, closed right after its first Report is written:
   // the run is held in progress, before its next write, while the Lease goes to another replica.
   const gated = new GatedKubeConfig();
-  let closed = false;
   const old = replica("replica-a", gated, () => {
-    if (!closed) gated.close();
-    closed = true;
+    if (gated.held === 0) gated.close();
   });
   stops.push(async () => gated.open());
   await eventually(() => gated.held > 0, 30_000, "the old leader's run held after its first Report");
