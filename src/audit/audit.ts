@@ -2,7 +2,9 @@
 // in pages (memory bounded by a page plus the findings), one report per namespace is written with
 // server-side apply only when it changed, and deleted once the namespace has no findings left.
 // `runAudit` is one run; `auditLoop` runs it at start and every interval until its signal aborts, so
-// the operator can run it on the leader only.
+// the operator can run it on the leader only. The signal cuts a run short too: a replica that lost the
+// Lease sends no request after it noticed, so no Report, quarantine or Event of its run lands beside the
+// new leader's.
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -50,6 +52,8 @@ export interface AuditOptions {
   namespaces?: readonly string[];
   /** Namespaces the audit leaves alone, as the webhook does. */
   exemptNamespaces?: readonly string[];
+  /** Stops the run where it is (the Lease lost): the request in flight is aborted, nothing more is written or announced. */
+  signal?: AbortSignal;
   metrics?: AuditMetrics;
   now?: () => Date;
   /**
@@ -83,7 +87,11 @@ export interface AuditResult {
 export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   const started = performance.now();
   const startedAt = options.now?.() ?? new Date();
-  const scope: ClusterScope = { pageSize: options.pageSize ?? 500, namespaces: options.namespaces };
+  const scope: ClusterScope = {
+    pageSize: options.pageSize ?? 500,
+    namespaces: options.namespaces,
+    signal: options.signal,
+  };
   const exempt = new Set(options.exemptNamespaces ?? []);
   options.logger.debug({ namespaces: options.namespaces ?? "all", pageSize: scope.pageSize }, "audit run started");
   const { policies, errors } = await clusterPolicies(options.kc, scope);
@@ -179,17 +187,19 @@ async function writeReports(
 ): Promise<Pick<AuditResult, "written" | "unchanged" | "deleted" | "failed">> {
   const format = options.format ?? "openreports";
   const type = REPORT_TYPES[format];
+  const signal = options.signal;
   const existing = new Map<string, PolicyReportObject>();
   const labelSelector = Object.entries(MANAGED_BY)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
   try {
-    const scope = { pageSize: options.pageSize ?? 500, namespaces: options.namespaces, labelSelector };
+    const scope = { pageSize: options.pageSize ?? 500, namespaces: options.namespaces, labelSelector, signal };
     for await (const page of listPages(options.kc, type, scope)) {
       for (const report of page as unknown as PolicyReportObject[])
         if (report.metadata.name === REPORT_NAME) existing.set(report.metadata.namespace, report);
     }
   } catch (error) {
+    signal?.throwIfAborted();
     throw new Error(
       `audit: cannot list ${type.kind} ${apiVersionOf(type)} (${describeError(error)}); install its CRD: ` +
         (format === "openreports"
@@ -217,11 +227,13 @@ async function writeReports(
     }
     try {
       // force: the report is ai-api-guard's whole.
-      await rest.apply(objectPath(type, namespace, REPORT_NAME), desired, { force: true });
+      await rest.apply(objectPath(type, namespace, REPORT_NAME), desired, { force: true, signal });
       outcome.written.push(namespace);
       // Announced once written: a report that could not be written announces its findings next run.
       announce(options, items, previous);
     } catch (error) {
+      // Cut off by the signal (the Lease lost): the run ends here, no other report is written.
+      signal?.throwIfAborted();
       // A namespace being deleted refuses new objects; the others' reports still get written.
       options.logger.warn({ namespace, error: describeError(error) }, "audit: cannot write the report");
       outcome.failed.push(namespace);
@@ -230,7 +242,7 @@ async function writeReports(
   for (const [namespace, report] of existing) {
     if (byNamespace.has(namespace)) continue;
     try {
-      await rest.request(objectPath(type, namespace, REPORT_NAME), { method: "DELETE" });
+      await rest.request(objectPath(type, namespace, REPORT_NAME), { method: "DELETE", signal });
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
@@ -283,7 +295,7 @@ function record(options: AuditOptions, findings: readonly AuditFinding[], durati
 
 /**
  * Runs the audit at once and then every `intervalMs` until `signal` aborts; a failed run is logged and
- * counted, and the next one comes on time. Resolves when aborted.
+ * counted, and the next one comes on time. Resolves when aborted, a run in progress cut short.
  */
 export async function auditLoop(
   options: AuditOptions & { intervalMs: number; signal: AbortSignal; onResult?: (result: AuditResult) => void },
@@ -294,6 +306,10 @@ export async function auditLoop(
       const result = await runAudit(options);
       options.onResult?.(result);
     } catch (error) {
+      if (options.signal.aborted) {
+        options.logger.info({ reason: describeError(options.signal.reason) }, "audit run stopped before it finished");
+        return;
+      }
       options.metrics?.failures.inc();
       options.logger.error({ error: describeError(error) }, "audit run failed; the next run comes at the interval");
     }

@@ -72,11 +72,12 @@ function denies(current: unknown, desired: ReturnType<typeof quarantinePolicy>["
 export async function reconcileQuarantines(
   kc: k8s.KubeConfig,
   targets: ReadonlyMap<string, QuarantineTarget>,
-  scope: { namespaces?: readonly string[]; pageSize: number },
+  scope: { namespaces?: readonly string[]; pageSize: number; signal?: AbortSignal },
   logger: Logger,
   recordEvent?: RecordEvent,
 ): Promise<{ added: string[]; lifted: string[] }> {
   const rest = new KubeRest(kc);
+  const { signal } = scope;
   type Owner = { apiVersion: string; kind: string; name: string; uid?: string };
   const existing = new Map<string, { namespace: string; name: string; owner?: Owner; spec?: unknown }>();
   for await (const page of listPages(kc, NETWORK_POLICY, { ...scope, labelSelector: `${QUARANTINE_LABEL}=true` })) {
@@ -115,8 +116,11 @@ export async function reconcileQuarantines(
       // force: the quarantine NetworkPolicy is ai-api-guard's whole.
       await rest.apply(objectPath(NETWORK_POLICY, target.namespace, quarantineName(target)), quarantinePolicy(target), {
         force: true,
+        signal,
       });
     } catch (error) {
+      // Cut off by the signal (the Lease lost): no other quarantine is applied or lifted.
+      signal?.throwIfAborted();
       logger.warn({ namespace: target.namespace, name: target.name, error: describeError(error) }, "cannot quarantine");
       continue;
     }
@@ -142,7 +146,7 @@ export async function reconcileQuarantines(
   for (const [key, policy] of existing) {
     if (targets.has(key)) continue;
     try {
-      await rest.request(objectPath(NETWORK_POLICY, policy.namespace, policy.name), { method: "DELETE" });
+      await rest.request(objectPath(NETWORK_POLICY, policy.namespace, policy.name), { method: "DELETE", signal });
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }

@@ -39,6 +39,7 @@ export interface Context {
   rest: KubeRest;
   informers: SharedInformers;
   metrics: ControllerMetrics;
+  /** Aborts when the Lease is lost or the process stops: no write or Event after it. */
   signal: AbortSignal;
   policy: AiApiPolicy;
   /** The namespace's policies that are not being deleted, the reconciled one included unless it is. */
@@ -251,7 +252,9 @@ export function createController(options: ControllerOptions): Controller {
     signal,
     policy,
     active,
-    event: (type, reason, message) =>
+    event(type, reason, message) {
+      // Lost the Lease: an Event now would tell of this replica's work beside the new leader's.
+      if (signal.aborted) return;
       options.events({
         type,
         reason,
@@ -263,7 +266,8 @@ export function createController(options: ControllerOptions): Controller {
           uid: policy.metadata.uid,
         },
         message,
-      }),
+      });
+    },
     async apply(resource, body, force, subresource) {
       const { name, namespace = "" } = body.metadata;
       metrics.writes.inc({ kind: resource.kind, verb: subresource ?? "apply" });

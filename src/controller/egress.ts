@@ -81,7 +81,6 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
 
 /** A write of the egress policy that failed: an Event, and EgressReady False with the (redacted) reason. */
 function refused(ctx: Context, error: unknown, subject: string): EgressResult {
-  if (ctx.signal.aborted) throw error;
   const failure = failedWrite(ctx, error, subject, `apply ${subject}`);
   return { observed: { status: "False", reason: failure.reason, message: describeFailure(failure) }, failure };
 }

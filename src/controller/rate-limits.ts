@@ -74,7 +74,6 @@ async function converge(ctx: Context, ingress: CachedIngress): Promise<WorkloadF
   try {
     await ctx.apply(resources.ingress, ingressIntent(ingress, wanted), false);
   } catch (error) {
-    if (ctx.signal.aborted) throw error;
     const name = ingress.metadata.name;
     return failedWrite(ctx, error, `Ingress/${name}`, `write the rate limits of Ingress ${name}`);
   }

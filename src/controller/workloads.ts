@@ -25,8 +25,12 @@ export function describeFailure({ subject, reason, message }: WorkloadFailure): 
   return `${subject}: ${reason}: ${message}`;
 }
 
-/** A write that failed: a Warning Event saying what could not be done and why (redacted), and the failure. */
+/**
+ * A write that failed: a Warning Event saying what could not be done and why (redacted), and the failure.
+ * A write cut off by the loss of the Lease is no failure of the policy: the reconcile ends there.
+ */
 export function failedWrite(ctx: Context, error: unknown, subject: string, what: string): WorkloadFailure {
+  ctx.signal.throwIfAborted();
   const failure = { subject, ...refusal(error) };
   ctx.event("Warning", failure.reason, `Could not ${what}: ${failure.message}`);
   return failure;

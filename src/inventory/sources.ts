@@ -46,6 +46,8 @@ export interface ClusterScope {
   /** These namespaces, or every namespace when absent. */
   namespaces?: readonly string[];
   pageSize: number;
+  /** Aborts the reading (the audit's, when this replica loses the Lease). */
+  signal?: AbortSignal;
 }
 
 /** The inventory of a cluster: its AiApiPolicies (with their Ready condition) and its workloads, read in pages. */
@@ -79,6 +81,7 @@ export async function clusterPolicies(
       }
     }
   } catch (error) {
+    scope.signal?.throwIfAborted();
     throw new Error(
       `cannot list AiApiPolicies (is the CRD installed? kubectl apply -f crds/): ${describeError(error)}`,
     );

@@ -17,12 +17,13 @@ const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
 
 /**
  * The items of one kind as plain JSON, a page at a time, each with its apiVersion and kind set (list
- * items carry neither): in each of `namespaces`, or in every namespace when absent.
+ * items carry neither): in each of `namespaces`, or in every namespace when absent. `signal` cuts a
+ * listing short: the request in flight is aborted and the generator throws its reason.
  */
 export async function* listPages(
   kc: k8s.KubeConfig,
   type: Resource,
-  options: { namespaces?: readonly string[]; pageSize: number; labelSelector?: string },
+  options: { namespaces?: readonly string[]; pageSize: number; labelSelector?: string; signal?: AbortSignal },
 ): AsyncGenerator<Json[]> {
   const rest = new KubeRest(kc);
   const apiVersion = apiVersionOf(type);
@@ -30,8 +31,9 @@ export async function* listPages(
     let token: string | undefined;
     do {
       const query = { limit: options.pageSize, continue: token, labelSelector: options.labelSelector };
-      const page = await retryingTooManyRequests(() =>
-        rest.request<RawList>(collectionPath(type, namespace), { query }),
+      const page = await retryingTooManyRequests(
+        () => rest.request<RawList>(collectionPath(type, namespace), { query, signal: options.signal }),
+        options.signal,
       );
       yield (page.items ?? []).map((item) => ({ ...(item as Json), apiVersion, kind: type.kind }));
       token = page.metadata?.continue || undefined;
@@ -45,14 +47,14 @@ const RETRIES = 5;
  * The API server answers 429 while it sheds load or while a new resource's storage initializes: wait as
  * long as it says (Retry-After, at most 10 s) and ask again, a few times.
  */
-async function retryingTooManyRequests<T>(request: () => Promise<T>): Promise<T> {
+async function retryingTooManyRequests<T>(request: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await request();
     } catch (error) {
       if (attempt >= RETRIES || !isStatus(error, 429)) throw error;
       const seconds = Number((error.headers as Record<string, string> | undefined)?.["retry-after"]) || 1;
-      await sleep(Math.min(seconds, 10) * 1000);
+      await sleep(Math.min(seconds, 10) * 1000, undefined, { signal });
     }
   }
 }

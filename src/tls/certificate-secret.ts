@@ -29,8 +29,8 @@ export function certificateReconciler(kc: k8s.KubeConfig, options: CertificateSe
   const publishedSince = new Map<string, number>();
   const { namespace, secretName: name, logger } = options;
 
-  /** One round: returns what changed (empty once converged). */
-  async function reconcile(): Promise<string[]> {
+  /** One round: returns what changed (empty once converged). `signal` (the Lease lost) stops it before any write. */
+  async function reconcile(signal?: AbortSignal): Promise<string[]> {
     const secret = await core.readNamespacedSecret({ name, namespace }).catch(notFound);
     const stored = decode(secret);
     const config = await admission
@@ -42,6 +42,7 @@ export function certificateReconciler(kc: k8s.KubeConfig, options: CertificateSe
       settings: options.settings,
       caPublished: published(config, stored["ca.crt"]),
     });
+    signal?.throwIfAborted();
     if (plan.changes.length > 0) {
       const body: k8s.V1Secret = {
         apiVersion: "v1",
@@ -57,6 +58,7 @@ export function certificateReconciler(kc: k8s.KubeConfig, options: CertificateSe
         "rotated the webhook's certificates",
       );
     }
+    signal?.throwIfAborted();
     const patched = config && (await patchCaBundle(config, plan.stored["ca-bundle.crt"]));
     if (!config) logger.debug({ webhookConfiguration: options.webhookConfigName }, "no webhook configuration to patch");
     return patched ? [...plan.changes, "patched the webhook configuration's caBundle"] : plan.changes;
@@ -97,10 +99,14 @@ export function certificateReconciler(kc: k8s.KubeConfig, options: CertificateSe
   return {
     reconcile,
     /** reconcile(), with failures logged instead of thrown: for a timer. */
-    async tick(): Promise<void> {
+    async tick(signal?: AbortSignal): Promise<void> {
       try {
-        await reconcile();
+        await reconcile(signal);
       } catch (error) {
+        if (signal?.aborted) {
+          logger.info({ reason: describeError(signal.reason) }, "certificate rotation stopped before it finished");
+          return;
+        }
         logger.warn(
           { error: describeError(error), secret: `${namespace}/${name}` },
           "certificate rotation failed; retrying",

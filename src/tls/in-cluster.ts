@@ -50,13 +50,17 @@ export function inClusterCertificates(kc: k8s.KubeConfig, settings: Settings, lo
   };
 }
 
-/** Runs the rotation now and then every interval; returns the function that stops it. */
-export function startRotation(certificates: InClusterCertificates): () => void {
+/**
+ * Runs the rotation now and then every interval; returns the function that stops it. Once `signal`
+ * aborts (the Lease lost) a round in progress stops before its next write: not waited for, as its
+ * reads cannot be aborted and an API server that does not answer must not hold the shutdown.
+ */
+export function startRotation(certificates: InClusterCertificates, signal: AbortSignal): () => void {
   const rotation = certificates.rotation;
   if (!rotation) return () => undefined;
-  let running = rotation.tick();
+  let running = rotation.tick(signal);
   const timer = setInterval(() => {
-    running = running.then(() => rotation.tick());
+    running = running.then(() => rotation.tick(signal));
   }, certificates.intervalMs);
   return () => clearInterval(timer);
 }
@@ -76,8 +80,8 @@ export function certificateRunnables(certificates: InClusterCertificates): Runna
     {
       name: "certificate rotation",
       needsLeader: true,
-      start: async () => {
-        stopRotation = startRotation(certificates);
+      start: async (signal) => {
+        stopRotation = startRotation(certificates, signal);
       },
       stop: async () => stopRotation(),
     },
