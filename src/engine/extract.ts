@@ -132,8 +132,8 @@ export function extractCandidates(
 
 /**
  * Kubernetes' own workload groups (core, apps, batch) have no dot: there `containers` is always a list, and
- * anything else is a mistake worth reporting. Elsewhere an object may hold a `containers` that is no list: a
- * CRD's schema (Ray's, Argo's, ours), a custom resource's free-form spec. It is read as any other object.
+ * anything else is a mistake worth reporting. Elsewhere `containers` may be an object (a CRD's schema: Ray's,
+ * Argo's, ours), read as any other object; a scalar there is still a wrong type.
  */
 function typedContainerLists(apiVersion: unknown): boolean {
   if (typeof apiVersion !== "string" || !apiVersion.includes("/")) return true;
@@ -248,7 +248,7 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
     if (child === "metadata") continue;
     const value = node[child];
     path.push(child);
-    if (CONTAINER_LISTS.has(child) && (walk.typedContainerLists || Array.isArray(value))) {
+    if (CONTAINER_LISTS.has(child) && (walk.typedContainerLists || !isRecord(value))) {
       const items = optionalList(value, path);
       for (let i = 0; i < items.length; i++) {
         const container = optionalRecord(items[i], path, i) ?? {};
