@@ -130,12 +130,33 @@ export const ApiSchema = z
   })
   .describe("The inventory entry: what the API is, how it is called, how sensitive its data is and who owns it.");
 
+// Label syntax as the API server checks it on the pods and NetworkPolicies the selector ends up in: a
+// selector it would refuse there is refused here, naming the field, rather than matching nothing.
+const LABEL_NAME = "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?";
+const LABEL_KEY = new RegExp(`^(${DNS_SUBDOMAIN.source.slice(1, -1)}/)?${LABEL_NAME}$`);
+const LABEL_VALUE = new RegExp(`^(${LABEL_NAME})?$`);
+const LABEL_KEY_MESSAGE =
+  "must be a label key: a name of letters, digits, '-', '_' and '.' (at most 63, starting and ending with a " +
+  "letter or digit), optionally after a DNS prefix and '/', e.g. app or app.kubernetes.io/name";
+const LABEL_VALUE_MESSAGE =
+  "must be a label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
+/** A DNS prefix of at most 253 characters: the length the key pattern cannot say. */
+const prefixHolds = (key: string) => !key.includes("/") || key.indexOf("/") <= 253;
+const PREFIX_RULE = "!self.contains('/') || self.indexOf('/') <= 253";
+
+const labelKey = validated(z.string().max(317), matching(LABEL_KEY, LABEL_KEY_MESSAGE), {
+  rule: PREFIX_RULE,
+  message: "must have a DNS prefix of at most 253 characters before its '/'",
+  holds: prefixHolds,
+});
+const labelValue = validated(z.string().max(63), matching(LABEL_VALUE, LABEL_VALUE_MESSAGE));
+
 const labelSelectorRequirement = validated(
   z.object({
-    key: z.string().max(317).describe("The label key the selector applies to."),
+    key: labelKey.describe("The label key the selector applies to."),
     operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]).describe("In, NotIn, Exists or DoesNotExist."),
     values: z
-      .array(z.string().max(63).describe("A label value."))
+      .array(labelValue.describe("A label value."))
       .max(64)
       .optional()
       .describe("The values for In and NotIn; empty otherwise."),
@@ -149,8 +170,12 @@ const labelSelectorRequirement = validated(
 
 export const LabelSelectorSchema = z
   .object({
-    matchLabels: z
-      .record(z.string().max(317), z.string().max(63).describe("A label value."))
+    matchLabels: validated(z.record(z.string().max(317), labelValue.describe("A label value.")), {
+      rule: `self.all(k, k.matches('${LABEL_KEY.source.replaceAll("\\", "\\\\")}') && (${PREFIX_RULE.replaceAll("self", "k")}))`,
+      message: `keys ${LABEL_KEY_MESSAGE}`,
+      holds: (labels) => Object.keys(labels).every((key) => LABEL_KEY.test(key) && prefixHolds(key)),
+    })
+      .meta({ maxProperties: 64 })
       .optional()
       .describe("Labels a pod must carry, all of them."),
     matchExpressions: z
