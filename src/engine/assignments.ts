@@ -19,10 +19,17 @@ export interface Assignment {
 }
 
 const NAME = String.raw`[A-Za-z_][\w.-]{0,80}`;
-// `  export NAME = value`, `name: value`, `"name": "value",` — one line at a time, anchored.
+// `  export NAME = value`, `name: value`, `"name": "value",` — one line at a time, anchored. A YAML
+// `name:` with nothing after it matches too: its value is on the lines below.
 const LINE = new RegExp(
-  String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?(\s{0,8})(:=|:|=)(\s{0,8})(\S.{0,4096})$`,
+  String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?(\s{0,8})(:=|:|=)(\s{0,8})(\S.{0,4096})?$`,
 );
+// A YAML block scalar's header (`|`, `>-`, `|2+`), maybe with a comment: its value is on the lines below.
+const BLOCK_SCALAR = /^[|>][1-9+-]{0,2}(?:\s+#.*)?$/;
+// What starts a YAML line that is no plain scalar: a list item, a comment, a mapping (`name: value`, `name:`).
+const NOT_PLAIN_SCALAR = /^(?:-(?:\s|$)|#|\?\s)|:(?:\s|$)/;
+// One word, maybe with a comment after it: a key or a password, not prose or a command.
+const ONE_WORD = /^\S+(?:\s+#.*)?$/;
 // name="value" or name: 'value' anywhere: keyword arguments of inline code, JSON on one line.
 const QUOTED_PAIR = new RegExp(
   String.raw`(?<![\w.-])["']?(${NAME})["']?\s{0,3}(?:=|:|=>)\s{0,3}(["'])([^"'\\\n]{1,1024})\2`,
@@ -107,10 +114,13 @@ function withoutPlaceholderLines(text: string): string {
 }
 
 function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
     if (found.length >= MAX_ASSIGNMENTS) return;
     const m = LINE.exec(line);
-    if (m) {
+    if (m?.[3] === ":" && (m[5] === undefined || BLOCK_SCALAR.test(m[5]))) {
+      if (mayNameCredential(m[1]?.toLowerCase() ?? "")) add(m[1], valueBelow(lines, i, m[5] !== undefined), true);
+    } else if (m) {
       // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
       // `KEY=value` ends at the first space.
       const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
@@ -119,6 +129,29 @@ function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
     const directive = DIRECTIVE.exec(line);
     if (directive) add("password", directive[2]);
   }
+}
+
+/**
+ * The value of the YAML `name:` at `lines[at]` when it is one word on one line below it, indented
+ * deeper: a block scalar's (`|`, `>-`) or a plain scalar's. A key is one word; more lines or words
+ * are prose or a script, and a mapping or a list below is structure, not a value.
+ */
+function valueBelow(lines: readonly string[], at: number, blockScalar: boolean): string | undefined {
+  const indent = indentOf(lines[at] ?? "");
+  let value: string | undefined;
+  for (let i = at + 1; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (line.trim() === "") continue;
+    if (indentOf(line) <= indent) break;
+    if (value !== undefined) return undefined;
+    value = line.trim();
+  }
+  if (value === undefined || !ONE_WORD.test(value)) return undefined;
+  return blockScalar || !NOT_PLAIN_SCALAR.test(value) ? value : undefined;
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
 }
 
 /** An unquoted value up to the end of its line, without a trailing comment; a quoted one as written. */

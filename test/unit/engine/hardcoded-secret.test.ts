@@ -222,6 +222,39 @@ describe("hardcoded-secret: ConfigMap data", () => {
     expect(findings.every((f) => f.container === undefined)).toBe(true);
   });
 
+  it("finds a key or password a YAML file writes on the line below its name", () => {
+    // A key with no provider prefix: only its name says what it is.
+    const below = (name: string, indicator: string, value: string) =>
+      `openai:\n  ${name}:${indicator}\n    ${value}\n  model: gpt-4o\n`;
+    const data = {
+      "folded.yaml": below("api-key", " >-", fake.mistral ?? ""),
+      "folded-clip.yaml": below("api-key", " > # rotated monthly", fake.mistral ?? ""),
+      "literal-strip.yaml": below("api-key", " |-", fake.mistral ?? ""),
+      "indented.yaml": below("api-key", " |4", fake.mistral ?? ""),
+      "plain.yaml": below("api-key", "", fake.mistral ?? ""),
+      "password.yaml": below("db-password", " >-", fake.password ?? ""),
+    };
+    expect(evaluate(configMap(data)).findings.map((f) => [f.path, f.hint])).toEqual([
+      ['data["folded.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["folded-clip.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["literal-strip.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["indented.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["plain.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["password.yaml"]', "password in db-password (redacted)"],
+    ]);
+  });
+
+  it("reads no value below a YAML name that holds a mapping, a list, prose or nothing", () => {
+    const data = {
+      "nested.yaml": `credentials:\n  password: os.environ/DB_PASSWORD\n  user: app\n`,
+      "list.yaml": `auth:\n  - basic\n  - bearer\n`,
+      "prose.yaml": `token: >-\n  Issued by the platform team\n  and rotated by the operator.\n`,
+      "empty.yaml": `password: >-\nnext: 1\napi_key:\n`,
+      "comment.yaml": `password:\n  # kept in the vault\n`,
+    };
+    expect(evaluate(configMap(data)).findings).toEqual([]);
+  });
+
   it("ignores keys that config files read from the environment", () => {
     const data = {
       "config.yaml": [
