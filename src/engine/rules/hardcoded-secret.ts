@@ -59,9 +59,12 @@ const WEAK_DIGITS = /^(?:0?123456789?0?|0?12345678?|0?1234567?|0?123456?|0?12345
 const WEAK_TOKEN_FIX =
   "Generate a random token, store it in a Secret and reference it with valueFrom.secretKeyRef: a sequence such as 12345 is guessed first, so treat this one as known.";
 
-export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
+/**
+ * `found` gets the secret of each hit, in order: for the engine to compare findings by, never to
+ * leave it (a hint names where a secret was found, so two hints of one secret can differ).
+ */
+export function hardcodedSecrets(candidate: Candidate, lower: string, found: string[] = []): Hit[] {
   const byField = FIX_BY_FIELD[candidate.field];
-  const found: string[] = [];
   const hits: Hit[] = [];
   const report = (
     label: string,

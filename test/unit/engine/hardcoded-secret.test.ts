@@ -336,4 +336,20 @@ describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
       "spec.template.spec.containers[0].env[0].value",
     ]);
   });
+
+  it("reports a password once, where it is written, when a flag or property passes it by another name", () => {
+    const where = ["spec.template.spec.containers[0].env[0].value"];
+    for (const password of [fake.random ?? "", "hunter2"]) {
+      const env = [{ name: "DB_PASSWORD", value: password }];
+      for (const args of [
+        ["--password=$(DB_PASSWORD)"],
+        ["-Dspring.datasource.password=$(DB_PASSWORD)", "-jar", "app.jar"],
+        ["-c", "exec java -Ddb.password=$(DB_PASSWORD) -jar app.jar"],
+      ])
+        expect(
+          evaluate(deployment({ env, args })).findings.map((f) => f.path),
+          args[0],
+        ).toEqual(where);
+    }
+  });
 });
