@@ -42,7 +42,8 @@ const CODE_PAIR = new RegExp(
   "g",
 );
 const MAY_BE_CODE_PAIR = /\[["']|setdefault\(|env\(|SetEnvironmentVariable\(/;
-const TOKEN_PAIR = new RegExp(`^-{0,2}(${NAME})[=:](.{1,4096})$`);
+// --name=value, and a JVM system property or a compiler define: -Dname=value names `name`.
+const TOKEN_PAIR = new RegExp(`^(?:-D|-{0,2})(${NAME})[=:](.{1,4096})$`);
 const FLAG_OR_HEADER = new RegExp(`^(?:--?(${NAME})|(${NAME}):)$`);
 // ?token=..., &password=..., jdbc:...;password=...
 const QUERY_PARAMETER = new RegExp(String.raw`[?&;](${NAME})=([^&\s"'#;]{1,1024})`, "g");

@@ -117,6 +117,14 @@ describe("hardcoded-secret: generic credential names", () => {
     expect(rulesOf(envFindings("POSTGRES_PASSWORD", "Winter2024!"))).toEqual(["hardcoded-secret"]);
   });
 
+  it("finds a password or token a JVM system property sets (-Dname=value)", () => {
+    const args = ["-Dpassword=Winter2024!", `-Dtoken=${fake.random}`, "-Dserver.port=8080", "-jar", "app.jar"];
+    expect(evaluate(deployment({ args })).findings.map((f) => f.hint)).toEqual([
+      "weak default password in password (redacted)",
+      expect.stringMatching(/^credential in token ending/),
+    ]);
+  });
+
   it("does not report values that are not secrets under credential-like names", () => {
     const traps: [string, string][] = [
       ["API_KEY", "$(OPENAI_API_KEY)"],
@@ -343,6 +351,7 @@ describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
       const env = [{ name: "DB_PASSWORD", value: password }];
       for (const args of [
         ["--password=$(DB_PASSWORD)"],
+        ["-Dpassword=$(DB_PASSWORD)", "-jar", "app.jar"],
         ["-Dspring.datasource.password=$(DB_PASSWORD)", "-jar", "app.jar"],
         ["-c", "exec java -Ddb.password=$(DB_PASSWORD) -jar app.jar"],
       ])
