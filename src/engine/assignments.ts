@@ -87,10 +87,18 @@ export function assignmentsIn(raw: string): Assignment[] {
   if (text.includes("<add")) for (const m of capped(found, XML_SETTING, text)) add(m[1], m[2]);
   if (/authorization/i.test(text)) for (const m of capped(found, AUTHORIZATION, text)) authorization(m[1], m[2], add);
   if (text.includes("machine")) for (const m of capped(found, NETRC, text)) add("password", m[1]);
-  if (!/[=\s:]/.test(text)) return found;
-  const tokens = text.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
+  if (/[=\s:]/.test(text)) for (const line of text.split("\n")) tokenPairs(line, add, found);
+  return found;
+}
+
+/**
+ * `--name=value`, `--name value`, `X-Api-Key: value` and `-u user:pass` among the words of one line:
+ * a flag or a header takes no value from the next line (what a YAML name holds below it is linePairs').
+ */
+function tokenPairs(line: string, add: Add, found: readonly Assignment[]): void {
+  const tokens = line.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
   for (const [i, t] of tokens.entries()) {
-    if (found.length >= MAX_ASSIGNMENTS) break;
+    if (found.length >= MAX_ASSIGNMENTS) return;
     const pair = TOKEN_PAIR.exec(t);
     if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
     const flag = FLAG_OR_HEADER.exec(t);
@@ -98,7 +106,6 @@ export function assignmentsIn(raw: string): Assignment[] {
     const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(tokens[i + 1] ?? "") : null;
     if (userinfo) add("password", userinfo[1]);
   }
-  return found;
 }
 
 type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean) => void;
@@ -119,8 +126,9 @@ function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
   for (const [i, line] of lines.entries()) {
     if (found.length >= MAX_ASSIGNMENTS) return;
     const m = LINE.exec(line);
-    if (m?.[3] === ":" && (m[5] === undefined || BLOCK_SCALAR.test(m[5]))) {
-      if (mayNameCredential(m[1]?.toLowerCase() ?? "")) add(m[1], valueBelow(lines, i, m[5] !== undefined), true);
+    const below = m?.[3] === ":" ? scalarBelow(m[5]) : undefined;
+    if (m && below) {
+      if (mayNameCredential(m[1]?.toLowerCase() ?? "")) add(m[1], valueBelow(lines, i, below), true);
     } else if (m) {
       // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
       // `KEY=value` ends at the first space.
@@ -132,12 +140,20 @@ function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
   }
 }
 
+type ScalarBelow = "block" | "plain";
+
+/** Whether what follows a YAML `name:` puts its value below: a block scalar's header, or nothing but a comment. */
+function scalarBelow(rest: string | undefined): ScalarBelow | undefined {
+  if (rest === undefined || rest.startsWith("#")) return "plain";
+  return BLOCK_SCALAR.test(rest) ? "block" : undefined;
+}
+
 /**
  * The value of the YAML `name:` at `lines[at]` when it is one word on one line below it, indented
  * deeper: a block scalar's (`|`, `>-`) or a plain scalar's. A key is one word; more lines or words
  * are prose or a script, and a mapping or a list below is structure, not a value.
  */
-function valueBelow(lines: readonly string[], at: number, blockScalar: boolean): string | undefined {
+function valueBelow(lines: readonly string[], at: number, scalar: ScalarBelow): string | undefined {
   const indent = indentOf(lines[at] ?? "");
   let value: string | undefined;
   for (let i = at + 1; i < lines.length; i++) {
@@ -148,7 +164,7 @@ function valueBelow(lines: readonly string[], at: number, blockScalar: boolean):
     value = line.trim();
   }
   if (value === undefined || !ONE_WORD.test(value)) return undefined;
-  return blockScalar || !NOT_PLAIN_SCALAR.test(value) ? value : undefined;
+  return scalar === "block" || !NOT_PLAIN_SCALAR.test(value) ? value : undefined;
 }
 
 function indentOf(line: string): number {
