@@ -364,4 +364,17 @@ describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
         ).toEqual(where);
     }
   });
+
+  it("reports a token once, where it is written, when a header, a query or a flag passes it", () => {
+    const env = [{ name: "API_TOKEN", value: fake.random ?? "" }];
+    for (const args of [
+      ["-c", "curl -H 'Authorization: Bearer $(API_TOKEN)' https://llm.example.com"],
+      ["-c", "curl https://llm.example.com/v1/models?token=$(API_TOKEN)"],
+      ["--api-key", "$(API_TOKEN)"],
+    ])
+      expect(
+        evaluate(deployment({ env, args })).findings.map((f) => f.path),
+        args[1],
+      ).toEqual(["spec.template.spec.containers[0].env[0].value"]);
+  });
 });
