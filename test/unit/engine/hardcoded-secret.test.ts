@@ -80,6 +80,9 @@ describe("hardcoded-secret: generic credential names", () => {
     expect(envFindings("MISTRAL_API_KEY", fake.mistral ?? "")[0]?.provider).toBe("Mistral API key");
     expect(envFindings("COHERE_API_KEY", fake.cohere ?? "")[0]?.provider).toBe("Cohere API key");
     expect(envFindings("AZURE_OPENAI_API_KEY", fake.azure ?? "")[0]?.provider).toBe("Azure OpenAI key");
+    // .NET configuration's names, as its env vars write them: OpenAI in camel case.
+    expect(envFindings("AzureOpenAI__ApiKey", fake.azure ?? "")[0]?.provider).toBe("Azure OpenAI key");
+    expect(envFindings("OpenAI__ApiKey", fake.mistral ?? "")[0]?.provider).toBe("OpenAI API key");
     expect(envFindings("AWS_SECRET_ACCESS_KEY", fake["aws-secret"] ?? "")[0]?.provider).toBe("AWS secret access key");
   });
 
