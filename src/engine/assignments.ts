@@ -87,25 +87,39 @@ export function assignmentsIn(raw: string): Assignment[] {
   if (text.includes("<add")) for (const m of capped(found, XML_SETTING, text)) add(m[1], m[2]);
   if (/authorization/i.test(text)) for (const m of capped(found, AUTHORIZATION, text)) authorization(m[1], m[2], add);
   if (text.includes("machine")) for (const m of capped(found, NETRC, text)) add("password", m[1]);
-  if (/[=\s:]/.test(text)) for (const line of text.split("\n")) tokenPairs(line, add, found);
+  if (/[=\s:]/.test(text)) tokenPairs(text, add, found);
   return found;
 }
 
+// Between words: the separator is captured when a line ends in it, so that split() puts it (or
+// undefined) after each word.
+const WORD_BREAK = /([\s;&|]*\n[\s;&|]*)|[\s;&|]+/;
+
 /**
- * `--name=value`, `--name value`, `X-Api-Key: value` and `-u user:pass` among the words of one line:
- * a flag or a header takes no value from the next line (what a YAML name holds below it is linePairs').
+ * `--name=value`, `--name value`, `X-Api-Key: value` and `-u user:pass` among the words of the text.
+ * A flag or a header takes its value from its own line: what a YAML name holds below it is linePairs'.
  */
-function tokenPairs(line: string, add: Add, found: readonly Assignment[]): void {
-  const tokens = line.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
-  for (const [i, t] of tokens.entries()) {
+function tokenPairs(text: string, add: Add, found: readonly Assignment[]): void {
+  const parts = text.split(WORD_BREAK);
+  for (let i = 0; i < parts.length; i += 2) {
     if (found.length >= MAX_ASSIGNMENTS) return;
+    const t = unquoted(parts[i]);
     const pair = TOKEN_PAIR.exec(t);
     if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
     const flag = FLAG_OR_HEADER.exec(t);
-    if (flag) add(flag[1] ?? flag[2], tokens[i + 1]);
-    const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(tokens[i + 1] ?? "") : null;
+    if (flag) add(flag[1] ?? flag[2], wordAfter(parts, i));
+    const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(wordAfter(parts, i)) : null;
     if (userinfo) add("password", userinfo[1]);
   }
+}
+
+/** The word after `parts[i]` on its line, or "" where the line ends. */
+function wordAfter(parts: readonly (string | undefined)[], i: number): string {
+  return parts[i + 1] === undefined ? unquoted(parts[i + 2]) : "";
+}
+
+function unquoted(word: string | undefined): string {
+  return word?.replace(/^["']|["']$/g, "") ?? "";
 }
 
 type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean) => void;
