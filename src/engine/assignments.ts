@@ -16,6 +16,8 @@ function* capped(found: readonly Assignment[], pattern: RegExp, text: string): G
 export interface Assignment {
   name: string;
   value: string;
+  /** Its name with the YAML or JSON sections it is under, dotted as a property's: spring.ai.openai.api-key. */
+  path?: string;
 }
 
 const NAME = String.raw`[A-Za-z_][\w.-]{0,80}`;
@@ -72,10 +74,11 @@ export function assignmentsIn(raw: string): Assignment[] {
   const text = REPLACE_ME.test(raw) ? withoutPlaceholderLines(raw) : raw;
   // Every form below needs an operator or two tokens; most values have neither.
   if (!/[=:\s>]/.test(text)) return found;
-  const add = (name: string | undefined, raw: string | undefined, wholeLine = false) => {
+  const add: Add = (name, raw, wholeLine = false, section) => {
     const value = raw === undefined ? "" : wholeLine ? restOfLine(raw) : leadingLiteral(raw);
     // Only names that may name a credential count towards the cap: a long config file has many others.
-    if (name && value && !STRUCTURE.test(value) && mayNameCredential(name.toLowerCase())) found.push({ name, value });
+    if (!name || !value || STRUCTURE.test(value) || !mayNameCredential(name.toLowerCase())) return;
+    found.push(section ? { name, value, path: `${section}.${name}` } : { name, value });
   };
   if (/[:=]/.test(text) || FREE_TEXT_CREDENTIAL.test(text)) linePairs(text, add, found);
   if (text.includes("=") || text.includes(":")) {
@@ -122,7 +125,7 @@ function unquoted(word: string | undefined): string {
   return word?.replace(/^["']|["']$/g, "") ?? "";
 }
 
-type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean) => void;
+type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean, section?: string) => void;
 
 /** Drops each line whose comment (or the comment line above it) calls its value a placeholder. */
 function withoutPlaceholderLines(text: string): string {
@@ -137,17 +140,26 @@ function withoutPlaceholderLines(text: string): string {
 
 function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
   const lines = text.split(/\r?\n/);
+  // The YAML (or indented JSON) sections the line is in, innermost last: `openai:` above `  api-key: ...`.
+  const sections: { indent: number; path: string }[] = [];
   for (const [i, line] of lines.entries()) {
     if (found.length >= MAX_ASSIGNMENTS) return;
     const m = LINE.exec(line);
-    const below = m?.[3] === ":" ? scalarBelow(m[5]) : undefined;
-    if (m && below) {
-      if (mayNameCredential(m[1]?.toLowerCase() ?? "")) add(m[1], valueBelow(lines, i, below), true);
-    } else if (m) {
-      // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
-      // `KEY=value` ends at the first space.
-      const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
-      add(m[1], m[5], spaced && !line.includes("export "));
+    if (m?.[1]) {
+      const indent = indentOf(line);
+      while ((sections.at(-1)?.indent ?? -1) >= indent) sections.pop();
+      const section = sections.at(-1)?.path;
+      const below = m[3] === ":" ? scalarBelow(m[5]) : undefined;
+      if (below) {
+        if (mayNameCredential(m[1].toLowerCase())) add(m[1], valueBelow(lines, i, below), true, section);
+      } else {
+        // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
+        // `KEY=value` ends at the first space.
+        const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
+        add(m[1], m[5], spaced && !line.includes("export "), section);
+      }
+      if (below === "plain" || (m[3] === ":" && m[5] === "{"))
+        sections.push({ indent, path: section ? `${section}.${m[1]}` : m[1] });
     }
     const directive = DIRECTIVE.exec(line);
     if (directive) add("password", directive[2]);

@@ -100,17 +100,18 @@ export function hardcodedSecrets(candidate: Candidate, lower: string, found: str
 
   // A name the value is under directly (env, data key, annotation) is a literal; names found inside
   // free text are text, where `$VAR` is a reference.
-  const pairs: { name: string; value: string; written: Written }[] = [];
+  const pairs: { name: string; value: string; written: Written; path?: string }[] = [];
   // A JSON object or list under a name is structure: the pairs inside it are read as free text.
   if (candidate.name && !/^\s*[[{]/.test(candidate.value))
     pairs.push({ name: candidate.name, value: candidate.value.trim(), written: writtenAs(candidate) });
   if (mayNameCredential(lower) || FREE_TEXT_CREDENTIAL.test(lower))
-    for (const { name, value } of assignmentsIn(candidate.value)) pairs.push({ name, value, written: "text" });
-  for (const { name, value, written } of pairs) {
+    for (const pair of assignmentsIn(candidate.value)) pairs.push({ ...pair, written: "text" });
+  for (const { name, value, written, path } of pairs) {
     const kind = classifyName(name);
     if (kind === "other" || alreadyFound(value) || isNonSecretShape(value)) continue;
     const provider =
-      providerByName(name) ?? (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
+      providerByName(path ?? name) ??
+      (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
     // Inside a file or a shell string the name says where; for an env var the location already does.
     const label = (what: string) => provider ?? (name === candidate.name ? what : `${what} in ${name}`);
     if (kind === "password") {

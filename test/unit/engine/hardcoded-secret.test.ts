@@ -236,7 +236,7 @@ describe("hardcoded-secret: ConfigMap data", () => {
   it("finds a key or password a YAML file writes on the line below its name", () => {
     // A key with no provider prefix: only its name says what it is.
     const below = (name: string, indicator: string, value: string) =>
-      `openai:\n  ${name}:${indicator}\n    ${value}\n  model: gpt-4o\n`;
+      `llm:\n  ${name}:${indicator}\n    ${value}\n  model: gpt-4o\n`;
     const data = {
       "folded.yaml": below("api-key", " >-", fake.mistral ?? ""),
       "folded-clip.yaml": below("api-key", " > # rotated monthly", fake.mistral ?? ""),
@@ -252,6 +252,31 @@ describe("hardcoded-secret: ConfigMap data", () => {
       ['data["indented.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
       ['data["plain.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
       ['data["password.yaml"]', "password in db-password (redacted)"],
+    ]);
+  });
+
+  it("names the provider of a prefix-less key by the YAML sections it is under, as by a dotted property", () => {
+    const yaml = [
+      "spring:",
+      "  ai:",
+      "    azure:",
+      "      openai:",
+      `        api-key: ${fake.azure}`,
+      "    mistralai:",
+      "      api-key: >-",
+      `        ${fake.mistral}`,
+      "  datasource:",
+      `    password: ${fake.random}`,
+    ].join("\n");
+    const properties = `spring.ai.mistralai.api-key=${fake.mistral}\n`;
+    const json = JSON.stringify({ Logging: { LogLevel: "Information" }, AzureOpenAI: { ApiKey: fake.azure } }, null, 2);
+    const data = { "application.yaml": yaml, "application.properties": properties, "appsettings.json": json };
+    expect(evaluate(configMap(data)).findings.map((f) => [f.path, f.provider, f.severity])).toEqual([
+      ['data["application.yaml"]', "Azure OpenAI key", "critical"],
+      ['data["application.yaml"]', "Mistral API key", "critical"],
+      ['data["application.yaml"]', undefined, "high"],
+      ['data["application.properties"]', "Mistral API key", "critical"],
+      ['data["appsettings.json"]', "Azure OpenAI key", "critical"],
     ]);
   });
 
