@@ -16,13 +16,22 @@ function* capped(found: readonly Assignment[], pattern: RegExp, text: string): G
 export interface Assignment {
   name: string;
   value: string;
+  /** Its name with the YAML or JSON sections it is under, dotted as a property's: spring.ai.openai.api-key. */
+  path?: string;
 }
 
 const NAME = String.raw`[A-Za-z_][\w.-]{0,80}`;
-// `  export NAME = value`, `name: value`, `"name": "value",` — one line at a time, anchored.
+// `  export NAME = value`, `name: value`, `"name": "value",` — one line at a time, anchored. A YAML
+// `name:` with nothing after it matches too: its value is on the lines below.
 const LINE = new RegExp(
-  String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?(\s{0,8})(:=|:|=)(\s{0,8})(\S.{0,4096})$`,
+  String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?(\s{0,8})(:=|:|=)(\s{0,8})(\S.{0,4096})?$`,
 );
+// A YAML block scalar's header (`|`, `>-`, `|2+`), maybe with a comment: its value is on the lines below.
+const BLOCK_SCALAR = /^[|>][1-9+-]{0,2}(?:\s+#.*)?$/;
+// What starts a YAML line that is no plain scalar: a list item, a comment, a mapping (`name: value`, `name:`).
+const NOT_PLAIN_SCALAR = /^(?:-(?:\s|$)|#|\?\s)|:(?:\s|$)/;
+// One word, maybe with a comment after it: a key or a password, not prose or a command.
+const ONE_WORD = /^\S+(?:\s+#.*)?$/;
 // name="value" or name: 'value' anywhere: keyword arguments of inline code, JSON on one line.
 const QUOTED_PAIR = new RegExp(
   String.raw`(?<![\w.-])["']?(${NAME})["']?\s{0,3}(?:=|:|=>)\s{0,3}(["'])([^"'\\\n]{1,1024})\2`,
@@ -35,7 +44,8 @@ const CODE_PAIR = new RegExp(
   "g",
 );
 const MAY_BE_CODE_PAIR = /\[["']|setdefault\(|env\(|SetEnvironmentVariable\(/;
-const TOKEN_PAIR = new RegExp(`^-{0,2}(${NAME})[=:](.{1,4096})$`);
+// --name=value, and a JVM system property or a compiler define: -Dname=value names `name`.
+const TOKEN_PAIR = new RegExp(`^(?:-D|-{0,2})(${NAME})[=:](.{1,4096})$`);
 const FLAG_OR_HEADER = new RegExp(`^(?:--?(${NAME})|(${NAME}):)$`);
 // ?token=..., &password=..., jdbc:...;password=...
 const QUERY_PARAMETER = new RegExp(String.raw`[?&;](${NAME})=([^&\s"'#;]{1,1024})`, "g");
@@ -64,10 +74,11 @@ export function assignmentsIn(raw: string): Assignment[] {
   const text = REPLACE_ME.test(raw) ? withoutPlaceholderLines(raw) : raw;
   // Every form below needs an operator or two tokens; most values have neither.
   if (!/[=:\s>]/.test(text)) return found;
-  const add = (name: string | undefined, raw: string | undefined, wholeLine = false) => {
+  const add: Add = (name, raw, wholeLine = false, section) => {
     const value = raw === undefined ? "" : wholeLine ? restOfLine(raw) : leadingLiteral(raw);
     // Only names that may name a credential count towards the cap: a long config file has many others.
-    if (name && value && !STRUCTURE.test(value) && mayNameCredential(name.toLowerCase())) found.push({ name, value });
+    if (!name || !value || STRUCTURE.test(value) || !mayNameCredential(name.toLowerCase())) return;
+    found.push(section ? { name, value, path: `${section}.${name}` } : { name, value });
   };
   if (/[:=]/.test(text) || FREE_TEXT_CREDENTIAL.test(text)) linePairs(text, add, found);
   if (text.includes("=") || text.includes(":")) {
@@ -79,21 +90,42 @@ export function assignmentsIn(raw: string): Assignment[] {
   if (text.includes("<add")) for (const m of capped(found, XML_SETTING, text)) add(m[1], m[2]);
   if (/authorization/i.test(text)) for (const m of capped(found, AUTHORIZATION, text)) authorization(m[1], m[2], add);
   if (text.includes("machine")) for (const m of capped(found, NETRC, text)) add("password", m[1]);
-  if (!/[=\s:]/.test(text)) return found;
-  const tokens = text.split(/[\s;&|]+/).map((t) => t.replace(/^["']|["']$/g, ""));
-  for (const [i, t] of tokens.entries()) {
-    if (found.length >= MAX_ASSIGNMENTS) break;
-    const pair = TOKEN_PAIR.exec(t);
-    if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
-    const flag = FLAG_OR_HEADER.exec(t);
-    if (flag) add(flag[1] ?? flag[2], tokens[i + 1]);
-    const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(tokens[i + 1] ?? "") : null;
-    if (userinfo) add("password", userinfo[1]);
-  }
+  if (/[=\s:]/.test(text)) tokenPairs(text, add, found);
   return found;
 }
 
-type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean) => void;
+// Between words: the separator is captured when a line ends in it, so that split() puts it (or
+// undefined) after each word.
+const WORD_BREAK = /([\s;&|]*\n[\s;&|]*)|[\s;&|]+/;
+
+/**
+ * `--name=value`, `--name value`, `X-Api-Key: value` and `-u user:pass` among the words of the text.
+ * A flag or a header takes its value from its own line: what a YAML name holds below it is linePairs'.
+ */
+function tokenPairs(text: string, add: Add, found: readonly Assignment[]): void {
+  const parts = text.split(WORD_BREAK);
+  for (let i = 0; i < parts.length; i += 2) {
+    if (found.length >= MAX_ASSIGNMENTS) return;
+    const t = unquoted(parts[i]);
+    const pair = TOKEN_PAIR.exec(t);
+    if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
+    const flag = FLAG_OR_HEADER.exec(t);
+    if (flag) add(flag[1] ?? flag[2], wordAfter(parts, i));
+    const userinfo = USER_FLAGS.has(t) ? USERINFO.exec(wordAfter(parts, i)) : null;
+    if (userinfo) add("password", userinfo[1]);
+  }
+}
+
+/** The word after `parts[i]` on its line, or "" where the line ends. */
+function wordAfter(parts: readonly (string | undefined)[], i: number): string {
+  return parts[i + 1] === undefined ? unquoted(parts[i + 2]) : "";
+}
+
+function unquoted(word: string | undefined): string {
+  return word?.replace(/^["']|["']$/g, "") ?? "";
+}
+
+type Add = (name: string | undefined, raw: string | undefined, wholeLine?: boolean, section?: string) => void;
 
 /** Drops each line whose comment (or the comment line above it) calls its value a placeholder. */
 function withoutPlaceholderLines(text: string): string {
@@ -107,18 +139,62 @@ function withoutPlaceholderLines(text: string): string {
 }
 
 function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.split(/\r?\n/);
+  // The YAML (or indented JSON) sections the line is in, innermost last: `openai:` above `  api-key: ...`.
+  const sections: { indent: number; path: string }[] = [];
+  for (const [i, line] of lines.entries()) {
     if (found.length >= MAX_ASSIGNMENTS) return;
     const m = LINE.exec(line);
-    if (m) {
-      // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
-      // `KEY=value` ends at the first space.
-      const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
-      add(m[1], m[5], spaced && !line.includes("export "));
+    if (m?.[1]) {
+      const indent = indentOf(line);
+      while ((sections.at(-1)?.indent ?? -1) >= indent) sections.pop();
+      const section = sections.at(-1)?.path;
+      const below = m[3] === ":" ? scalarBelow(m[5]) : undefined;
+      if (below) {
+        if (mayNameCredential(m[1].toLowerCase())) add(m[1], valueBelow(lines, i, below), true, section);
+      } else {
+        // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
+        // `KEY=value` ends at the first space.
+        const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
+        add(m[1], m[5], spaced && !line.includes("export "), section);
+      }
+      if (below === "plain" || (m[3] === ":" && m[5] === "{"))
+        sections.push({ indent, path: section ? `${section}.${m[1]}` : m[1] });
     }
     const directive = DIRECTIVE.exec(line);
     if (directive) add("password", directive[2]);
   }
+}
+
+type ScalarBelow = "block" | "plain";
+
+/** Whether what follows a YAML `name:` puts its value below: a block scalar's header, or nothing but a comment. */
+function scalarBelow(rest: string | undefined): ScalarBelow | undefined {
+  if (rest === undefined || rest.startsWith("#")) return "plain";
+  return BLOCK_SCALAR.test(rest) ? "block" : undefined;
+}
+
+/**
+ * The value of the YAML `name:` at `lines[at]` when it is one word on one line below it, indented
+ * deeper: a block scalar's (`|`, `>-`) or a plain scalar's. A key is one word; more lines or words
+ * are prose or a script, and a mapping or a list below is structure, not a value.
+ */
+function valueBelow(lines: readonly string[], at: number, scalar: ScalarBelow): string | undefined {
+  const indent = indentOf(lines[at] ?? "");
+  let value: string | undefined;
+  for (let i = at + 1; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (line.trim() === "") continue;
+    if (indentOf(line) <= indent) break;
+    if (value !== undefined) return undefined;
+    value = line.trim();
+  }
+  if (value === undefined || !ONE_WORD.test(value)) return undefined;
+  return scalar === "block" || !NOT_PLAIN_SCALAR.test(value) ? value : undefined;
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length;
 }
 
 /** An unquoted value up to the end of its line, without a trailing comment; a quoted one as written. */

@@ -202,16 +202,20 @@ function expanded(candidate: Candidate): Expansion {
 function composedSecrets(candidate: Candidate, expansion: Expansion | undefined): Hit[] {
   if (!expansion || expansion.parts.length === 0) return [];
   const { value, parts } = expansion;
-  const hits = hardcodedSecrets({ ...candidate, value }, value.toLowerCase());
+  const secrets: string[] = [];
+  const hits = hardcodedSecrets({ ...candidate, value }, value.toLowerCase(), secrets);
   if (hits.length === 0) return hits;
-  // What each var reports under its own name, and what this value reports as written.
+  // The secrets each var reports under its own name, and this value as written: compared by the
+  // secret, as `--password=$(DB_PASSWORD)` reports DB_PASSWORD's under the name "password".
   const seen = new Set(
-    [{ name: candidate.name, value: candidate.value }, ...parts].flatMap(({ name, value }) =>
-      hardcodedSecrets({ ...candidate, name, value }, value.toLowerCase()).map((hit) => hit.hint),
-    ),
+    [{ name: candidate.name, value: candidate.value }, ...parts].flatMap(({ name, value }) => {
+      const reported: string[] = [];
+      hardcodedSecrets({ ...candidate, name, value }, value.toLowerCase(), reported);
+      return reported;
+    }),
   );
   return hits
-    .filter((hit) => !seen.has(hit.hint))
+    .filter((_, i) => !seen.has(secrets[i] ?? ""))
     .map((hit) => ({ ...hit, what: `${hit.what}, assembled from $(VAR) references` }));
 }
 

@@ -116,8 +116,9 @@ function isPublicHalf(words: readonly string[]): boolean {
 
 // Providers whose keys have no prefix are known by the name they are stored under.
 const PROVIDER_BY_NAME: readonly (readonly [RegExp, string])[] = [
-  [/azure.*openai|openai.*azure|aoai/, "Azure OpenAI key"],
-  [/openai/, "OpenAI API key"],
+  // AzureOpenAI splits as "azure open ai" (OpenAI's capitals), OPEN_AI_KEY as written.
+  [/azure.*open_?ai|open_?ai.*azure|aoai/, "Azure OpenAI key"],
+  [/open_?ai/, "OpenAI API key"],
   [/anthropic|claude/, "Anthropic API key"],
   [/mistral/, "Mistral API key"],
   [/cohere|(^|_)co_api_key/, "Cohere API key"],

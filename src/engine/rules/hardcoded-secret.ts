@@ -59,9 +59,12 @@ const WEAK_DIGITS = /^(?:0?123456789?0?|0?12345678?|0?1234567?|0?123456?|0?12345
 const WEAK_TOKEN_FIX =
   "Generate a random token, store it in a Secret and reference it with valueFrom.secretKeyRef: a sequence such as 12345 is guessed first, so treat this one as known.";
 
-export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
+/**
+ * `found` gets the secret of each hit, in order: for the engine to compare findings by, never to
+ * leave it (a hint names where a secret was found, so two hints of one secret can differ).
+ */
+export function hardcodedSecrets(candidate: Candidate, lower: string, found: string[] = []): Hit[] {
   const byField = FIX_BY_FIELD[candidate.field];
-  const found: string[] = [];
   const hits: Hit[] = [];
   const report = (
     label: string,
@@ -97,17 +100,18 @@ export function hardcodedSecrets(candidate: Candidate, lower: string): Hit[] {
 
   // A name the value is under directly (env, data key, annotation) is a literal; names found inside
   // free text are text, where `$VAR` is a reference.
-  const pairs: { name: string; value: string; written: Written }[] = [];
+  const pairs: { name: string; value: string; written: Written; path?: string }[] = [];
   // A JSON object or list under a name is structure: the pairs inside it are read as free text.
   if (candidate.name && !/^\s*[[{]/.test(candidate.value))
     pairs.push({ name: candidate.name, value: candidate.value.trim(), written: writtenAs(candidate) });
   if (mayNameCredential(lower) || FREE_TEXT_CREDENTIAL.test(lower))
-    for (const { name, value } of assignmentsIn(candidate.value)) pairs.push({ name, value, written: "text" });
-  for (const { name, value, written } of pairs) {
+    for (const pair of assignmentsIn(candidate.value)) pairs.push({ ...pair, written: "text" });
+  for (const { name, value, written, path } of pairs) {
     const kind = classifyName(name);
     if (kind === "other" || alreadyFound(value) || isNonSecretShape(value)) continue;
     const provider =
-      providerByName(name) ?? (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
+      providerByName(path ?? name) ??
+      (nearAzureOpenAI(candidate) && HEX_32.test(value) ? "Azure OpenAI key" : undefined);
     // Inside a file or a shell string the name says where; for an env var the location already does.
     const label = (what: string) => provider ?? (name === candidate.name ? what : `${what} in ${name}`);
     if (kind === "password") {

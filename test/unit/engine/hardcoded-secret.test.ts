@@ -80,6 +80,9 @@ describe("hardcoded-secret: generic credential names", () => {
     expect(envFindings("MISTRAL_API_KEY", fake.mistral ?? "")[0]?.provider).toBe("Mistral API key");
     expect(envFindings("COHERE_API_KEY", fake.cohere ?? "")[0]?.provider).toBe("Cohere API key");
     expect(envFindings("AZURE_OPENAI_API_KEY", fake.azure ?? "")[0]?.provider).toBe("Azure OpenAI key");
+    // .NET configuration's names, as its env vars write them: OpenAI in camel case.
+    expect(envFindings("AzureOpenAI__ApiKey", fake.azure ?? "")[0]?.provider).toBe("Azure OpenAI key");
+    expect(envFindings("OpenAI__ApiKey", fake.mistral ?? "")[0]?.provider).toBe("OpenAI API key");
     expect(envFindings("AWS_SECRET_ACCESS_KEY", fake["aws-secret"] ?? "")[0]?.provider).toBe("AWS secret access key");
   });
 
@@ -115,6 +118,14 @@ describe("hardcoded-secret: generic credential names", () => {
   it("finds literal passwords, even short ones", () => {
     expect(rulesOf(envFindings("DB_PASSWORD", fake.password ?? ""))).toEqual(["hardcoded-secret"]);
     expect(rulesOf(envFindings("POSTGRES_PASSWORD", "Winter2024!"))).toEqual(["hardcoded-secret"]);
+  });
+
+  it("finds a password or token a JVM system property sets (-Dname=value)", () => {
+    const args = ["-Dpassword=Winter2024!", `-Dtoken=${fake.random}`, "-Dserver.port=8080", "-jar", "app.jar"];
+    expect(evaluate(deployment({ args })).findings.map((f) => f.hint)).toEqual([
+      "weak default password in password (redacted)",
+      expect.stringMatching(/^credential in token ending/),
+    ]);
   });
 
   it("does not report values that are not secrets under credential-like names", () => {
@@ -222,6 +233,67 @@ describe("hardcoded-secret: ConfigMap data", () => {
     expect(findings.every((f) => f.container === undefined)).toBe(true);
   });
 
+  it("finds a key or password a YAML file writes on the line below its name", () => {
+    // A key with no provider prefix: only its name says what it is.
+    const below = (name: string, indicator: string, value: string) =>
+      `llm:\n  ${name}:${indicator}\n    ${value}\n  model: gpt-4o\n`;
+    const data = {
+      "folded.yaml": below("api-key", " >-", fake.mistral ?? ""),
+      "folded-clip.yaml": below("api-key", " > # rotated monthly", fake.mistral ?? ""),
+      "literal-strip.yaml": below("api-key", " |-", fake.mistral ?? ""),
+      "indented.yaml": below("api-key", " |4", fake.mistral ?? ""),
+      "plain.yaml": below("api-key", "", fake.mistral ?? ""),
+      "password.yaml": below("db-password", " >-", fake.password ?? ""),
+    };
+    expect(evaluate(configMap(data)).findings.map((f) => [f.path, f.hint])).toEqual([
+      ['data["folded.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["folded-clip.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["literal-strip.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["indented.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["plain.yaml"]', expect.stringMatching(/^credential in api-key ending/)],
+      ['data["password.yaml"]', "password in db-password (redacted)"],
+    ]);
+  });
+
+  it("names the provider of a prefix-less key by the YAML sections it is under, as by a dotted property", () => {
+    const yaml = [
+      "spring:",
+      "  ai:",
+      "    azure:",
+      "      openai:",
+      `        api-key: ${fake.azure}`,
+      "    mistralai:",
+      "      api-key: >-",
+      `        ${fake.mistral}`,
+      "  datasource:",
+      `    password: ${fake.random}`,
+    ].join("\n");
+    const properties = `spring.ai.mistralai.api-key=${fake.mistral}\n`;
+    const json = JSON.stringify({ Logging: { LogLevel: "Information" }, AzureOpenAI: { ApiKey: fake.azure } }, null, 2);
+    const data = { "application.yaml": yaml, "application.properties": properties, "appsettings.json": json };
+    expect(evaluate(configMap(data)).findings.map((f) => [f.path, f.provider, f.severity])).toEqual([
+      ['data["application.yaml"]', "Azure OpenAI key", "critical"],
+      ['data["application.yaml"]', "Mistral API key", "critical"],
+      ['data["application.yaml"]', undefined, "high"],
+      ['data["application.properties"]', "Mistral API key", "critical"],
+      ['data["appsettings.json"]', "Azure OpenAI key", "critical"],
+    ]);
+  });
+
+  it("reads no value below a YAML name that holds a mapping, a list, prose or nothing", () => {
+    const data = {
+      "nested.yaml": `credentials:\n  password: os.environ/DB_PASSWORD\n  user: app\n`,
+      "list.yaml": `auth:\n  - basic\n  - bearer\n`,
+      "prose.yaml": `token: >-\n  Issued by the platform team\n  and rotated by the operator.\n`,
+      "empty.yaml": `password: >-\nnext: 1\napi_key:\n`,
+      "comment.yaml": `password:\n  # kept in the vault\n`,
+      "inline-comment.yaml": `db:\n  password: # set from the environment\n  user: app\n`,
+      "script.yaml": `password: |\n  read -r PASS < /run/db/password\n`,
+      "sentence.yaml": `admin:\n  password:\n    Set at first login\n`,
+    };
+    expect(evaluate(configMap(data)).findings.map((f) => [f.path, f.hint])).toEqual([]);
+  });
+
   it("ignores keys that config files read from the environment", () => {
     const data = {
       "config.yaml": [
@@ -302,5 +374,35 @@ describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
     expect(evaluate(deployment({ env })).findings.map((f) => f.path)).toEqual([
       "spec.template.spec.containers[0].env[0].value",
     ]);
+  });
+
+  it("reports a password once, where it is written, when a flag or property passes it by another name", () => {
+    const where = ["spec.template.spec.containers[0].env[0].value"];
+    for (const password of [fake.random ?? "", "hunter2"]) {
+      const env = [{ name: "DB_PASSWORD", value: password }];
+      for (const args of [
+        ["--password=$(DB_PASSWORD)"],
+        ["-Dpassword=$(DB_PASSWORD)", "-jar", "app.jar"],
+        ["-Dspring.datasource.password=$(DB_PASSWORD)", "-jar", "app.jar"],
+        ["-c", "exec java -Ddb.password=$(DB_PASSWORD) -jar app.jar"],
+      ])
+        expect(
+          evaluate(deployment({ env, args })).findings.map((f) => f.path),
+          args[0],
+        ).toEqual(where);
+    }
+  });
+
+  it("reports a token once, where it is written, when a header, a query or a flag passes it", () => {
+    const env = [{ name: "API_TOKEN", value: fake.random ?? "" }];
+    for (const args of [
+      ["-c", "curl -H 'Authorization: Bearer $(API_TOKEN)' https://llm.example.com"],
+      ["-c", "curl https://llm.example.com/v1/models?token=$(API_TOKEN)"],
+      ["--api-key", "$(API_TOKEN)"],
+    ])
+      expect(
+        evaluate(deployment({ env, args })).findings.map((f) => f.path),
+        args[1],
+      ).toEqual(["spec.template.spec.containers[0].env[0].value"]);
   });
 });

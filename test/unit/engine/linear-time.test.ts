@@ -51,6 +51,7 @@ const HOSTILE: Record<string, string> = {
   "repeated character groups": fill("ab"),
   "path segments": fill("a/"),
   "many lines": fill("token = Zq8Lw3Nv7Tx2Kp5R\n"),
+  "YAML names with nothing below": fill("  api_key: >-\n\n\n\n"),
 };
 
 describe("linear-time patterns", () => {
