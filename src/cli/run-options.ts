@@ -2,7 +2,7 @@
 // validated by the one settings schema (src/config/settings.ts), so a wrong value is refused at start
 // with the flag's name and what it takes.
 import { parseArgs } from "node:util";
-import { envName, runSettings, SETTING_KEYS, type Settings, valueType } from "../config/settings.ts";
+import { envName, runSettings, SETTING_KEYS, type Settings, settingsSchema, valueType } from "../config/settings.ts";
 
 export type RunOptions = Settings;
 
@@ -36,7 +36,12 @@ export function parseRunOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedR
   for (const key of SETTING_KEYS) {
     const text = values[key] ?? env[envName(key)];
     if (text === undefined) continue;
-    const value = fromText(valueType(key), text);
+    const type = valueType(key);
+    const value = fromText(type, text);
+    if (type === "number" && typeof value === "string") {
+      problems.push(`--${key}: must be a number: ${settingsSchema.shape[key].description ?? ""}`);
+      continue;
+    }
     if (value instanceof Error) problems.push(`--${key}: ${value.message}`);
     else if (value !== undefined) typed[key] = value;
   }

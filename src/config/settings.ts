@@ -52,7 +52,8 @@ export const settingsSchema = z.object({
   "webhook-url": setting(
     z
       .url({ protocol: /^https$/, error: "must be an https:// URL with an explicit port, e.g. https://127.0.0.1:9443" })
-      .refine((u) => new URL(u).port !== "", "must name a port, e.g. https://127.0.0.1:9443")
+      // z.url() has said what is wrong with a URL new URL() cannot parse (a port past 65535): no throw here.
+      .refine((u) => !URL.canParse(u) || new URL(u).port !== "", "must name a port, e.g. https://127.0.0.1:9443")
       .optional(),
     "Out of a cluster: serve the webhook at this loopback URL with a self-signed certificate, and register " +
       "(on exit remove) a ValidatingWebhookConfiguration pointing at it.",

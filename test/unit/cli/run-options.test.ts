@@ -18,6 +18,18 @@ describe("run options", () => {
     });
   });
 
+  it("refuses a port past 65535 and a number that is no number, saying what to write (before: a stack trace)", () => {
+    expect(parseRunOptions(["--webhook-url", "https://127.0.0.1:99999"], {})).toEqual({
+      ok: false,
+      error: "--webhook-url: must be an https:// URL with an explicit port, e.g. https://127.0.0.1:9443",
+    });
+    const interval = parseRunOptions(["--webhook-url", "https://127.0.0.1:9443", "--audit-interval", "5m"], {});
+    expect(interval).toEqual({
+      ok: false,
+      error: "--audit-interval: must be a number: Seconds between two audit runs (one runs at start).",
+    });
+  });
+
   it("takes the audit and read API settings, with defaults, and refuses a plaintext issuer", () => {
     const base = ["--webhook-url", "https://127.0.0.1:9443"];
     expect(parseRunOptions(base, {})).toMatchObject({
