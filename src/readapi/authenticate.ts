@@ -1,7 +1,8 @@
 // Bearer JWT authentication with jose: the signature against the issuer's JWKS, an allow-list of
 // asymmetric algorithms, issuer, audience, exp and nbf with a small clock skew. A failure carries the
 // RFC 6750 error code and a description for WWW-Authenticate; never the token.
-import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import type { SubjectOf } from "./subjects.ts";
 
 /** Asymmetric only: no `none`, and no HS* (an HMAC "verified" with a public key is a forgery). */
 export const ALLOWED_ALGORITHMS = [
@@ -24,9 +25,8 @@ export interface AuthenticatorOptions {
   keys: JWTVerifyGetKey;
   algorithms?: readonly string[];
   clockToleranceSeconds?: number;
-  /** The claim that names the user for SubjectAccessReview (default sub) and the one listing groups. */
-  usernameClaim?: string;
-  groupsClaim?: string;
+  /** Who the token's claims name, for SubjectAccessReview (subjects.ts). */
+  subjectOf: SubjectOf;
 }
 
 export interface Subject {
@@ -44,8 +44,6 @@ export type Authentication =
       description: string;
     };
 
-const SERVICE_ACCOUNT = /^system:serviceaccount:([^:]+):[^:]+$/;
-
 export type Authenticate = (authorization: string | undefined) => Promise<Authentication>;
 
 export function authenticator(options: AuthenticatorOptions): Authenticate {
@@ -55,8 +53,6 @@ export function authenticator(options: AuthenticatorOptions): Authenticate {
     throw new Error(
       `read API: algorithms ${refused.join(", ")} are not allowed; use asymmetric ones: ${ALLOWED_ALGORITHMS.join(", ")}`,
     );
-  const usernameClaim = options.usernameClaim ?? "sub";
-  const groupsClaim = options.groupsClaim ?? "groups";
   return async (authorization) => {
     if (!authorization) return invalid("invalid_request", "missing bearer token: send Authorization: Bearer <JWT>");
     const match = /^Bearer +([A-Za-z0-9\-_.]+=*) *$/i.exec(authorization);
@@ -69,25 +65,12 @@ export function authenticator(options: AuthenticatorOptions): Authenticate {
         clockTolerance: options.clockToleranceSeconds ?? 30,
         requiredClaims: ["exp"],
       });
-      const user = payload[usernameClaim];
-      if (typeof user !== "string" || user === "")
-        return invalid("invalid_token", `the token has no ${usernameClaim} claim to name its subject`);
-      return { ok: true, subject: subjectOf(user, payload, groupsClaim) };
+      const subject = options.subjectOf(payload);
+      return typeof subject === "string" ? invalid("invalid_token", subject) : { ok: true, subject };
     } catch (error) {
       return failure(error);
     }
   };
-}
-
-/** Service account tokens carry no groups: the API server gives them these, so authorization sees the same. */
-function subjectOf(user: string, payload: JWTPayload, groupsClaim: string): Subject {
-  const claimed = payload[groupsClaim];
-  const groups = Array.isArray(claimed) ? claimed.filter((g): g is string => typeof g === "string") : [];
-  const serviceAccount = SERVICE_ACCOUNT.exec(user);
-  if (serviceAccount)
-    groups.push("system:serviceaccounts", `system:serviceaccounts:${serviceAccount[1]}`, "system:authenticated");
-  const uid = (payload["kubernetes.io"] as { serviceaccount?: { uid?: unknown } } | undefined)?.serviceaccount?.uid;
-  return { user, groups: [...new Set(groups)], ...(typeof uid === "string" ? { uid } : {}) };
 }
 
 function invalid(error: "invalid_request" | "invalid_token", description: string): Authentication {

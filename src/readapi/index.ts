@@ -7,11 +7,13 @@ import { cachedAuthorizer, subjectAccessReviewer } from "./authorize.ts";
 import { kubernetesKeys, oidcKeys } from "./keys.ts";
 import type { ReadApiOptions } from "./plugin.ts";
 import { rateLimiter } from "./rate-limit.ts";
+import { type ClaimMappingSettings, claimMappings, oidcSubject, serviceAccountSubject } from "./subjects.ts";
 
 export { type FindingRecord, type ReadApiOptions, readApi } from "./plugin.ts";
 export { clusterSources } from "./sources.ts";
 
-export interface ReadApiSettings {
+/** With an OIDC issuer, its claim mappings: set as the API server's --oidc-* flags to name users alike. */
+export interface ReadApiSettings extends ClaimMappingSettings {
   /** An OIDC issuer; absent: the API server's service-account issuer and keys. */
   issuer?: string;
   /** The issuer's JWKS URL; absent: from its discovery document. */
@@ -47,10 +49,13 @@ export function readApiOptions(
 function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger: Logger): Authenticate {
   let ready: Promise<Authenticate> | undefined;
   const discover = async () => {
-    const { issuer, keys } = settings.issuer
-      ? await oidcKeys(settings.issuer, settings.jwksUrl)
-      : await kubernetesKeys(kc);
-    return authenticator({ issuer, keys, audience: settings.audience, algorithms: settings.algorithms });
+    const source = settings.issuer
+      ? {
+          ...(await oidcKeys(settings.issuer, settings.jwksUrl)),
+          subjectOf: oidcSubject(claimMappings(settings.issuer, settings)),
+        }
+      : { ...(await kubernetesKeys(kc)), subjectOf: serviceAccountSubject };
+    return authenticator({ ...source, audience: settings.audience, algorithms: settings.algorithms });
   };
   return async (authorization) => {
     ready ??= discover();

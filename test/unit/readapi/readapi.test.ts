@@ -9,10 +9,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Inventory } from "../../../src/inventory/inventory.ts";
 import { authenticator } from "../../../src/readapi/authenticate.ts";
 import { type Access, cachedAuthorizer } from "../../../src/readapi/authorize.ts";
-import { readApiOptions } from "../../../src/readapi/index.ts";
+import { type ReadApiSettings, readApiOptions } from "../../../src/readapi/index.ts";
 import { kubernetesKeys, oidcKeys } from "../../../src/readapi/keys.ts";
 import { type FindingRecord, readApi } from "../../../src/readapi/plugin.ts";
 import { rateLimiter } from "../../../src/readapi/rate-limit.ts";
+import { serviceAccountSubject } from "../../../src/readapi/subjects.ts";
 import { capturedLogger } from "../../support/logs.ts";
 
 const ISSUER = "https://issuer.test";
@@ -42,8 +43,15 @@ async function keyPair(kid: string, alg = "RS256") {
 
 async function token(key: Key, kid: string, claims: Record<string, unknown> = {}, alg = "RS256") {
   const now = Math.floor(Date.now() / 1000);
-  const { iss = ISSUER, aud = AUDIENCE, exp = now + 600, nbf, sub = "system:serviceaccount:team-a:reader" } = claims;
-  const jwt = new SignJWT(nbf === undefined ? {} : { nbf: Number(nbf) })
+  const {
+    iss = ISSUER,
+    aud = AUDIENCE,
+    exp = now + 600,
+    nbf,
+    sub = "system:serviceaccount:team-a:reader",
+    ...other
+  } = claims;
+  const jwt = new SignJWT(nbf === undefined ? other : { ...other, nbf: Number(nbf) })
     .setProtectedHeader({ alg, kid })
     .setIssuedAt(now)
     .setSubject(String(sub));
@@ -92,7 +100,13 @@ async function harness(
   const { issuer, keys } = await oidcKeys(ISSUER, jwksUrl, { refreshFloorMs: options.refreshFloorMs ?? 60_000 });
   const app = Fastify();
   await app.register(readApi, {
-    authenticate: authenticator({ issuer, keys, audience: AUDIENCE, clockToleranceSeconds: 5 }),
+    authenticate: authenticator({
+      issuer,
+      keys,
+      audience: AUDIENCE,
+      clockToleranceSeconds: 5,
+      subjectOf: serviceAccountSubject,
+    }),
     authorize: async (_subject, access) => {
       reviews.push(access);
       return options.allow?.(access) ?? true;
@@ -104,6 +118,18 @@ async function harness(
     logger,
   });
   return { app, logs, reviews };
+}
+
+/** A kubeconfig for a cluster that is not there: for what does not reach the API server. */
+function offlineKubeConfig(): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+    users: [{ name: "u" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return kc;
 }
 
 const get = (app: FastifyInstance, url: string, authorization?: string) =>
@@ -184,6 +210,7 @@ describe("read API authentication", () => {
         audience: AUDIENCE,
         keys: async () => signing.privateKey,
         algorithms: ["HS256"],
+        subjectOf: serviceAccountSubject,
       }),
     ).toThrow(/HS256 are not allowed/);
   });
@@ -210,7 +237,7 @@ describe("read API authentication", () => {
 
   it("answers 503 when the issuer's keys cannot be fetched", async () => {
     const { keys } = await oidcKeys(ISSUER, "http://127.0.0.1:1/jwks");
-    const authenticate = authenticator({ issuer: ISSUER, audience: AUDIENCE, keys });
+    const authenticate = authenticator({ issuer: ISSUER, audience: AUDIENCE, keys, subjectOf: serviceAccountSubject });
     expect(await authenticate(`Bearer ${await token(signing.privateKey, "k1")}`)).toMatchObject({
       ok: false,
       status: 503,
@@ -269,8 +296,8 @@ describe("read API authorization, limits and logs", () => {
 
   it("limits each subject with 429 and Retry-After, other subjects unaffected", async () => {
     const { app } = await harness({ perSecond: 1, burst: 2 });
-    const a = `Bearer ${await token(signing.privateKey, "k1", { sub: "alice" })}`;
-    const b = `Bearer ${await token(signing.privateKey, "k1", { sub: "bob" })}`;
+    const a = `Bearer ${await token(signing.privateKey, "k1", { sub: "system:serviceaccount:a:alice" })}`;
+    const b = `Bearer ${await token(signing.privateKey, "k1", { sub: "system:serviceaccount:b:bob" })}`;
     expect((await get(app, "/api/v1/findings", a)).statusCode).toBe(200);
     expect((await get(app, "/api/v1/findings", a)).statusCode).toBe(200);
     const limited = await get(app, "/api/v1/findings", a);
@@ -333,18 +360,11 @@ describe("read API issuer discovery", () => {
     const issuer = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
       const { logger } = capturedLogger();
-      const kc = new k8s.KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-        users: [{ name: "u" }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
       const app = Fastify();
       await app.register(
         readApi,
         readApiOptions(
-          kc,
+          offlineKubeConfig(),
           { issuer, audience: AUDIENCE },
           { inventory: async () => INVENTORY, findings: async () => FINDINGS },
           logger,
@@ -378,4 +398,94 @@ describe("read API issuer discovery", () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   }, 30_000);
+});
+
+describe("read API subject naming, as the API server names the same token", () => {
+  let signing: Awaited<ReturnType<typeof keyPair>>;
+  beforeAll(async () => {
+    signing = await keyPair("k1");
+    served = [signing.jwk];
+  });
+
+  /** What the operator's read API authenticates a token of an OIDC issuer as, with these settings. */
+  async function subjectOf(claims: Record<string, unknown>, mapping: Partial<ReadApiSettings> = {}) {
+    const { logger } = capturedLogger();
+    const { authenticate } = readApiOptions(
+      offlineKubeConfig(),
+      { issuer: ISSUER, jwksUrl, audience: AUDIENCE, ...mapping },
+      { inventory: async () => INVENTORY, findings: async () => FINDINGS },
+      logger,
+    );
+    const answer = await authenticate(`Bearer ${await token(signing.privateKey, "k1", claims)}`);
+    return answer.ok ? answer.subject : answer.description;
+  }
+
+  it("prefixes the sub claim with the issuer URL and #, so no OIDC user is a user of another authenticator", async () => {
+    expect(await subjectOf({ sub: "alice" })).toEqual({
+      user: "https://issuer.test#alice",
+      groups: ["system:authenticated"],
+    });
+    expect(await subjectOf({ sub: "system:serviceaccount:kube-system:foo" }), "no service-account groups").toEqual({
+      user: "https://issuer.test#system:serviceaccount:kube-system:foo",
+      groups: ["system:authenticated"],
+    });
+  });
+
+  it("takes the prefix given, '-' for none, and leaves an email unprefixed", async () => {
+    expect(await subjectOf({ sub: "alice" }, { usernamePrefix: "oidc:" })).toMatchObject({ user: "oidc:alice" });
+    expect(await subjectOf({ sub: "alice" }, { usernamePrefix: "-" })).toMatchObject({ user: "alice" });
+    expect(
+      await subjectOf({ sub: "a1", preferred_username: "alice" }, { usernameClaim: "preferred_username" }),
+    ).toMatchObject({ user: "https://issuer.test#alice" });
+    expect(await subjectOf({ email: "alice@example.com" }, { usernameClaim: "email" })).toMatchObject({
+      user: "alice@example.com",
+    });
+  });
+
+  it("refuses an email the issuer has not verified", async () => {
+    const email = { usernameClaim: "email" };
+    for (const verified of [false, "true"])
+      expect(await subjectOf({ email: "alice@example.com", email_verified: verified }, email), String(verified)).toBe(
+        "the token's email is not verified (email_verified is not true)",
+      );
+    expect(await subjectOf({ email: "alice@example.com", email_verified: true }, email)).toMatchObject({
+      user: "alice@example.com",
+    });
+    expect(await subjectOf({ sub: "alice" }, email)).toBe("the token has no email claim to name its subject");
+  });
+
+  it("takes groups only from the groups claim set, prefixed as set; a single string is one group", async () => {
+    expect(await subjectOf({ sub: "alice", groups: ["admins"] }), "no groups claim by default").toMatchObject({
+      groups: ["system:authenticated"],
+    });
+    const mapping = { groupsClaim: "roles", groupsPrefix: "oidc:" };
+    expect(await subjectOf({ sub: "alice", roles: ["admins", "system:masters"] }, mapping)).toMatchObject({
+      groups: ["oidc:admins", "oidc:system:masters", "system:authenticated"],
+    });
+    expect(await subjectOf({ sub: "alice", roles: "admins" }, mapping)).toMatchObject({
+      groups: ["oidc:admins", "system:authenticated"],
+    });
+    expect(await subjectOf({ sub: "alice", roles: [1] }, mapping)).toBe(
+      "the token's roles claim is neither a string nor a list of strings",
+    );
+  });
+});
+
+describe("service-account subjects", () => {
+  it("are named as the API server names them, with its service-account groups; another sub is refused", () => {
+    expect(
+      serviceAccountSubject({
+        sub: "system:serviceaccount:team-a:reader",
+        groups: ["system:masters"],
+        "kubernetes.io": { serviceaccount: { uid: "u-1" } },
+      }),
+    ).toEqual({
+      user: "system:serviceaccount:team-a:reader",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:team-a", "system:authenticated"],
+      uid: "u-1",
+    });
+    expect(serviceAccountSubject({ sub: "alice" })).toBe(
+      "the token's sub claim names no service account (system:serviceaccount:<namespace>:<name>)",
+    );
+  });
 });
