@@ -1,8 +1,9 @@
 // Bearer JWT authentication with jose: the signature against the issuer's JWKS, an allow-list of
 // asymmetric algorithms, issuer, audience, exp and nbf with a small clock skew. A failure carries the
 // RFC 6750 error code and a description for WWW-Authenticate; never the token.
-import { errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { SubjectOf } from "./subjects.ts";
+import type { TokenReview } from "./token-review.ts";
 
 /** Asymmetric only: no `none`, and no HS* (an HMAC "verified" with a public key is a forgery). */
 export const ALLOWED_ALGORITHMS = [
@@ -27,6 +28,8 @@ export interface AuthenticatorOptions {
   clockToleranceSeconds?: number;
   /** Who the token's claims name, for SubjectAccessReview (subjects.ts). */
   subjectOf: SubjectOf;
+  /** The API server's TokenReview, for what the keys cannot tell (token-review.ts); absent: the keys decide. */
+  review?: TokenReview;
 }
 
 export interface Subject {
@@ -57,34 +60,47 @@ export function authenticator(options: AuthenticatorOptions): Authenticate {
     if (!authorization) return invalid("invalid_request", "missing bearer token: send Authorization: Bearer <JWT>");
     const match = /^Bearer +([A-Za-z0-9\-_.]+=*) *$/i.exec(authorization);
     if (!match?.[1]) return invalid("invalid_request", "malformed Authorization header: expected Bearer <JWT>");
+    const token = match[1];
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(match[1], options.keys, {
+      ({ payload } = await jwtVerify(token, options.keys, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms,
         clockTolerance: options.clockToleranceSeconds ?? 30,
         requiredClaims: ["exp"],
-      });
-      const subject = options.subjectOf(payload);
-      return typeof subject === "string" ? invalid("invalid_token", subject) : { ok: true, subject };
+      }));
     } catch (error) {
       return failure(error);
     }
+    const subject = options.subjectOf(payload);
+    if (typeof subject === "string") return invalid("invalid_token", subject);
+    return options.review ? reviewed(options.review, token, subject) : { ok: true, subject };
   };
+}
+
+async function reviewed(review: TokenReview, token: string, subject: Subject): Promise<Authentication> {
+  try {
+    if (await review(token)) return { ok: true, subject };
+    return invalid(
+      "invalid_token",
+      "the API server does not accept the token: was its service account, or the pod or Secret it is bound to, deleted?",
+    );
+  } catch {
+    return unavailable("the API server cannot review the token");
+  }
 }
 
 function invalid(error: "invalid_request" | "invalid_token", description: string): Authentication {
   return { ok: false, status: 401, error, description };
 }
 
+export function unavailable(description: string): Authentication {
+  return { ok: false, status: 503, error: "temporarily_unavailable", description };
+}
+
 function failure(error: unknown): Authentication {
-  if (isKeyFetchFailure(error))
-    return {
-      ok: false,
-      status: 503,
-      error: "temporarily_unavailable",
-      description: "the issuer's keys cannot be fetched",
-    };
+  if (isKeyFetchFailure(error)) return unavailable("the issuer's keys cannot be fetched");
   if (error instanceof errors.JWTExpired) return invalid("invalid_token", "the token has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === "nbf") return invalid("invalid_token", "the token is not valid yet (nbf)");

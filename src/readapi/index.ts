@@ -2,12 +2,14 @@
 //   app.register(readApi, readApiOptions(kc, settings, clusterSources(kc, scope), logger))
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type Authenticate, authenticator } from "./authenticate.ts";
+import { KubeRest } from "../kube/rest.ts";
+import { type Authenticate, authenticator, unavailable } from "./authenticate.ts";
 import { cachedAuthorizer, subjectAccessReviewer } from "./authorize.ts";
 import { kubernetesKeys, oidcKeys } from "./keys.ts";
 import type { ReadApiOptions } from "./plugin.ts";
 import { rateLimiter } from "./rate-limit.ts";
 import { type ClaimMappingSettings, claimMappings, oidcSubject, serviceAccountSubject } from "./subjects.ts";
+import { tokenReviewer } from "./token-review.ts";
 
 export { type FindingRecord, type ReadApiOptions, readApi } from "./plugin.ts";
 export { clusterSources } from "./sources.ts";
@@ -44,7 +46,8 @@ export function readApiOptions(
 
 /**
  * The issuer is discovered at the first request, not at start: the operator never waits for (or fails
- * on) it. A discovery that fails answers 503 and is tried again at the next request.
+ * on) it. A discovery that fails answers 503 and is tried again at the next request. A service-account
+ * token is also reviewed by the API server, which alone knows whether its service account still exists.
  */
 function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger: Logger): Authenticate {
   let ready: Promise<Authenticate> | undefined;
@@ -54,7 +57,11 @@ function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger
           ...(await oidcKeys(settings.issuer, settings.jwksUrl)),
           subjectOf: oidcSubject(claimMappings(settings.issuer, settings)),
         }
-      : { ...(await kubernetesKeys(kc)), subjectOf: serviceAccountSubject };
+      : {
+          ...(await kubernetesKeys(kc)),
+          subjectOf: serviceAccountSubject,
+          review: tokenReviewer(new KubeRest(kc), { audience: settings.audience, logger }),
+        };
     return authenticator({ ...source, audience: settings.audience, algorithms: settings.algorithms });
   };
   return async (authorization) => {
@@ -64,12 +71,7 @@ function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger
     } catch (error) {
       ready = undefined;
       logger.warn({ error: (error as Error).message }, "read API: cannot discover the token issuer");
-      return {
-        ok: false,
-        status: 503,
-        error: "temporarily_unavailable",
-        description: "the token issuer cannot be reached",
-      };
+      return unavailable("the token issuer cannot be reached");
     }
   };
 }

@@ -168,7 +168,10 @@ export function followedConfigMaps(
   };
 }
 
-/** A small cache of promises: concurrent askers share one call; answers expire after the TTL. */
+/**
+ * A small cache of promises: concurrent askers share one call; answers expire after the TTL. A call that
+ * fails is not kept: the next asker calls again.
+ */
 export function ttlCache<T>({ ttlMs = 10_000, maxEntries = 1_000 }: Omit<LookupOptions, "logger">) {
   const entries = new Map<string, { at: number; value: Promise<T> }>();
   return (key: string, load: () => Promise<T>): Promise<T> => {
@@ -179,6 +182,9 @@ export function ttlCache<T>({ ttlMs = 10_000, maxEntries = 1_000 }: Omit<LookupO
     if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
     const value = load();
     entries.set(key, { at: now, value });
+    value.catch(() => {
+      if (entries.get(key)?.value === value) entries.delete(key);
+    });
     return value;
   };
 }

@@ -9,12 +9,22 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_AUDIENCE, type ReadApiSettings, readApi, readApiOptions } from "../../src/readapi/index.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { eventually } from "../support/eventually.ts";
 
 const ns = useTestNamespace("readapi");
 let app: FastifyInstance;
 
-async function createToken(serviceAccount: string, audience = DEFAULT_AUDIENCE): Promise<string> {
-  const created = await kubectl(["create", "token", serviceAccount, "-n", ns.name, "--audience", audience]);
+async function createToken(serviceAccount: string, ...extra: string[]): Promise<string> {
+  const created = await kubectl([
+    "create",
+    "token",
+    serviceAccount,
+    "-n",
+    ns.name,
+    "--audience",
+    DEFAULT_AUDIENCE,
+    ...extra,
+  ]);
   if (created.code !== 0) throw new Error(created.stderr);
   return created.stdout.trim();
 }
@@ -89,6 +99,46 @@ describe("read API with service-account tokens", () => {
     await grant("findings-reader", "openreports.io", "reports", "stranger");
     expect((await get(`/api/v1/findings?namespace=${ns.name}`, await createToken("stranger"))).statusCode).toBe(200);
   });
+
+  it("refuses a token whose service account, or the pod it is bound to, is gone (the API server's TokenReview)", async () => {
+    const leaving = "leaving";
+    expect((await kubectl(["create", "serviceaccount", leaving, "-n", ns.name])).code).toBe(0);
+    await grant("leaving-reader", "aiapiguard.dev", "aiapipolicies", leaving);
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: bound, namespace: ${ns.name}}
+spec: {serviceAccountName: reader, containers: [{name: c, image: registry.k8s.io/pause:3.10}]}
+`;
+    const created = await kubectl(["apply", "-f", "-"], { input: pod });
+    expect(created.code, created.stderr).toBe(0);
+    const gone = {
+      "the deleted service account's token": await createToken(leaving),
+      "the deleted pod's token": await createToken(
+        "reader",
+        "--bound-object-kind",
+        "Pod",
+        "--bound-object-name",
+        "bound",
+      ),
+    };
+    const url = `/api/v1/inventory?namespace=${ns.name}`;
+    for (const token of Object.values(gone)) expect((await get(url, token)).statusCode).toBe(200);
+
+    expect((await kubectl(["delete", "serviceaccount", leaving, "-n", ns.name])).code).toBe(0);
+    expect((await kubectl(["delete", "pod", "bound", "-n", ns.name, "--wait"])).code).toBe(0);
+    // Refused once this read API's cached answer (10 s) and then the API server's own token cache (10 s) expire.
+    for (const [what, token] of Object.entries(gone)) {
+      const challenge = await eventually(
+        async () => {
+          const response = await get(url, token);
+          return response.statusCode === 401 && response.headers["www-authenticate"];
+        },
+        40_000,
+        `${what} refused`,
+      );
+      expect(challenge).toContain("the API server does not accept the token");
+    }
+  }, 90_000);
 
   it("refuses with 401 a token made for the API server's own audience", async () => {
     const created = await kubectl(["create", "token", "reader", "-n", ns.name]);

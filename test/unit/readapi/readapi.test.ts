@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Inventory } from "../../../src/inventory/inventory.ts";
+import type { KubeRest, RequestOptions } from "../../../src/kube/rest.ts";
 import { authenticator } from "../../../src/readapi/authenticate.ts";
 import { type Access, cachedAuthorizer } from "../../../src/readapi/authorize.ts";
 import { type ReadApiSettings, readApiOptions } from "../../../src/readapi/index.ts";
@@ -14,6 +15,7 @@ import { kubernetesKeys, oidcKeys } from "../../../src/readapi/keys.ts";
 import { type FindingRecord, readApi } from "../../../src/readapi/plugin.ts";
 import { rateLimiter } from "../../../src/readapi/rate-limit.ts";
 import { serviceAccountSubject } from "../../../src/readapi/subjects.ts";
+import { tokenReviewer } from "../../../src/readapi/token-review.ts";
 import { capturedLogger } from "../../support/logs.ts";
 
 const ISSUER = "https://issuer.test";
@@ -244,6 +246,44 @@ describe("read API authentication", () => {
       error: "temporarily_unavailable",
     });
   });
+});
+
+describe("read API TokenReview of service-account tokens", () => {
+  it("answers 503 within seconds when the API server does not review the token, and asks again next time", async () => {
+    const signing = await keyPair("k1");
+    served = [signing.jwk];
+    let asked = 0;
+    // An API server that takes the request and never answers: a stalled connection.
+    const silent = {
+      request: (_path: string, options: RequestOptions = {}) => {
+        asked++;
+        return new Promise((_resolve, reject) =>
+          options.signal?.addEventListener("abort", () => reject(options.signal?.reason)),
+        );
+      },
+    } as unknown as KubeRest;
+    const { logger, lines } = capturedLogger();
+    const { keys } = await oidcKeys(ISSUER, jwksUrl);
+    const authenticate = authenticator({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys,
+      subjectOf: serviceAccountSubject,
+      review: tokenReviewer(silent, { audience: AUDIENCE, logger }),
+    });
+    const jwt = await token(signing.privateKey, "k1");
+    for (const attempt of [1, 2]) {
+      expect(await authenticate(`Bearer ${jwt}`)).toEqual({
+        ok: false,
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "the API server cannot review the token",
+      });
+      expect(asked, "a review that failed is not cached").toBe(attempt);
+    }
+    expect(lines.join("\n")).toContain("the API server could not review a token");
+    for (const line of lines) expect(line).not.toContain(jwt.split(".")[2]);
+  }, 15_000);
 });
 
 describe("read API authorization, limits and logs", () => {
