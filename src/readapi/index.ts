@@ -35,9 +35,10 @@ export function readApiOptions(
   sources: Pick<ReadApiOptions, "inventory" | "findings" | "findingsResource">,
   logger: Logger,
 ): ReadApiOptions {
+  const rest = new KubeRest(kc);
   return {
-    authenticate: lazyAuthenticator(kc, settings, logger),
-    authorize: cachedAuthorizer(subjectAccessReviewer(kc)),
+    authenticate: lazyAuthenticator(kc, rest, settings, logger),
+    authorize: cachedAuthorizer(subjectAccessReviewer(rest)),
     rateLimit: rateLimiter({ perSecond: settings.requestsPerSecond ?? 5, burst: settings.burst ?? 20 }),
     ...sources,
     logger,
@@ -49,7 +50,12 @@ export function readApiOptions(
  * on) it. A discovery that fails answers 503 and is tried again at the next request. A service-account
  * token is also reviewed by the API server, which alone knows whether its service account still exists.
  */
-function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger: Logger): Authenticate {
+function lazyAuthenticator(
+  kc: k8s.KubeConfig,
+  rest: KubeRest,
+  settings: ReadApiSettings,
+  logger: Logger,
+): Authenticate {
   let ready: Promise<Authenticate> | undefined;
   const discover = async () => {
     const source = settings.issuer
@@ -60,7 +66,7 @@ function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger
       : {
           ...(await kubernetesKeys(kc)),
           subjectOf: serviceAccountSubject,
-          review: tokenReviewer(new KubeRest(kc), { audience: settings.audience, logger }),
+          review: tokenReviewer(rest, { audience: settings.audience, logger }),
         };
     return authenticator({ ...source, audience: settings.audience, algorithms: settings.algorithms });
   };

@@ -7,12 +7,10 @@ import type { Logger } from "pino";
 import { describeError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import { ttlCache } from "../webhook/lookups.ts";
+import { API_SERVER_TIMEOUT_MS } from "./authorize.ts";
 
 /** True when the API server still accepts the token; rejects when it cannot answer. */
 export type TokenReview = (token: string) => Promise<boolean>;
-
-/** A read API request waits this long for the review at most: an API server that stalls must not hold it. */
-const TOKEN_REVIEW_TIMEOUT_MS = 2_000;
 
 export interface TokenReviewOptions {
   /** The audience the token must be for: the read API's. */
@@ -37,7 +35,7 @@ export function tokenReviewer(rest: KubeRest, options: TokenReviewOptions): Toke
               kind: "TokenReview",
               spec: { token, audiences: [options.audience] },
             },
-            signal: AbortSignal.timeout(TOKEN_REVIEW_TIMEOUT_MS),
+            signal: AbortSignal.timeout(API_SERVER_TIMEOUT_MS),
           },
         );
         return review.status?.authenticated === true;

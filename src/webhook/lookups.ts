@@ -4,6 +4,7 @@
 // workload: the ConfigMaps it reads, for the AI API hosts in them; one that cannot be read is left out.
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import { hostsIn, referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
+import { accessAllowed } from "../kube/access-review.ts";
 import { describeError, isApiError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -55,25 +56,17 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
     mayExempt: (user, namespace) =>
       grants(`${namespace}\u0000${JSON.stringify(user)}`, async () => {
         try {
-          const review = await rest.request<{ status?: { allowed?: boolean } }>(
-            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+          return await accessAllowed(
+            rest,
             {
-              method: "POST",
-              body: {
-                apiVersion: "authorization.k8s.io/v1",
-                kind: "SubjectAccessReview",
-                spec: {
-                  user: user.username,
-                  uid: user.uid,
-                  groups: user.groups,
-                  extra: user.extra,
-                  resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
-                },
-              },
-              signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+              user: user.username,
+              uid: user.uid,
+              groups: user.groups,
+              extra: user.extra,
+              resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
             },
+            LOOKUP_TIMEOUT_MS,
           );
-          return review.status?.allowed === true;
         } catch (error) {
           logger.warn({ error: describeError(error), namespace }, "could not ask whether a user may grant exemptions");
           return false;

@@ -122,11 +122,11 @@ async function harness(
   return { app, logs, reviews };
 }
 
-/** A kubeconfig for a cluster that is not there: for what does not reach the API server. */
-function offlineKubeConfig(): k8s.KubeConfig {
+/** A kubeconfig for a cluster that is not there (or does not answer). */
+function offlineKubeConfig(server = "https://127.0.0.1:1"): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+    clusters: [{ name: "c", server, skipTLSVerify: true }],
     users: [{ name: "u" }],
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
@@ -286,6 +286,38 @@ describe("read API TokenReview of service-account tokens", () => {
   }, 15_000);
 });
 
+describe("read API SubjectAccessReview on a stalled API server", () => {
+  it("answers 503 within seconds, each time (a failed review is not cached)", async () => {
+    const signing = await keyPair("k1");
+    served = [signing.jwk];
+    // An API server that accepts the connection and never answers: before, each request waited as long as
+    // client-node did (10 s here) and got 500.
+    const mute = createNetServer(() => {});
+    await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
+    try {
+      const { logger, lines } = capturedLogger();
+      const app = Fastify();
+      const kc = offlineKubeConfig(`https://127.0.0.1:${(mute.address() as AddressInfo).port}`);
+      const settings = { issuer: ISSUER, jwksUrl, audience: AUDIENCE };
+      await app.register(
+        readApi,
+        readApiOptions(kc, settings, { inventory: async () => INVENTORY, findings: async () => FINDINGS }, logger),
+      );
+      const bearer = `Bearer ${await token(signing.privateKey, "k1", { sub: "alice" })}`;
+      for (const _attempt of [1, 2]) {
+        const answer = await get(app, "/api/v1/inventory", bearer);
+        expect(answer.statusCode).toBe(503);
+        expect(answer.json().reason).toBe("the API server cannot review the access: try again later");
+      }
+      const logged = lines.map((l) => JSON.parse(l));
+      expect(logged.filter((l) => l.decision === "unavailable")).toHaveLength(2);
+      expect(logged.filter((l) => l.msg === "read API: the API server could not review an access")).toHaveLength(2);
+    } finally {
+      mute.close();
+    }
+  }, 15_000);
+});
+
 describe("read API authorization, limits and logs", () => {
   let signing: Awaited<ReturnType<typeof keyPair>>;
   beforeAll(async () => {
@@ -420,15 +452,7 @@ describe("read API issuer discovery", () => {
       // The same for the API server's own issuer, read through the kubeconfig's connection.
       const mute = createNetServer(() => {});
       await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
-      const kube = new k8s.KubeConfig();
-      kube.loadFromOptions({
-        clusters: [
-          { name: "c", server: `https://127.0.0.1:${(mute.address() as AddressInfo).port}`, skipTLSVerify: true },
-        ],
-        users: [{ name: "u" }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
+      const kube = offlineKubeConfig(`https://127.0.0.1:${(mute.address() as AddressInfo).port}`);
       const before = Date.now();
       await expect(kubernetesKeys(kube)).rejects.toThrow();
       expect(Date.now() - before).toBeLessThan(8_000);
