@@ -125,6 +125,10 @@ async function serve(
     issuer: options["read-api-issuer"],
     jwksUrl: options["read-api-jwks-url"],
     audience: options["read-api-audience"],
+    usernameClaim: options["read-api-username-claim"],
+    usernamePrefix: options["read-api-username-prefix"],
+    groupsClaim: options["read-api-groups-claim"],
+    groupsPrefix: options["read-api-groups-prefix"],
   };
   app.register(readApi, readApiOptions(kc, readApiSettings, clusterSources(kc, scope), logger));
   let probes: Server | undefined;

@@ -132,7 +132,8 @@ export function configurationTable(): string {
             : "(set by the chart)";
     const shown = [
       base === undefined ? "" : `\`${text(base)}\``,
-      chartDefault === undefined ? "" : `chart: \`${text(chartDefault)}\``,
+      // The chart's "" is unset, as on the command line: nothing more to show.
+      chartDefault === undefined || chartDefault === "" ? "" : `chart: \`${text(chartDefault)}\``,
     ]
       .filter(Boolean)
       .join(", ");

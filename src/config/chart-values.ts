@@ -172,12 +172,16 @@ function cloneTree(tree: Tree): Tree {
   );
 }
 
-/** The setting's schema, with the chart's own default when it has one. */
+/**
+ * The setting's schema, with the chart's own default when it has one. A default of "" stands for unset
+ * (the command line reads an empty variable so), and is allowed beside what the setting takes.
+ */
 function chartSchema(key: SettingKey, chartDefault: unknown): z.ZodType {
   const schema = settingsSchema.shape[key] as z.ZodType;
   if (chartDefault === undefined) return schema;
   const inner = (schema.def as unknown as { innerType: z.ZodType }).innerType;
-  return inner.default(chartDefault as never).describe(schema.description ?? "");
+  const value = chartDefault === "" ? z.union([z.literal(""), inner]) : inner;
+  return value.default(chartDefault as never).describe(schema.description ?? "");
 }
 
 /** The values as one zod object: unknown keys are refused, so a misspelt value fails the install. */

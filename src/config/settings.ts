@@ -233,18 +233,41 @@ export const settingsSchema = z.object({
   ),
   "read-api-issuer": setting(
     z.url({ protocol: /^https$/, error: "must be the OIDC issuer's https:// URL" }).optional(),
-    "Read API: the token issuer to trust; unset: the API server's service-account issuer.",
-    { chart: "none" },
+    "Read API: the OIDC token issuer to trust, as the API server's --oidc-issuer-url; unset: the API server's " +
+      "service-account issuer.",
+    { chart: { value: "readApi.issuer", default: "" } },
   ),
   "read-api-jwks-url": setting(
     z.url({ protocol: /^https$/, error: "must be an https:// URL" }).optional(),
     "Read API: where the issuer's signing keys are; unset: discovered from the issuer.",
-    { chart: "none" },
+    { chart: { value: "readApi.jwksUrl", default: "" } },
   ),
   "read-api-audience": setting(
     z.string().min(1).default("ai-api-guard"),
     "Read API: the audience a token must carry.",
     { chart: { value: "readApi.audience" } },
+  ),
+  "read-api-username-claim": setting(
+    z.string().min(1).optional(),
+    "Read API, OIDC issuer: the claim naming the user, as the API server's --oidc-username-claim; unset: sub.",
+    { chart: { value: "readApi.usernameClaim", default: "" } },
+  ),
+  "read-api-username-prefix": setting(
+    z.string().min(1).optional(),
+    "Read API, OIDC issuer: put before every username, as the API server's --oidc-username-prefix; unset: " +
+      "the issuer URL and # for claims other than email; - for none.",
+    { chart: { value: "readApi.usernamePrefix", default: "" } },
+  ),
+  "read-api-groups-claim": setting(
+    z.string().min(1).optional(),
+    "Read API, OIDC issuer: the claim listing the user's groups, as the API server's --oidc-groups-claim; " +
+      "unset: no groups.",
+    { chart: { value: "readApi.groupsClaim", default: "" } },
+  ),
+  "read-api-groups-prefix": setting(
+    z.string().min(1).optional(),
+    "Read API, OIDC issuer: put before every group, as the API server's --oidc-groups-prefix; unset: none.",
+    { chart: { value: "readApi.groupsPrefix", default: "" } },
   ),
   "log-level": setting(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
@@ -255,6 +278,14 @@ export const settingsSchema = z.object({
 
 /** Time the API server needs, within its timeout, to send a review and read the answer. */
 export const REVIEW_BUDGET_MARGIN_MS = 500;
+
+/** Service-account tokens are named as the API server names them: these settings are for an OIDC issuer's. */
+const READ_API_CLAIM_MAPPINGS = [
+  "read-api-username-claim",
+  "read-api-username-prefix",
+  "read-api-groups-claim",
+  "read-api-groups-prefix",
+] as const;
 
 /** The rules between settings: out of a cluster a URL, in a cluster a certificate from the Secret or files. */
 export const runSettings = settingsSchema
@@ -277,6 +308,10 @@ export const runSettings = settingsSchema
   .refine((o) => o["review-budget-ms"] <= o["timeout-seconds"] * 1000 - REVIEW_BUDGET_MARGIN_MS, {
     message: `--review-budget-ms must end at least ${REVIEW_BUDGET_MARGIN_MS} ms before --timeout-seconds (the API server's wait): lower it or raise --timeout-seconds`,
     path: ["review-budget-ms"],
+  })
+  .refine((o) => o["read-api-issuer"] || !READ_API_CLAIM_MAPPINGS.some((key) => o[key] !== undefined), {
+    message: `--${READ_API_CLAIM_MAPPINGS.join(", --")} name the users of an OIDC issuer: give --read-api-issuer too`,
+    path: ["read-api-issuer"],
   })
   .refine((o) => Boolean(o["tls-cert-file"]) === Boolean(o["tls-key-file"]), {
     message: "give --tls-cert-file and --tls-key-file together",

@@ -2,6 +2,8 @@
 // asymmetric algorithms, issuer, audience, exp and nbf with a small clock skew. A failure carries the
 // RFC 6750 error code and a description for WWW-Authenticate; never the token.
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import type { SubjectOf } from "./subjects.ts";
+import type { TokenReview } from "./token-review.ts";
 
 /** Asymmetric only: no `none`, and no HS* (an HMAC "verified" with a public key is a forgery). */
 export const ALLOWED_ALGORITHMS = [
@@ -24,9 +26,10 @@ export interface AuthenticatorOptions {
   keys: JWTVerifyGetKey;
   algorithms?: readonly string[];
   clockToleranceSeconds?: number;
-  /** The claim that names the user for SubjectAccessReview (default sub) and the one listing groups. */
-  usernameClaim?: string;
-  groupsClaim?: string;
+  /** Who the token's claims name, for SubjectAccessReview (subjects.ts). */
+  subjectOf: SubjectOf;
+  /** The API server's TokenReview, for what the keys cannot tell (token-review.ts); absent: the keys decide. */
+  review?: TokenReview;
 }
 
 export interface Subject {
@@ -44,8 +47,6 @@ export type Authentication =
       description: string;
     };
 
-const SERVICE_ACCOUNT = /^system:serviceaccount:([^:]+):[^:]+$/;
-
 export type Authenticate = (authorization: string | undefined) => Promise<Authentication>;
 
 export function authenticator(options: AuthenticatorOptions): Authenticate {
@@ -55,53 +56,51 @@ export function authenticator(options: AuthenticatorOptions): Authenticate {
     throw new Error(
       `read API: algorithms ${refused.join(", ")} are not allowed; use asymmetric ones: ${ALLOWED_ALGORITHMS.join(", ")}`,
     );
-  const usernameClaim = options.usernameClaim ?? "sub";
-  const groupsClaim = options.groupsClaim ?? "groups";
   return async (authorization) => {
     if (!authorization) return invalid("invalid_request", "missing bearer token: send Authorization: Bearer <JWT>");
     const match = /^Bearer +([A-Za-z0-9\-_.]+=*) *$/i.exec(authorization);
     if (!match?.[1]) return invalid("invalid_request", "malformed Authorization header: expected Bearer <JWT>");
+    const token = match[1];
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(match[1], options.keys, {
+      ({ payload } = await jwtVerify(token, options.keys, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms,
         clockTolerance: options.clockToleranceSeconds ?? 30,
         requiredClaims: ["exp"],
-      });
-      const user = payload[usernameClaim];
-      if (typeof user !== "string" || user === "")
-        return invalid("invalid_token", `the token has no ${usernameClaim} claim to name its subject`);
-      return { ok: true, subject: subjectOf(user, payload, groupsClaim) };
+      }));
     } catch (error) {
       return failure(error);
     }
+    const subject = options.subjectOf(payload);
+    if (typeof subject === "string") return invalid("invalid_token", subject);
+    return options.review ? reviewed(options.review, token, subject) : { ok: true, subject };
   };
 }
 
-/** Service account tokens carry no groups: the API server gives them these, so authorization sees the same. */
-function subjectOf(user: string, payload: JWTPayload, groupsClaim: string): Subject {
-  const claimed = payload[groupsClaim];
-  const groups = Array.isArray(claimed) ? claimed.filter((g): g is string => typeof g === "string") : [];
-  const serviceAccount = SERVICE_ACCOUNT.exec(user);
-  if (serviceAccount)
-    groups.push("system:serviceaccounts", `system:serviceaccounts:${serviceAccount[1]}`, "system:authenticated");
-  const uid = (payload["kubernetes.io"] as { serviceaccount?: { uid?: unknown } } | undefined)?.serviceaccount?.uid;
-  return { user, groups: [...new Set(groups)], ...(typeof uid === "string" ? { uid } : {}) };
+async function reviewed(review: TokenReview, token: string, subject: Subject): Promise<Authentication> {
+  try {
+    if (await review(token)) return { ok: true, subject };
+    return invalid(
+      "invalid_token",
+      "the API server does not accept the token: was its service account, or the pod or Secret it is bound to, deleted?",
+    );
+  } catch {
+    return unavailable("the API server cannot review the token");
+  }
 }
 
 function invalid(error: "invalid_request" | "invalid_token", description: string): Authentication {
   return { ok: false, status: 401, error, description };
 }
 
+export function unavailable(description: string): Authentication {
+  return { ok: false, status: 503, error: "temporarily_unavailable", description };
+}
+
 function failure(error: unknown): Authentication {
-  if (isKeyFetchFailure(error))
-    return {
-      ok: false,
-      status: 503,
-      error: "temporarily_unavailable",
-      description: "the issuer's keys cannot be fetched",
-    };
+  if (isKeyFetchFailure(error)) return unavailable("the issuer's keys cannot be fetched");
   if (error instanceof errors.JWTExpired) return invalid("invalid_token", "the token has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === "nbf") return invalid("invalid_token", "the token is not valid yet (nbf)");

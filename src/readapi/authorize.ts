@@ -1,8 +1,12 @@
 // Authorization the Kubernetes way: a SubjectAccessReview for the token's subject and groups, so access
 // to the read API is granted with ordinary RBAC. Answers are cached briefly (both ways) and the cache
-// is bounded.
-import * as k8s from "@kubernetes/client-node";
+// is bounded; a review the API server does not answer in time is not cached.
+import { accessAllowed } from "../kube/access-review.ts";
+import type { KubeRest } from "../kube/rest.ts";
 import type { Subject } from "./authenticate.ts";
+
+/** A read API request waits this long for each answer of the API server: one that stalls must not hold it. */
+export const API_SERVER_TIMEOUT_MS = 2_000;
 
 export interface Access {
   verb: "list";
@@ -21,28 +25,18 @@ export interface AuthorizerOptions {
 }
 
 /** Asks the API server; `review` is replaceable so the cache can be tested without a cluster. */
-export function subjectAccessReviewer(kc: k8s.KubeConfig): Authorize {
-  const api = kc.makeApiClient(k8s.AuthorizationV1Api);
-  return async (subject, access) => {
-    const review = await api.createSubjectAccessReview({
-      body: {
-        apiVersion: "authorization.k8s.io/v1",
-        kind: "SubjectAccessReview",
-        spec: {
-          user: subject.user,
-          groups: subject.groups,
-          ...(subject.uid ? { uid: subject.uid } : {}),
-          resourceAttributes: {
-            verb: access.verb,
-            group: access.group,
-            resource: access.resource,
-            ...(access.namespace ? { namespace: access.namespace } : {}),
-          },
-        },
+export function subjectAccessReviewer(rest: KubeRest): Authorize {
+  return (subject, access) =>
+    accessAllowed(
+      rest,
+      {
+        user: subject.user,
+        groups: subject.groups,
+        ...(subject.uid ? { uid: subject.uid } : {}),
+        resourceAttributes: access,
       },
-    });
-    return review.status?.allowed === true;
-  };
+      API_SERVER_TIMEOUT_MS,
+    );
 }
 
 export function cachedAuthorizer(review: Authorize, options: AuthorizerOptions = {}): Authorize {

@@ -2,16 +2,20 @@
 //   app.register(readApi, readApiOptions(kc, settings, clusterSources(kc, scope), logger))
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type Authenticate, authenticator } from "./authenticate.ts";
+import { KubeRest } from "../kube/rest.ts";
+import { type Authenticate, authenticator, unavailable } from "./authenticate.ts";
 import { cachedAuthorizer, subjectAccessReviewer } from "./authorize.ts";
 import { kubernetesKeys, oidcKeys } from "./keys.ts";
 import type { ReadApiOptions } from "./plugin.ts";
 import { rateLimiter } from "./rate-limit.ts";
+import { type ClaimMappingSettings, claimMappings, oidcSubject, serviceAccountSubject } from "./subjects.ts";
+import { tokenReviewer } from "./token-review.ts";
 
 export { type FindingRecord, type ReadApiOptions, readApi } from "./plugin.ts";
 export { clusterSources } from "./sources.ts";
 
-export interface ReadApiSettings {
+/** With an OIDC issuer, its claim mappings: set as the API server's --oidc-* flags to name users alike. */
+export interface ReadApiSettings extends ClaimMappingSettings {
   /** An OIDC issuer; absent: the API server's service-account issuer and keys. */
   issuer?: string;
   /** The issuer's JWKS URL; absent: from its discovery document. */
@@ -31,9 +35,10 @@ export function readApiOptions(
   sources: Pick<ReadApiOptions, "inventory" | "findings" | "findingsResource">,
   logger: Logger,
 ): ReadApiOptions {
+  const rest = new KubeRest(kc);
   return {
-    authenticate: lazyAuthenticator(kc, settings, logger),
-    authorize: cachedAuthorizer(subjectAccessReviewer(kc)),
+    authenticate: lazyAuthenticator(kc, rest, settings, logger),
+    authorize: cachedAuthorizer(subjectAccessReviewer(rest)),
     rateLimit: rateLimiter({ perSecond: settings.requestsPerSecond ?? 5, burst: settings.burst ?? 20 }),
     ...sources,
     logger,
@@ -42,15 +47,28 @@ export function readApiOptions(
 
 /**
  * The issuer is discovered at the first request, not at start: the operator never waits for (or fails
- * on) it. A discovery that fails answers 503 and is tried again at the next request.
+ * on) it. A discovery that fails answers 503 and is tried again at the next request. A service-account
+ * token is also reviewed by the API server, which alone knows whether its service account still exists.
  */
-function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger: Logger): Authenticate {
+function lazyAuthenticator(
+  kc: k8s.KubeConfig,
+  rest: KubeRest,
+  settings: ReadApiSettings,
+  logger: Logger,
+): Authenticate {
   let ready: Promise<Authenticate> | undefined;
   const discover = async () => {
-    const { issuer, keys } = settings.issuer
-      ? await oidcKeys(settings.issuer, settings.jwksUrl)
-      : await kubernetesKeys(kc);
-    return authenticator({ issuer, keys, audience: settings.audience, algorithms: settings.algorithms });
+    const source = settings.issuer
+      ? {
+          ...(await oidcKeys(settings.issuer, settings.jwksUrl)),
+          subjectOf: oidcSubject(claimMappings(settings.issuer, settings)),
+        }
+      : {
+          ...(await kubernetesKeys(kc)),
+          subjectOf: serviceAccountSubject,
+          review: tokenReviewer(rest, { audience: settings.audience, logger }),
+        };
+    return authenticator({ ...source, audience: settings.audience, algorithms: settings.algorithms });
   };
   return async (authorization) => {
     ready ??= discover();
@@ -59,12 +77,7 @@ function lazyAuthenticator(kc: k8s.KubeConfig, settings: ReadApiSettings, logger
     } catch (error) {
       ready = undefined;
       logger.warn({ error: (error as Error).message }, "read API: cannot discover the token issuer");
-      return {
-        ok: false,
-        status: 503,
-        error: "temporarily_unavailable",
-        description: "the token issuer cannot be reached",
-      };
+      return unavailable("the token issuer cannot be reached");
     }
   };
 }

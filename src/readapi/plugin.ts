@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import type { AuditFinding } from "../audit/report.ts";
 import type { Inventory } from "../inventory/inventory.ts";
+import { describeError } from "../kube/errors.ts";
 import { type Authenticate, challenge, type Subject } from "./authenticate.ts";
 import type { Access, Authorize } from "./authorize.ts";
 import type { Take } from "./rate-limit.ts";
@@ -83,7 +84,16 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
         return reply.code(400).send({ error: "Bad Request", reason: page });
       }
       const access: Access = { verb: "list", ...resource, ...(query.namespace ? { namespace: query.namespace } : {}) };
-      if (!(await options.authorize(subject, access))) {
+      const allowed = await options.authorize(subject, access).catch((error: unknown) => {
+        logger.warn({ error: describeError(error) }, "read API: the API server could not review an access");
+        return undefined;
+      });
+      if (allowed === undefined) {
+        const reason = "the API server cannot review the access: try again later";
+        log(request, "unavailable", 503, subject, reason);
+        return reply.code(503).send({ error: "Service Unavailable", reason });
+      }
+      if (!allowed) {
         const scope = access.namespace ? `in namespace ${access.namespace}` : "cluster-wide";
         const reason = `${subject.user} may not list ${access.resource}.${access.group} ${scope}: grant it with RBAC`;
         log(request, "forbidden", 403, subject, reason);

@@ -4,6 +4,7 @@
 // workload: the ConfigMaps it reads, for the AI API hosts in them; one that cannot be read is left out.
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import { hostsIn, referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
+import { accessAllowed } from "../kube/access-review.ts";
 import { describeError, isApiError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -55,25 +56,17 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
     mayExempt: (user, namespace) =>
       grants(`${namespace}\u0000${JSON.stringify(user)}`, async () => {
         try {
-          const review = await rest.request<{ status?: { allowed?: boolean } }>(
-            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+          return await accessAllowed(
+            rest,
             {
-              method: "POST",
-              body: {
-                apiVersion: "authorization.k8s.io/v1",
-                kind: "SubjectAccessReview",
-                spec: {
-                  user: user.username,
-                  uid: user.uid,
-                  groups: user.groups,
-                  extra: user.extra,
-                  resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
-                },
-              },
-              signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+              user: user.username,
+              uid: user.uid,
+              groups: user.groups,
+              extra: user.extra,
+              resourceAttributes: { namespace, verb: EXEMPT_VERB, group: API_GROUP, resource: PLURAL },
             },
+            LOOKUP_TIMEOUT_MS,
           );
-          return review.status?.allowed === true;
         } catch (error) {
           logger.warn({ error: describeError(error), namespace }, "could not ask whether a user may grant exemptions");
           return false;
@@ -168,7 +161,10 @@ export function followedConfigMaps(
   };
 }
 
-/** A small cache of promises: concurrent askers share one call; answers expire after the TTL. */
+/**
+ * A small cache of promises: concurrent askers share one call; answers expire after the TTL. A call that
+ * fails is not kept: the next asker calls again.
+ */
 export function ttlCache<T>({ ttlMs = 10_000, maxEntries = 1_000 }: Omit<LookupOptions, "logger">) {
   const entries = new Map<string, { at: number; value: Promise<T> }>();
   return (key: string, load: () => Promise<T>): Promise<T> => {
@@ -179,6 +175,9 @@ export function ttlCache<T>({ ttlMs = 10_000, maxEntries = 1_000 }: Omit<LookupO
     if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
     const value = load();
     entries.set(key, { at: now, value });
+    value.catch(() => {
+      if (entries.get(key)?.value === value) entries.delete(key);
+    });
     return value;
   };
 }

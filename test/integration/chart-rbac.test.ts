@@ -37,6 +37,7 @@ const NOT_EXERCISED: Record<string, string> = {
   "aiapipolicies/finalizers [update]":
     "needed only where OwnerReferencesPermissionEnforcement admission runs (the local API server does not)",
   "subjectaccessreviews [create]": "the webhook's exemption check; the webhook is not reached by writes in this test",
+  "tokenreviews [create]": "the read API's check of a service-account token; no read API request in this test",
   "configmaps [get]":
     "the webhook's reading of a reviewed workload's ConfigMaps; the webhook is not reached by writes in this test",
   "reports [get,list,watch,create,update,patch,delete]":

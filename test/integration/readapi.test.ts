@@ -1,21 +1,41 @@
 // The read API against the real API server: its service-account issuer and JWKS, tokens from
-// `kubectl create token`, and SubjectAccessReviews answered by its RBAC.
+// `kubectl create token`, an OIDC issuer's tokens (keys made here), and SubjectAccessReviews answered by
+// its RBAC.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { pino } from "pino";
-import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_AUDIENCE, readApi, readApiOptions } from "../../src/readapi/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_AUDIENCE, type ReadApiSettings, readApi, readApiOptions } from "../../src/readapi/index.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { eventually } from "../support/eventually.ts";
 
 const ns = useTestNamespace("readapi");
 let app: FastifyInstance;
 
-async function createToken(serviceAccount: string, audience = DEFAULT_AUDIENCE): Promise<string> {
-  const created = await kubectl(["create", "token", serviceAccount, "-n", ns.name, "--audience", audience]);
+async function createToken(serviceAccount: string, ...extra: string[]): Promise<string> {
+  const created = await kubectl([
+    "create",
+    "token",
+    serviceAccount,
+    "-n",
+    ns.name,
+    "--audience",
+    DEFAULT_AUDIENCE,
+    ...extra,
+  ]);
   if (created.code !== 0) throw new Error(created.stderr);
   return created.stdout.trim();
 }
 
-async function grant(name: string, group: string, resource: string, serviceAccount: string): Promise<void> {
+type RbacSubject = { kind: "User" | "Group"; name: string };
+
+async function grant(name: string, group: string, resource: string, subject: string | RbacSubject): Promise<void> {
+  const bound =
+    typeof subject === "string"
+      ? `{kind: ServiceAccount, name: ${subject}, namespace: ${ns.name}}`
+      : `{kind: ${subject.kind}, apiGroup: rbac.authorization.k8s.io, name: "${subject.name}"}`;
   const yaml = `apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: ${name}, namespace: ${ns.name}}
@@ -25,7 +45,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {name: ${name}, namespace: ${ns.name}}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}
-subjects: [{kind: ServiceAccount, name: ${serviceAccount}, namespace: ${ns.name}}]
+subjects: [${bound}]
 `;
   const applied = await kubectl(["apply", "-f", "-"], { input: yaml });
   if (applied.code !== 0) throw new Error(applied.stderr);
@@ -34,6 +54,17 @@ subjects: [{kind: ServiceAccount, name: ${serviceAccount}, namespace: ${ns.name}
 const get = (url: string, token: string) =>
   app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });
 
+const sources = {
+  inventory: async () => ({ apis: [], unregistered: [{ namespace: ns.name, host: "api.groq.com", workloads: [] }] }),
+  findings: async () => [],
+};
+
+async function readApiApp(settings: ReadApiSettings): Promise<FastifyInstance> {
+  const server = Fastify();
+  await server.register(readApi, readApiOptions(kubeConfig(), settings, sources, pino({ level: "silent" })));
+  return server;
+}
+
 beforeAll(async () => {
   for (const sa of ["reader", "stranger"]) {
     const created = await kubectl(["create", "serviceaccount", sa, "-n", ns.name]);
@@ -41,15 +72,7 @@ beforeAll(async () => {
   }
   // A Role may name resources the API server does not serve (yet): kubectl create role would refuse them.
   await grant("inventory-reader", "aiapiguard.dev", "aiapipolicies", "reader");
-  app = Fastify();
-  const sources = {
-    inventory: async () => ({ apis: [], unregistered: [{ namespace: ns.name, host: "api.groq.com", workloads: [] }] }),
-    findings: async () => [],
-  };
-  await app.register(
-    readApi,
-    readApiOptions(kubeConfig(), { audience: DEFAULT_AUDIENCE }, sources, pino({ level: "silent" })),
-  );
+  app = await readApiApp({ audience: DEFAULT_AUDIENCE });
 });
 
 describe("read API with service-account tokens", () => {
@@ -77,11 +100,114 @@ describe("read API with service-account tokens", () => {
     expect((await get(`/api/v1/findings?namespace=${ns.name}`, await createToken("stranger"))).statusCode).toBe(200);
   });
 
+  it("refuses a token whose service account, or the pod it is bound to, is gone (the API server's TokenReview)", async () => {
+    const leaving = "leaving";
+    expect((await kubectl(["create", "serviceaccount", leaving, "-n", ns.name])).code).toBe(0);
+    await grant("leaving-reader", "aiapiguard.dev", "aiapipolicies", leaving);
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: bound, namespace: ${ns.name}}
+spec: {serviceAccountName: reader, containers: [{name: c, image: registry.k8s.io/pause:3.10}]}
+`;
+    const created = await kubectl(["apply", "-f", "-"], { input: pod });
+    expect(created.code, created.stderr).toBe(0);
+    const gone = {
+      "the deleted service account's token": await createToken(leaving),
+      "the deleted pod's token": await createToken(
+        "reader",
+        "--bound-object-kind",
+        "Pod",
+        "--bound-object-name",
+        "bound",
+      ),
+    };
+    const url = `/api/v1/inventory?namespace=${ns.name}`;
+    for (const token of Object.values(gone)) expect((await get(url, token)).statusCode).toBe(200);
+
+    expect((await kubectl(["delete", "serviceaccount", leaving, "-n", ns.name])).code).toBe(0);
+    expect((await kubectl(["delete", "pod", "bound", "-n", ns.name, "--wait"])).code).toBe(0);
+    // Refused once this read API's cached answer (10 s) and then the API server's own token cache (10 s) expire.
+    for (const [what, token] of Object.entries(gone)) {
+      const challenge = await eventually(
+        async () => {
+          const response = await get(url, token);
+          return response.statusCode === 401 && response.headers["www-authenticate"];
+        },
+        40_000,
+        `${what} refused`,
+      );
+      expect(challenge).toContain("the API server does not accept the token");
+    }
+  }, 90_000);
+
   it("refuses with 401 a token made for the API server's own audience", async () => {
     const created = await kubectl(["create", "token", "reader", "-n", ns.name]);
     expect(created.code, created.stderr).toBe(0);
     const response = await get(`/api/v1/inventory?namespace=${ns.name}`, created.stdout.trim());
     expect(response.statusCode).toBe(401);
     expect(response.headers["www-authenticate"]).toContain('error_description="the token is for another audience"');
+  });
+});
+
+describe("read API with an OIDC issuer's tokens", () => {
+  const issuer = "https://idp.example";
+  let jwks: Server;
+  let jwksUrl: string;
+  let oidc: FastifyInstance;
+  let sign: (claims: Record<string, unknown>) => Promise<string>;
+
+  beforeAll(async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: "idp", alg: "ES256", use: "sig" };
+    jwks = createServer((_req, res) => res.end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
+    jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`;
+    sign = (claims) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "ES256", kid: "idp" })
+        .setIssuer(issuer)
+        .setAudience(DEFAULT_AUDIENCE)
+        .setExpirationTime("10m")
+        .sign(privateKey);
+    oidc = await readApiApp({ issuer, jwksUrl, audience: DEFAULT_AUDIENCE });
+  });
+  afterAll(() => new Promise((resolve) => jwks.close(resolve)));
+
+  const inventory = async (claims: Record<string, unknown>, app = oidc) =>
+    app.inject({
+      method: "GET",
+      url: `/api/v1/inventory?namespace=${ns.name}`,
+      headers: { authorization: `Bearer ${await sign(claims)}` },
+    });
+
+  it("names the user as the API server does: a binding to https://idp.example#alice is honoured", async () => {
+    await grant("oidc-alice", "aiapiguard.dev", "aiapipolicies", { kind: "User", name: `${issuer}#alice` });
+    const response = await inventory({ sub: "alice" });
+    expect(response.statusCode, response.body).toBe(200);
+  });
+
+  it("does not take an issuer's sub for a user of another authenticator: bob, or a service account", async () => {
+    await grant("bare-bob", "aiapiguard.dev", "aiapipolicies", { kind: "User", name: "bob" });
+    const bob = await inventory({ sub: "bob" });
+    expect(bob.statusCode).toBe(403);
+    expect(bob.json().reason).toBe(
+      `${issuer}#bob may not list aiapipolicies.aiapiguard.dev in namespace ${ns.name}: grant it with RBAC`,
+    );
+    // reader's Role binding (beforeAll) is for the service account, not for this issuer's user of that name.
+    expect((await inventory({ sub: `system:serviceaccount:${ns.name}:reader` })).statusCode).toBe(403);
+  });
+
+  it("takes groups from the groups claim, with the groups prefix set", async () => {
+    await grant("oidc-readers", "aiapiguard.dev", "aiapipolicies", { kind: "Group", name: "oidc:ml-readers" });
+    const claims = { sub: "carol", groups: ["ml-readers"] };
+    expect((await inventory(claims)).statusCode, "no groups claim is set").toBe(403);
+    const withGroups = await readApiApp({
+      issuer,
+      jwksUrl,
+      audience: DEFAULT_AUDIENCE,
+      groupsClaim: "groups",
+      groupsPrefix: "oidc:",
+    });
+    expect((await inventory(claims, withGroups)).statusCode).toBe(200);
   });
 });

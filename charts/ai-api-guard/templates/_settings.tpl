@@ -66,8 +66,20 @@
   value: {{ .Values.audit.intervalSeconds | quote }}
 - name: AI_API_GUARD_REPORTS_FORMAT
   value: {{ .Values.reports.format | quote }}
+- name: AI_API_GUARD_READ_API_ISSUER
+  value: {{ .Values.readApi.issuer | quote }}
+- name: AI_API_GUARD_READ_API_JWKS_URL
+  value: {{ .Values.readApi.jwksUrl | quote }}
 - name: AI_API_GUARD_READ_API_AUDIENCE
   value: {{ .Values.readApi.audience | quote }}
+- name: AI_API_GUARD_READ_API_USERNAME_CLAIM
+  value: {{ .Values.readApi.usernameClaim | quote }}
+- name: AI_API_GUARD_READ_API_USERNAME_PREFIX
+  value: {{ .Values.readApi.usernamePrefix | quote }}
+- name: AI_API_GUARD_READ_API_GROUPS_CLAIM
+  value: {{ .Values.readApi.groupsClaim | quote }}
+- name: AI_API_GUARD_READ_API_GROUPS_PREFIX
+  value: {{ .Values.readApi.groupsPrefix | quote }}
 - name: AI_API_GUARD_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 {{- end }}

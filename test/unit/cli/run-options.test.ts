@@ -46,6 +46,25 @@ describe("run options", () => {
     expect(parseRunOptions([...base, "--audit-interval", "1"], {}).ok).toBe(false);
   });
 
+  it("takes the OIDC claim mappings with an issuer only; the chart's empty values are unset", () => {
+    const base = ["--webhook-url", "https://127.0.0.1:9443"];
+    const mapping = ["--read-api-username-prefix", "-", "--read-api-groups-claim", "groups"];
+    const alone = parseRunOptions([...base, ...mapping], {});
+    expect(alone.ok || alone.error).toContain("name the users of an OIDC issuer: give --read-api-issuer too");
+    expect(parseRunOptions([...base, ...mapping, "--read-api-issuer", "https://idp.example"], {})).toMatchObject({
+      ok: true,
+      options: { "read-api-username-prefix": "-", "read-api-groups-claim": "groups" },
+    });
+    const chartDefaults = {
+      AI_API_GUARD_READ_API_ISSUER: "",
+      AI_API_GUARD_READ_API_USERNAME_CLAIM: "",
+      AI_API_GUARD_READ_API_USERNAME_PREFIX: "",
+      AI_API_GUARD_READ_API_GROUPS_CLAIM: "",
+      AI_API_GUARD_READ_API_GROUPS_PREFIX: "",
+    };
+    expect(parseRunOptions(base, chartDefaults).ok).toBe(true);
+  });
+
   it("takes environment variables, and flags win over them", () => {
     const env = { AI_API_GUARD_DEFAULT_ACTION: "Audit", AI_API_GUARD_EXEMPT_NAMESPACES: "a, b" };
     const parsed = parseRunOptions(["--webhook-url", "https://127.0.0.1:9443", "--default-action", "Warn"], env);

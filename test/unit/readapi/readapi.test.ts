@@ -7,12 +7,15 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Inventory } from "../../../src/inventory/inventory.ts";
+import type { KubeRest, RequestOptions } from "../../../src/kube/rest.ts";
 import { authenticator } from "../../../src/readapi/authenticate.ts";
 import { type Access, cachedAuthorizer } from "../../../src/readapi/authorize.ts";
-import { readApiOptions } from "../../../src/readapi/index.ts";
+import { type ReadApiSettings, readApiOptions } from "../../../src/readapi/index.ts";
 import { kubernetesKeys, oidcKeys } from "../../../src/readapi/keys.ts";
 import { type FindingRecord, readApi } from "../../../src/readapi/plugin.ts";
 import { rateLimiter } from "../../../src/readapi/rate-limit.ts";
+import { serviceAccountSubject } from "../../../src/readapi/subjects.ts";
+import { tokenReviewer } from "../../../src/readapi/token-review.ts";
 import { capturedLogger } from "../../support/logs.ts";
 
 const ISSUER = "https://issuer.test";
@@ -42,8 +45,15 @@ async function keyPair(kid: string, alg = "RS256") {
 
 async function token(key: Key, kid: string, claims: Record<string, unknown> = {}, alg = "RS256") {
   const now = Math.floor(Date.now() / 1000);
-  const { iss = ISSUER, aud = AUDIENCE, exp = now + 600, nbf, sub = "system:serviceaccount:team-a:reader" } = claims;
-  const jwt = new SignJWT(nbf === undefined ? {} : { nbf: Number(nbf) })
+  const {
+    iss = ISSUER,
+    aud = AUDIENCE,
+    exp = now + 600,
+    nbf,
+    sub = "system:serviceaccount:team-a:reader",
+    ...other
+  } = claims;
+  const jwt = new SignJWT(nbf === undefined ? other : { ...other, nbf: Number(nbf) })
     .setProtectedHeader({ alg, kid })
     .setIssuedAt(now)
     .setSubject(String(sub));
@@ -92,7 +102,13 @@ async function harness(
   const { issuer, keys } = await oidcKeys(ISSUER, jwksUrl, { refreshFloorMs: options.refreshFloorMs ?? 60_000 });
   const app = Fastify();
   await app.register(readApi, {
-    authenticate: authenticator({ issuer, keys, audience: AUDIENCE, clockToleranceSeconds: 5 }),
+    authenticate: authenticator({
+      issuer,
+      keys,
+      audience: AUDIENCE,
+      clockToleranceSeconds: 5,
+      subjectOf: serviceAccountSubject,
+    }),
     authorize: async (_subject, access) => {
       reviews.push(access);
       return options.allow?.(access) ?? true;
@@ -104,6 +120,18 @@ async function harness(
     logger,
   });
   return { app, logs, reviews };
+}
+
+/** A kubeconfig for a cluster that is not there (or does not answer). */
+function offlineKubeConfig(server = "https://127.0.0.1:1"): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server, skipTLSVerify: true }],
+    users: [{ name: "u" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return kc;
 }
 
 const get = (app: FastifyInstance, url: string, authorization?: string) =>
@@ -184,6 +212,7 @@ describe("read API authentication", () => {
         audience: AUDIENCE,
         keys: async () => signing.privateKey,
         algorithms: ["HS256"],
+        subjectOf: serviceAccountSubject,
       }),
     ).toThrow(/HS256 are not allowed/);
   });
@@ -210,13 +239,83 @@ describe("read API authentication", () => {
 
   it("answers 503 when the issuer's keys cannot be fetched", async () => {
     const { keys } = await oidcKeys(ISSUER, "http://127.0.0.1:1/jwks");
-    const authenticate = authenticator({ issuer: ISSUER, audience: AUDIENCE, keys });
+    const authenticate = authenticator({ issuer: ISSUER, audience: AUDIENCE, keys, subjectOf: serviceAccountSubject });
     expect(await authenticate(`Bearer ${await token(signing.privateKey, "k1")}`)).toMatchObject({
       ok: false,
       status: 503,
       error: "temporarily_unavailable",
     });
   });
+});
+
+describe("read API TokenReview of service-account tokens", () => {
+  it("answers 503 within seconds when the API server does not review the token, and asks again next time", async () => {
+    const signing = await keyPair("k1");
+    served = [signing.jwk];
+    let asked = 0;
+    // An API server that takes the request and never answers: a stalled connection.
+    const silent = {
+      request: (_path: string, options: RequestOptions = {}) => {
+        asked++;
+        return new Promise((_resolve, reject) =>
+          options.signal?.addEventListener("abort", () => reject(options.signal?.reason)),
+        );
+      },
+    } as unknown as KubeRest;
+    const { logger, lines } = capturedLogger();
+    const { keys } = await oidcKeys(ISSUER, jwksUrl);
+    const authenticate = authenticator({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys,
+      subjectOf: serviceAccountSubject,
+      review: tokenReviewer(silent, { audience: AUDIENCE, logger }),
+    });
+    const jwt = await token(signing.privateKey, "k1");
+    for (const attempt of [1, 2]) {
+      expect(await authenticate(`Bearer ${jwt}`)).toEqual({
+        ok: false,
+        status: 503,
+        error: "temporarily_unavailable",
+        description: "the API server cannot review the token",
+      });
+      expect(asked, "a review that failed is not cached").toBe(attempt);
+    }
+    expect(lines.join("\n")).toContain("the API server could not review a token");
+    for (const line of lines) expect(line).not.toContain(jwt.split(".")[2]);
+  }, 15_000);
+});
+
+describe("read API SubjectAccessReview on a stalled API server", () => {
+  it("answers 503 within seconds, each time (a failed review is not cached)", async () => {
+    const signing = await keyPair("k1");
+    served = [signing.jwk];
+    // An API server that accepts the connection and never answers: before, each request waited as long as
+    // client-node did (10 s here) and got 500.
+    const mute = createNetServer(() => {});
+    await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
+    try {
+      const { logger, lines } = capturedLogger();
+      const app = Fastify();
+      const kc = offlineKubeConfig(`https://127.0.0.1:${(mute.address() as AddressInfo).port}`);
+      const settings = { issuer: ISSUER, jwksUrl, audience: AUDIENCE };
+      await app.register(
+        readApi,
+        readApiOptions(kc, settings, { inventory: async () => INVENTORY, findings: async () => FINDINGS }, logger),
+      );
+      const bearer = `Bearer ${await token(signing.privateKey, "k1", { sub: "alice" })}`;
+      for (const _attempt of [1, 2]) {
+        const answer = await get(app, "/api/v1/inventory", bearer);
+        expect(answer.statusCode).toBe(503);
+        expect(answer.json().reason).toBe("the API server cannot review the access: try again later");
+      }
+      const logged = lines.map((l) => JSON.parse(l));
+      expect(logged.filter((l) => l.decision === "unavailable")).toHaveLength(2);
+      expect(logged.filter((l) => l.msg === "read API: the API server could not review an access")).toHaveLength(2);
+    } finally {
+      mute.close();
+    }
+  }, 15_000);
 });
 
 describe("read API authorization, limits and logs", () => {
@@ -269,8 +368,8 @@ describe("read API authorization, limits and logs", () => {
 
   it("limits each subject with 429 and Retry-After, other subjects unaffected", async () => {
     const { app } = await harness({ perSecond: 1, burst: 2 });
-    const a = `Bearer ${await token(signing.privateKey, "k1", { sub: "alice" })}`;
-    const b = `Bearer ${await token(signing.privateKey, "k1", { sub: "bob" })}`;
+    const a = `Bearer ${await token(signing.privateKey, "k1", { sub: "system:serviceaccount:a:alice" })}`;
+    const b = `Bearer ${await token(signing.privateKey, "k1", { sub: "system:serviceaccount:b:bob" })}`;
     expect((await get(app, "/api/v1/findings", a)).statusCode).toBe(200);
     expect((await get(app, "/api/v1/findings", a)).statusCode).toBe(200);
     const limited = await get(app, "/api/v1/findings", a);
@@ -333,18 +432,11 @@ describe("read API issuer discovery", () => {
     const issuer = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
       const { logger } = capturedLogger();
-      const kc = new k8s.KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }],
-        users: [{ name: "u" }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
       const app = Fastify();
       await app.register(
         readApi,
         readApiOptions(
-          kc,
+          offlineKubeConfig(),
           { issuer, audience: AUDIENCE },
           { inventory: async () => INVENTORY, findings: async () => FINDINGS },
           logger,
@@ -360,15 +452,7 @@ describe("read API issuer discovery", () => {
       // The same for the API server's own issuer, read through the kubeconfig's connection.
       const mute = createNetServer(() => {});
       await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
-      const kube = new k8s.KubeConfig();
-      kube.loadFromOptions({
-        clusters: [
-          { name: "c", server: `https://127.0.0.1:${(mute.address() as AddressInfo).port}`, skipTLSVerify: true },
-        ],
-        users: [{ name: "u" }],
-        contexts: [{ name: "x", cluster: "c", user: "u" }],
-        currentContext: "x",
-      });
+      const kube = offlineKubeConfig(`https://127.0.0.1:${(mute.address() as AddressInfo).port}`);
       const before = Date.now();
       await expect(kubernetesKeys(kube)).rejects.toThrow();
       expect(Date.now() - before).toBeLessThan(8_000);
@@ -378,4 +462,94 @@ describe("read API issuer discovery", () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   }, 30_000);
+});
+
+describe("read API subject naming, as the API server names the same token", () => {
+  let signing: Awaited<ReturnType<typeof keyPair>>;
+  beforeAll(async () => {
+    signing = await keyPair("k1");
+    served = [signing.jwk];
+  });
+
+  /** What the operator's read API authenticates a token of an OIDC issuer as, with these settings. */
+  async function subjectOf(claims: Record<string, unknown>, mapping: Partial<ReadApiSettings> = {}) {
+    const { logger } = capturedLogger();
+    const { authenticate } = readApiOptions(
+      offlineKubeConfig(),
+      { issuer: ISSUER, jwksUrl, audience: AUDIENCE, ...mapping },
+      { inventory: async () => INVENTORY, findings: async () => FINDINGS },
+      logger,
+    );
+    const answer = await authenticate(`Bearer ${await token(signing.privateKey, "k1", claims)}`);
+    return answer.ok ? answer.subject : answer.description;
+  }
+
+  it("prefixes the sub claim with the issuer URL and #, so no OIDC user is a user of another authenticator", async () => {
+    expect(await subjectOf({ sub: "alice" })).toEqual({
+      user: "https://issuer.test#alice",
+      groups: ["system:authenticated"],
+    });
+    expect(await subjectOf({ sub: "system:serviceaccount:kube-system:foo" }), "no service-account groups").toEqual({
+      user: "https://issuer.test#system:serviceaccount:kube-system:foo",
+      groups: ["system:authenticated"],
+    });
+  });
+
+  it("takes the prefix given, '-' for none, and leaves an email unprefixed", async () => {
+    expect(await subjectOf({ sub: "alice" }, { usernamePrefix: "oidc:" })).toMatchObject({ user: "oidc:alice" });
+    expect(await subjectOf({ sub: "alice" }, { usernamePrefix: "-" })).toMatchObject({ user: "alice" });
+    expect(
+      await subjectOf({ sub: "a1", preferred_username: "alice" }, { usernameClaim: "preferred_username" }),
+    ).toMatchObject({ user: "https://issuer.test#alice" });
+    expect(await subjectOf({ email: "alice@example.com" }, { usernameClaim: "email" })).toMatchObject({
+      user: "alice@example.com",
+    });
+  });
+
+  it("refuses an email the issuer has not verified", async () => {
+    const email = { usernameClaim: "email" };
+    for (const verified of [false, "true"])
+      expect(await subjectOf({ email: "alice@example.com", email_verified: verified }, email), String(verified)).toBe(
+        "the token's email is not verified (email_verified is not true)",
+      );
+    expect(await subjectOf({ email: "alice@example.com", email_verified: true }, email)).toMatchObject({
+      user: "alice@example.com",
+    });
+    expect(await subjectOf({ sub: "alice" }, email)).toBe("the token has no email claim to name its subject");
+  });
+
+  it("takes groups only from the groups claim set, prefixed as set; a single string is one group", async () => {
+    expect(await subjectOf({ sub: "alice", groups: ["admins"] }), "no groups claim by default").toMatchObject({
+      groups: ["system:authenticated"],
+    });
+    const mapping = { groupsClaim: "roles", groupsPrefix: "oidc:" };
+    expect(await subjectOf({ sub: "alice", roles: ["admins", "system:masters"] }, mapping)).toMatchObject({
+      groups: ["oidc:admins", "oidc:system:masters", "system:authenticated"],
+    });
+    expect(await subjectOf({ sub: "alice", roles: "admins" }, mapping)).toMatchObject({
+      groups: ["oidc:admins", "system:authenticated"],
+    });
+    expect(await subjectOf({ sub: "alice", roles: [1] }, mapping)).toBe(
+      "the token's roles claim is neither a string nor a list of strings",
+    );
+  });
+});
+
+describe("service-account subjects", () => {
+  it("are named as the API server names them, with its service-account groups; another sub is refused", () => {
+    expect(
+      serviceAccountSubject({
+        sub: "system:serviceaccount:team-a:reader",
+        groups: ["system:masters"],
+        "kubernetes.io": { serviceaccount: { uid: "u-1" } },
+      }),
+    ).toEqual({
+      user: "system:serviceaccount:team-a:reader",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:team-a", "system:authenticated"],
+      uid: "u-1",
+    });
+    expect(serviceAccountSubject({ sub: "alice" })).toBe(
+      "the token's sub claim names no service account (system:serviceaccount:<namespace>:<name>)",
+    );
+  });
 });

@@ -59,4 +59,13 @@ describe("ttlCache", () => {
       vi.useRealTimers();
     }
   });
+
+  it("does not keep a call that failed: the next asker calls again", async () => {
+    const cache = ttlCache<number>({ ttlMs: 60_000 });
+    const load = vi.fn().mockRejectedValueOnce(new Error("unreachable")).mockResolvedValue(7);
+    await expect(cache("a", load)).rejects.toThrow("unreachable");
+    expect(await cache("a", load)).toBe(7);
+    expect(await cache("a", load)).toBe(7);
+    expect(load).toHaveBeenCalledTimes(2);
+  });
 });
