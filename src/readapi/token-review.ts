@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { describeError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
-import { ttlCache } from "../webhook/lookups.ts";
+import { ttlCache } from "../runtime/ttl-cache.ts";
 import { API_SERVER_TIMEOUT_MS } from "./authorize.ts";
 
 /** True when the API server still accepts the token; rejects when it cannot answer. */

@@ -8,6 +8,7 @@ import { accessAllowed } from "../kube/access-review.ts";
 import { describeError, isApiError } from "../kube/errors.ts";
 import type { KubeRest } from "../kube/rest.ts";
 import type { Logger } from "../observability/logger.ts";
+import { type TtlCacheOptions, ttlCache } from "../runtime/ttl-cache.ts";
 import type { AdmissionRequest, UserInfo } from "./admission-review.ts";
 import { type ReviewScope, whySkipped } from "./assess.ts";
 import type { Action, AdmissionConfig } from "./config.ts";
@@ -39,12 +40,8 @@ const MAX_HOST_CHARS_PER_CONFIGMAP = 16 * 1024;
  */
 const LOOKUP_TIMEOUT_MS = 2_000;
 
-export interface LookupOptions {
+export interface LookupOptions extends TtlCacheOptions {
   logger: Logger;
-  /** How long an answer is reused; RBAC and label changes take effect within it. */
-  ttlMs?: number;
-  /** Entries kept; the oldest go first. */
-  maxEntries?: number;
 }
 
 export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
@@ -158,26 +155,5 @@ export function followedConfigMaps(
   return {
     configMaps: (inNamespace, name) => (inNamespace === namespace ? read.hosts.get(name) : undefined),
     ...(read.notFollowed > 0 && { configMapsNotFollowed: read.notFollowed }),
-  };
-}
-
-/**
- * A small cache of promises: concurrent askers share one call; answers expire after the TTL. A call that
- * fails is not kept: the next asker calls again.
- */
-export function ttlCache<T>({ ttlMs = 10_000, maxEntries = 1_000 }: Omit<LookupOptions, "logger">) {
-  const entries = new Map<string, { at: number; value: Promise<T> }>();
-  return (key: string, load: () => Promise<T>): Promise<T> => {
-    const now = Date.now();
-    const hit = entries.get(key);
-    if (hit && now - hit.at < ttlMs) return hit.value;
-    entries.delete(key);
-    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-    const value = load();
-    entries.set(key, { at: now, value });
-    value.catch(() => {
-      if (entries.get(key)?.value === value) entries.delete(key);
-    });
-    return value;
   };
 }

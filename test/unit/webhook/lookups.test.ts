@@ -1,8 +1,7 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Assessment } from "../../../src/webhook/assess.ts";
 import { admissionConfig } from "../../../src/webhook/config.ts";
 import { lookupsNeeded } from "../../../src/webhook/decide.ts";
-import { ttlCache } from "../../../src/webhook/lookups.ts";
 import { finding, policyView } from "../../support/admission.ts";
 
 describe("which lookups a decision needs", () => {
@@ -37,35 +36,5 @@ describe("which lookups a decision needs", () => {
     expect(
       lookupsNeeded(assessment(), { config: admissionConfig({ actionFloor: "Warn" }), policies: warn, user }).floor,
     ).toBe(false);
-  });
-});
-
-describe("ttlCache", () => {
-  it("shares one call between concurrent askers, expires answers, and stays bounded", async () => {
-    vi.useFakeTimers();
-    try {
-      const cache = ttlCache<number>({ ttlMs: 1_000, maxEntries: 2 });
-      const load = vi.fn(async () => 7);
-      await Promise.all([cache("a", load), cache("a", load)]);
-      expect(load).toHaveBeenCalledTimes(1);
-      vi.advanceTimersByTime(1_001);
-      await cache("a", load);
-      expect(load).toHaveBeenCalledTimes(2);
-      await cache("b", load);
-      await cache("c", load); // evicts "a"
-      await cache("a", load);
-      expect(load).toHaveBeenCalledTimes(5);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
-  it("does not keep a call that failed: the next asker calls again", async () => {
-    const cache = ttlCache<number>({ ttlMs: 60_000 });
-    const load = vi.fn().mockRejectedValueOnce(new Error("unreachable")).mockResolvedValue(7);
-    await expect(cache("a", load)).rejects.toThrow("unreachable");
-    expect(await cache("a", load)).toBe(7);
-    expect(await cache("a", load)).toBe(7);
-    expect(load).toHaveBeenCalledTimes(2);
   });
 });
