@@ -60,7 +60,8 @@ export function webhookConfiguration(r: WebhookRegistration): k8s.V1ValidatingWe
         clientConfig,
         rules: admissionRules(r.kinds ?? reviewedKinds()),
         admissionReviewVersions: ["v1"],
-        sideEffects: "None",
+        // It records Events for what it refuses or admits with a finding: a side effect it skips on dry runs.
+        sideEffects: "NoneOnDryRun",
         matchPolicy: "Equivalent",
         failurePolicy: r.failurePolicy,
         timeoutSeconds: r.timeoutSeconds,

@@ -60,7 +60,7 @@ export interface WebhookServerOptions {
   config: AdmissionConfig;
   logger: Logger;
   metrics: WebhookMetrics;
-  /** Fire-and-forget; never called for dry runs (the webhook registers sideEffects: None). */
+  /** Fire-and-forget; never called for dry runs (the webhook registers sideEffects: NoneOnDryRun). */
   events?: (event: AdmissionEvent) => void;
   /** /readyz: certificates loaded and policies synced. Ready when absent. */
   isReady?: () => boolean;

@@ -12,11 +12,11 @@ const base = {
 };
 
 describe("webhookConfiguration", () => {
-  it("reviews CREATE and UPDATE of every workload kind and ConfigMaps, with no side effects", () => {
+  it("reviews CREATE and UPDATE of every workload kind and ConfigMaps, with side effects (Events) only off dry runs", () => {
     const config = webhookConfiguration(base);
     const webhook = config.webhooks?.[0];
     expect(webhook?.name).toBe(WEBHOOK_NAME);
-    expect(webhook?.sideEffects).toBe("None");
+    expect(webhook?.sideEffects).toBe("NoneOnDryRun");
     expect(webhook?.admissionReviewVersions).toEqual(["v1"]);
     expect(webhook?.matchPolicy).toBe("Equivalent");
     const resources = webhook?.rules?.flatMap((r) => r.resources ?? []) ?? [];
