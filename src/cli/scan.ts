@@ -19,6 +19,7 @@ const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] [--cluster-do
 
 Scans Kubernetes manifests (files, folders recursively: .yaml .yml .json; - for stdin;
 multi-document YAML, JSON, List objects, helm template output) with the admission rules.
+In folders, a Helm chart's templates/ are left out (stderr says so): scan helm template output instead.
 --cluster-domain: the kubelet's --cluster-domain, when not cluster.local (names under it are in-cluster).
 
 exit codes: 0 no findings, 1 findings, 2 usage error, unreadable file or invalid input`;
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const report = await scan(options.paths, options.clusterDomain);
+  for (const note of report.notes) console.error(note);
   for (const error of report.errors) console.error(formatError(error));
   process.stdout.write(render(report, options.format));
   if (report.errors.length > 0) return 2;
@@ -72,7 +74,7 @@ function parseOptions(argv: string[]): Options | string {
 }
 
 async function scan(paths: string[], clusterDomain: string | undefined): Promise<ScanReport> {
-  const { sources, errors } = await readSources(paths);
+  const { sources, errors, notes } = await readSources(paths);
   const parsed: { file: string; item: ParsedObject }[] = [];
   for (const source of sources) {
     const result = parseSource(source.file, source.text);
@@ -86,7 +88,7 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
     // unregistered-ai-api: the policies and ConfigMaps among all the inputs.
     inventory: { policies: registeredApis(objects), configMap: configMapLookup(objects) },
   };
-  const report: ScanReport = { findings: [], errors, files: sources.length, objects: parsed.length };
+  const report: ScanReport = { findings: [], errors, notes, files: sources.length, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
     if (evaluation.unreadable) errors.push({ file, line: item.lineOf([]), message: evaluation.unreadable });

@@ -18,6 +18,8 @@ export interface InputError {
 export interface ScanReport {
   findings: ScanFinding[];
   errors: InputError[];
+  /** What was left out and how to scan it (Helm charts' templates): stderr only, the exit code unchanged. */
+  notes: string[];
   files: number;
   objects: number;
 }

@@ -29,7 +29,8 @@ function report(): ScanReport {
     },
   };
   const findings = evaluate(deployment).findings.map((f, i) => ({ ...f, file: "deploy/web.yaml", line: 10 + i }));
-  return { findings, errors: [{ file: "deploy/bad.yaml", line: 3, message: "invalid YAML: x" }], files: 2, objects: 1 };
+  const errors = [{ file: "deploy/bad.yaml", line: 3, message: "invalid YAML: x" }];
+  return { findings, errors, notes: [], files: 2, objects: 1 };
 }
 
 describe("JSON report", () => {
@@ -127,7 +128,7 @@ describe("text report", () => {
   });
 
   it("says so when there is nothing to report", () => {
-    expect(formatText({ findings: [], errors: [], files: 3, objects: 7 }, { color: false })).toBe(
+    expect(formatText({ findings: [], errors: [], notes: [], files: 3, objects: 7 }, { color: false })).toBe(
       "no findings in 7 objects in 3 files\n",
     );
   });

@@ -133,6 +133,24 @@ describe("ai-api-guard scan: inputs", () => {
     expect(report.findings[0]).toMatchObject({ file: "<stdin>", resource: "Deployment/shop/dirty", line });
   });
 
+  it("leaves a Helm chart's templates in a folder to helm template, saying so, and reads the rest", () => {
+    const chart = {
+      "charts/shop/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+      "charts/shop/values.yaml": "replicaCount: 1\n",
+      "charts/shop/templates/deployment.yaml": 'metadata:\n  labels:\n    {{- include "shop.labels" . | nindent 4 }}\n',
+      "deploy/dirty.yaml": DIRTY,
+    };
+    const folder = folderWith(chart);
+    const run = runCli(["scan", folder]);
+    // Before: the template was invalid YAML, an input error, and the scan exited 2 whatever it found.
+    expect(run.stderr).not.toContain("invalid YAML");
+    expect(run.stderr).toContain(`${join(folder, "charts/shop")}: a Helm chart: its templates are read once rendered`);
+    expect(run.stdout).toContain("1 finding (1 hardcoded-secret)");
+    expect(run.code).toBe(1);
+    // A template named on the command line is still read, and is still no YAML.
+    expect(runCli(["scan", join(folder, "charts/shop/templates/deployment.yaml")]).code).toBe(2);
+  });
+
   it("walks folders for .yaml, .yml and .json only", () => {
     const list = JSON.stringify({
       kind: "List",
