@@ -91,28 +91,31 @@ function binaryAsBase64(_key: unknown, value: unknown): unknown {
 }
 
 /**
- * A multi-line double-quoted scalar whose continuation lines are indented no deeper than its key:
- * each such line gets the key's indentation plus two. Lines stay where they are, so line numbers hold.
+ * A multi-line quoted scalar (double or single, alone or opening a flow sequence: Argo's `args: ["`)
+ * whose continuation lines are indented no deeper than its key: each such line gets the key's
+ * indentation plus two. Lines stay where they are, so line numbers hold.
  */
 function indentQuotedContinuations(text: string): string {
   const lines = text.split("\n");
-  let indent: string | undefined;
+  let open: { indent: string; quote: string } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? "";
-    if (indent !== undefined) {
-      if (line.trimStart().length > 0 && line.length - line.trimStart().length <= indent.length)
-        lines[i] = `${indent}  ${line.trimStart()}`;
-      if (unescapedQuotes(line) % 2 === 1) indent = undefined;
+    if (open !== undefined) {
+      if (line.trimStart().length > 0 && line.length - line.trimStart().length <= open.indent.length)
+        lines[i] = `${open.indent}  ${line.trimStart()}`;
+      if (unescapedQuotes(line, open.quote) % 2 === 1) open = undefined;
       continue;
     }
-    const open = /^(\s*)(?:- )?[^\s"'#][^"#]*:\s+"(.*)$/.exec(line);
-    if (open && unescapedQuotes(open[2] ?? "") % 2 === 0) indent = open[1] ?? "";
+    const [, indent = "", quote = "", rest = ""] = /^(\s*)(?:- )?[^\s"'#][^"'#]*:\s+\[?\s*(["'])(.*)$/.exec(line) ?? [];
+    if (quote && unescapedQuotes(rest, quote) % 2 === 0) open = { indent, quote };
   }
   return lines.join("\n");
 }
 
-function unescapedQuotes(text: string): number {
-  return (text.replace(/\\./g, "").match(/"/g) ?? []).length;
+/** Quotes that end a scalar: `\"` escapes one in double quotes, `''` in single quotes. */
+function unescapedQuotes(text: string, quote: string): number {
+  const unescaped = quote === '"' ? text.replace(/\\./g, "") : text.replaceAll("''", "");
+  return unescaped.split(quote).length - 1;
 }
 
 /**

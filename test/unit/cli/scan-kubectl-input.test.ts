@@ -87,6 +87,28 @@ spec:
     expect(findings({ "pod.yaml": yaml })).toEqual([{ path: "spec.containers[0].env[0].value", line: 13 }]);
   });
 
+  it("reads multi-line quoted args in a flow sequence, single or double quoted, as kubectl does (Argo's examples)", () => {
+    const workflow = (quote: string) => `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: ci-}
+spec:
+  templates:
+  - name: build
+    container:
+      image: golang:1.25
+      command: [sh, -c]
+      args: [${quote}
+        export OPENAI_API_KEY=${openai} &&
+        go run ./cmd/eval
+      ${quote}]
+`;
+    // Before: "invalid YAML: Missing closing quote" for both, exit 2 and the key unseen.
+    expect(findings({ "a.yaml": workflow('"'), "b.yaml": workflow("'") })).toEqual([
+      { path: "spec.templates[0].container.args[0]", line: 10 },
+      { path: "spec.templates[0].container.args[0]", line: 10 },
+    ]);
+  });
+
   it("takes the cluster domain as a setting, and refuses one that is not a DNS name", () => {
     const env = { UPSTREAM: "http://api.shop.svc.corp.acme.io" };
     const folder = folderWith({ "app.yaml": deploymentYaml("app", env) });
