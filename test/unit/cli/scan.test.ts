@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
-import { deploymentYaml, folderWith, runCli } from "./run.ts";
+import { deploymentYaml, folderWith, MAIN, runCli } from "./run.ts";
 
 const fake = fakeSecrets(11);
 const CLEAN = deploymentYaml("clean", { LOG_LEVEL: "info", UPSTREAM: "http://api.shop.svc:8080" });
@@ -31,6 +32,26 @@ describe("ai-api-guard scan: exit codes", () => {
     expect(report.findings.map((f: { exempt: boolean }) => f.exempt)).toEqual([true]);
     expect(report.summary).toMatchObject({ findings: 0, exempt: 1 });
     expect(run.code).toBe(0);
+  });
+
+  it("exits with the scan's code, and no stack trace, when its reader stops early (| head)", async () => {
+    // Findings and an input error: exit 2, which no crash gives.
+    const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`app-${i}.yaml`, DIRTY]));
+    files["broken.yaml"] = "a: [";
+    const child = spawn(process.execPath, [MAIN, "scan", "-f", "sarif", folderWith(files)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // The reader goes away before the report (far more than a pipe holds) is written.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    // Before: an unhandled EPIPE, its stack trace on stderr, and exit 1 whatever the scan found.
+    expect(stderr).not.toContain("EPIPE");
+    expect(stderr).toMatch(/^\S+broken\.yaml:1: invalid YAML: .*\n$/);
+    expect(code).toBe(2);
   });
 
   it("exits 2 on usage errors", () => {
