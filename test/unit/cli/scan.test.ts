@@ -105,7 +105,19 @@ describe("ai-api-guard scan: exit codes", () => {
 
   it("exits 2 on an object the rules cannot read", () => {
     const run = runCli(["scan", "-"], "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: nope\n");
-    expect(run.stderr).toContain("<stdin>:1: Pod//p: spec.containers is a string, not a list");
+    expect(run.stderr).toContain("<stdin>:4: Pod//p: spec.containers is a string, not a list");
+    expect(run.code).toBe(2);
+  });
+
+  it("names the line of the field the rules cannot read, in a List too", () => {
+    // ingress-nginx's vouch-proxy example: `value: true`, a boolean where kubectl wants a string.
+    const pod =
+      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n      env:\n        - name: DEBUG\n          value: true\n";
+    const list = `kind: List\nitems:\n  - ${pod.trimEnd().replaceAll("\n", "\n    ")}\n`;
+    const run = runCli(["scan", "-", join(folderWith({ "list.yaml": list }), "list.yaml")], pod);
+    // Before: line 1, the document's first line, for both.
+    expect(run.stderr).toContain("<stdin>:8: Pod//p: spec.containers[0].env[0].value is a boolean, not a string");
+    expect(run.stderr).toContain("list.yaml:10: Pod//p: items[0].spec.containers[0].env[0].value is a boolean");
     expect(run.code).toBe(2);
   });
 
