@@ -47,6 +47,10 @@ export function parseSource(file: string, text: string): ParsedSource {
       continue;
     }
     if (object === null || object === undefined) continue;
+    if (typeof object !== "object") {
+      errors.push(notAnObject(file, typeof object, lineOf(doc, lineCounter, [])));
+      continue;
+    }
     objects.push({ object, lineOf: (path) => lineOf(doc, lineCounter, path) });
     objects.push(...generatedConfigMaps(object, doc, lineCounter));
   }
@@ -83,6 +87,16 @@ function notJson(file: string, doc: Document, lineCounter: LineCounter, error: u
   // yaml's own reason names no value (only its alias limit); anything else says what to look for.
   const reason = error instanceof ReferenceError ? error.message : "its aliases cannot be expanded into an object";
   return { file, line: lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line, message: `invalid YAML: ${reason}` };
+}
+
+/**
+ * A document that is a bare string, number or boolean, which kubectl refuses too: most often JSON with
+ * comments, which YAML reads as one long string (a key in it would otherwise pass unseen). Lists are
+ * taken: kustomize's JSON patches are lists.
+ */
+function notAnObject(file: string, type: string, line: number | undefined): InputError {
+  const hint = /\.json$/i.test(file) ? " (JSON has no comments)" : "";
+  return { file, line, message: `not a Kubernetes object: the document is a ${type}${hint}` };
 }
 
 /** `!!binary` reaches the API server as base64 (Go's []byte in JSON): the same text the engine reads. */

@@ -56,4 +56,24 @@ describe("ai-api-guard scan: what a CI job hands it", () => {
     expect(run.stdout).not.toContain(openai);
     expect(run.code).toBe(1);
   });
+
+  it("refuses a document that is a bare scalar (JSON with comments reads as one), as kubectl does, and takes a list (a JSON patch) as before", () => {
+    const pod = {
+      kind: "Pod",
+      metadata: { name: "p" },
+      spec: { containers: [{ name: "a", env: [{ name: "OPENAI_API_KEY", value: openai }] }] },
+    };
+    const patch = "- op: add\n  path: /spec/template/metadata/labels/team\n  value: ml\n";
+    const folder = folderWith({
+      "commented.json": `// the model's pod\n${JSON.stringify(pod)}\n`,
+      "patch.yaml": patch,
+    });
+    const run = runCli(["scan", folder]);
+    // Before: the file was one string, no object, and the scan exited 0 with a key in it.
+    expect(run.stderr).toBe(
+      `${join(folder, "commented.json")}:1: not a Kubernetes object: the document is a string (JSON has no comments)\n`,
+    );
+    expect(run.stdout).not.toContain(openai);
+    expect(run.code).toBe(2);
+  });
 });
