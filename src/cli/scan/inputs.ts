@@ -33,9 +33,14 @@ export async function readSources(paths: readonly string[]): Promise<Sources> {
     return true;
   };
   for (const path of paths) {
+    if (!firstTime(path)) continue;
     try {
       if (path === "-") {
-        if (firstTime(path)) sources.push({ file: STDIN_NAME, text: decode(await buffer(process.stdin)) });
+        const text = decode(await buffer(process.stdin));
+        // Empty stdin is most likely a command before the pipe that failed, not a clean result.
+        if (text.trim() === "")
+          errors.push({ file: STDIN_NAME, message: "nothing to scan: did the command before the pipe fail?" });
+        else sources.push({ file: STDIN_NAME, text });
       } else if ((await stat(path)).isDirectory()) {
         const folder = await readFolder(path, errors);
         // A folder with nothing to scan is more likely a wrong path in CI than a clean result.
@@ -47,7 +52,7 @@ export async function readSources(paths: readonly string[]): Promise<Sources> {
           notes.push(
             `${chart}: a Helm chart: its templates are read once rendered: helm template ${chart} | ai-api-guard scan -`,
           );
-      } else if (firstTime(path)) sources.push({ file: path, text: decode(await readFile(path)) });
+      } else sources.push({ file: path, text: decode(await readFile(path)) });
     } catch (error) {
       errors.push({ file: path, message: `cannot read: ${describe(error)}` });
     }

@@ -76,4 +76,11 @@ describe("ai-api-guard scan: what a CI job hands it", () => {
     expect(run.stdout).not.toContain(openai);
     expect(run.code).toBe(2);
   });
+
+  it("exits 2 on empty stdin: the command before the pipe most likely failed (helm template of a wrong path)", () => {
+    const run = runCli(["scan", "-"], "\n");
+    // Before: "no findings in 0 objects in 1 file", exit 0: a CI gate passed on nothing.
+    expect(run.stderr).toBe("<stdin>: nothing to scan: did the command before the pipe fail?\n");
+    expect(run.code).toBe(2);
+  });
 });
