@@ -52,7 +52,7 @@ export function parseSource(file: string, text: string): ParsedSource {
       continue;
     }
     objects.push({ object, lineOf: (path) => lineOf(doc, lineCounter, path) });
-    objects.push(...generatedConfigMaps(object, doc, lineCounter));
+    objects.push(...generatedConfigMaps(object, doc, lineCounter), ...inlinePatches(file, object, doc, lineCounter));
   }
   return { objects, errors };
 }
@@ -159,6 +159,32 @@ function generatedConfigMaps(object: unknown, doc: Document, lineCounter: LineCo
         ? ["configMapGenerator", index]
         : ["configMapGenerator", index, "literals", literalIndex.get(String(key)) ?? 0];
     return [{ object: generated, lineOf: (path: readonly PathSegment[]) => lineOf(doc, lineCounter, source(path[1])) }];
+  });
+}
+
+/**
+ * kustomization.yaml's inline strategic-merge patches (`patches[].patch`, `patchesStrategicMerge[]`) are
+ * manifests kustomize merges into what it builds: read them as the objects they are. A block scalar keeps
+ * its lines, so a path in it has its line in the file; a quoted one is located at the scalar.
+ */
+function inlinePatches(file: string, object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
+  if (!isRecord(object) || (object.kind !== undefined && object.kind !== "Kustomization")) return [];
+  const patches = Array.isArray(object.patches) ? object.patches : [];
+  const strategic = Array.isArray(object.patchesStrategicMerge) ? object.patchesStrategicMerge : [];
+  const inline: [PathSegment[], unknown][] = [
+    ...patches.map((patch, i): [PathSegment[], unknown] => [["patches", i, "patch"], isRecord(patch) && patch.patch]),
+    ...strategic.map((patch, i): [PathSegment[], unknown] => [["patchesStrategicMerge", i], patch]),
+  ];
+  return inline.flatMap(([at, text]) => {
+    // A file name is one line (the file is read as any other); a JSON patch parses to a list, passed over.
+    if (typeof text !== "string" || !text.includes("\n")) return [];
+    const node = doc.getIn(at, true) as { type?: string } | undefined;
+    const scalarLine = lineOf(doc, lineCounter, at) ?? 1;
+    const block = node?.type === "BLOCK_LITERAL" || node?.type === "BLOCK_FOLDED";
+    return parseSource(file, text).objects.map((patch) => ({
+      object: patch.object,
+      lineOf: (path: readonly PathSegment[]) => (block ? scalarLine + (patch.lineOf(path) ?? 1) : scalarLine),
+    }));
   });
 }
 

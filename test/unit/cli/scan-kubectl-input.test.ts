@@ -55,6 +55,34 @@ secretGenerator:
     expect(findings({ "kustomization.yaml": yaml })).toEqual([{ path: "data.OPENAI_API_KEY", line: 7 }]);
   });
 
+  it("reads a kustomization.yaml's inline strategic-merge patches as the objects they patch, at their lines", () => {
+    const yaml = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [deployment.yaml]
+patches:
+  - target: {kind: Deployment, name: app}
+    patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: app}
+      spec:
+        template:
+          spec:
+            containers:
+              - name: app
+                env:
+                  - {name: OPENAI_API_KEY, value: ${openai}}
+patchesStrategicMerge:
+  - "kind: Pod\\nmetadata: {name: p}\\nspec: {containers: [{name: a, env: [{name: OPENAI_API_KEY, value: ${openai}}]}]}"
+  - deployment-patch.yaml
+`;
+    // Before: none; kustomize builds a Deployment and a Pod that hold the key.
+    expect(findings({ "kustomization.yaml": yaml })).toEqual([
+      { path: "spec.template.spec.containers[0].env[0].value", line: 16 },
+      { path: "spec.containers[0].env[0].value", line: 18 },
+    ]);
+  });
+
   it("reads a configMapGenerator literal whose key is __proto__ like any other", () => {
     const yaml = `kind: Kustomization\nconfigMapGenerator:\n  - name: llm\n    literals:\n      - __proto__=${openai}\n`;
     expect(findings({ "kustomization.yaml": yaml })).toEqual([{ path: "data.__proto__", line: 5 }]);
