@@ -25,6 +25,9 @@ export function parseSource(file: string, text: string): ParsedSource {
   const errors: InputError[] = [];
   let { docs, lineCounter } = parseWithLines(text);
   if (docs.some((doc) => doc.errors.length > 0)) {
+    // kubectl reads JSON objects one after another (`jq '.items[]'` writes them) as a stream.
+    const stream = jsonStream(text);
+    if (stream) return parseJsonStream(file, stream);
     // kubectl also takes a multi-line quoted scalar whose lines sit left of its key; read it as kubectl does.
     const repaired = indentQuotedContinuations(text);
     const again = repaired === text ? undefined : parseWithLines(repaired);
@@ -55,6 +58,52 @@ export function parseSource(file: string, text: string): ParsedSource {
     objects.push(...generatedConfigMaps(object, doc, lineCounter), ...inlinePatches(file, object, doc, lineCounter));
   }
   return { objects, errors };
+}
+
+/**
+ * Two or more JSON values back to back, each with the line it starts on; undefined unless the text is
+ * that (it starts with `{`, as kubectl's test for JSON has it, and nothing outside the values but blanks).
+ */
+function jsonStream(text: string): { text: string; line: number }[] | undefined {
+  if (!text.trimStart().startsWith("{")) return undefined;
+  const values: { text: string; line: number }[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = -1;
+  let line = 1;
+  let startLine = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") line++;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (depth === 0 && start === -1) {
+      if (c === "{" || c === "[") [start, startLine, depth] = [i, line, 1];
+      else if (!/\s/.test(c ?? "")) return undefined;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if ((c === "}" || c === "]") && --depth === 0) {
+      values.push({ text: text.slice(start, i + 1), line: startLine });
+      start = -1;
+    }
+  }
+  return depth === 0 && values.length > 1 ? values : undefined;
+}
+
+/** Each value of a JSON stream parsed on its own, its lines those of the file. */
+function parseJsonStream(file: string, values: { text: string; line: number }[]): ParsedSource {
+  const parsed = values.map(({ text, line }) => ({ result: parseSource(file, text), offset: line - 1 }));
+  const shift = (line: number | undefined, offset: number) => (line === undefined ? undefined : line + offset);
+  return {
+    objects: parsed.flatMap(({ result, offset }) =>
+      result.objects.map((o) => ({
+        object: o.object,
+        lineOf: (path: readonly PathSegment[]) => shift(o.lineOf(path), offset),
+      })),
+    ),
+    errors: parsed.flatMap(({ result, offset }) => result.errors.map((e) => ({ ...e, line: shift(e.line, offset) }))),
+  };
 }
 
 function parseWithLines(text: string) {

@@ -137,6 +137,26 @@ spec:
     ]);
   });
 
+  it("reads a stream of JSON objects (jq '.items[]' output), at their lines, as kubectl does", () => {
+    const pod = (name: string, value: string) =>
+      JSON.stringify(
+        {
+          kind: "Pod",
+          metadata: { name },
+          spec: { containers: [{ name: "a", env: [{ name: "OPENAI_API_KEY", value }] }] },
+        },
+        null,
+        2,
+      );
+    const stream = `${pod("a", "x")}\n${pod("b", openai)}{"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"OPENAI_API_KEY": "${openai}"}}\n`;
+    const lineOf = (text: string) => stream.split("\n").findIndex((l) => l.includes(text)) + 1;
+    // Before: "invalid YAML: Unexpected flow-map-start at node end", exit 2 and nothing read.
+    expect(findings({ "stream.json": stream })).toEqual([
+      { path: "spec.containers[0].env[0].value", line: lineOf(openai) },
+      { path: "data.OPENAI_API_KEY", line: lineOf('"ConfigMap"') },
+    ]);
+  });
+
   it("takes the cluster domain as a setting, and refuses one that is not a DNS name", () => {
     const env = { UPSTREAM: "http://api.shop.svc.corp.acme.io" };
     const folder = folderWith({ "app.yaml": deploymentYaml("app", env) });
