@@ -38,7 +38,9 @@ export function parseSource(file: string, text: string): ParsedSource {
     if (error) {
       // The first error of a document (the rest follow from it), and only the first line of its
       // message: the rest quotes the source.
-      const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      const message = withoutQuotedSource(
+        (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, ""),
+      );
       errors.push({ file, line: error.linePos?.[0].line, message: `invalid YAML: ${message}` });
       continue;
     }
@@ -117,25 +119,37 @@ function parseWithLines(text: string) {
  * JSON cannot hold), reported at the alias, or more aliases than yaml expands (an alias bomb).
  */
 function notJson(file: string, doc: Document, lineCounter: LineCounter, error: unknown): InputError {
-  let cycleAt: number | undefined;
+  const line = (offset: number | undefined) => lineCounter.linePos(offset ?? 0).line;
+  let problem: { at: number | undefined; message: string } | undefined;
   visit(doc, {
     Alias(_key, alias, ancestors) {
       const target = alias.resolve(doc);
-      if (target && ancestors.includes(target)) {
-        cycleAt = alias.range?.[0];
-        return visit.BREAK;
-      }
+      if (!target) problem = { at: alias.range?.[0], message: UNRESOLVED_ALIAS };
+      else if (ancestors.includes(target)) problem = { at: alias.range?.[0], message: ALIAS_CYCLE };
+      else return;
+      return visit.BREAK;
     },
   });
-  if (cycleAt !== undefined)
-    return {
-      file,
-      line: lineCounter.linePos(cycleAt).line,
-      message: "invalid YAML: an alias refers to a node that contains it (a cycle, which JSON cannot hold)",
-    };
-  // yaml's own reason names no value (only its alias limit); anything else says what to look for.
-  const reason = error instanceof ReferenceError ? error.message : "its aliases cannot be expanded into an object";
-  return { file, line: lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line, message: `invalid YAML: ${reason}` };
+  if (problem) return { file, line: line(problem.at), message: `invalid YAML: ${problem.message}` };
+  // yaml's own reason names no value once its quote is dropped (its alias limit); anything else says what to look for.
+  const reason =
+    error instanceof ReferenceError
+      ? withoutQuotedSource(error.message)
+      : "its aliases cannot be expanded into an object";
+  return { file, line: line(doc.contents?.range?.[0]), message: `invalid YAML: ${reason}` };
+}
+
+const ALIAS_CYCLE = "an alias refers to a node that contains it (a cycle, which JSON cannot hold)";
+// The alias's name is not said: it may be a password that starts with *, which is what to look for.
+const UNRESOLVED_ALIAS = "an alias (*name) names no anchor before it: quote a value that starts with *";
+
+/**
+ * yaml ends some messages with the source they quote, after `word: ` (a block scalar's header, an
+ * alias's name), and that may be a secret: it is dropped. Its fixed texts put a space before a colon
+ * (`Missing , or : between flow map items`).
+ */
+function withoutQuotedSource(message: string): string {
+  return message.replace(/(?<=\S): .*$/, "");
 }
 
 /**

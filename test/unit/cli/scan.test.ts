@@ -224,6 +224,18 @@ describe("ai-api-guard scan: inputs", () => {
 });
 
 describe("ai-api-guard scan: no output ever holds a secret", () => {
+  it("keeps a value out of yaml's error messages that quote the source (a password that starts with * or |)", () => {
+    const secret = fake.random ?? "";
+    const env = (value: string) =>
+      `kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - env:\n        - {name: DB_PASSWORD, value: ${value}}\n`;
+    const run = runCli(["scan", folderWith({ "alias.yaml": env(`*${secret}`), "block.yaml": `a: |${secret}\n  b\n` })]);
+    // Before: "invalid YAML: Unresolved alias (the anchor must be set before the alias): <the password>".
+    expect(run.stderr).toMatch(/alias\.yaml:6: invalid YAML: an alias \(\*name\) names no anchor before it/);
+    expect(run.stderr).toMatch(/block\.yaml:1: invalid YAML: /);
+    expect(run.stderr + run.stdout).not.toContain(secret.slice(0, 8));
+    expect(run.code).toBe(2);
+  });
+
   it("keeps planted canaries out of text, JSON and SARIF, stdout and stderr", () => {
     const canaries = Object.values(fakeSecrets(12));
     const env = Object.fromEntries(canaries.map((value, i) => [`CANARY_${i}_TOKEN`, value]));
