@@ -183,8 +183,9 @@ function indentQuotedContinuations(text: string): string {
       if (unescapedQuotes(line, open.quote) % 2 === 1) open = undefined;
       continue;
     }
-    const [, indent = "", quote = "", rest = ""] = /^(\s*)(?:- )?[^\s"'#][^"'#]*:\s+\[?\s*(["'])(.*)$/.exec(line) ?? [];
-    if (quote && unescapedQuotes(rest, quote) % 2 === 0) open = { indent, quote };
+    const [, lead = "", quote = "", rest = ""] = /^(\s*(?:- )?)[^\s"'#][^"'#]*:\s+\[?\s*(["'])(.*)$/.exec(line) ?? [];
+    // A list item's key sits after its "- ": that is the indentation to go past.
+    if (quote && unescapedQuotes(rest, quote) % 2 === 0) open = { indent: " ".repeat(lead.length), quote };
   }
   return lines.join("\n");
 }

@@ -137,6 +137,23 @@ spec:
     ]);
   });
 
+  it("reads a multi-line quoted value of a list item's key whose lines sit at the item's dash (Istio's CRD)", () => {
+    const yaml = `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: app
+      image: app:1
+      env:
+        - value: 'the key is
+        ${openai}'
+          name: NOTE
+`;
+    // Before: "invalid YAML: Missing closing 'quote", exit 2 and the key unseen.
+    expect(findings({ "pod.yaml": yaml })).toEqual([{ path: "spec.containers[0].env[0].value", line: 9 }]);
+  });
+
   it("reads a stream of JSON objects (jq '.items[]' output), at their lines, as kubectl does", () => {
     const pod = (name: string, value: string) =>
       JSON.stringify(
