@@ -173,7 +173,8 @@ function binaryAsBase64(_key: unknown, value: unknown): unknown {
  * indentation plus two. Lines stay where they are, so line numbers hold.
  */
 function indentQuotedContinuations(text: string): string {
-  const lines = text.split("\n");
+  // CRLF too (Windows checkouts): `.` stops at a carriage return.
+  const lines = text.split(/\r?\n/);
   let open: { indent: string; quote: string } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? "";

@@ -131,7 +131,9 @@ spec:
       ${quote}]
 `;
     // Before: "invalid YAML: Missing closing quote" for both, exit 2 and the key unseen.
-    expect(findings({ "a.yaml": workflow('"'), "b.yaml": workflow("'") })).toEqual([
+    const crlf = workflow("'").replaceAll("\n", "\r\n");
+    expect(findings({ "a.yaml": workflow('"'), "b.yaml": workflow("'"), "c.yaml": crlf })).toEqual([
+      { path: "spec.templates[0].container.args[0]", line: 10 },
       { path: "spec.templates[0].container.args[0]", line: 10 },
       { path: "spec.templates[0].container.args[0]", line: 10 },
     ]);
