@@ -4,6 +4,7 @@ import { type Document, LineCounter, parseAllDocuments, visit } from "yaml";
 import { isRecord, type Json } from "../../engine/objects.ts";
 import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregistered-ai-api.ts";
 import type { PathSegment } from "../../engine/types.ts";
+import { type JsonValue, jsonStream } from "./json-stream.ts";
 import type { InputError } from "./report.ts";
 
 export interface ParsedObject {
@@ -62,39 +63,8 @@ export function parseSource(file: string, text: string): ParsedSource {
   return { objects, errors };
 }
 
-/**
- * Two or more JSON values back to back, each with the line it starts on; undefined unless the text is
- * that (it starts with `{`, as kubectl's test for JSON has it, and nothing outside the values but blanks).
- */
-function jsonStream(text: string): { text: string; line: number }[] | undefined {
-  if (!text.trimStart().startsWith("{")) return undefined;
-  const values: { text: string; line: number }[] = [];
-  let depth = 0;
-  let inString = false;
-  let start = -1;
-  let line = 1;
-  let startLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "\n") line++;
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (depth === 0 && start === -1) {
-      if (c === "{" || c === "[") [start, startLine, depth] = [i, line, 1];
-      else if (!/\s/.test(c ?? "")) return undefined;
-    } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
-    else if ((c === "}" || c === "]") && --depth === 0) {
-      values.push({ text: text.slice(start, i + 1), line: startLine });
-      start = -1;
-    }
-  }
-  return depth === 0 && values.length > 1 ? values : undefined;
-}
-
 /** Each value of a JSON stream parsed on its own, its lines those of the file. */
-function parseJsonStream(file: string, values: { text: string; line: number }[]): ParsedSource {
+function parseJsonStream(file: string, values: JsonValue[]): ParsedSource {
   const parsed = values.map(({ text, line }) => ({ result: parseSource(file, text), offset: line - 1 }));
   const shift = (line: number | undefined, offset: number) => (line === undefined ? undefined : line + offset);
   return {
