@@ -51,4 +51,9 @@ async function dispatch(argv: string[]): Promise<number> {
   return (await command.load()).main(rest);
 }
 
+// A reader that stops early (`scan ... | head`) closes the pipe: the rest of the output has no one to
+// read it, and the exit code stays the command's (not an unhandled EPIPE's 1 and stack trace).
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
 process.exitCode = await dispatch(process.argv.slice(2));

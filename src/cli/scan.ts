@@ -91,7 +91,8 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
   const report: ScanReport = { findings: [], errors, notes, files: sources.length, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
-    if (evaluation.unreadable) errors.push({ file, line: item.lineOf([]), message: evaluation.unreadable });
+    if (evaluation.unreadable)
+      errors.push({ file, line: item.lineOf(evaluation.unreadablePath ?? []), message: evaluation.unreadable });
     for (const finding of evaluation.findings) {
       report.findings.push({ ...finding, file, line: item.lineOf(finding.pathSegments) });
     }

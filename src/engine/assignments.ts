@@ -26,6 +26,9 @@ const NAME = String.raw`[A-Za-z_][\w.-]{0,80}`;
 const LINE = new RegExp(
   String.raw`^\s{0,64}(?:export\s{1,8})?["']?(${NAME})["']?(\s{0,8})(:=|:|=)(\s{0,8})(\S.{0,4096})?$`,
 );
+// `, name: ` after a value on its line, and that pair: a line of counters or settings, not one value.
+const NEXT_PAIR = new RegExp(String.raw`,\s{1,8}(?=${NAME}:\s)`);
+const INLINE_PAIR = new RegExp(String.raw`^(${NAME}):\s{1,8}(.+)$`);
 // A YAML block scalar's header (`|`, `>-`, `|2+`), maybe with a comment: its value is on the lines below.
 const BLOCK_SCALAR = /^[|>][1-9+-]{0,2}(?:\s+#.*)?$/;
 // What starts a YAML line that is no plain scalar: a list item, a comment, a mapping (`name: value`, `name:`).
@@ -156,13 +159,33 @@ function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
         // `key = value` and `key: value` (INI, properties, YAML) run to the end of the line; a shell's
         // `KEY=value` ends at the first space.
         const spaced = m[3] === ":" || Boolean(m[2] || m[4]);
-        add(m[1], m[5], spaced && !line.includes("export "), section);
+        pairsOnLine(m[1], m[5], spaced && !line.includes("export "), section, add);
       }
       if (below === "plain" || (m[3] === ":" && m[5] === "{"))
         sections.push({ indent, path: section ? `${section}.${m[1]}` : m[1] });
     }
     const directive = DIRECTIVE.exec(line);
     if (directive) add("password", directive[2]);
+  }
+}
+
+/**
+ * The pair a line starts with, and the pairs after it: `pass: 0, fail: 0, skip: 1` (a summary line) is
+ * pairs, each plain value ending where the next pair starts. A flow mapping, a list or a quoted value is
+ * left whole.
+ */
+function pairsOnLine(
+  name: string,
+  rest: string | undefined,
+  wholeLine: boolean,
+  section: string | undefined,
+  add: Add,
+) {
+  const pairs = wholeLine && rest && /^[^{["'`]/.test(rest) ? rest.split(NEXT_PAIR) : [];
+  add(name, pairs[0] ?? rest, wholeLine, section);
+  for (const pair of pairs.slice(1)) {
+    const next = INLINE_PAIR.exec(pair);
+    if (next) add(next[1], next[2], true, section);
   }
 }
 

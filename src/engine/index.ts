@@ -35,9 +35,12 @@ export const evaluate: Evaluate = (object, context = {}) => {
     now: () => context.now ?? new Date(),
     ...(context.inventory && { inventory: context.inventory }),
   };
-  const unreadable = visit(object, [], 0, settings, findings);
-  return unreadable ? { findings, unreadable } : { findings };
+  const problem = visit(object, [], 0, settings, findings);
+  return problem ? { findings, unreadable: problem.message, unreadablePath: problem.path } : { findings };
 };
+
+/** Why (part of) an object cannot be read, and where. */
+type Problem = { message: string; path: PathSegment[] };
 
 const NO_HOSTS: ReadonlySet<string> = new Set();
 
@@ -54,27 +57,32 @@ function visit(
   depth: number,
   settings: Settings,
   out: Finding[],
-): string | undefined {
+): Problem | undefined {
   if (!isRecord(object) || typeof object.kind !== "string") return undefined;
   const kind = object.kind;
   if (kind === "List" || (kind.endsWith("List") && "items" in object)) {
-    if (!Array.isArray(object.items)) return `${kind}: ${formatPath([...prefix, "items"]) || "items"} is not a list`;
-    if (depth >= MAX_LIST_DEPTH) return `${kind}: Lists nested more than ${MAX_LIST_DEPTH} deep`;
-    const problems = object.items.map((item, i) => visit(item, [...prefix, "items", i], depth + 1, settings, out));
-    return problems.filter(Boolean).join("; ") || undefined;
+    const items = [...prefix, "items"];
+    if (!Array.isArray(object.items)) return { message: `${kind}: ${formatPath(items)} is not a list`, path: items };
+    if (depth >= MAX_LIST_DEPTH)
+      return { message: `${kind}: Lists nested more than ${MAX_LIST_DEPTH} deep`, path: prefix };
+    const problems = object.items
+      .map((item, i) => visit(item, [...items, i], depth + 1, settings, out))
+      .filter((problem) => problem !== undefined);
+    const [first] = problems;
+    return first && { message: problems.map((p) => p.message).join("; "), path: first.path };
   }
   // No list of kinds: whatever holds a container is read, wherever it holds it.
   if (!isReviewedKind(kind, object.apiVersion)) return undefined;
   const resource = describeResource(object, kind);
   const candidates: Candidate[] = [];
-  let problem: string | undefined;
+  let problem: Problem | undefined;
   const { inventory } = settings;
   // Fail closed with a reason rather than throw on the admission path.
   try {
     // One walk for every rule: unregistered-ai-api reads the values that name a host.
     extractCandidates(object, kind, prefix, candidates, inventory ? mayHitOrNamesHost : mayHit);
   } catch (error) {
-    problem = describeError(error);
+    problem = describeError(error, prefix);
   }
   try {
     for (const candidate of candidates) {
@@ -82,16 +90,16 @@ function visit(
     }
     if (inventory) out.push(...unregisteredAiApis(object, inventory, prefix, candidates));
   } catch (error) {
-    problem ??= describeError(error);
+    problem ??= describeError(error, prefix);
   }
-  return problem === undefined ? undefined : `${resource.resource}: ${problem}`;
+  return problem && { message: `${resource.resource}: ${problem.message}`, path: problem.path };
 }
 
-function describeError(error: unknown): string {
+function describeError(error: unknown, objectPath: PathSegment[]): Problem {
+  if (error instanceof Unreadable)
+    return { message: error.message, path: error.path.length > 0 ? [...error.path] : objectPath };
   // Only the class of an unexpected error: its message could quote the value it failed on.
-  return error instanceof Unreadable
-    ? error.message
-    : `cannot be evaluated (${error instanceof Error ? error.name : "error"})`;
+  return { message: `cannot be evaluated (${error instanceof Error ? error.name : "error"})`, path: objectPath };
 }
 
 type Resource = Pick<Finding, "resource" | "kind" | "namespace" | "name">;

@@ -20,15 +20,24 @@ export function formatPath(segments: readonly PathSegment[]): string {
 }
 
 /** Thrown inside extraction when a field has the wrong type; evaluate turns it into `unreadable`. */
-export class Unreadable extends Error {}
+export class Unreadable extends Error {
+  /** The field of the wrong type, for adapters that point at its line. */
+  readonly path: readonly PathSegment[];
+  constructor(message: string, path: readonly PathSegment[] = []) {
+    super(message);
+    this.path = path;
+  }
+}
 
 const describe = (value: unknown) =>
   Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `a ${typeof value}`;
 
 // The readers below take the path as a parent and the keys below it, and join them only to report a
 // wrong type: building every path up front was most of the cost of extraction.
-const wrongType = (value: unknown, parent: readonly PathSegment[], keys: PathSegment[], expected: string) =>
-  new Unreadable(`${formatPath([...parent, ...keys])} is ${describe(value)}, not ${expected}`);
+const wrongType = (value: unknown, parent: readonly PathSegment[], keys: PathSegment[], expected: string) => {
+  const path = [...parent, ...keys];
+  return new Unreadable(`${formatPath(path)} is ${describe(value)}, not ${expected}`, path);
+};
 
 /** The field at `parent.keys` as an object, or undefined when absent; a wrong type is Unreadable. */
 export function optionalRecord(value: unknown, parent: readonly PathSegment[], ...keys: PathSegment[]) {

@@ -68,6 +68,8 @@ export interface Evaluation {
   findings: Finding[];
   /** Set when the object (or part of it) could not be read as the kind it claims: adapters fail closed on it. */
   unreadable?: string;
+  /** Where the (first) unreadable part sits: the field of the wrong type, or the object it is in. */
+  unreadablePath?: PathSegment[];
 }
 
 export type Evaluate = (object: unknown, context?: EvaluationContext) => Evaluation;

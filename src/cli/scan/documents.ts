@@ -4,6 +4,7 @@ import { type Document, LineCounter, parseAllDocuments, visit } from "yaml";
 import { isRecord, type Json } from "../../engine/objects.ts";
 import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregistered-ai-api.ts";
 import type { PathSegment } from "../../engine/types.ts";
+import { type JsonValue, jsonStream } from "./json-stream.ts";
 import type { InputError } from "./report.ts";
 
 export interface ParsedObject {
@@ -25,6 +26,9 @@ export function parseSource(file: string, text: string): ParsedSource {
   const errors: InputError[] = [];
   let { docs, lineCounter } = parseWithLines(text);
   if (docs.some((doc) => doc.errors.length > 0)) {
+    // kubectl reads JSON objects one after another (`jq '.items[]'` writes them) as a stream.
+    const stream = jsonStream(text);
+    if (stream) return parseJsonStream(file, stream);
     // kubectl also takes a multi-line quoted scalar whose lines sit left of its key; read it as kubectl does.
     const repaired = indentQuotedContinuations(text);
     const again = repaired === text ? undefined : parseWithLines(repaired);
@@ -35,7 +39,9 @@ export function parseSource(file: string, text: string): ParsedSource {
     if (error) {
       // The first error of a document (the rest follow from it), and only the first line of its
       // message: the rest quotes the source.
-      const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      const message = withoutQuotedSource(
+        (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, ""),
+      );
       errors.push({ file, line: error.linePos?.[0].line, message: `invalid YAML: ${message}` });
       continue;
     }
@@ -47,10 +53,29 @@ export function parseSource(file: string, text: string): ParsedSource {
       continue;
     }
     if (object === null || object === undefined) continue;
+    if (typeof object !== "object") {
+      errors.push(notAnObject(file, typeof object, lineOf(doc, lineCounter, [])));
+      continue;
+    }
     objects.push({ object, lineOf: (path) => lineOf(doc, lineCounter, path) });
-    objects.push(...generatedConfigMaps(object, doc, lineCounter));
+    objects.push(...generatedConfigMaps(object, doc, lineCounter), ...inlinePatches(file, object, doc, lineCounter));
   }
   return { objects, errors };
+}
+
+/** Each value of a JSON stream parsed on its own, its lines those of the file. */
+function parseJsonStream(file: string, values: JsonValue[]): ParsedSource {
+  const parsed = values.map(({ text, line }) => ({ result: parseSource(file, text), offset: line - 1 }));
+  const shift = (line: number | undefined, offset: number) => (line === undefined ? undefined : line + offset);
+  return {
+    objects: parsed.flatMap(({ result, offset }) =>
+      result.objects.map((o) => ({
+        object: o.object,
+        lineOf: (path: readonly PathSegment[]) => shift(o.lineOf(path), offset),
+      })),
+    ),
+    errors: parsed.flatMap(({ result, offset }) => result.errors.map((e) => ({ ...e, line: shift(e.line, offset) }))),
+  };
 }
 
 function parseWithLines(text: string) {
@@ -64,25 +89,47 @@ function parseWithLines(text: string) {
  * JSON cannot hold), reported at the alias, or more aliases than yaml expands (an alias bomb).
  */
 function notJson(file: string, doc: Document, lineCounter: LineCounter, error: unknown): InputError {
-  let cycleAt: number | undefined;
+  const line = (offset: number | undefined) => lineCounter.linePos(offset ?? 0).line;
+  let problem: { at: number | undefined; message: string } | undefined;
   visit(doc, {
     Alias(_key, alias, ancestors) {
       const target = alias.resolve(doc);
-      if (target && ancestors.includes(target)) {
-        cycleAt = alias.range?.[0];
-        return visit.BREAK;
-      }
+      if (!target) problem = { at: alias.range?.[0], message: UNRESOLVED_ALIAS };
+      else if (ancestors.includes(target)) problem = { at: alias.range?.[0], message: ALIAS_CYCLE };
+      else return;
+      return visit.BREAK;
     },
   });
-  if (cycleAt !== undefined)
-    return {
-      file,
-      line: lineCounter.linePos(cycleAt).line,
-      message: "invalid YAML: an alias refers to a node that contains it (a cycle, which JSON cannot hold)",
-    };
-  // yaml's own reason names no value (only its alias limit); anything else says what to look for.
-  const reason = error instanceof ReferenceError ? error.message : "its aliases cannot be expanded into an object";
-  return { file, line: lineCounter.linePos(doc.contents?.range?.[0] ?? 0).line, message: `invalid YAML: ${reason}` };
+  if (problem) return { file, line: line(problem.at), message: `invalid YAML: ${problem.message}` };
+  // yaml's own reason names no value once its quote is dropped (its alias limit); anything else says what to look for.
+  const reason =
+    error instanceof ReferenceError
+      ? withoutQuotedSource(error.message)
+      : "its aliases cannot be expanded into an object";
+  return { file, line: line(doc.contents?.range?.[0]), message: `invalid YAML: ${reason}` };
+}
+
+const ALIAS_CYCLE = "an alias refers to a node that contains it (a cycle, which JSON cannot hold)";
+// The alias's name is not said: it may be a password that starts with *, which is what to look for.
+const UNRESOLVED_ALIAS = "an alias (*name) names no anchor before it: quote a value that starts with *";
+
+/**
+ * yaml ends some messages with the source they quote, after `word: ` (a block scalar's header, an
+ * alias's name), and that may be a secret: it is dropped. Its fixed texts put a space before a colon
+ * (`Missing , or : between flow map items`).
+ */
+function withoutQuotedSource(message: string): string {
+  return message.replace(/(?<=\S): .*$/, "");
+}
+
+/**
+ * A document that is a bare string, number or boolean, which kubectl refuses too: most often JSON with
+ * comments, which YAML reads as one long string (a key in it would otherwise pass unseen). Lists are
+ * taken: kustomize's JSON patches are lists.
+ */
+function notAnObject(file: string, type: string, line: number | undefined): InputError {
+  const hint = /\.json$/i.test(file) ? " (JSON has no comments)" : "";
+  return { file, line, message: `not a Kubernetes object: the document is a ${type}${hint}` };
 }
 
 /** `!!binary` reaches the API server as base64 (Go's []byte in JSON): the same text the engine reads. */
@@ -91,28 +138,33 @@ function binaryAsBase64(_key: unknown, value: unknown): unknown {
 }
 
 /**
- * A multi-line double-quoted scalar whose continuation lines are indented no deeper than its key:
- * each such line gets the key's indentation plus two. Lines stay where they are, so line numbers hold.
+ * A multi-line quoted scalar (double or single, alone or opening a flow sequence: Argo's `args: ["`)
+ * whose continuation lines are indented no deeper than its key: each such line gets the key's
+ * indentation plus two. Lines stay where they are, so line numbers hold.
  */
 function indentQuotedContinuations(text: string): string {
-  const lines = text.split("\n");
-  let indent: string | undefined;
+  // CRLF too (Windows checkouts): `.` stops at a carriage return.
+  const lines = text.split(/\r?\n/);
+  let open: { indent: string; quote: string } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? "";
-    if (indent !== undefined) {
-      if (line.trimStart().length > 0 && line.length - line.trimStart().length <= indent.length)
-        lines[i] = `${indent}  ${line.trimStart()}`;
-      if (unescapedQuotes(line) % 2 === 1) indent = undefined;
+    if (open !== undefined) {
+      if (line.trimStart().length > 0 && line.length - line.trimStart().length <= open.indent.length)
+        lines[i] = `${open.indent}  ${line.trimStart()}`;
+      if (unescapedQuotes(line, open.quote) % 2 === 1) open = undefined;
       continue;
     }
-    const open = /^(\s*)(?:- )?[^\s"'#][^"#]*:\s+"(.*)$/.exec(line);
-    if (open && unescapedQuotes(open[2] ?? "") % 2 === 0) indent = open[1] ?? "";
+    const [, lead = "", quote = "", rest = ""] = /^(\s*(?:- )?)[^\s"'#][^"'#]*:\s+\[?\s*(["'])(.*)$/.exec(line) ?? [];
+    // A list item's key sits after its "- ": that is the indentation to go past.
+    if (quote && unescapedQuotes(rest, quote) % 2 === 0) open = { indent: " ".repeat(lead.length), quote };
   }
   return lines.join("\n");
 }
 
-function unescapedQuotes(text: string): number {
-  return (text.replace(/\\./g, "").match(/"/g) ?? []).length;
+/** Quotes that end a scalar: `\"` escapes one in double quotes, `''` in single quotes. */
+function unescapedQuotes(text: string, quote: string): number {
+  const unescaped = quote === '"' ? text.replace(/\\./g, "") : text.replaceAll("''", "");
+  return unescaped.split(quote).length - 1;
 }
 
 /**
@@ -142,6 +194,32 @@ function generatedConfigMaps(object: unknown, doc: Document, lineCounter: LineCo
         ? ["configMapGenerator", index]
         : ["configMapGenerator", index, "literals", literalIndex.get(String(key)) ?? 0];
     return [{ object: generated, lineOf: (path: readonly PathSegment[]) => lineOf(doc, lineCounter, source(path[1])) }];
+  });
+}
+
+/**
+ * kustomization.yaml's inline strategic-merge patches (`patches[].patch`, `patchesStrategicMerge[]`) are
+ * manifests kustomize merges into what it builds: read them as the objects they are. A block scalar keeps
+ * its lines, so a path in it has its line in the file; a quoted one is located at the scalar.
+ */
+function inlinePatches(file: string, object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
+  if (!isRecord(object) || (object.kind !== undefined && object.kind !== "Kustomization")) return [];
+  const patches = Array.isArray(object.patches) ? object.patches : [];
+  const strategic = Array.isArray(object.patchesStrategicMerge) ? object.patchesStrategicMerge : [];
+  const inline: [PathSegment[], unknown][] = [
+    ...patches.map((patch, i): [PathSegment[], unknown] => [["patches", i, "patch"], isRecord(patch) && patch.patch]),
+    ...strategic.map((patch, i): [PathSegment[], unknown] => [["patchesStrategicMerge", i], patch]),
+  ];
+  return inline.flatMap(([at, text]) => {
+    // A file name is one line (the file is read as any other); a JSON patch parses to a list, passed over.
+    if (typeof text !== "string" || !text.includes("\n")) return [];
+    const node = doc.getIn(at, true) as { type?: string } | undefined;
+    const scalarLine = lineOf(doc, lineCounter, at) ?? 1;
+    const block = node?.type === "BLOCK_LITERAL" || node?.type === "BLOCK_FOLDED";
+    return parseSource(file, text).objects.map((patch) => ({
+      object: patch.object,
+      lineOf: (path: readonly PathSegment[]) => (block ? scalarLine + (patch.lineOf(path) ?? 1) : scalarLine),
+    }));
   });
 }
 

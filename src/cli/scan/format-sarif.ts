@@ -53,7 +53,9 @@ export function formatSarif(report: ScanReport): string {
 /** Relative paths stay relative (code scanning resolves them against the repository); absolute ones become file: URIs. */
 function artifactUri(file: string): string {
   if (file === STDIN_NAME) return "stdin";
-  return isAbsolute(file) ? pathToFileURL(file).href : encodeURI(file.replaceAll("\\", "/"));
+  if (isAbsolute(file)) return pathToFileURL(file).href;
+  // Segment by segment: encodeURI leaves # and ?, which would end the path.
+  return file.replaceAll("\\", "/").split("/").map(encodeURIComponent).join("/");
 }
 
 function result(f: ScanFinding) {

@@ -105,6 +105,15 @@ describe("SARIF report", () => {
     expect(uris("/srv/k8s/my app.yaml")).toBe("file:///srv/k8s/my%20app.yaml");
     expect(uris("<stdin>")).toBe("stdin");
   });
+
+  it("escapes # and ? in a relative path, which would otherwise end the URI's path", () => {
+    const base = report();
+    const out = JSON.parse(
+      formatSarif({ ...base, findings: base.findings.map((f) => ({ ...f, file: "ci #1?/a%b.yaml" })) }),
+    );
+    // Before: "ci%20#1?/a%25b.yaml", a path "ci%20" with a fragment.
+    expect(out.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe("ci%20%231%3F/a%25b.yaml");
+  });
 });
 
 describe("text report", () => {

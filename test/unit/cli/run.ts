@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-const MAIN = join(import.meta.dirname, "../../../src/cli/main.ts");
+export const MAIN = join(import.meta.dirname, "../../../src/cli/main.ts");
 
 export interface Run {
   code: number | null;
@@ -12,11 +12,13 @@ export interface Run {
   stderr: string;
 }
 
-export function runCli(args: string[], stdin?: string): Run {
+/** `as`: the user to run it as (to meet permission denied, which root never does). */
+export function runCli(args: string[], stdin?: string, as?: { uid: number; gid: number }): Run {
   const result = spawnSync(process.execPath, [MAIN, ...args], {
     input: stdin,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
+    ...as,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

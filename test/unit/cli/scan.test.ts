@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
-import { deploymentYaml, folderWith, runCli } from "./run.ts";
+import { deploymentYaml, folderWith, MAIN, runCli } from "./run.ts";
 
 const fake = fakeSecrets(11);
 const CLEAN = deploymentYaml("clean", { LOG_LEVEL: "info", UPSTREAM: "http://api.shop.svc:8080" });
@@ -31,6 +32,26 @@ describe("ai-api-guard scan: exit codes", () => {
     expect(report.findings.map((f: { exempt: boolean }) => f.exempt)).toEqual([true]);
     expect(report.summary).toMatchObject({ findings: 0, exempt: 1 });
     expect(run.code).toBe(0);
+  });
+
+  it("exits with the scan's code, and no stack trace, when its reader stops early (| head)", async () => {
+    // Findings and an input error: exit 2, which no crash gives.
+    const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`app-${i}.yaml`, DIRTY]));
+    files["broken.yaml"] = "a: [";
+    const child = spawn(process.execPath, [MAIN, "scan", "-f", "sarif", folderWith(files)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // The reader goes away before the report (far more than a pipe holds) is written.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    // Before: an unhandled EPIPE, its stack trace on stderr, and exit 1 whatever the scan found.
+    expect(stderr).not.toContain("EPIPE");
+    expect(stderr).toMatch(/^\S+broken\.yaml:1: invalid YAML: .*\n$/);
+    expect(code).toBe(2);
   });
 
   it("exits 2 on usage errors", () => {
@@ -84,7 +105,19 @@ describe("ai-api-guard scan: exit codes", () => {
 
   it("exits 2 on an object the rules cannot read", () => {
     const run = runCli(["scan", "-"], "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: nope\n");
-    expect(run.stderr).toContain("<stdin>:1: Pod//p: spec.containers is a string, not a list");
+    expect(run.stderr).toContain("<stdin>:4: Pod//p: spec.containers is a string, not a list");
+    expect(run.code).toBe(2);
+  });
+
+  it("names the line of the field the rules cannot read, in a List too", () => {
+    // ingress-nginx's vouch-proxy example: `value: true`, a boolean where kubectl wants a string.
+    const pod =
+      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n      env:\n        - name: DEBUG\n          value: true\n";
+    const list = `kind: List\nitems:\n  - ${pod.trimEnd().replaceAll("\n", "\n    ")}\n`;
+    const run = runCli(["scan", "-", join(folderWith({ "list.yaml": list }), "list.yaml")], pod);
+    // Before: line 1, the document's first line, for both.
+    expect(run.stderr).toContain("<stdin>:8: Pod//p: spec.containers[0].env[0].value is a boolean, not a string");
+    expect(run.stderr).toContain("list.yaml:10: Pod//p: items[0].spec.containers[0].env[0].value is a boolean");
     expect(run.code).toBe(2);
   });
 
@@ -191,6 +224,18 @@ describe("ai-api-guard scan: inputs", () => {
 });
 
 describe("ai-api-guard scan: no output ever holds a secret", () => {
+  it("keeps a value out of yaml's error messages that quote the source (a password that starts with * or |)", () => {
+    const secret = fake.random ?? "";
+    const env = (value: string) =>
+      `kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - env:\n        - {name: DB_PASSWORD, value: ${value}}\n`;
+    const run = runCli(["scan", folderWith({ "alias.yaml": env(`*${secret}`), "block.yaml": `a: |${secret}\n  b\n` })]);
+    // Before: "invalid YAML: Unresolved alias (the anchor must be set before the alias): <the password>".
+    expect(run.stderr).toMatch(/alias\.yaml:6: invalid YAML: an alias \(\*name\) names no anchor before it/);
+    expect(run.stderr).toMatch(/block\.yaml:1: invalid YAML: /);
+    expect(run.stderr + run.stdout).not.toContain(secret.slice(0, 8));
+    expect(run.code).toBe(2);
+  });
+
   it("keeps planted canaries out of text, JSON and SARIF, stdout and stderr", () => {
     const canaries = Object.values(fakeSecrets(12));
     const env = Object.fromEntries(canaries.map((value, i) => [`CANARY_${i}_TOKEN`, value]));

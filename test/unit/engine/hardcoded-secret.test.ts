@@ -233,6 +233,20 @@ describe("hardcoded-secret: ConfigMap data", () => {
     expect(findings.every((f) => f.container === undefined)).toBe(true);
   });
 
+  it("reads a line of counters (pass: 0, fail: 0) as pairs, each value its own", () => {
+    // Kyverno's chainsaw tests hold `kyverno apply` output: its summary line was a weak password in `pass`.
+    const summary = "Applying 3 policy rule(s) to 1 resource(s)...\n\npass: 0, fail: 0, warn: 0, error: 0, skip: 1\n";
+    expect(evaluate(configMap({ "stdout.txt": summary })).findings).toEqual([]);
+    // A password on such a line is still read, alone, and so is a token after it.
+    const hints = evaluate(configMap({ "app.conf": `pass: hunter2, user: bob, token: ${fake.random}\n` })).findings.map(
+      (f) => f.hint,
+    );
+    expect(hints).toEqual([
+      "weak default password in pass (redacted)",
+      expect.stringMatching(/^credential in token ending/),
+    ]);
+  });
+
   it("finds a key or password a YAML file writes on the line below its name", () => {
     // A key with no provider prefix: only its name says what it is.
     const below = (name: string, indicator: string, value: string) =>
