@@ -249,6 +249,43 @@ describe("one policy", () => {
   });
 });
 
+describe("two policies that mount at the same path in one workload", () => {
+  it("keeps the mount in place, tells the other policy to pick another path, and still follows the first", async () => {
+    await apply(secret("key-first"), secret("key-second"), deployment("shared", "shared"));
+    const credentials = { mountPath: "/var/run/secrets/ai-api/shared" };
+    await apply(
+      policy("first", {
+        selector: { matchLabels: { app: "shared" } },
+        credentials: { ...credentials, secretName: "key-first" },
+      }),
+    );
+    await eventually(async () => condition(await getJson<Policy>("aap", "first"), "Ready")?.status === "True");
+    await apply(
+      policy("second", {
+        selector: { matchLabels: { app: "shared" } },
+        credentials: { ...credentials, secretName: "key-second" },
+      }),
+    );
+    const refused = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "second"), "CredentialsReady");
+      return c?.reason === "MountPathInUse" ? c : undefined;
+    });
+    expect(refused.message).toContain("policy first already mounts its Secret at /var/run/secrets/ai-api/shared");
+    // The other policy's mount still follows its spec.
+    await patchPolicy("first", { credentials: { secretName: "key-second" } });
+    const d = await eventually(async () => {
+      const shared = await getJson<V1Deployment>("deployment", "shared");
+      return volumes(shared).some((v) => v.secret?.secretName === "key-second") ? shared : undefined;
+    });
+    expect(volumes(d).map((v) => v.name)).toEqual(["user-cache", "aiapiguard-first"]);
+    expect(mountsOf(d, "app")).toContainEqual({
+      name: "aiapiguard-first",
+      mountPath: credentials.mountPath,
+      readOnly: true,
+    });
+  });
+});
+
 describe("rate limits on an Ingress", () => {
   /** The Ingress's annotations but kubectl's record of the last apply. */
   const annotationsOf = async (name: string) => {
