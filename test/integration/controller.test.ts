@@ -364,6 +364,50 @@ describe("rate limits on an Ingress", () => {
   });
 });
 
+describe("a rate-limit annotation the user changed", () => {
+  const annotation = (name: string, key: string) =>
+    kubectl([
+      "-n",
+      ns.name,
+      "get",
+      "ingress",
+      name,
+      "-o",
+      `jsonpath={.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/${key}}`,
+    ]).then((r) => r.stdout);
+
+  it("stays the user's, is named in the condition, and does not stop the policy's other annotations", async () => {
+    await apply(ingress("own"));
+    await apply(
+      policy("epsilon", {
+        selector: { matchLabels: { app: "none" } },
+        rateLimit: { ingresses: ["own"], requestsPerSecond: 10 },
+      }),
+    );
+    await eventually(async () => (await annotation("own", "limit-rps")) === "10");
+    await kubectl([
+      "-n",
+      ns.name,
+      "annotate",
+      "--overwrite",
+      "ingress/own",
+      "nginx.ingress.kubernetes.io/limit-rps=50",
+    ]);
+    await patchPolicy("epsilon", { rateLimit: { burstMultiplier: 3 } });
+    await eventually(async () => (await annotation("own", "limit-burst-multiplier")) === "3");
+    expect(await annotation("own", "limit-rps")).toBe("50");
+    const overridden = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "epsilon"), "RateLimitReady");
+      return c?.reason === "AnnotationOverridden" ? c : undefined;
+    });
+    expect(overridden.message).toContain('nginx.ingress.kubernetes.io/limit-rps: "50" where the policy asks "10"');
+    // The user takes their value off: the policy's comes back.
+    await kubectl(["-n", ns.name, "annotate", "ingress/own", "nginx.ingress.kubernetes.io/limit-rps-"]);
+    await eventually(async () => (await annotation("own", "limit-rps")) === "10");
+    await eventually(async () => condition(await getJson<Policy>("aap", "epsilon"), "Ready")?.status === "True");
+  });
+});
+
 describe("a NetworkPolicy the API server stores in its own words", () => {
   it("is not written again and again when it only lacks the empty lists and maps of the policy's selector", async () => {
     // A valid selector: the API server drops `matchLabels: {}` and `values: []` from a NetworkPolicy.
