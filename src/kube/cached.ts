@@ -77,9 +77,9 @@ export interface CachedWorkload {
   kind: string;
   metadata: Meta;
   templateLabels: Record<string, string>;
-  /** Every container of the pod template, with only ai-api-guard's mounts. */
+  /** Every container of the pod template, with only the mounts ai-api-guard applied (managedFields). */
   containers: { name: string; mounts: CachedMount[] }[];
-  /** Only ai-api-guard's volumes. */
+  /** Only the volumes ai-api-guard applied. */
   volumes: CachedVolume[];
 }
 
@@ -92,6 +92,19 @@ export function cachedWorkload(row: WorkloadKind) {
     const podSpec = pathValue(template, ["spec"]);
     const containers = (pathValue(podSpec, ["containers"]) as unknown[] | undefined) ?? [];
     const volumes = (pathValue(podSpec, ["volumes"]) as unknown[] | undefined) ?? [];
+    // Ours is what ai-api-guard applied, not any mount of its volume: one the user added or moved
+    // (kubectl edit) is theirs, and counting it would make every reconcile apply again.
+    const ownedSpec = ownedFields(raw).map((fields) =>
+      pathValue(
+        fields,
+        [...templatePath, "spec"].map((k) => `f:${k}`),
+      ),
+    );
+    const ownsVolume = (name: string) => ownedSpec.some((spec) => ownsMember(spec, "f:volumes", { name }));
+    const ownsMount = (container: string, mountPath: string) =>
+      ownedSpec.some((spec) =>
+        ownsMember(pathValue(spec, ["f:containers", memberKey({ name: container })]), "f:volumeMounts", { mountPath }),
+      );
     return {
       kind: row.kind,
       metadata: meta(raw),
@@ -100,7 +113,7 @@ export function cachedWorkload(row: WorkloadKind) {
         name: String(c.name),
         mounts: ((c.volumeMounts as unknown[] | undefined) ?? [])
           .filter(isRecord)
-          .filter((m) => String(m.name).startsWith(OWNED_PREFIX))
+          .filter((m) => String(m.name).startsWith(OWNED_PREFIX) && ownsMount(String(c.name), String(m.mountPath)))
           .map((m) => ({
             name: String(m.name),
             mountPath: String(m.mountPath),
@@ -110,7 +123,7 @@ export function cachedWorkload(row: WorkloadKind) {
       })),
       volumes: volumes
         .filter(isRecord)
-        .filter((v) => String(v.name).startsWith(OWNED_PREFIX))
+        .filter((v) => String(v.name).startsWith(OWNED_PREFIX) && ownsVolume(String(v.name)))
         .map((v) => ({
           name: String(v.name),
           ...(typeof pathValue(v, ["secret", "secretName"]) === "string" && {
@@ -147,14 +160,30 @@ export function cachedIngress(raw: RawObject): CachedIngress {
   };
 }
 
-/** The annotation keys that ai-api-guard's server-side applies own, as managedFields records them. */
-function ownedAnnotations(raw: RawObject): string[] {
+/** The fields ai-api-guard's server-side applies own (fieldsV1 of its managedFields entries). */
+function ownedFields(raw: RawObject): Record<string, unknown>[] {
   const entries = Array.isArray(raw.metadata?.managedFields) ? raw.metadata.managedFields : [];
   return entries
     .filter(isRecord)
     .filter((entry) => entry.manager === FIELD_MANAGER && entry.operation === "Apply" && !entry.subresource)
-    .flatMap((entry) => {
-      const annotations = pathValue(entry, ["fieldsV1", "f:metadata", "f:annotations"]);
+    .map((entry) => entry.fieldsV1)
+    .filter(isRecord);
+}
+
+/** A keyed list member as fieldsV1 names it: `k:{"name":"app"}` (one key here, so no key order to get wrong). */
+function memberKey(key: Record<string, string>): string {
+  return `k:${JSON.stringify(key)}`;
+}
+
+function ownsMember(fields: unknown, list: string, key: Record<string, string>): boolean {
+  return isRecord(pathValue(fields, [list, memberKey(key)]));
+}
+
+/** The annotation keys that ai-api-guard's server-side applies own, as managedFields records them. */
+function ownedAnnotations(raw: RawObject): string[] {
+  return ownedFields(raw)
+    .flatMap((fields) => {
+      const annotations = pathValue(fields, ["f:metadata", "f:annotations"]);
       return isRecord(annotations) ? Object.keys(annotations) : [];
     })
     .filter((field) => field.startsWith("f:"))

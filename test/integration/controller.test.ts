@@ -87,6 +87,27 @@ const ingress = (name: string) => ({
   },
 });
 
+/** How many times ai-api-guard reported a write of this reason on the policy (Events aggregate repeats into a count). */
+async function reported(policyName: string, reason: string): Promise<number> {
+  const listed = await kubectl([
+    "-n",
+    ns.name,
+    "get",
+    "events",
+    "--field-selector",
+    `involvedObject.name=${policyName}`,
+    "-o",
+    "json",
+  ]);
+  return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items
+    .filter((e) => e.reason === reason)
+    .reduce((sum, e) => sum + (e.count ?? 1), 0);
+}
+
+/** A change of the policy's metadata: a reconcile, in which a converged policy writes nothing. */
+const nudge = (policyName: string, n: number) =>
+  kubectl(["-n", ns.name, "annotate", "--overwrite", `aap/${policyName}`, `test.example/nudge=${n}`]);
+
 type Policy = KubernetesObject & { status?: AiApiPolicyStatus };
 const condition = (policy: Policy | undefined, type: string) =>
   policy?.status?.conditions?.find((c) => c.type === type);
@@ -249,6 +270,31 @@ describe("one policy", () => {
   });
 });
 
+describe("a mount of ai-api-guard's volume that the user added", () => {
+  it("stays the user's and is no reason to apply the workload again", async () => {
+    await apply(secret("key-own"), deployment("mine", "mine"));
+    await apply(
+      policy("zeta", {
+        selector: { matchLabels: { app: "mine" } },
+        credentials: { secretName: "key-own", containers: ["app"] },
+      }),
+    );
+    await eventually(async () => condition(await getJson<Policy>("aap", "zeta"), "Ready")?.status === "True");
+    // The user wants the key in the sidecar too, at a path of their own.
+    const userMount = { name: "aiapiguard-zeta", mountPath: "/keys", readOnly: true };
+    const patch = [{ op: "add", path: "/spec/template/spec/containers/1/volumeMounts", value: [userMount] }];
+    await kubectl(["-n", ns.name, "patch", "deployment/mine", "--type=json", "-p", JSON.stringify(patch)]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = await reported("zeta", "SecretMountUpdated");
+    for (let n = 1; n <= 3; n++) {
+      await nudge("zeta", n);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(await reported("zeta", "SecretMountUpdated")).toBe(before);
+    expect(mountsOf(await getJson<V1Deployment>("deployment", "mine"), "sidecar")).toEqual([userMount]);
+  });
+});
+
 describe("two policies that mount at the same path in one workload", () => {
   it("keeps the mount in place, tells the other policy to pick another path, and still follows the first", async () => {
     await apply(secret("key-first"), secret("key-second"), deployment("shared", "shared"));
@@ -293,24 +339,7 @@ describe("rate limits on an Ingress", () => {
       (await getJson<V1Ingress>("ingress", name))?.metadata?.annotations ?? {};
     return annotations;
   };
-  /** How many times ai-api-guard reported writing the Ingress's rate limits (Events aggregate repeats into a count). */
-  const writesReported = async (policyName: string) => {
-    const listed = await kubectl([
-      "-n",
-      ns.name,
-      "get",
-      "events",
-      "--field-selector",
-      `involvedObject.name=${policyName}`,
-      "-o",
-      "json",
-    ]);
-    return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items
-      .filter((e) => e.reason === "RateLimitsWritten")
-      .reduce((sum, e) => sum + (e.count ?? 1), 0);
-  };
-  const nudge = (policyName: string, n: number) =>
-    kubectl(["-n", ns.name, "annotate", "--overwrite", `aap/${policyName}`, `test.example/nudge=${n}`]);
+  const writesReported = (policyName: string) => reported(policyName, "RateLimitsWritten");
 
   it("writes nothing more once converged when the user set a rate-limit annotation of their own", async () => {
     const edge = ingress("edge");
