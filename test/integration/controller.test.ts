@@ -87,21 +87,16 @@ const ingress = (name: string) => ({
   },
 });
 
+/** The Events of this reason on the policy. */
+async function eventsOf(policyName: string, reason: string): Promise<CoreV1Event[]> {
+  const selector = `involvedObject.name=${policyName},reason=${reason}`;
+  const listed = await kubectl(["-n", ns.name, "get", "events", "--field-selector", selector, "-o", "json"]);
+  return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items;
+}
+
 /** How many times ai-api-guard reported a write of this reason on the policy (Events aggregate repeats into a count). */
 async function reported(policyName: string, reason: string): Promise<number> {
-  const listed = await kubectl([
-    "-n",
-    ns.name,
-    "get",
-    "events",
-    "--field-selector",
-    `involvedObject.name=${policyName}`,
-    "-o",
-    "json",
-  ]);
-  return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items
-    .filter((e) => e.reason === reason)
-    .reduce((sum, e) => sum + (e.count ?? 1), 0);
+  return (await eventsOf(policyName, reason)).reduce((sum, e) => sum + (e.count ?? 1), 0);
 }
 
 /** A change of the policy's metadata: a reconcile, in which a converged policy writes nothing. */
@@ -292,6 +287,19 @@ describe("a mount of ai-api-guard's volume that the user added", () => {
     }
     expect(await reported("zeta", "SecretMountUpdated")).toBe(before);
     expect(mountsOf(await getJson<V1Deployment>("deployment", "mine"), "sidecar")).toEqual([userMount]);
+  });
+
+  it("holds the policy's deletion with a message that says which mount to remove, then lets it go", async () => {
+    await kubectl(["-n", ns.name, "delete", "aap/zeta", "--wait=false"]);
+    const [event] = await eventually(async () => {
+      const events = await eventsOf("zeta", "VolumeInUse");
+      return events.length > 0 ? events : undefined;
+    });
+    expect(event?.message).toContain("a mount ai-api-guard did not add uses its volume: remove that mount");
+    const unmount = [{ op: "remove", path: "/spec/template/spec/containers/1/volumeMounts" }];
+    await kubectl(["-n", ns.name, "patch", "deployment/mine", "--type=json", "-p", JSON.stringify(unmount)]);
+    await eventually(async () => (await getJson("aap", "zeta")) === undefined);
+    expect(volumes(await getJson<V1Deployment>("deployment", "mine"))).toEqual([{ name: "user-cache", emptyDir: {} }]);
   });
 });
 
