@@ -64,6 +64,11 @@ export interface CachedVolume {
   name: string;
   secretName?: string;
   defaultMode?: number;
+  /**
+   * A mount ai-api-guard did not add names the volume: the volume cannot come off until it goes, and its
+   * going (a change of the cached shape) is what wakes the policy's deletion up.
+   */
+  mountedByOthers?: true;
 }
 
 export interface CachedMount {
@@ -105,15 +110,24 @@ export function cachedWorkload(row: WorkloadKind) {
       ownedSpec.some((spec) =>
         ownsMember(pathValue(spec, ["f:containers", memberKey({ name: container })]), "f:volumeMounts", { mountPath }),
       );
+    const mountsOf = (c: Record<string, unknown>) =>
+      ((c.volumeMounts as unknown[] | undefined) ?? [])
+        .filter(isRecord)
+        .filter((m) => String(m.name).startsWith(OWNED_PREFIX))
+        .map((m) => ({ m, owned: ownsMount(String(c.name), String(m.mountPath)) }));
+    const mountedByOthers = new Set(
+      containers
+        .filter(isRecord)
+        .flatMap((c) => mountsOf(c).flatMap(({ m, owned }) => (owned ? [] : [String(m.name)]))),
+    );
     return {
       kind: row.kind,
       metadata: meta(raw),
       templateLabels: stringMap(pathValue(raw, row.labels)),
       containers: containers.filter(isRecord).map((c) => ({
         name: String(c.name),
-        mounts: ((c.volumeMounts as unknown[] | undefined) ?? [])
-          .filter(isRecord)
-          .filter((m) => String(m.name).startsWith(OWNED_PREFIX) && ownsMount(String(c.name), String(m.mountPath)))
+        mounts: mountsOf(c)
+          .flatMap(({ m, owned }) => (owned ? [m] : []))
           .map((m) => ({
             name: String(m.name),
             mountPath: String(m.mountPath),
@@ -132,6 +146,7 @@ export function cachedWorkload(row: WorkloadKind) {
           ...(typeof pathValue(v, ["secret", "defaultMode"]) === "number" && {
             defaultMode: pathValue(v, ["secret", "defaultMode"]) as number,
           }),
+          ...(mountedByOthers.has(String(v.name)) && { mountedByOthers: true }),
         })),
     };
   };
