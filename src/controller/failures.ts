@@ -25,7 +25,7 @@ export function refusal(error: unknown): Refusal {
     if (error.code === 409)
       return {
         reason: "Conflict",
-        message: `${message} (another field manager owns these fields: remove them from your manifest or change the policy)`,
+        message: `${message} (ai-api-guard does not overwrite what another field manager set: undo that change to its ${OWNED_PREFIX} volume or mount, or, if the mount at that path is your own, set a different spec.credentials.mountPath)`,
       };
     if (error.code === 403)
       return { reason: "Forbidden", message: `${message} (grant ai-api-guard's service account this permission)` };

@@ -303,6 +303,36 @@ describe("a mount of ai-api-guard's volume that the user added", () => {
   });
 });
 
+describe("a field of ai-api-guard's volume that the user changed", () => {
+  it("is reported with what to do, and the policy is ready again once the user undoes it", async () => {
+    await apply(secret("key-mode"), deployment("mode", "mode"));
+    await apply(policy("eta", { selector: { matchLabels: { app: "mode" } }, credentials: { secretName: "key-mode" } }));
+    await eventually(async () => condition(await getJson<Policy>("aap", "eta"), "Ready")?.status === "True");
+    const mode = (value: number) => [
+      { op: "replace", path: "/spec/template/spec/volumes/1/secret/defaultMode", value },
+    ];
+    const patchMode = (value: number) =>
+      kubectl(["-n", ns.name, "patch", "deployment/mode", "--type=json", "-p", JSON.stringify(mode(value))]);
+    await patchMode(0o644);
+    await patchPolicy("eta", { credentials: { mountPath: "/keys" } });
+    const conflict = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "eta"), "CredentialsReady");
+      return c?.reason === "Conflict" ? c : undefined;
+    });
+    expect(conflict.message).toContain('conflict with "kubectl-patch"');
+    expect(conflict.message).toContain("undo that change to its aiapiguard- volume or mount");
+    await patchMode(0o400);
+    const d = await eventually(async () => {
+      const moved = await getJson<V1Deployment>("deployment", "mode");
+      return mountsOf(moved, "app").some((m) => m.mountPath === "/keys") ? moved : undefined;
+    });
+    expect(volumes(d)).toContainEqual({
+      name: "aiapiguard-eta",
+      secret: { secretName: "key-mode", defaultMode: 0o400 },
+    });
+  });
+});
+
 describe("two policies that mount at the same path in one workload", () => {
   it("keeps the mount in place, tells the other policy to pick another path, and still follows the first", async () => {
     await apply(secret("key-first"), secret("key-second"), deployment("shared", "shared"));
