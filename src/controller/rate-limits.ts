@@ -6,7 +6,14 @@ import type { Informer } from "../kube/informer.ts";
 import { collectionPath, resources } from "../kube/resources.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import { canonical, ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL } from "./intents.ts";
+import {
+  canonical,
+  ingressAnnotations,
+  ingressIntent,
+  middlewareIntents,
+  POLICY_LABEL,
+  TRAEFIK_MIDDLEWARES,
+} from "./intents.ts";
 import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
@@ -75,7 +82,7 @@ function observe(
     return {
       status: "False",
       reason: "AnnotationOverridden",
-      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress (or set the policy's value) and ai-api-guard writes the policy's.`,
+      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress and ai-api-guard writes the policy's (or set the policy's value yourself; ${TRAEFIK_MIDDLEWARES} may list your own middlewares beside the policy's).`,
     };
   return {
     status: "True",
@@ -99,9 +106,10 @@ async function converge(
   const overridden: Overridden[] = [];
   const wanted: Record<string, string> = {};
   for (const [key, value] of Object.entries(ingressAnnotations(ingress, naming))) {
-    const theirs = key in have && have[key] !== value && !ingress.metadata.owned.includes(key);
-    if (theirs) overridden.push({ ingress: name, key, have: have[key] as string, wanted: value });
-    else wanted[key] = value;
+    const held = have[key];
+    const theirs = held !== undefined && held !== value && !ingress.metadata.owned.includes(key);
+    if (!theirs) wanted[key] = value;
+    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: held, wanted: value });
   }
   // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
   // user set is theirs: never removed, and not a reason to write again.
@@ -120,6 +128,13 @@ async function converge(
   else
     ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
   return { overridden };
+}
+
+/** Traefik's router annotation the user keeps for middlewares of their own: ours are in place when it lists them too. */
+function listsAll(key: string, have: string, wanted: string): boolean {
+  if (key !== TRAEFIK_MIDDLEWARES) return false;
+  const listed = have.split(",").map((m) => m.trim());
+  return wanted.split(",").every((m) => listed.includes(m));
 }
 
 /** Applies the policy's Middlewares that differ and deletes the ones it no longer wants. */
