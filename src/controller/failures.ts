@@ -27,6 +27,9 @@ export function refusal(error: unknown): Refusal {
         reason: "Conflict",
         message: `${message} (ai-api-guard does not overwrite what another field manager set: undo that change to its ${OWNED_PREFIX} volume or mount, or, if the mount at that path is your own, set a different spec.credentials.mountPath)`,
       };
+    // Every namespaced create while the namespace is being deleted: the namespace goes, the policy with it.
+    if (error.code === 403 && /because it is being terminated/.test(message))
+      return { reason: "NamespaceTerminating", message: `${message} (the namespace is being deleted: nothing to do)` };
     if (error.code === 403)
       return { reason: "Forbidden", message: `${message} (grant ai-api-guard's service account this permission)` };
     if (error.code === 422 && VOLUME_STILL_MOUNTED.test(message))
