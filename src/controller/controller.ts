@@ -147,6 +147,7 @@ export function createController(options: ControllerOptions): Controller {
       currentTime,
     );
     const failures: WorkloadFailure[] = [];
+    const clashes: WorkloadFailure[] = [];
     let changed = 0;
     for (const { resource, workload } of workloads) {
       const carries = workload.volumes.some((v) => v.name === ownedName(policy.metadata.name));
@@ -154,8 +155,9 @@ export function createController(options: ControllerOptions): Controller {
       const result = await convergeWorkload(ctx, resource, workload, secrets);
       if (result.changed) changed += 1;
       if (result.failure) failures.push(result.failure);
+      if (result.clash) clashes.push(result.clash);
     }
-    const credentialsReady = credentials.ready(matched.length, changed, failures);
+    const credentialsReady = credentials.ready(matched.length, changed, [...failures, ...clashes]);
     const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
     if (egressObserved.failure) failures.push(egressObserved.failure);
     const rateLimitResult = await rateLimits(ctx, ingresses);

@@ -3,10 +3,14 @@
 // webhook redacts its refusals, but another admission webhook may quote the object it refused.
 import { redactedHint } from "../engine/redact.ts";
 import { SECRET_FORMATS } from "../engine/rules/secret-formats.ts";
+import { OWNED_PREFIX } from "../kube/cached.ts";
 import { describeError, isApiError } from "../kube/errors.ts";
 
 /** Longest message kept of a refusal: a summary, not the webhook's whole answer. */
 export const MAX_REFUSAL_LENGTH = 300;
+
+/** The API server's answer to taking off a volume that a mount still names: `volumeMounts[0].name: Not found: "aiapiguard-x"`. */
+const VOLUME_STILL_MOUNTED = new RegExp(`volumeMounts\\[\\d+\\]\\.name: Not found: "${OWNED_PREFIX}`);
 
 export interface Refusal {
   reason: string;
@@ -21,10 +25,18 @@ export function refusal(error: unknown): Refusal {
     if (error.code === 409)
       return {
         reason: "Conflict",
-        message: `${message} (another field manager owns these fields: remove them from your manifest or change the policy)`,
+        message: `${message} (ai-api-guard does not overwrite what another field manager set: undo that change to its ${OWNED_PREFIX} volume or mount, or, if the mount at that path is your own, set a different spec.credentials.mountPath)`,
       };
+    // Every namespaced create while the namespace is being deleted: the namespace goes, the policy with it.
+    if (error.code === 403 && /because it is being terminated/.test(message))
+      return { reason: "NamespaceTerminating", message: `${message} (the namespace is being deleted: nothing to do)` };
     if (error.code === 403)
       return { reason: "Forbidden", message: `${message} (grant ai-api-guard's service account this permission)` };
+    if (error.code === 422 && VOLUME_STILL_MOUNTED.test(message))
+      return {
+        reason: "VolumeInUse",
+        message: `${message} (a mount ai-api-guard did not add uses its volume: remove that mount from the workload, and ai-api-guard removes the volume)`,
+      };
     if (error.code === 422) return { reason: "Invalid", message };
   }
   return { reason: "WriteFailed", message: redacted(describeError(error)) };

@@ -125,6 +125,52 @@ export interface WorkloadPatch {
   containers: { name: string; volumeMounts: { name: string; mountPath: string; readOnly: true }[] }[];
 }
 
+/** Whether the policy mounts into this container: every container unless spec.credentials.containers names some. */
+function mountsInto(policy: AiApiPolicy, container: string): boolean {
+  const wanted = policy.spec.credentials?.containers ?? [];
+  return wanted.length === 0 || wanted.includes(container);
+}
+
+/** A policy left out of a workload because another policy mounts at its mountPath in the same container. */
+export interface MountClash {
+  policy: string;
+  holder: string;
+  container: string;
+  mountPath: string;
+}
+
+/**
+ * Splits the policies that mount into a workload into those that can and those whose mountPath another
+ * already takes in a container (a container's mounts are keyed by mountPath: an apply carrying both is
+ * refused whole, and would block every policy's mount there). A mount already in place keeps its path,
+ * else the first policy by name.
+ */
+export function withoutClashes(
+  workload: CachedWorkload,
+  mounting: readonly AiApiPolicy[],
+): { kept: AiApiPolicy[]; clashes: MountClash[] } {
+  const inPlace = (p: AiApiPolicy) => (workload.volumes.some((v) => v.name === ownedName(p.metadata.name)) ? 0 : 1);
+  const ordered = [...mounting].sort(
+    (a, b) => inPlace(a) - inPlace(b) || a.metadata.name.localeCompare(b.metadata.name),
+  );
+  const taken = new Map<string, string>();
+  const kept: AiApiPolicy[] = [];
+  const clashes: MountClash[] = [];
+  for (const policy of ordered) {
+    const mountPath = credentialsMountPath(policy);
+    const containers = workload.containers.map((c) => c.name).filter((name) => mountsInto(policy, name));
+    const clash = containers.find((container) => taken.has(`${container}\0${mountPath}`));
+    if (clash !== undefined) {
+      const holder = taken.get(`${clash}\0${mountPath}`) as string;
+      clashes.push({ policy: policy.metadata.name, holder, container: clash, mountPath });
+      continue;
+    }
+    for (const container of containers) taken.set(`${container}\0${mountPath}`, policy.metadata.name);
+    kept.push(policy);
+  }
+  return { kept, clashes };
+}
+
 /**
  * ai-api-guard's share of one workload's pod template: a volume and read-only mounts (no subPath, so a
  * rotated Secret reaches running pods) for every policy that mounts into it. One intent for all the
@@ -138,10 +184,7 @@ export function workloadPatch(workload: CachedWorkload, mounting: readonly AiApi
   }));
   const containers = workload.containers.flatMap(({ name }) => {
     const volumeMounts = sorted
-      .filter((p) => {
-        const wanted = p.spec.credentials?.containers ?? [];
-        return wanted.length === 0 || wanted.includes(name);
-      })
+      .filter((p) => mountsInto(p, name))
       .map((p) => ({ name: ownedName(p.metadata.name), mountPath: credentialsMountPath(p), readOnly: true as const }));
     return volumeMounts.length > 0 ? [{ name, volumeMounts }] : [];
   });

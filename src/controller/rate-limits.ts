@@ -6,7 +6,14 @@ import type { Informer } from "../kube/informer.ts";
 import { collectionPath, resources } from "../kube/resources.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import { canonical, ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL } from "./intents.ts";
+import {
+  canonical,
+  ingressAnnotations,
+  ingressIntent,
+  middlewareIntents,
+  POLICY_LABEL,
+  TRAEFIK_MIDDLEWARES,
+} from "./intents.ts";
 import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
@@ -14,6 +21,14 @@ export interface RateLimitResult {
   observed: Observed;
   /** Ingresses whose write failed: in the condition, and retried. */
   failures: WorkloadFailure[];
+}
+
+/** A wanted annotation another field manager set to another value: theirs, so left as it is. */
+interface Overridden {
+  ingress: string;
+  key: string;
+  have: string;
+  wanted: string;
 }
 
 export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress>): Promise<RateLimitResult> {
@@ -26,15 +41,23 @@ export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress
   // The Ingresses the policy names, and those ai-api-guard wrote to that it may no longer name (a
   // name taken out of spec.rateLimit.ingresses, spec.rateLimit removed, the policy being deleted).
   const failures: WorkloadFailure[] = [];
+  const overridden: Overridden[] = [];
   for (const ingress of ingresses.list(namespace)) {
     if (!named.includes(ingress.metadata.name) && ingress.metadata.owned.length === 0) continue;
-    const failure = await converge(ctx, ingress);
-    if (failure) failures.push(failure);
+    const result = await converge(ctx, ingress);
+    if (result.failure) failures.push(result.failure);
+    overridden.push(...result.overridden);
   }
-  return { observed: observe(ctx, traefikServed, missing, failures), failures };
+  return { observed: observe(ctx, traefikServed, missing, failures, overridden), failures };
 }
 
-function observe(ctx: Context, traefikServed: boolean, missing: string[], failures: WorkloadFailure[]): Observed {
+function observe(
+  ctx: Context,
+  traefikServed: boolean,
+  missing: string[],
+  failures: WorkloadFailure[],
+  overridden: Overridden[],
+): Observed {
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const limit = ctx.active.includes(policy) ? policy.spec.rateLimit : undefined;
@@ -55,6 +78,12 @@ function observe(ctx: Context, traefikServed: boolean, missing: string[], failur
       reason: "IngressNotFound",
       message: `Ingress ${missing.join(", ")} not found in namespace ${namespace}: create it or fix spec.rateLimit.ingresses; the limits are written when it exists.`,
     };
+  if (overridden.length > 0)
+    return {
+      status: "False",
+      reason: "AnnotationOverridden",
+      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress and ai-api-guard writes the policy's (or set the policy's value yourself; ${TRAEFIK_MIDDLEWARES} may list your own middlewares beside the policy's).`,
+    };
   return {
     status: "True",
     reason: "RateLimitApplied",
@@ -62,26 +91,50 @@ function observe(ctx: Context, traefikServed: boolean, missing: string[], failur
   };
 }
 
-/** Writes the Ingress's share of rate limits when it differs; a failed write is returned, not thrown. */
-async function converge(ctx: Context, ingress: CachedIngress): Promise<WorkloadFailure | undefined> {
+/**
+ * Writes the Ingress's share of rate limits when it differs; a failed write is returned, not thrown. A key
+ * someone else set (`kubectl annotate`, their manifest) to another value is theirs: never changed, left out
+ * of the apply (which would otherwise be refused whole as a conflict), and returned for the condition.
+ */
+async function converge(
+  ctx: Context,
+  ingress: CachedIngress,
+): Promise<{ failure?: WorkloadFailure; overridden: Overridden[] }> {
   const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
-  const wanted = ingressAnnotations(ingress, naming);
   const have = ingress.metadata.annotations;
+  const name = ingress.metadata.name;
+  const overridden: Overridden[] = [];
+  const wanted: Record<string, string> = {};
+  for (const [key, value] of Object.entries(ingressAnnotations(ingress, naming))) {
+    const held = have[key];
+    const theirs = held !== undefined && held !== value && !ingress.metadata.owned.includes(key);
+    if (!theirs) wanted[key] = value;
+    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: held, wanted: value });
+  }
   // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
   // user set is theirs: never removed, and not a reason to write again.
   const stale = ingress.metadata.owned.filter((key) => !(key in wanted));
-  if (stale.length === 0 && Object.entries(wanted).every(([key, value]) => have[key] === value)) return undefined;
+  if (stale.length === 0 && Object.entries(wanted).every(([key, value]) => have[key] === value)) return { overridden };
   try {
     await ctx.apply(resources.ingress, ingressIntent(ingress, wanted), false);
   } catch (error) {
-    const name = ingress.metadata.name;
-    return failedWrite(ctx, error, `Ingress/${name}`, `write the rate limits of Ingress ${name}`);
+    return {
+      failure: failedWrite(ctx, error, `Ingress/${name}`, `write the rate limits of Ingress ${name}`),
+      overridden,
+    };
   }
   if (Object.keys(wanted).length === 0)
     ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
   else
     ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
-  return undefined;
+  return { overridden };
+}
+
+/** Traefik's router annotation the user keeps for middlewares of their own: ours are in place when it lists them too. */
+function listsAll(key: string, have: string, wanted: string): boolean {
+  if (key !== TRAEFIK_MIDDLEWARES) return false;
+  const listed = have.split(",").map((m) => m.trim());
+  return wanted.split(",").every((m) => listed.includes(m));
 }
 
 /** Applies the policy's Middlewares that differ and deletes the ones it no longer wants. */

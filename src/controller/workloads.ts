@@ -8,7 +8,16 @@ import type { Informer } from "../kube/informer.ts";
 import type { Resource } from "../kube/resources.ts";
 import type { Context } from "./controller.ts";
 import { type Refusal, refusal } from "./failures.ts";
-import { canonical, currentWorkloadPatch, ownedName, selects, workloadIntent, workloadPatch } from "./intents.ts";
+import {
+  canonical,
+  currentWorkloadPatch,
+  type MountClash,
+  ownedName,
+  selects,
+  withoutClashes,
+  workloadIntent,
+  workloadPatch,
+} from "./intents.ts";
 
 /** A workload whose apply failed: which one (Kind/name) and why. */
 export interface WorkloadFailure extends Refusal {
@@ -18,6 +27,8 @@ export interface WorkloadFailure extends Refusal {
 export interface WorkloadResult {
   changed: boolean;
   failure?: WorkloadFailure;
+  /** The policy is not mounted here: its mountPath is another's. A condition to show, not a write to retry. */
+  clash?: WorkloadFailure;
 }
 
 /** One line for a condition's message or an error: "Deployment/app: AdmissionRefused: ...". */
@@ -47,23 +58,41 @@ export async function convergeWorkload(
     const secretName = p.spec.credentials?.secretName;
     return secretName !== undefined && selects(p, workload) && secrets.get(namespace, secretName) !== undefined;
   });
-  const patch = workloadPatch(workload, mounting);
-  if (canonical(patch) === canonical(currentWorkloadPatch(workload))) return { changed: false };
+  const { kept, clashes } = withoutClashes(workload, mounting);
+  const subject = `${workload.kind}/${workload.metadata.name}`;
+  const clash = clashWith(
+    subject,
+    clashes.find((c) => c.policy === ctx.policy.metadata.name),
+  );
+  const patch = workloadPatch(workload, kept);
+  if (canonical(patch) === canonical(currentWorkloadPatch(workload))) return { changed: false, clash };
   const volume = ownedName(ctx.policy.metadata.name);
   const had = workload.volumes.some((v) => v.name === volume);
   const has = patch.volumes.some((v) => v.name === volume);
-  const subject = `${workload.kind}/${workload.metadata.name}`;
   const row = workloadKind(resource.group, resource.kind);
   if (!row) throw new Error(`${subject}: not a kind of the workload kinds table`);
   try {
     await ctx.apply(resource, workloadIntent(row, workload, patch), false);
   } catch (error) {
-    return { changed: false, failure: failedWrite(ctx, error, subject, `update the Secret mount of ${subject}`) };
+    return {
+      changed: false,
+      clash,
+      failure: failedWrite(ctx, error, subject, `update the Secret mount of ${subject}`),
+    };
   }
   const secretName = ctx.policy.spec.credentials?.secretName;
   if (!had && has) ctx.event("Normal", "SecretMounted", `Mounted Secret ${secretName} read-only into ${subject}.`);
   else if (had && !has)
     ctx.event("Normal", "SecretUnmounted", `Removed the mount of Secret ${secretName} from ${subject}.`);
   else ctx.event("Normal", "SecretMountUpdated", `Updated the Secret mounts of ${subject}.`);
-  return { changed: true };
+  return { changed: true, clash };
+}
+
+function clashWith(subject: string, clash: MountClash | undefined): WorkloadFailure | undefined {
+  if (!clash) return undefined;
+  return {
+    subject,
+    reason: "MountPathInUse",
+    message: `not mounted: policy ${clash.holder} already mounts its Secret at ${clash.mountPath} in container ${clash.container}; set a different spec.credentials.mountPath (or spec.credentials.containers).`,
+  };
 }

@@ -64,6 +64,11 @@ export interface CachedVolume {
   name: string;
   secretName?: string;
   defaultMode?: number;
+  /**
+   * A mount ai-api-guard did not add names the volume: the volume cannot come off until it goes, and its
+   * going (a change of the cached shape) is what wakes the policy's deletion up.
+   */
+  mountedByOthers?: true;
 }
 
 export interface CachedMount {
@@ -77,9 +82,9 @@ export interface CachedWorkload {
   kind: string;
   metadata: Meta;
   templateLabels: Record<string, string>;
-  /** Every container of the pod template, with only ai-api-guard's mounts. */
+  /** Every container of the pod template, with only the mounts ai-api-guard applied (managedFields). */
   containers: { name: string; mounts: CachedMount[] }[];
-  /** Only ai-api-guard's volumes. */
+  /** Only the volumes ai-api-guard applied. */
   volumes: CachedVolume[];
 }
 
@@ -92,15 +97,37 @@ export function cachedWorkload(row: WorkloadKind) {
     const podSpec = pathValue(template, ["spec"]);
     const containers = (pathValue(podSpec, ["containers"]) as unknown[] | undefined) ?? [];
     const volumes = (pathValue(podSpec, ["volumes"]) as unknown[] | undefined) ?? [];
+    // Ours is what ai-api-guard applied, not any mount of its volume: one the user added or moved
+    // (kubectl edit) is theirs, and counting it would make every reconcile apply again.
+    const ownedSpec = ownedFields(raw).map((fields) =>
+      pathValue(
+        fields,
+        [...templatePath, "spec"].map((k) => `f:${k}`),
+      ),
+    );
+    const ownsVolume = (name: string) => ownedSpec.some((spec) => ownsMember(spec, "f:volumes", { name }));
+    const ownsMount = (container: string, mountPath: string) =>
+      ownedSpec.some((spec) =>
+        ownsMember(pathValue(spec, ["f:containers", memberKey({ name: container })]), "f:volumeMounts", { mountPath }),
+      );
+    const mountsOf = (c: Record<string, unknown>) =>
+      ((c.volumeMounts as unknown[] | undefined) ?? [])
+        .filter(isRecord)
+        .filter((m) => String(m.name).startsWith(OWNED_PREFIX))
+        .map((m) => ({ m, owned: ownsMount(String(c.name), String(m.mountPath)) }));
+    const mountedByOthers = new Set(
+      containers
+        .filter(isRecord)
+        .flatMap((c) => mountsOf(c).flatMap(({ m, owned }) => (owned ? [] : [String(m.name)]))),
+    );
     return {
       kind: row.kind,
       metadata: meta(raw),
       templateLabels: stringMap(pathValue(raw, row.labels)),
       containers: containers.filter(isRecord).map((c) => ({
         name: String(c.name),
-        mounts: ((c.volumeMounts as unknown[] | undefined) ?? [])
-          .filter(isRecord)
-          .filter((m) => String(m.name).startsWith(OWNED_PREFIX))
+        mounts: mountsOf(c)
+          .flatMap(({ m, owned }) => (owned ? [m] : []))
           .map((m) => ({
             name: String(m.name),
             mountPath: String(m.mountPath),
@@ -110,7 +137,7 @@ export function cachedWorkload(row: WorkloadKind) {
       })),
       volumes: volumes
         .filter(isRecord)
-        .filter((v) => String(v.name).startsWith(OWNED_PREFIX))
+        .filter((v) => String(v.name).startsWith(OWNED_PREFIX) && ownsVolume(String(v.name)))
         .map((v) => ({
           name: String(v.name),
           ...(typeof pathValue(v, ["secret", "secretName"]) === "string" && {
@@ -119,6 +146,7 @@ export function cachedWorkload(row: WorkloadKind) {
           ...(typeof pathValue(v, ["secret", "defaultMode"]) === "number" && {
             defaultMode: pathValue(v, ["secret", "defaultMode"]) as number,
           }),
+          ...(mountedByOthers.has(String(v.name)) && { mountedByOthers: true }),
         })),
     };
   };
@@ -147,14 +175,30 @@ export function cachedIngress(raw: RawObject): CachedIngress {
   };
 }
 
-/** The annotation keys that ai-api-guard's server-side applies own, as managedFields records them. */
-function ownedAnnotations(raw: RawObject): string[] {
+/** The fields ai-api-guard's server-side applies own (fieldsV1 of its managedFields entries). */
+function ownedFields(raw: RawObject): Record<string, unknown>[] {
   const entries = Array.isArray(raw.metadata?.managedFields) ? raw.metadata.managedFields : [];
   return entries
     .filter(isRecord)
     .filter((entry) => entry.manager === FIELD_MANAGER && entry.operation === "Apply" && !entry.subresource)
-    .flatMap((entry) => {
-      const annotations = pathValue(entry, ["fieldsV1", "f:metadata", "f:annotations"]);
+    .map((entry) => entry.fieldsV1)
+    .filter(isRecord);
+}
+
+/** A keyed list member as fieldsV1 names it: `k:{"name":"app"}` (one key here, so no key order to get wrong). */
+function memberKey(key: Record<string, string>): string {
+  return `k:${JSON.stringify(key)}`;
+}
+
+function ownsMember(fields: unknown, list: string, key: Record<string, string>): boolean {
+  return isRecord(pathValue(fields, [list, memberKey(key)]));
+}
+
+/** The annotation keys that ai-api-guard's server-side applies own, as managedFields records them. */
+function ownedAnnotations(raw: RawObject): string[] {
+  return ownedFields(raw)
+    .flatMap((fields) => {
+      const annotations = pathValue(fields, ["f:metadata", "f:annotations"]);
       return isRecord(annotations) ? Object.keys(annotations) : [];
     })
     .filter((field) => field.startsWith("f:"))

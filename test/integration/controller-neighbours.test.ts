@@ -127,3 +127,35 @@ it("writes a CiliumNetworkPolicy and Traefik Middlewares that Cilium's and Traef
     ].join(","),
   });
 }, 90_000);
+
+it("takes a Traefik router annotation the user keeps for middlewares of their own, listing the policy's, as in place", async () => {
+  const ours = ["ratelimit", "https", "connections"].map((m) => `${ns}-aiapiguard-agent-${m}@kubernetescrd`);
+  const theirs = [`${ns}-auth@kubernetescrd`, ...ours].join(",");
+  await kubectl([
+    "-n",
+    ns,
+    "annotate",
+    "--overwrite",
+    "ingress/front",
+    `traefik.ingress.kubernetes.io/router.middlewares=${theirs}`,
+  ]);
+  await kubectl([
+    "-n",
+    ns,
+    "patch",
+    "aap/agent",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { rateLimit: { requestsPerSecond: 20 } } }),
+  ]);
+  await eventually(
+    async () => (await getJson("middleware", "aiapiguard-agent-ratelimit"))?.spec.rateLimit.average === 20,
+  );
+  const policy = await eventually(async () => {
+    const p = await getJson("aap", "agent");
+    return p?.status?.observedGeneration === p?.metadata.generation ? p : undefined;
+  });
+  expect(condition(policy, "RateLimitReady")).toMatchObject({ status: "True", reason: "RateLimitApplied" });
+  const ingress = await getJson("ingress", "front");
+  expect(ingress?.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"]).toBe(theirs);
+}, 60_000);

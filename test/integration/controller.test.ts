@@ -87,6 +87,22 @@ const ingress = (name: string) => ({
   },
 });
 
+/** The Events of this reason on the policy. */
+async function eventsOf(policyName: string, reason: string): Promise<CoreV1Event[]> {
+  const selector = `involvedObject.name=${policyName},reason=${reason}`;
+  const listed = await kubectl(["-n", ns.name, "get", "events", "--field-selector", selector, "-o", "json"]);
+  return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items;
+}
+
+/** How many times ai-api-guard reported a write of this reason on the policy (Events aggregate repeats into a count). */
+async function reported(policyName: string, reason: string): Promise<number> {
+  return (await eventsOf(policyName, reason)).reduce((sum, e) => sum + (e.count ?? 1), 0);
+}
+
+/** A change of the policy's metadata: a reconcile, in which a converged policy writes nothing. */
+const nudge = (policyName: string, n: number) =>
+  kubectl(["-n", ns.name, "annotate", "--overwrite", `aap/${policyName}`, `test.example/nudge=${n}`]);
+
 type Policy = KubernetesObject & { status?: AiApiPolicyStatus };
 const condition = (policy: Policy | undefined, type: string) =>
   policy?.status?.conditions?.find((c) => c.type === type);
@@ -249,6 +265,111 @@ describe("one policy", () => {
   });
 });
 
+describe("a mount of ai-api-guard's volume that the user added", () => {
+  it("stays the user's and is no reason to apply the workload again", async () => {
+    await apply(secret("key-own"), deployment("mine", "mine"));
+    await apply(
+      policy("zeta", {
+        selector: { matchLabels: { app: "mine" } },
+        credentials: { secretName: "key-own", containers: ["app"] },
+      }),
+    );
+    await eventually(async () => condition(await getJson<Policy>("aap", "zeta"), "Ready")?.status === "True");
+    // The user wants the key in the sidecar too, at a path of their own.
+    const userMount = { name: "aiapiguard-zeta", mountPath: "/keys", readOnly: true };
+    const patch = [{ op: "add", path: "/spec/template/spec/containers/1/volumeMounts", value: [userMount] }];
+    await kubectl(["-n", ns.name, "patch", "deployment/mine", "--type=json", "-p", JSON.stringify(patch)]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = await reported("zeta", "SecretMountUpdated");
+    for (let n = 1; n <= 3; n++) {
+      await nudge("zeta", n);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(await reported("zeta", "SecretMountUpdated")).toBe(before);
+    expect(mountsOf(await getJson<V1Deployment>("deployment", "mine"), "sidecar")).toEqual([userMount]);
+  });
+
+  it("holds the policy's deletion with a message that says which mount to remove, then lets it go", async () => {
+    await kubectl(["-n", ns.name, "delete", "aap/zeta", "--wait=false"]);
+    const [event] = await eventually(async () => {
+      const events = await eventsOf("zeta", "VolumeInUse");
+      return events.length > 0 ? events : undefined;
+    });
+    expect(event?.message).toContain("a mount ai-api-guard did not add uses its volume: remove that mount");
+    const unmount = [{ op: "remove", path: "/spec/template/spec/containers/1/volumeMounts" }];
+    await kubectl(["-n", ns.name, "patch", "deployment/mine", "--type=json", "-p", JSON.stringify(unmount)]);
+    await eventually(async () => (await getJson("aap", "zeta")) === undefined);
+    expect(volumes(await getJson<V1Deployment>("deployment", "mine"))).toEqual([{ name: "user-cache", emptyDir: {} }]);
+  });
+});
+
+describe("a field of ai-api-guard's volume that the user changed", () => {
+  it("is reported with what to do, and the policy is ready again once the user undoes it", async () => {
+    await apply(secret("key-mode"), deployment("mode", "mode"));
+    await apply(policy("eta", { selector: { matchLabels: { app: "mode" } }, credentials: { secretName: "key-mode" } }));
+    await eventually(async () => condition(await getJson<Policy>("aap", "eta"), "Ready")?.status === "True");
+    const mode = (value: number) => [
+      { op: "replace", path: "/spec/template/spec/volumes/1/secret/defaultMode", value },
+    ];
+    const patchMode = (value: number) =>
+      kubectl(["-n", ns.name, "patch", "deployment/mode", "--type=json", "-p", JSON.stringify(mode(value))]);
+    await patchMode(0o644);
+    await patchPolicy("eta", { credentials: { mountPath: "/keys" } });
+    const conflict = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "eta"), "CredentialsReady");
+      return c?.reason === "Conflict" ? c : undefined;
+    });
+    expect(conflict.message).toContain('conflict with "kubectl-patch"');
+    expect(conflict.message).toContain("undo that change to its aiapiguard- volume or mount");
+    await patchMode(0o400);
+    const d = await eventually(async () => {
+      const moved = await getJson<V1Deployment>("deployment", "mode");
+      return mountsOf(moved, "app").some((m) => m.mountPath === "/keys") ? moved : undefined;
+    });
+    expect(volumes(d)).toContainEqual({
+      name: "aiapiguard-eta",
+      secret: { secretName: "key-mode", defaultMode: 0o400 },
+    });
+  });
+});
+
+describe("two policies that mount at the same path in one workload", () => {
+  it("keeps the mount in place, tells the other policy to pick another path, and still follows the first", async () => {
+    await apply(secret("key-first"), secret("key-second"), deployment("shared", "shared"));
+    const credentials = { mountPath: "/var/run/secrets/ai-api/shared" };
+    await apply(
+      policy("first", {
+        selector: { matchLabels: { app: "shared" } },
+        credentials: { ...credentials, secretName: "key-first" },
+      }),
+    );
+    await eventually(async () => condition(await getJson<Policy>("aap", "first"), "Ready")?.status === "True");
+    await apply(
+      policy("second", {
+        selector: { matchLabels: { app: "shared" } },
+        credentials: { ...credentials, secretName: "key-second" },
+      }),
+    );
+    const refused = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "second"), "CredentialsReady");
+      return c?.reason === "MountPathInUse" ? c : undefined;
+    });
+    expect(refused.message).toContain("policy first already mounts its Secret at /var/run/secrets/ai-api/shared");
+    // The other policy's mount still follows its spec.
+    await patchPolicy("first", { credentials: { secretName: "key-second" } });
+    const d = await eventually(async () => {
+      const shared = await getJson<V1Deployment>("deployment", "shared");
+      return volumes(shared).some((v) => v.secret?.secretName === "key-second") ? shared : undefined;
+    });
+    expect(volumes(d).map((v) => v.name)).toEqual(["user-cache", "aiapiguard-first"]);
+    expect(mountsOf(d, "app")).toContainEqual({
+      name: "aiapiguard-first",
+      mountPath: credentials.mountPath,
+      readOnly: true,
+    });
+  });
+});
+
 describe("rate limits on an Ingress", () => {
   /** The Ingress's annotations but kubectl's record of the last apply. */
   const annotationsOf = async (name: string) => {
@@ -256,24 +377,7 @@ describe("rate limits on an Ingress", () => {
       (await getJson<V1Ingress>("ingress", name))?.metadata?.annotations ?? {};
     return annotations;
   };
-  /** How many times ai-api-guard reported writing the Ingress's rate limits (Events aggregate repeats into a count). */
-  const writesReported = async (policyName: string) => {
-    const listed = await kubectl([
-      "-n",
-      ns.name,
-      "get",
-      "events",
-      "--field-selector",
-      `involvedObject.name=${policyName}`,
-      "-o",
-      "json",
-    ]);
-    return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items
-      .filter((e) => e.reason === "RateLimitsWritten")
-      .reduce((sum, e) => sum + (e.count ?? 1), 0);
-  };
-  const nudge = (policyName: string, n: number) =>
-    kubectl(["-n", ns.name, "annotate", "--overwrite", `aap/${policyName}`, `test.example/nudge=${n}`]);
+  const writesReported = (policyName: string) => reported(policyName, "RateLimitsWritten");
 
   it("writes nothing more once converged when the user set a rate-limit annotation of their own", async () => {
     const edge = ingress("edge");
@@ -324,6 +428,50 @@ describe("rate limits on an Ingress", () => {
       "example.com/keep": "mine",
       "nginx.ingress.kubernetes.io/limit-connections": "50",
     });
+  });
+});
+
+describe("a rate-limit annotation the user changed", () => {
+  const annotation = (name: string, key: string) =>
+    kubectl([
+      "-n",
+      ns.name,
+      "get",
+      "ingress",
+      name,
+      "-o",
+      `jsonpath={.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/${key}}`,
+    ]).then((r) => r.stdout);
+
+  it("stays the user's, is named in the condition, and does not stop the policy's other annotations", async () => {
+    await apply(ingress("own"));
+    await apply(
+      policy("epsilon", {
+        selector: { matchLabels: { app: "none" } },
+        rateLimit: { ingresses: ["own"], requestsPerSecond: 10 },
+      }),
+    );
+    await eventually(async () => (await annotation("own", "limit-rps")) === "10");
+    await kubectl([
+      "-n",
+      ns.name,
+      "annotate",
+      "--overwrite",
+      "ingress/own",
+      "nginx.ingress.kubernetes.io/limit-rps=50",
+    ]);
+    await patchPolicy("epsilon", { rateLimit: { burstMultiplier: 3 } });
+    await eventually(async () => (await annotation("own", "limit-burst-multiplier")) === "3");
+    expect(await annotation("own", "limit-rps")).toBe("50");
+    const overridden = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "epsilon"), "RateLimitReady");
+      return c?.reason === "AnnotationOverridden" ? c : undefined;
+    });
+    expect(overridden.message).toContain('nginx.ingress.kubernetes.io/limit-rps: "50" where the policy asks "10"');
+    // The user takes their value off: the policy's comes back.
+    await kubectl(["-n", ns.name, "annotate", "ingress/own", "nginx.ingress.kubernetes.io/limit-rps-"]);
+    await eventually(async () => (await annotation("own", "limit-rps")) === "10");
+    await eventually(async () => condition(await getJson<Policy>("aap", "epsilon"), "Ready")?.status === "True");
   });
 });
 

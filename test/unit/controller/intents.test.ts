@@ -60,6 +60,51 @@ describe("the workload intents", () => {
     });
   });
 
+  it("caches the volumes and mounts ai-api-guard applied (managedFields), and notes a mount of its volume it did not", () => {
+    const template = { metadata: { labels: { app: "a" } } };
+    const owned = { name: "aiapiguard-p", mountPath: "/var/run/secrets/ai-api/p", readOnly: true };
+    const theirs = { name: "aiapiguard-p", mountPath: "/keys" };
+    const applied = {
+      manager: "ai-api-guard",
+      operation: "Apply",
+      fieldsV1: {
+        "f:spec": {
+          "f:template": {
+            "f:spec": {
+              "f:volumes": { 'k:{"name":"aiapiguard-p"}': {} },
+              "f:containers": {
+                'k:{"name":"app"}': { "f:volumeMounts": { 'k:{"mountPath":"/var/run/secrets/ai-api/p"}': {} } },
+              },
+            },
+          },
+        },
+      },
+    };
+    const cached = cachedWorkload(row as never)({
+      ...deployment,
+      metadata: { ...deployment.metadata, managedFields: [applied] },
+      spec: {
+        template: {
+          ...template,
+          spec: {
+            volumes: [{ name: "aiapiguard-p", secret: { secretName: "s", defaultMode: 0o400 } }],
+            containers: [
+              { name: "app", volumeMounts: [owned] },
+              { name: "side", volumeMounts: [theirs] },
+            ],
+          },
+        },
+      },
+    });
+    expect(cached.containers).toEqual([
+      { name: "app", mounts: [owned] },
+      { name: "side", mounts: [] },
+    ]);
+    expect(cached.volumes).toEqual([
+      { name: "aiapiguard-p", secretName: "s", defaultMode: 0o400, mountedByOthers: true },
+    ]);
+  });
+
   it("mounts into the named containers only, one volume per policy, sorted, mode 0400, read-only", () => {
     const cached = cachedWorkload(row as never)(deployment);
     const patch = workloadPatch(cached, [

@@ -121,6 +121,16 @@ describe("a refusal's message", () => {
   });
 });
 
+describe("a write refused because the namespace is being deleted", () => {
+  it("says so, and does not ask for a permission ai-api-guard already has", () => {
+    // The API server's words (namespace lifecycle admission) when the namespace controller is emptying it.
+    const message = `networkpolicies.networking.k8s.io "aiapiguard-a" is forbidden: unable to create new content in namespace ml because it is being terminated`;
+    const refused = refusal(new ApiError(403, { message }));
+    expect(refused.reason).toBe("NamespaceTerminating");
+    expect(refused.message).not.toContain("grant");
+  });
+});
+
 describe("CredentialsReady when a mount could not be written", () => {
   it("takes its reason from the first failure and lists every failed workload in the message", () => {
     const secret = { metadata: { name: "api-key", namespace: "ml", creationTimestamp: "2026-11-01T00:00:00Z" } };
