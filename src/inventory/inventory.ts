@@ -22,7 +22,7 @@ export interface InventoryEntry {
   owner: string;
   /** YYYY-MM-DD, or "" when never reviewed. */
   lastReviewed: string;
-  /** `ok`, `due in N days`, `overdue by N days` or `never reviewed`. */
+  /** `ok`, `due in N days`, `overdue by N days`, `never reviewed` or `review date in the future`. */
   reviewStatus: string;
   /** Kind/name of the workloads the policy selects. */
   workloads: string[];
@@ -51,7 +51,8 @@ const DAY_MS = 86_400_000;
 export function reviewStatus(policy: AiApiPolicy, now: Date): string {
   const review = reviewState(policy, now);
   if (review.state === "NeverReviewed") return "never reviewed";
-  if (review.state === "InFuture") return "ok";
+  // A typo (2062 for 2026), which the policy's ReviewOverdue condition reports too: not a review to trust.
+  if (review.state === "InFuture") return "review date in the future";
   const days = Math.round((Date.parse(review.due) - Date.parse(now.toISOString().slice(0, 10))) / DAY_MS);
   if (days < 0) return `overdue by ${-days} days`;
   return days <= DUE_SOON_DAYS ? `due in ${days} days` : "ok";

@@ -95,6 +95,12 @@ describe("inventory", () => {
     expect(reviewStatus(policyAt(undefined), NOW)).toBe("never reviewed");
   });
 
+  it("does not call a review dated in the future ok: the date is a typo, as the policy's condition says", () => {
+    expect(reviewStatus(policyAt("2062-11-01"), NOW)).toBe("review date in the future");
+    // The reviewer's own today at UTC+14 is not in the future.
+    expect(reviewStatus(policyAt("2026-11-30"), NOW)).toBe("ok");
+  });
+
   it("lists AI APIs called with no policy, with the workloads that call them, as unregistered rows", async () => {
     const root = folderWith({
       "app.yaml": `apiVersion: apps/v1
