@@ -99,13 +99,18 @@ export class InventoryBuilder {
 
   result(): Inventory {
     const byPlace = (a: { namespace: string }, b: { namespace: string }, ka: string, kb: string) =>
-      a.namespace.localeCompare(b.namespace) || ka.localeCompare(kb);
+      byCodePoint(a.namespace, b.namespace) || byCodePoint(ka, kb);
     const apis = this.entries.map((e) => ({ ...e.entry, workloads: [...e.entry.workloads].sort() }));
     apis.sort((a, b) => byPlace(a, b, a.policy, b.policy));
     const unregistered = [...this.unregistered.values()].map((u) => ({ ...u, workloads: [...u.workloads].sort() }));
     unregistered.sort((a, b) => byPlace(a, b, a.host, b.host));
     return { apis, unregistered };
   }
+}
+
+/** Not localeCompare: the order (and a diff of two exports) must not depend on the machine's locale. */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function entryOf(policy: AiApiPolicy, now: Date): InventoryEntry {
