@@ -10,8 +10,9 @@ import { formatError } from "./scan/report.ts";
 const USAGE = `usage: ai-api-guard inventory [--format csv|json|markdown] (-f PATH ... | [--kubeconfig PATH] [-n NAMESPACE])
 
 The AI API inventory: every AiApiPolicy (API name, endpoint, auth type, data sensitivity, owner, last
-review and review status: ok, due in N days, overdue by N days, never reviewed), the workloads each
-selects, and the AI APIs that workloads call with no policy (review status: unregistered).
+review and review status: ok, due in N days, overdue by N days, never reviewed, review date in the
+future), the workloads each selects, and the AI APIs that workloads call with no policy (review status:
+unregistered).
 
   -f, --file PATH      read manifests (files, folders, - for stdin), as scan does; repeatable
   --kubeconfig PATH    read a cluster (default: KUBECONFIG, ~/.kube/config or in-cluster)

@@ -22,7 +22,7 @@ export interface InventoryEntry {
   owner: string;
   /** YYYY-MM-DD, or "" when never reviewed. */
   lastReviewed: string;
-  /** `ok`, `due in N days`, `overdue by N days` or `never reviewed`. */
+  /** `ok`, `due in N days`, `overdue by N days`, `never reviewed` or `review date in the future`. */
   reviewStatus: string;
   /** Kind/name of the workloads the policy selects. */
   workloads: string[];
@@ -51,7 +51,8 @@ const DAY_MS = 86_400_000;
 export function reviewStatus(policy: AiApiPolicy, now: Date): string {
   const review = reviewState(policy, now);
   if (review.state === "NeverReviewed") return "never reviewed";
-  if (review.state === "InFuture") return "ok";
+  // A typo (2062 for 2026), which the policy's ReviewOverdue condition reports too: not a review to trust.
+  if (review.state === "InFuture") return "review date in the future";
   const days = Math.round((Date.parse(review.due) - Date.parse(now.toISOString().slice(0, 10))) / DAY_MS);
   if (days < 0) return `overdue by ${-days} days`;
   return days <= DUE_SOON_DAYS ? `due in ${days} days` : "ok";
@@ -98,13 +99,18 @@ export class InventoryBuilder {
 
   result(): Inventory {
     const byPlace = (a: { namespace: string }, b: { namespace: string }, ka: string, kb: string) =>
-      a.namespace.localeCompare(b.namespace) || ka.localeCompare(kb);
+      byCodePoint(a.namespace, b.namespace) || byCodePoint(ka, kb);
     const apis = this.entries.map((e) => ({ ...e.entry, workloads: [...e.entry.workloads].sort() }));
     apis.sort((a, b) => byPlace(a, b, a.policy, b.policy));
     const unregistered = [...this.unregistered.values()].map((u) => ({ ...u, workloads: [...u.workloads].sort() }));
     unregistered.sort((a, b) => byPlace(a, b, a.host, b.host));
     return { apis, unregistered };
   }
+}
+
+/** Not localeCompare: the order (and a diff of two exports) must not depend on the machine's locale. */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function entryOf(policy: AiApiPolicy, now: Date): InventoryEntry {

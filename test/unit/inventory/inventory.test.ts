@@ -1,10 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAiApiPolicy } from "../../../src/api/index.ts";
 import { formatCsv, formatJson, formatMarkdown } from "../../../src/inventory/format.ts";
 import { reviewStatus } from "../../../src/inventory/inventory.ts";
 import { inventoryFromFiles } from "../../../src/inventory/sources.ts";
-import { folderWith, runCli } from "../cli/run.ts";
+import { folderWith, MAIN, runCli } from "../cli/run.ts";
 
 const EXAMPLES = join(import.meta.dirname, "../../../examples");
 const NOW = new Date("2026-11-29T12:00:00Z");
@@ -95,6 +96,12 @@ describe("inventory", () => {
     expect(reviewStatus(policyAt(undefined), NOW)).toBe("never reviewed");
   });
 
+  it("does not call a review dated in the future ok: the date is a typo, as the policy's condition says", () => {
+    expect(reviewStatus(policyAt("2062-11-01"), NOW)).toBe("review date in the future");
+    // The reviewer's own today at UTC+14 is not in the future.
+    expect(reviewStatus(policyAt("2026-11-30"), NOW)).toBe("ok");
+  });
+
   it("lists AI APIs called with no policy, with the workloads that call them, as unregistered rows", async () => {
     const root = folderWith({
       "app.yaml": `apiVersion: apps/v1
@@ -127,6 +134,26 @@ spec:
       "| Groq | api.groq.com |  |  |  |  | unregistered | ml | CronJob/nightly, Deployment/chat |",
     );
     expect(JSON.parse(formatJson(inventory)).unregistered[0].provider).toBe("Groq");
+  });
+
+  it("orders rows the same whatever the machine's locale (a Danish one sorts aa after z)", () => {
+    const policy = (namespace: string) => `apiVersion: aiapiguard.dev/v1alpha1
+kind: AiApiPolicy
+metadata: {name: openai, namespace: ${namespace}}
+spec:
+  api: {endpoint: "https://api.openai.com/v1", authType: APIKey, sensitivity: Low}
+  selector: {}
+`;
+    const root = folderWith({ "a.yaml": policy("zz-team"), "b.yaml": policy("aa-team") });
+    const namespaces = (locale: string) => {
+      const run = spawnSync(process.execPath, [MAIN, "inventory", "-f", root, "--format", "json"], {
+        encoding: "utf8",
+        env: { ...process.env, LANG: locale, LC_ALL: locale },
+      });
+      return JSON.parse(run.stdout).apis.map((e: { namespace: string }) => e.namespace);
+    };
+    expect(namespaces("da_DK.UTF-8")).toEqual(["aa-team", "zz-team"]);
+    expect(namespaces("en_US.UTF-8")).toEqual(["aa-team", "zz-team"]);
   });
 
   it("quotes CSV fields and defuses spreadsheet formulas", async () => {
