@@ -59,7 +59,7 @@ export function exemptionReport(subject: Subject, user: string, findings: readon
 }
 
 export function existingWarning(subject: Subject, finding: Finding): string {
-  return clip(warningHead(subject, finding), " (already there: admitted, fix it)");
+  return warningLine(subject, finding, " (already there: admitted, fix it)");
 }
 
 /** Caps a list of warnings, the last saying how many were left out. */
@@ -78,11 +78,11 @@ export function unreadableReport(subject: Subject, governance: Governance, reaso
 }
 
 export function findingWarning(subject: Subject, finding: Finding): string {
-  return clip(warningHead(subject, finding), ` (${finding.hint})`);
+  return warningLine(subject, finding, ` (${finding.hint})`);
 }
 
 export function exemptionWarning(subject: Subject, finding: Finding): string {
-  return clip(warningHead(subject, finding), ` exempted by annotation ${EXEMPT_ANNOTATION}`);
+  return warningLine(subject, finding, ` exempted by annotation ${EXEMPT_ANNOTATION}`);
 }
 
 export function configMapsNotFollowedWarning(subject: Subject, count: number): string {
@@ -102,13 +102,33 @@ function findingLine(finding: Finding): string {
   return `- ${finding.rule} ${where(finding)}: ${finding.hint}. Fix: ${fix}.`;
 }
 
-/** "hardcoded-secret: Deployment/summarizer container app env[0].value": what fits in a warning. */
-function warningHead(subject: Subject, finding: Finding): string {
-  const where =
+/**
+ * "hardcoded-secret: Deployment/summarizer container app env[0].value" + tail, within MAX_WARNING_LENGTH.
+ * Long names give way first, the object's then the container's: the field and the verdict are what the
+ * developer acts on (cutting the end hid them behind a 65-character Pod name).
+ */
+function warningLine(subject: Subject, finding: Finding, tail: string): string {
+  const field =
+    finding.container === undefined ? shortPath(finding.path) : finding.path.replace(/^.*?[cC]ontainers\[\d+\]\.?/, "");
+  const head = (name: string, container: string | undefined) =>
+    `${finding.rule}: ${subject.kind}/${name} ${container === undefined ? "" : `container ${container} `}${field}`;
+  const over = (name: string, container: string | undefined) =>
+    head(name, container).length + tail.length - MAX_WARNING_LENGTH;
+  const name = shorten(subject.name, subject.name.length - over(subject.name, finding.container));
+  const container =
     finding.container === undefined
-      ? shortPath(finding.path)
-      : `container ${finding.container} ${finding.path.replace(/^.*?[cC]ontainers\[\d+\]\.?/, "")}`;
-  return `${finding.rule}: ${subject.kind}/${subject.name} ${where}`;
+      ? undefined
+      : shorten(finding.container, finding.container.length - over(name, finding.container));
+  return clip(head(name, container), tail);
+}
+
+/** Names shorter than this say too little to find the object or container: the field gives way after them. */
+const MIN_NAME = 12;
+
+/** "quarterly-financial-re..." when text is over length, but never shorter than MIN_NAME. */
+function shorten(text: string, length: number): string {
+  const fit = Math.max(length, MIN_NAME);
+  return text.length <= fit ? text : `${text.slice(0, fit - 3)}...`;
 }
 
 function where(finding: Finding): string {
