@@ -18,6 +18,8 @@ export const MAX_WARNING_LENGTH = 119;
 export const MAX_REPORTED_FINDINGS = 20;
 /** At most this many warnings per response; the last says how many more there were. */
 export const MAX_WARNINGS = 10;
+/** Ends a capped list: the developer fixes the manifest in one try only if they can see every finding. */
+const LIST_THEM_ALL = ": `ai-api-guard scan FILE` lists them all";
 
 /** First line: the object, the count and where the action came from; then one line per finding, up to a cap. */
 export function findingsReport(
@@ -31,7 +33,7 @@ export function findingsReport(
   const header = `${describe(subject)} has ${count} (${actionSource(governance)}):`;
   const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
   const more = total - shown.length;
-  const rest = more > 0 ? [`- and ${more} more finding${more === 1 ? "" : "s"} not listed here`] : [];
+  const rest = more > 0 ? [`- and ${more} more finding${more === 1 ? "" : "s"} not listed here${LIST_THEM_ALL}`] : [];
   return [header, ...shown, ...rest].join("\n");
 }
 
@@ -49,7 +51,7 @@ export function existingReport(subject: Subject, findings: readonly Finding[]): 
   const header = `${describe(subject)} was updated with ${count} it already had (admitted; fix them):`;
   const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
   const more = findings.length - shown.length;
-  return [header, ...shown, ...(more > 0 ? [`- and ${more} more not listed here`] : [])].join("\n");
+  return [header, ...shown, ...(more > 0 ? [`- and ${more} more not listed here${LIST_THEM_ALL}`] : [])].join("\n");
 }
 
 /** Exemptions honoured: who granted them is in the log line; the Event names the findings. */
@@ -66,7 +68,7 @@ export function existingWarning(subject: Subject, finding: Finding): string {
 export function capWarnings(warnings: string[]): string[] {
   if (warnings.length <= MAX_WARNINGS) return warnings;
   const kept = warnings.slice(0, MAX_WARNINGS - 1);
-  return [...kept, `ai-api-guard: ${warnings.length - kept.length} more warnings not shown`];
+  return [...kept, `ai-api-guard: ${warnings.length - kept.length} more warnings not shown${LIST_THEM_ALL}`];
 }
 
 /** An object that could not be read: why, and what to do (under Deny it is refused: fail closed). */
