@@ -140,7 +140,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const hits: Hit[] = [
     ...hardcodedSecrets(candidate, lower),
     ...composedSecrets(candidate, expansion),
-    ...credentialsInUrls(urls),
+    ...credentialsInUrls(urls, candidate.field),
     ...plaintextEndpoints(candidate, endpointUrls(candidate, urls, expansion), settings.policyHosts, settings.cluster),
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);

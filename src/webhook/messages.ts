@@ -18,6 +18,8 @@ export const MAX_WARNING_LENGTH = 119;
 export const MAX_REPORTED_FINDINGS = 20;
 /** At most this many warnings per response; the last says how many more there were. */
 export const MAX_WARNINGS = 10;
+/** Ends a capped list: the developer fixes the manifest in one try only if they can see every finding. */
+const LIST_THEM_ALL = ": `ai-api-guard scan FILE` lists them all";
 
 /** First line: the object, the count and where the action came from; then one line per finding, up to a cap. */
 export function findingsReport(
@@ -31,7 +33,7 @@ export function findingsReport(
   const header = `${describe(subject)} has ${count} (${actionSource(governance)}):`;
   const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
   const more = total - shown.length;
-  const rest = more > 0 ? [`- and ${more} more finding${more === 1 ? "" : "s"} not listed here`] : [];
+  const rest = more > 0 ? [`- and ${more} more finding${more === 1 ? "" : "s"} not listed here${LIST_THEM_ALL}`] : [];
   return [header, ...shown, ...rest].join("\n");
 }
 
@@ -49,7 +51,7 @@ export function existingReport(subject: Subject, findings: readonly Finding[]): 
   const header = `${describe(subject)} was updated with ${count} it already had (admitted; fix them):`;
   const shown = findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine);
   const more = findings.length - shown.length;
-  return [header, ...shown, ...(more > 0 ? [`- and ${more} more not listed here`] : [])].join("\n");
+  return [header, ...shown, ...(more > 0 ? [`- and ${more} more not listed here${LIST_THEM_ALL}`] : [])].join("\n");
 }
 
 /** Exemptions honoured: who granted them is in the log line; the Event names the findings. */
@@ -59,14 +61,14 @@ export function exemptionReport(subject: Subject, user: string, findings: readon
 }
 
 export function existingWarning(subject: Subject, finding: Finding): string {
-  return clip(warningHead(subject, finding), " (already there: admitted, fix it)");
+  return warningLine(subject, finding, " (already there: admitted, fix it)");
 }
 
 /** Caps a list of warnings, the last saying how many were left out. */
 export function capWarnings(warnings: string[]): string[] {
   if (warnings.length <= MAX_WARNINGS) return warnings;
   const kept = warnings.slice(0, MAX_WARNINGS - 1);
-  return [...kept, `ai-api-guard: ${warnings.length - kept.length} more warnings not shown`];
+  return [...kept, `ai-api-guard: ${warnings.length - kept.length} more warnings not shown${LIST_THEM_ALL}`];
 }
 
 /** An object that could not be read: why, and what to do (under Deny it is refused: fail closed). */
@@ -78,11 +80,11 @@ export function unreadableReport(subject: Subject, governance: Governance, reaso
 }
 
 export function findingWarning(subject: Subject, finding: Finding): string {
-  return clip(warningHead(subject, finding), ` (${finding.hint})`);
+  return warningLine(subject, finding, ` (${finding.hint})`);
 }
 
 export function exemptionWarning(subject: Subject, finding: Finding): string {
-  return clip(warningHead(subject, finding), ` exempted by annotation ${EXEMPT_ANNOTATION}`);
+  return warningLine(subject, finding, ` exempted by annotation ${EXEMPT_ANNOTATION}`);
 }
 
 export function configMapsNotFollowedWarning(subject: Subject, count: number): string {
@@ -102,13 +104,33 @@ function findingLine(finding: Finding): string {
   return `- ${finding.rule} ${where(finding)}: ${finding.hint}. Fix: ${fix}.`;
 }
 
-/** "hardcoded-secret: Deployment/summarizer container app env[0].value": what fits in a warning. */
-function warningHead(subject: Subject, finding: Finding): string {
-  const where =
+/**
+ * "hardcoded-secret: Deployment/summarizer container app env[0].value" + tail, within MAX_WARNING_LENGTH.
+ * Long names give way first, the object's then the container's: the field and the verdict are what the
+ * developer acts on (cutting the end hid them behind a 65-character Pod name).
+ */
+function warningLine(subject: Subject, finding: Finding, tail: string): string {
+  const field =
+    finding.container === undefined ? shortPath(finding.path) : finding.path.replace(/^.*?[cC]ontainers\[\d+\]\.?/, "");
+  const head = (name: string, container: string | undefined) =>
+    `${finding.rule}: ${subject.kind}/${name} ${container === undefined ? "" : `container ${container} `}${field}`;
+  const over = (name: string, container: string | undefined) =>
+    head(name, container).length + tail.length - MAX_WARNING_LENGTH;
+  const name = shorten(subject.name, subject.name.length - over(subject.name, finding.container));
+  const container =
     finding.container === undefined
-      ? shortPath(finding.path)
-      : `container ${finding.container} ${finding.path.replace(/^.*?[cC]ontainers\[\d+\]\.?/, "")}`;
-  return `${finding.rule}: ${subject.kind}/${subject.name} ${where}`;
+      ? undefined
+      : shorten(finding.container, finding.container.length - over(name, finding.container));
+  return clip(head(name, container), tail);
+}
+
+/** Names shorter than this say too little to find the object or container: the field gives way after them. */
+const MIN_NAME = 12;
+
+/** "quarterly-financial-re..." when text is over length, but never shorter than MIN_NAME. */
+function shorten(text: string, length: number): string {
+  const fit = Math.max(length, MIN_NAME);
+  return text.length <= fit ? text : `${text.slice(0, fit - 3)}...`;
 }
 
 function where(finding: Finding): string {

@@ -150,3 +150,26 @@ describe("exemptions", () => {
     ]);
   });
 });
+
+// `kubectl patch --type merge` put `http://user:pass@proxy.example.com` in an annotation; the refusal's fix said
+// "pass it with env[].valueFrom.secretKeyRef and build the URL at runtime (e.g. $(DB_PASSWORD))", which an
+// annotation or a ConfigMap cannot do.
+describe("the fix for credentials in a URL", () => {
+  const url = "http://user:s3cr3t-pass-w0rd@proxy.example.com";
+  const fixOf = (object: Record<string, unknown>) =>
+    evaluate(object).findings.find((f) => f.rule === "credentials-in-url")?.fix ?? "";
+
+  it("builds the URL from an env var where the kubelet expands $(VAR): env, command, args", () => {
+    const spec = { containers: [{ name: "app", image: "app:1", env: [{ name: "PROXY", value: url }] }] };
+    expect(fixOf({ kind: "Pod", metadata: { name: "p" }, spec })).toContain("$(DB_PASSWORD)");
+  });
+
+  it("does not offer $(VAR) in an annotation or a ConfigMap, which nothing expands", () => {
+    const annotated = { kind: "Pod", metadata: { name: "p", annotations: { note: url } }, spec: { containers: [] } };
+    const configMap = { kind: "ConfigMap", metadata: { name: "c" }, data: { PROXY: url } };
+    for (const fix of [fixOf(annotated), fixOf(configMap)]) {
+      expect(fix).toMatch(/^Take the password out of the URL/);
+      expect(fix).not.toContain("$(");
+    }
+  });
+});

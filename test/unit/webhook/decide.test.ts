@@ -419,7 +419,7 @@ describe("decide: every admission path", () => {
     const lines = decision.status?.message.split("\n") ?? [];
     expect(lines).toHaveLength(22);
     expect(lines[0]).toContain("has 15000 findings");
-    expect(lines.at(-1)).toBe("- and 14980 more findings not listed here");
+    expect(lines.at(-1)).toBe("- and 14980 more findings not listed here: `ai-api-guard scan FILE` lists them all");
     expect(decision.findings).toHaveLength(1_000); // kept for the metrics; the rest only counted
     expect(decision.status?.message.length).toBeLessThan(8_000);
   });
@@ -428,7 +428,9 @@ describe("decide: every admission path", () => {
     const many = Array.from({ length: 50 }, (_, i) => finding({ hint: `key ${i}` }));
     const decision = run(engine({ findings: many }), { config: { defaultAction: "Warn" } });
     expect(decision.warnings).toHaveLength(10);
-    expect(decision.warnings.at(-1)).toBe("ai-api-guard: 41 more warnings not shown");
+    expect(decision.warnings.at(-1)).toBe(
+      "ai-api-guard: 41 more warnings not shown: `ai-api-guard scan FILE` lists them all",
+    );
   });
 });
 
