@@ -34,9 +34,13 @@ export const evaluate: Evaluate = (object, context = {}) => {
     },
     now: () => context.now ?? new Date(),
     ...(context.inventory && { inventory: context.inventory }),
+    unknownExemptions: new Set(),
   };
   const problem = visit(object, [], 0, settings, findings);
-  return problem ? { findings, unreadable: problem.message, unreadablePath: problem.path } : { findings };
+  const unknown = settings.unknownExemptions.size > 0 ? { unknownExemptions: [...settings.unknownExemptions] } : {};
+  return problem
+    ? { findings, unreadable: problem.message, unreadablePath: problem.path, ...unknown }
+    : { findings, ...unknown };
 };
 
 /** Why (part of) an object cannot be read, and where. */
@@ -49,7 +53,14 @@ function hostSet(list: readonly string[]): ReadonlySet<string> {
   return list.length === 0 ? NO_HOSTS : new Set(list.map((host) => host.toLowerCase()));
 }
 
-type Settings = { policyHosts: ReadonlySet<string>; cluster: Cluster; now: () => Date; inventory?: InventoryContext };
+type Settings = {
+  policyHosts: ReadonlySet<string>;
+  cluster: Cluster;
+  now: () => Date;
+  inventory?: InventoryContext;
+  /** Entries of an exemption annotation over a finding that name no rule (a typo exempts nothing). */
+  unknownExemptions: Set<string>;
+};
 
 function visit(
   object: unknown,
@@ -145,7 +156,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
   if (hits.length === 0) return;
-  const exempt = exemptRules(candidate);
+  const exempt = exemptRules(candidate, settings.unknownExemptions);
   const where = describeLocation(candidate);
   const segments = candidatePath(candidate);
   const path = formatPath(segments);
@@ -239,14 +250,18 @@ function describeLocation(c: Candidate): string {
   return c.container === undefined ? field : `container "${c.container}" ${field}`;
 }
 
-function exemptRules(candidate: Candidate): Set<RuleId> {
+/** Bounds what a hostile annotation can add to a refusal. */
+const MAX_UNKNOWN_EXEMPTIONS = 8;
+
+function exemptRules(candidate: Candidate, unknown: Set<string>): Set<RuleId> {
   const ids = new Set<RuleId>();
   for (const annotations of candidate.annotations) {
     const value = annotations[EXEMPT_ANNOTATION];
     if (typeof value !== "string") continue;
     for (const id of value.split(",")) {
       const trimmed = id.trim();
-      if (trimmed in RULES) ids.add(trimmed as RuleId);
+      if (Object.hasOwn(RULES, trimmed)) ids.add(trimmed as RuleId);
+      else if (trimmed !== "" && unknown.size < MAX_UNKNOWN_EXEMPTIONS) unknown.add(trimmed);
     }
   }
   return ids;

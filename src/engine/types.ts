@@ -70,6 +70,8 @@ export interface Evaluation {
   unreadable?: string;
   /** Where the (first) unreadable part sits: the field of the wrong type, or the object it is in. */
   unreadablePath?: PathSegment[];
+  /** What an exemption annotation over a finding names that is no rule id (`plaintext-endpoints`): it exempts nothing. */
+  unknownExemptions?: string[];
 }
 
 export type Evaluate = (object: unknown, context?: EvaluationContext) => Evaluation;

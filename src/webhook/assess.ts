@@ -50,6 +50,8 @@ export interface Assessment {
   unreadableExisting?: boolean;
   /** ConfigMaps the workload reads that were not followed at admission (past the lookups' bound). */
   configMapsNotFollowed?: number;
+  /** Entries of an exemption annotation over a finding that name no rule: said, since they exempt nothing. */
+  unknownExemptions?: string[];
 }
 
 /** What a review is judged against besides the object itself. */
@@ -107,6 +109,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   if (owner) assessment.owner = owner;
   if (evaluation.findings.length > findings.length) assessment.uncounted = evaluation.findings.length - findings.length;
   if (evaluation.unreadable !== undefined) assessment.unreadable = evaluation.unreadable;
+  if (evaluation.unknownExemptions) assessment.unknownExemptions = evaluation.unknownExemptions;
   // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
   const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {

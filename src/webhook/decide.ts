@@ -16,6 +16,8 @@ import {
   findingsReport,
   findingWarning,
   type Subject,
+  unknownExemptionLine,
+  unknownExemptionWarning,
   unreadableReport,
   unreadableWarning,
 } from "./messages.ts";
@@ -113,6 +115,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   const events: Decision["events"] = [];
   const warnings = [
     ...notice,
+    ...(a.unknownExemptions ? [unknownExemptionWarning(a.unknownExemptions)] : []),
     // The old object could not be read either: admitted like an old finding, never silently.
     ...(a.unreadableExisting && a.unreadable !== undefined ? [unreadableWarning(subject, a.unreadable)] : []),
     ...old.map((f) => existingWarning(subject, f)),
@@ -137,7 +140,11 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   if (enforced.length === 0 && unreadable === undefined) {
     return { ...base, outcome: "allow", allowed: true, warnings: capWarnings(warnings), events };
   }
-  const refusal = refusedExemption ? exemptionRefusedLine(ctx.user.username, subject.namespace) : undefined;
+  const refusalLines = [
+    ...(refusedExemption ? [exemptionRefusedLine(ctx.user.username, subject.namespace)] : []),
+    ...(a.unknownExemptions ? [unknownExemptionLine(a.unknownExemptions)] : []),
+  ];
+  const refusal = refusalLines.length > 0 ? refusalLines.join("\n") : undefined;
   return act(verdicts(a, enforced, { governance, unregistered }, unreadable), refusal, { ...base, events }, warnings);
 }
 

@@ -1,6 +1,7 @@
 // What a developer reads: the refusal kubectl prints after `admission webhook "..." denied the
 // request: `, the `Warning:` lines, and the Event message. Built only from the engine's redacted
 // fields (rule, container, path, hint, fix), never from the object's values.
+import { RULES } from "../engine/index.ts";
 import { EXEMPT_ANNOTATION, type Finding } from "../engine/types.ts";
 import type { Governance } from "./policies.ts";
 
@@ -43,6 +44,27 @@ export function exemptionRefusedLine(user: string, namespace: string): string {
     `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${user.slice(0, 253)} may not grant exemptions in ` +
     `namespace ${namespace} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
   );
+}
+
+/** Only what looks like a misspelt rule id is quoted back: the annotation is free text. */
+const LIKE_A_RULE_ID = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** An exemption that names no rule exempts nothing: say so, or the developer believes it took. */
+export function unknownExemptionLine(entries: readonly string[]): string {
+  return (
+    `- the ${EXEMPT_ANNOTATION} annotation names no rule in ${unknownEntries(entries)}: it exempts nothing there ` +
+    `(rule ids: ${Object.keys(RULES).join(", ")}).`
+  );
+}
+
+export function unknownExemptionWarning(entries: readonly string[]): string {
+  return clip(`${EXEMPT_ANNOTATION} names no rule in ${unknownEntries(entries)}`, ": it exempts nothing there");
+}
+
+function unknownEntries(entries: readonly string[]): string {
+  const quoted = entries.filter((entry) => LIKE_A_RULE_ID.test(entry)).map((entry) => `"${entry}"`);
+  const others = entries.length - quoted.length;
+  return [...quoted, ...(others > 0 ? [`${others} other entr${others === 1 ? "y" : "ies"}`] : [])].join(", ");
 }
 
 /** Findings the old object already had, admitted on UPDATE: recorded, refused only once they are new. */

@@ -143,11 +143,22 @@ describe("exemptions", () => {
     ]);
   });
 
-  it("ignores unknown rule ids", () => {
+  it("ignores unknown rule ids, and says which they were", () => {
     expect(exempted("all,*", "object")).toEqual([
       ["hardcoded-secret", false],
       ["plaintext-endpoint", false],
     ]);
+    // A typo exempts nothing: the adapters say so (before, it was dropped without a word).
+    const object = deployment({ env: [{ name: "GROQ_API_KEY", value: key }] });
+    Object.assign(object.metadata, {
+      annotations: { [EXEMPT_ANNOTATION]: "plaintext-endpoints,toString,hardcoded-secret" },
+    });
+    expect(evaluate(object)).toMatchObject({ unknownExemptions: ["plaintext-endpoints", "toString"] });
+    expect(evaluate(object).findings.map((f) => f.exempt)).toEqual([true]);
+    // Asked only where there is something to exempt.
+    const clean = deployment({ env: [{ name: "MODE", value: "fast" }] });
+    Object.assign(clean.metadata, { annotations: { [EXEMPT_ANNOTATION]: "plaintext-endpoints" } });
+    expect(evaluate(clean).unknownExemptions).toBeUndefined();
   });
 });
 

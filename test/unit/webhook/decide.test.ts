@@ -9,6 +9,7 @@ import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
 import type { PolicyView } from "../../../src/webhook/policies.ts";
 import { validPolicy } from "../../fixtures/policies.ts";
 import { admissionReview, deployment, finding, policyView } from "../../support/admission.ts";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
 
 const engine = (evaluation: Evaluation) => vi.fn<Evaluate>(() => evaluation);
 const keyFinding = finding();
@@ -201,6 +202,21 @@ describe("decide: reviewed objects", () => {
       const notController = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "summarizer-5d8f", controller: false };
       expect(run(exemptKey(), { object: owned(notController), context: { user: replicaset } }).outcome).toBe("deny");
     });
+  });
+
+  it("says when the annotation names no rule (a typo exempts nothing), without quoting a secret pasted there", () => {
+    const key = fakeSecrets(7).openai as string;
+    const object = deployment({
+      env: [{ name: "OPENAI_API_KEY", value: key }],
+      annotations: { "aiapiguard.dev/exempt": `hardcoded-secrets,${key}` },
+    });
+    const decision = run(evaluate, { object, context: { exemptionGranted: true } });
+    expect(decision.outcome).toBe("deny");
+    expect(decision.status?.message).toContain(
+      'the aiapiguard.dev/exempt annotation names no rule in "hardcoded-secrets", 1 other entry: it exempts nothing there',
+    );
+    expect(decision.warnings).toContainEqual(expect.stringContaining('names no rule in "hardcoded-secrets"'));
+    expect(JSON.stringify(decision)).not.toContain(key);
   });
 
   it("refuses for the other findings and warns about the exempt one", () => {
