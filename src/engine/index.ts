@@ -34,10 +34,9 @@ export const evaluate: Evaluate = (object, context = {}) => {
     },
     now: () => context.now ?? new Date(),
     ...(context.inventory && { inventory: context.inventory }),
-    unknownExemptions: new Set(),
   };
   const problem = visit(object, [], 0, settings, findings);
-  const unknown = settings.unknownExemptions.size > 0 ? { unknownExemptions: [...settings.unknownExemptions] } : {};
+  const unknown = settings.unknownExemptions ? { unknownExemptions: [...settings.unknownExemptions] } : {};
   return problem
     ? { findings, unreadable: problem.message, unreadablePath: problem.path, ...unknown }
     : { findings, ...unknown };
@@ -58,8 +57,8 @@ type Settings = {
   cluster: Cluster;
   now: () => Date;
   inventory?: InventoryContext;
-  /** Entries of an exemption annotation over a finding that name no rule (a typo exempts nothing). */
-  unknownExemptions: Set<string>;
+  /** Entries of an exemption annotation over a finding that name no rule (a typo exempts nothing): made at the first. */
+  unknownExemptions?: Set<string>;
 };
 
 function visit(
@@ -156,7 +155,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
   if (hits.length === 0) return;
-  const exempt = exemptRules(candidate, settings.unknownExemptions);
+  const exempt = exemptRules(candidate, settings);
   const where = describeLocation(candidate);
   const segments = candidatePath(candidate);
   const path = formatPath(segments);
@@ -253,7 +252,13 @@ function describeLocation(c: Candidate): string {
 /** Bounds what a hostile annotation can add to a refusal. */
 const MAX_UNKNOWN_EXEMPTIONS = 8;
 
-function exemptRules(candidate: Candidate, unknown: Set<string>): Set<RuleId> {
+/** The set is made at the first unknown entry: most evaluations never meet one. */
+function unknownExemption(settings: Settings, entry: string): void {
+  settings.unknownExemptions ??= new Set();
+  if (settings.unknownExemptions.size < MAX_UNKNOWN_EXEMPTIONS) settings.unknownExemptions.add(entry);
+}
+
+function exemptRules(candidate: Candidate, settings: Settings): Set<RuleId> {
   const ids = new Set<RuleId>();
   for (const annotations of candidate.annotations) {
     const value = annotations[EXEMPT_ANNOTATION];
@@ -261,7 +266,7 @@ function exemptRules(candidate: Candidate, unknown: Set<string>): Set<RuleId> {
     for (const id of value.split(",")) {
       const trimmed = id.trim();
       if (Object.hasOwn(RULES, trimmed)) ids.add(trimmed as RuleId);
-      else if (trimmed !== "" && unknown.size < MAX_UNKNOWN_EXEMPTIONS) unknown.add(trimmed);
+      else if (trimmed !== "") unknownExemption(settings, trimmed);
     }
   }
   return ids;

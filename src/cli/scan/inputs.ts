@@ -52,7 +52,10 @@ export async function readSources(paths: readonly string[]): Promise<Sources> {
           notes.push(
             `${chart}: a Helm chart: its templates are read once rendered: helm template ${chart} | ai-api-guard scan -`,
           );
-      } else sources.push({ file: path, text: decode(await readFile(path)) });
+      } else {
+        const source = await readSource(path, errors);
+        if (source) sources.push(source);
+      }
     } catch (error) {
       errors.push({ file: path, message: `cannot read: ${describe(error)}` });
     }
