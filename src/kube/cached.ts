@@ -115,18 +115,18 @@ export function cachedWorkload(row: WorkloadKind) {
         .filter(isRecord)
         .filter((m) => String(m.name).startsWith(OWNED_PREFIX))
         .map((m) => ({ m, owned: ownsMount(String(c.name), String(m.mountPath)) }));
+    // Each container's mounts of our volumes, read (and checked against managedFields) once.
+    const read = containers.filter(isRecord).map((c) => ({ c, mounts: mountsOf(c) }));
     const mountedByOthers = new Set(
-      containers
-        .filter(isRecord)
-        .flatMap((c) => mountsOf(c).flatMap(({ m, owned }) => (owned ? [] : [String(m.name)]))),
+      read.flatMap(({ mounts }) => mounts.flatMap(({ m, owned }) => (owned ? [] : [String(m.name)]))),
     );
     return {
       kind: row.kind,
       metadata: meta(raw),
       templateLabels: stringMap(pathValue(raw, row.labels)),
-      containers: containers.filter(isRecord).map((c) => ({
+      containers: read.map(({ c, mounts }) => ({
         name: String(c.name),
-        mounts: mountsOf(c)
+        mounts: mounts
           .flatMap(({ m, owned }) => (owned ? [m] : []))
           .map((m) => ({
             name: String(m.name),
