@@ -2,7 +2,16 @@
 // validated by the one settings schema (src/config/settings.ts), so a wrong value is refused at start
 // with the flag's name and what it takes.
 import { parseArgs } from "node:util";
-import { envName, runSettings, SETTING_KEYS, type Settings, settingsSchema, valueType } from "../config/settings.ts";
+import {
+  defaultText,
+  envName,
+  runSettings,
+  SETTING_KEYS,
+  type Settings,
+  settingsSchema,
+  valueType,
+} from "../config/settings.ts";
+import { wrap } from "../config/wrap.ts";
 
 export type RunOptions = Settings;
 
@@ -13,8 +22,24 @@ export function usage(): string {
     "       [--exempt-namespaces kube-system,...] [--failure-policy Fail|Ignore] [--timeout-seconds 10] [...]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn; the operator's",
     "namespace comes from POD_NAMESPACE. Lists and labels are comma-separated (a,b and key=value,key2=value2).",
-    "All settings: the README's configuration table.",
+    "All settings: ai-api-guard run --help, or the README's configuration table.",
   ].join("\n");
+}
+
+/** `run --help`: the usage, then every setting with its environment variable, default and description. */
+export function help(): string {
+  const settings = SETTING_KEYS.flatMap((key) => {
+    const fallback = defaultText(key);
+    const shown = fallback === undefined || fallback === "" ? "" : `, default ${fallback}`;
+    const description = settingsSchema.shape[key].description ?? "";
+    return [`  --${key} (${envName(key)})${shown}`, ...wrap(description, 100).map((line) => `      ${line}`)];
+  });
+  return [usage(), "", "settings (flag, environment variable, default):", ...settings].join("\n");
+}
+
+/** `--help` or `-h` anywhere: every setting takes a value, and none is ever `-h`. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  return argv.includes("--help") || argv.includes("-h");
 }
 
 export type ParsedRunOptions = { ok: true; options: RunOptions } | { ok: false; error: string };

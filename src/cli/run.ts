@@ -34,11 +34,15 @@ import { heavyReviews } from "../webhook/heavy-reviews.ts";
 import { apiLookups } from "../webhook/lookups.ts";
 import { policyCache } from "../webhook/policy-cache.ts";
 import { buildWebhookServer, setServingCertificate } from "../webhook/server.ts";
-import { parseRunOptions, type RunOptions, usage } from "./run-options.ts";
+import { asksForHelp, help, parseRunOptions, type RunOptions, usage } from "./run-options.ts";
 
 const SYNC_TIMEOUT_MS = 30_000;
 
 export async function main(argv: string[]): Promise<number> {
+  if (asksForHelp(argv)) {
+    console.log(help());
+    return 0;
+  }
   const parsed = parseRunOptions(argv, process.env);
   if (!parsed.ok) {
     console.error(`ai-api-guard run: ${parsed.error}\n\n${usage()}`);

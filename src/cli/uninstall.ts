@@ -21,16 +21,24 @@ interface Policy {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { "webhook-config-name"?: string; kubeconfig?: string };
+  let values: { "webhook-config-name"?: string; kubeconfig?: string; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
-      options: { "webhook-config-name": { type: "string" }, kubeconfig: { type: "string" } },
+      options: {
+        "webhook-config-name": { type: "string" },
+        kubeconfig: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     }).values;
   } catch (error) {
     console.error(`ai-api-guard uninstall: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
   const name = values["webhook-config-name"];
   if (!name) {

@@ -338,6 +338,18 @@ export function exemptNamespaces(settings: Settings): string[] {
   return [...new Set([...settings["exempt-namespaces"], settings["pod-namespace"]])];
 }
 
+/** A setting's command-line default as written on the command line (lists comma-separated), if it has one. */
+export function defaultText(key: SettingKey): string | undefined {
+  return valueText((settingsSchema.shape[key].def as { defaultValue?: unknown }).defaultValue);
+}
+
+export function valueText(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.join(",");
+  if (typeof value === "object" && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
 /** The zod type under a setting's default or optional: "array", "record", "number", "string", "enum"... */
 export function valueType(key: SettingKey): string {
   let schema = settingsSchema.shape[key] as z.ZodType;
