@@ -17,9 +17,10 @@ export type RunOptions = Settings;
 
 export function usage(): string {
   return [
-    "usage: ai-api-guard run [--kubeconfig PATH] (--webhook-url https://127.0.0.1:PORT | --certificate-secret NAME",
-    "       --service-name NAME | --tls-cert-file F --tls-key-file F) [--default-action Deny|Warn|Audit]",
-    "       [--exempt-namespaces kube-system,...] [--failure-policy Fail|Ignore] [--timeout-seconds 10] [...]",
+    "usage: ai-api-guard run [--kubeconfig PATH] [--context NAME] (--webhook-url https://127.0.0.1:PORT",
+    "       | --certificate-secret NAME --service-name NAME | --tls-cert-file F --tls-key-file F)",
+    "       [--default-action Deny|Warn|Audit] [--exempt-namespaces kube-system,...] [--failure-policy Fail|Ignore]",
+    "       [--timeout-seconds 10] [...]",
     "Every flag can also be set as AI_API_GUARD_<FLAG>, e.g. AI_API_GUARD_DEFAULT_ACTION=Warn; the operator's",
     "namespace comes from POD_NAMESPACE. Lists and labels are comma-separated (a,b and key=value,key2=value2).",
     "All settings: ai-api-guard run --help, or the README's configuration table.",

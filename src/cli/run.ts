@@ -81,7 +81,7 @@ async function serve(
   signal: AbortSignal,
   stopping: { requested: boolean },
 ): Promise<void> {
-  const kc = loadKubeConfig(options.kubeconfig);
+  const kc = loadKubeConfig(options.kubeconfig, options.context);
   const rest = new KubeRest(kc);
   const metrics = createProcessMetrics();
   const url = options["webhook-url"] ? new URL(options["webhook-url"]) : undefined;

@@ -13,7 +13,7 @@ import { KubeRest } from "../kube/rest.ts";
 import { unregisterWebhook } from "../kube/webhook-configuration.ts";
 
 const USAGE =
-  "usage: ai-api-guard uninstall --webhook-config-name NAME [--kubeconfig PATH]\n" +
+  "usage: ai-api-guard uninstall --webhook-config-name NAME [--kubeconfig PATH] [--context NAME]\n" +
   "Removes the webhook configuration NAME and ai-api-guard's finalizer from every AiApiPolicy.";
 
 interface Policy {
@@ -21,13 +21,14 @@ interface Policy {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { "webhook-config-name"?: string; kubeconfig?: string; help?: boolean };
+  let values: { "webhook-config-name"?: string; kubeconfig?: string; context?: string; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
       options: {
         "webhook-config-name": { type: "string" },
         kubeconfig: { type: "string" },
+        context: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const kc = loadKubeConfig(values.kubeconfig);
+    const kc = loadKubeConfig(values.kubeconfig, values.context);
     await unregisterWebhook(new KubeRest(kc), name);
     console.log(`removed the webhook configuration ${name} (or it was already gone)`);
     const released = await releaseFinalizers(kc);

@@ -49,6 +49,11 @@ export const settingsSchema = z.object({
     "Out of a cluster: the kubeconfig file. In a cluster the pod's service account is used.",
     { chart: "none" },
   ),
+  context: setting(
+    z.string().min(1).optional(),
+    "Out of a cluster: the kubeconfig context to use (as kubectl --context); its current context when unset.",
+    { chart: "none" },
+  ),
   "webhook-url": setting(
     z
       .url({ protocol: /^https$/, error: "must be an https:// URL with an explicit port, e.g. https://127.0.0.1:9443" })

@@ -15,9 +15,10 @@ export interface AuthContext {
 
 /**
  * The kubeconfig at `path`, or the default chain (KUBECONFIG, ~/.kube/config, the in-cluster
- * service account). Throws an error that names the file and what to do.
+ * service account), at `context` when given (kubectl's --context). Throws an error that names the file
+ * and what to do.
  */
-export function loadKubeConfig(path?: string): k8s.KubeConfig {
+export function loadKubeConfig(path?: string, context?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   try {
     if (path) kc.loadFromFile(path);
@@ -32,6 +33,14 @@ export function loadKubeConfig(path?: string): k8s.KubeConfig {
     throw new Error(
       "no kubeconfig found: KUBECONFIG is not set, there is no ~/.kube/config and no in-cluster service account; pass --kubeconfig PATH",
     );
+  if (context !== undefined) {
+    const known = kc.getContexts().map((each) => each.name);
+    if (!known.includes(context))
+      throw new Error(
+        `the kubeconfig ${path ?? "(default)"} has no context "${context}" (it has: ${known.join(", ") || "none"}); pass one of them to --context`,
+      );
+    kc.setCurrentContext(context);
+  }
   if (!kc.getCurrentCluster()) {
     throw new Error(
       `the kubeconfig ${path ?? "(default)"} names no current cluster; set current-context or pass --kubeconfig`,

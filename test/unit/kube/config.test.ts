@@ -31,6 +31,18 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `;
 
+const TWO_CONTEXTS = `apiVersion: v1
+kind: Config
+clusters:
+  - {name: c, cluster: {server: "https://127.0.0.1:6443"}}
+  - {name: s, cluster: {server: "https://10.0.0.9:6443"}}
+users: [{name: u, user: {token: t}}]
+contexts:
+  - {name: x, context: {cluster: c, user: u}}
+  - {name: staging, context: {cluster: s, user: u}}
+current-context: x
+`;
+
 describe("loadKubeConfig", () => {
   it("says no kubeconfig was found, and what to pass, when the default chain finds none", () => {
     home();
@@ -49,6 +61,16 @@ describe("loadKubeConfig", () => {
   it("names the file it cannot read", () => {
     expect(() => loadKubeConfig("/nonexistent/kubeconfig")).toThrow(
       /^cannot read the kubeconfig \/nonexistent\/kubeconfig: .*; pass --kubeconfig PATH$/,
+    );
+  });
+
+  it("takes a context other than the current one, as kubectl --context does, and names the known ones when it is not there", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "aag-contexts-")), "config");
+    writeFileSync(path, TWO_CONTEXTS);
+    expect(loadKubeConfig(path).getCurrentCluster()?.server).toBe("https://127.0.0.1:6443");
+    expect(loadKubeConfig(path, "staging").getCurrentCluster()?.server).toBe("https://10.0.0.9:6443");
+    expect(() => loadKubeConfig(path, "prod")).toThrow(
+      `the kubeconfig ${path} has no context "prod" (it has: x, staging); pass one of them to --context`,
     );
   });
 });
