@@ -23,6 +23,7 @@ import {
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
+import { byCodePoint } from "../kube/order.ts";
 import { CONFIGMAP_TYPE, listPages } from "../kube/pages.ts";
 import { apiVersionOf, objectPath } from "../kube/resources.ts";
 import { isStatus, KubeRest } from "../kube/rest.ts";
@@ -218,7 +219,7 @@ async function writeReports(
     deleted: [] as string[],
     failed: [] as string[],
   };
-  for (const [namespace, items] of [...byNamespace].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [namespace, items] of [...byNamespace].sort(([a], [b]) => byCodePoint(a, b))) {
     const previous = existing.get(namespace);
     const desired = buildReport(format, namespace, items, now, previous);
     if (!reportChanged(desired, previous)) {

@@ -2,6 +2,7 @@
 // or, with reports.format wgpolicyk8s, the policy work group's `PolicyReport` (wgpolicyk8s.io/v1alpha2):
 // the same shape. A result per finding, redacted like every finding (the rule's hint, never a value).
 import type { Finding } from "../engine/types.ts";
+import { byCodePoint, canonical } from "../kube/order.ts";
 import { apiVersionOf, type Resource } from "../kube/resources.ts";
 
 /** A finding of the audit: the engine's, with the workload's identity for the report and Events. */
@@ -71,7 +72,7 @@ export function buildReport(
 ): PolicyReportObject {
   const since = new Map((previous?.results ?? []).map((r) => [resultKey(r), r.timestamp]));
   const seconds = Math.floor(now.getTime() / 1000);
-  const sorted = [...findings].sort((a, b) => findingKey(a).localeCompare(findingKey(b)));
+  const sorted = [...findings].sort((a, b) => byCodePoint(findingKey(a), findingKey(b)));
   const toResult = (f: AuditFinding): ReportResult => {
     const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
     if (f.container !== undefined) properties.container = f.container;
@@ -159,12 +160,4 @@ function comparable(report: PolicyReportObject) {
   const s: Partial<PolicyReportObject["summary"]> = report.summary ?? {};
   const summary = { pass: s.pass ?? 0, fail: s.fail ?? 0, warn: s.warn ?? 0, error: s.error ?? 0, skip: s.skip ?? 0 };
   return { summary, results: report.results ?? [] };
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }

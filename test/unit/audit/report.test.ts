@@ -6,6 +6,7 @@ import {
   MAX_RESULTS,
   reportChanged,
 } from "../../../src/audit/report.ts";
+import { inLocale } from "../locale.ts";
 
 const finding = (name: string, over: Partial<AuditFinding> = {}): AuditFinding => ({
   rule: "hardcoded-secret",
@@ -111,5 +112,20 @@ describe("audit reports", () => {
     const alone = buildReport("openreports", "ml", [huge, finding("small")], T1);
     expect(alone.results.map((r) => r.resources[0]?.name)).toEqual(["small"]);
     expect(alone.summary.fail).toBe(2);
+  });
+
+  it("are in code-point order whatever the machine's locale: web before web-2, aa- before zz-", () => {
+    // Before, localeCompare: ICU skips the "\0" between a key's parts, so web-2 (path spec.a) came before
+    // web (path spec.z) in en_US, and a Danish locale put aa- after zz-: replicas disagreed on the order.
+    const findings = [
+      finding("zz-api"),
+      finding("web-2", { path: "spec.a" }),
+      finding("web", { path: "spec.z" }),
+      finding("aa-api"),
+    ];
+    const body = `const { buildReport } = await load("audit/report.ts");
+      return buildReport("openreports", "ml", ${JSON.stringify(findings)}, new Date(0)).results.map((r) => r.resources[0].name);`;
+    for (const locale of ["C.UTF-8", "en_US.UTF-8", "da_DK.UTF-8"])
+      expect(inLocale(locale, body), locale).toEqual(["aa-api", "web", "web-2", "zz-api"]);
   });
 });
