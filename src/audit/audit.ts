@@ -31,6 +31,7 @@ import type { AuditMetrics } from "./metrics.ts";
 import { type QuarantineTarget, quarantineKey, reconcileQuarantines } from "./quarantine.ts";
 import {
   type AuditFinding,
+  announcedIn,
   buildReport,
   findingKey,
   MANAGED_BY,
@@ -253,15 +254,17 @@ async function writeReports(
   return outcome;
 }
 
-/** New enforced findings (not in the report before) and resolved ones (in it, gone now), once each. */
+/**
+ * New enforced findings (neither a result of the report before nor among those it left out) and resolved
+ * ones (a result, gone now), once each.
+ */
 function announce(options: AuditOptions, items: readonly AuditFinding[], previous: PolicyReportObject | undefined) {
-  const before = new Set((previous?.results ?? []).filter((r) => r.result === "fail").map(resultKey));
+  const announced = announcedIn(previous);
   const now = new Set<string>();
   for (const finding of items) {
     if (finding.exempt) continue;
-    const key = findingKey(finding);
-    now.add(key);
-    if (!before.has(key)) options.onNewFinding?.(finding);
+    now.add(findingKey(finding));
+    if (!announced(finding)) options.onNewFinding?.(finding);
   }
   for (const result of previous?.results ?? []) {
     if (result.result !== "fail" || now.has(resultKey(result))) continue;
