@@ -23,6 +23,7 @@ import {
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
+import { byCodePoint } from "../kube/order.ts";
 import { CONFIGMAP_TYPE, listPages } from "../kube/pages.ts";
 import { apiVersionOf, objectPath } from "../kube/resources.ts";
 import { isStatus, KubeRest } from "../kube/rest.ts";
@@ -30,6 +31,7 @@ import type { AuditMetrics } from "./metrics.ts";
 import { type QuarantineTarget, quarantineKey, reconcileQuarantines } from "./quarantine.ts";
 import {
   type AuditFinding,
+  announcedIn,
   buildReport,
   findingKey,
   MANAGED_BY,
@@ -218,7 +220,7 @@ async function writeReports(
     deleted: [] as string[],
     failed: [] as string[],
   };
-  for (const [namespace, items] of [...byNamespace].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [namespace, items] of [...byNamespace].sort(([a], [b]) => byCodePoint(a, b))) {
     const previous = existing.get(namespace);
     const desired = buildReport(format, namespace, items, now, previous);
     if (!reportChanged(desired, previous)) {
@@ -252,15 +254,17 @@ async function writeReports(
   return outcome;
 }
 
-/** New enforced findings (not in the report before) and resolved ones (in it, gone now), once each. */
+/**
+ * New enforced findings (neither a result of the report before nor among those it left out) and resolved
+ * ones (a result, gone now), once each.
+ */
 function announce(options: AuditOptions, items: readonly AuditFinding[], previous: PolicyReportObject | undefined) {
-  const before = new Set((previous?.results ?? []).filter((r) => r.result === "fail").map(resultKey));
+  const announced = announcedIn(previous);
   const now = new Set<string>();
   for (const finding of items) {
     if (finding.exempt) continue;
-    const key = findingKey(finding);
-    now.add(key);
-    if (!before.has(key)) options.onNewFinding?.(finding);
+    now.add(findingKey(finding));
+    if (!announced(finding)) options.onNewFinding?.(finding);
   }
   for (const result of previous?.results ?? []) {
     if (result.result !== "fail" || now.has(resultKey(result))) continue;

@@ -1,7 +1,9 @@
 // One report per namespace from the audit's findings, pure: OpenReports `Report` (openreports.io/v1alpha1)
 // or, with reports.format wgpolicyk8s, the policy work group's `PolicyReport` (wgpolicyk8s.io/v1alpha2):
 // the same shape. A result per finding, redacted like every finding (the rule's hint, never a value).
+import { createHash } from "node:crypto";
 import type { Finding } from "../engine/types.ts";
+import { byCodePoint, canonical } from "../kube/order.ts";
 import { apiVersionOf, type Resource } from "../kube/resources.ts";
 
 /** A finding of the audit: the engine's, with the workload's identity for the report and Events. */
@@ -29,6 +31,14 @@ export const MAX_RESULTS = 1000;
  * long env var names in messages, the selecting policies): the rest is metadata and managedFields.
  */
 export const MAX_REPORT_BYTES = 1024 * 1024;
+/** How many findings the report left out of its results (past MAX_RESULTS or MAX_REPORT_BYTES). */
+export const RESULTS_LEFT_OUT = "aiapiguard.dev/results-left-out";
+/**
+ * The enforced findings left out, as digests: announced once, the next run must know them without a
+ * result. 8 characters each, up to MAX_LEFT_OUT_DIGESTS (128 KiB, within the 256 KiB annotations may hold).
+ */
+export const LEFT_OUT_DIGESTS = "aiapiguard.dev/left-out-digests";
+export const MAX_LEFT_OUT_DIGESTS = 16_384;
 
 export interface ReportResult {
   source: string;
@@ -47,7 +57,7 @@ export interface ReportResult {
 export interface PolicyReportObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
   summary: { pass: number; fail: number; warn: number; error: number; skip: number };
   results: ReportResult[];
 }
@@ -62,6 +72,18 @@ export function findingKey(f: AuditFinding): string {
   return [f.rule, f.kind, f.name, f.path].join("\u0000");
 }
 
+/** 48 bits of SHA-256, base64url: about one chance in 10^10 that a new finding passes for one of 16,384 announced. */
+function digestOf(key: string): string {
+  return createHash("sha256").update(key).digest().subarray(0, 6).toString("base64url");
+}
+
+/** Whether the report shows a finding as announced: a fail result, or the digest of an enforced finding left out. */
+export function announcedIn(report: PolicyReportObject | undefined): (finding: AuditFinding) => boolean {
+  const keys = new Set((report?.results ?? []).filter((r) => r.result === "fail").map(resultKey));
+  const digests = new Set(report?.metadata.annotations?.[LEFT_OUT_DIGESTS]?.match(/.{8}/g));
+  return (finding) => keys.has(findingKey(finding)) || digests.has(digestOf(findingKey(finding)));
+}
+
 export function buildReport(
   format: ReportFormat,
   namespace: string,
@@ -71,7 +93,7 @@ export function buildReport(
 ): PolicyReportObject {
   const since = new Map((previous?.results ?? []).map((r) => [resultKey(r), r.timestamp]));
   const seconds = Math.floor(now.getTime() / 1000);
-  const sorted = [...findings].sort((a, b) => findingKey(a).localeCompare(findingKey(b)));
+  const sorted = [...findings].sort((a, b) => byCodePoint(findingKey(a), findingKey(b)));
   const toResult = (f: AuditFinding): ReportResult => {
     const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
     if (f.container !== undefined) properties.container = f.container;
@@ -101,12 +123,15 @@ export function buildReport(
   };
   // In order while they fit: a result too large for what is left is left out, the smaller ones after it kept.
   const results: ReportResult[] = [];
+  const leftOut: AuditFinding[] = [];
   let bytes = 0;
   for (const finding of sorted) {
-    if (results.length === MAX_RESULTS) break;
-    const result = toResult(finding);
-    const size = Buffer.byteLength(JSON.stringify(result)) + 1;
-    if (bytes + size > MAX_REPORT_BYTES) continue;
+    const result = results.length < MAX_RESULTS ? toResult(finding) : undefined;
+    const size = result ? Buffer.byteLength(JSON.stringify(result)) + 1 : 0;
+    if (!result || bytes + size > MAX_REPORT_BYTES) {
+      leftOut.push(finding);
+      continue;
+    }
     bytes += size;
     results.push(result);
   }
@@ -115,9 +140,24 @@ export function buildReport(
   return {
     apiVersion: apiVersionOf(type),
     kind: type.kind,
-    metadata: { name: REPORT_NAME, namespace, labels: { ...MANAGED_BY } },
+    metadata: { name: REPORT_NAME, namespace, labels: { ...MANAGED_BY }, ...leftOutAnnotations(leftOut) },
     summary: { pass: 0, fail: findings.length - skip, warn: 0, error: 0, skip },
     results,
+  };
+}
+
+/** None when every finding has its result, so a report that fits carries no annotation. */
+function leftOutAnnotations(leftOut: readonly AuditFinding[]): { annotations?: Record<string, string> } {
+  if (leftOut.length === 0) return {};
+  const digests = leftOut
+    .filter((f) => !f.exempt)
+    .slice(0, MAX_LEFT_OUT_DIGESTS)
+    .map((f) => digestOf(findingKey(f)));
+  return {
+    annotations: {
+      [RESULTS_LEFT_OUT]: String(leftOut.length),
+      ...(digests.length > 0 ? { [LEFT_OUT_DIGESTS]: digests.join("") } : {}),
+    },
   };
 }
 
@@ -148,7 +188,7 @@ export function findingsOf(report: PolicyReportObject): AuditFinding[] {
   });
 }
 
-/** Whether writing `desired` would change what the cluster holds (results and summary). */
+/** Whether writing `desired` would change what the cluster holds (results, summary and what was left out). */
 export function reportChanged(desired: PolicyReportObject, current: PolicyReportObject | undefined): boolean {
   if (!current) return true;
   return canonical(comparable(desired)) !== canonical(comparable(current));
@@ -158,13 +198,7 @@ export function reportChanged(desired: PolicyReportObject, current: PolicyReport
 function comparable(report: PolicyReportObject) {
   const s: Partial<PolicyReportObject["summary"]> = report.summary ?? {};
   const summary = { pass: s.pass ?? 0, fail: s.fail ?? 0, warn: s.warn ?? 0, error: s.error ?? 0, skip: s.skip ?? 0 };
-  return { summary, results: report.results ?? [] };
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+  const annotations = report.metadata?.annotations ?? {};
+  const leftOut = [annotations[RESULTS_LEFT_OUT], annotations[LEFT_OUT_DIGESTS]];
+  return { summary, results: report.results ?? [], leftOut };
 }

@@ -11,8 +11,8 @@ const USAGE = `usage: ai-api-guard inventory [--format csv|json|markdown] (-f PA
 
 The AI API inventory: every AiApiPolicy (API name, endpoint, auth type, data sensitivity, owner, last
 review and review status: ok, due in N days, overdue by N days, never reviewed, review date in the
-future), the workloads each selects, and the AI APIs that workloads call with no policy (review status:
-unregistered).
+future; then its namespace and name) with the workloads it selects, and the AI APIs that workloads call
+with no policy (review status: unregistered).
 
   -f, --file PATH      read manifests (files, folders, - for stdin), as scan does; repeatable
   --kubeconfig PATH    read a cluster (default: KUBECONFIG, ~/.kube/config or in-cluster)

@@ -1,7 +1,7 @@
 // The policy's status, built from what one reconcile observed: conditions with reasons a user can
 // act on, Ready summing up the three *Ready ones, and lastTransitionTime kept while a status holds.
 import { type AiApiPolicy, type AiApiPolicyStatus, type Condition, MAX_WORKLOAD_NAMES } from "../api/index.ts";
-import { canonical } from "./intents.ts";
+import { canonical } from "../kube/order.ts";
 
 export type ConditionType =
   | "EgressReady"

@@ -2,11 +2,12 @@
 // DNS to kube-dns) or, with provider Cilium, a CiliumNetworkPolicy (toFQDNs for the endpoint's host).
 // NetworkPolicies add up: other egress the pods need must be allowed by other policies.
 import type { CachedOwned } from "../kube/cached.ts";
+import { canonical } from "../kube/order.ts";
 import { objectPath, resources } from "../kube/resources.ts";
 import { isStatus } from "../kube/rest.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import { canonical, ciliumPolicyIntent, networkPolicyIntent, ownedName } from "./intents.ts";
+import { ciliumPolicyIntent, networkPolicyIntent, ownedName } from "./intents.ts";
 import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 

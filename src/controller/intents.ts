@@ -6,6 +6,7 @@ import type { WorkloadKind } from "../api/workload-kinds.ts";
 import type { CachedIngress, CachedWorkload } from "../kube/cached.ts";
 import { MANAGED_BY, OWNED_PREFIX } from "../kube/cached.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
+import { byCodePoint } from "../kube/order.ts";
 import { apiVersionOf, resourceOf } from "../kube/resources.ts";
 
 /** Read-only for the owner: 0400. */
@@ -17,6 +18,8 @@ export const TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlew
 export function ownedName(policyName: string, suffix = ""): string {
   return `${OWNED_PREFIX}${policyName}${suffix}`;
 }
+
+const byName = (a: AiApiPolicy, b: AiApiPolicy) => byCodePoint(a.metadata.name, b.metadata.name);
 
 function ownerReference(policy: AiApiPolicy) {
   return {
@@ -150,9 +153,7 @@ export function withoutClashes(
   mounting: readonly AiApiPolicy[],
 ): { kept: AiApiPolicy[]; clashes: MountClash[] } {
   const inPlace = (p: AiApiPolicy) => (workload.volumes.some((v) => v.name === ownedName(p.metadata.name)) ? 0 : 1);
-  const ordered = [...mounting].sort(
-    (a, b) => inPlace(a) - inPlace(b) || a.metadata.name.localeCompare(b.metadata.name),
-  );
+  const ordered = [...mounting].sort((a, b) => inPlace(a) - inPlace(b) || byName(a, b));
   const taken = new Map<string, string>();
   const kept: AiApiPolicy[] = [];
   const clashes: MountClash[] = [];
@@ -177,7 +178,7 @@ export function withoutClashes(
  * policies together, because they share the field manager: an intent for one alone would remove the others'.
  */
 export function workloadPatch(workload: CachedWorkload, mounting: readonly AiApiPolicy[]): WorkloadPatch {
-  const sorted = [...mounting].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const sorted = [...mounting].sort(byName);
   const volumes = sorted.map((p) => ({
     name: ownedName(p.metadata.name),
     secret: { secretName: p.spec.credentials?.secretName as string, defaultMode: SECRET_MODE },
@@ -228,7 +229,7 @@ export function workloadIntent(row: WorkloadKind, workload: CachedWorkload, patc
 export function ingressAnnotations(ingress: CachedIngress, naming: readonly AiApiPolicy[]): Record<string, string> {
   const annotations: Record<string, string> = {};
   const middlewares: string[] = [];
-  for (const policy of [...naming].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+  for (const policy of [...naming].sort(byName)) {
     const limit = policy.spec.rateLimit;
     if (!limit) continue;
     if (limit.provider === "traefik") {
@@ -283,13 +284,4 @@ export function middlewareIntents(policy: AiApiPolicy) {
   if (limit.connections !== undefined)
     intents.push(make("-connections", { inFlightReq: { amount: limit.connections } }));
   return intents;
-}
-
-/** JSON with sorted keys, to compare an intent with what the cache holds. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }

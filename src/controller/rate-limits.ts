@@ -3,17 +3,11 @@
 // (they share the field manager). A missing Ingress is a condition; its creation triggers a reconcile.
 import type { CachedIngress } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
+import { canonical } from "../kube/order.ts";
 import { collectionPath, resources } from "../kube/resources.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import {
-  canonical,
-  ingressAnnotations,
-  ingressIntent,
-  middlewareIntents,
-  POLICY_LABEL,
-  TRAEFIK_MIDDLEWARES,
-} from "./intents.ts";
+import { ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL, TRAEFIK_MIDDLEWARES } from "./intents.ts";
 import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 

@@ -5,11 +5,11 @@
 import { workloadKind } from "../api/workload-kinds.ts";
 import type { CachedSecret, CachedWorkload } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
+import { canonical } from "../kube/order.ts";
 import type { Resource } from "../kube/resources.ts";
 import type { Context } from "./controller.ts";
 import { type Refusal, refusal } from "./failures.ts";
 import {
-  canonical,
   currentWorkloadPatch,
   type MountClash,
   ownedName,

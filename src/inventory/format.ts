@@ -1,7 +1,11 @@
-// The inventory as CSV (the columns PRODUCT.md names, for spreadsheets and audits), JSON (everything)
-// and markdown (for a wiki page or a pull request).
+// The inventory as CSV (for spreadsheets and audits), JSON (everything) and markdown (for a wiki page or
+// a pull request): the CSV's columns and markdown's are the same, markdown adds Ready from a cluster.
 import type { Inventory, InventoryEntry, UnregisteredEntry } from "./inventory.ts";
 
+/**
+ * PRODUCT.md's columns, then who to ask: the namespace and policy (the same API can be declared, or called
+ * unregistered, in several namespaces) and the workloads, as JSON and the read API give them.
+ */
 export const CSV_COLUMNS = [
   "API Name",
   "Endpoint",
@@ -10,6 +14,9 @@ export const CSV_COLUMNS = [
   "Owner",
   "Last Reviewed",
   "Review Status",
+  "Namespace",
+  "Policy",
+  "Workloads",
 ] as const;
 
 /** An AI API called with no policy: its host stands for the endpoint, its review status says so. */
@@ -24,11 +31,25 @@ function csvFields(entry: InventoryEntry): string[] {
     entry.owner,
     entry.lastReviewed,
     entry.reviewStatus,
+    entry.namespace,
+    entry.policy,
+    entry.workloads.join(", "),
   ];
 }
 
 function unregisteredFields(use: UnregisteredEntry): string[] {
-  return [use.provider ?? use.host, use.host, "", "", "", "", UNREGISTERED];
+  return [
+    use.provider ?? use.host,
+    use.host,
+    "",
+    "",
+    "",
+    "",
+    UNREGISTERED,
+    use.namespace,
+    "",
+    use.workloads.join(", "),
+  ];
 }
 
 export function formatCsv(inventory: Inventory): string {
@@ -55,20 +76,13 @@ export function formatJson(inventory: Inventory): string {
 
 export function formatMarkdown(inventory: Inventory): string {
   const withReady = inventory.apis.some((e) => e.ready !== undefined);
-  const header = [...CSV_COLUMNS, "Namespace", "Workloads", ...(withReady ? ["Ready"] : [])];
+  const header = [...CSV_COLUMNS, ...(withReady ? ["Ready"] : [])];
   const rows = [
     ...inventory.apis.map((e) => [
       ...csvFields(e),
-      e.namespace,
-      e.workloads.join(", "),
       ...(withReady ? [e.ready ? `${e.ready.status}${e.ready.reason ? ` (${e.ready.reason})` : ""}` : ""] : []),
     ]),
-    ...inventory.unregistered.map((u) => [
-      ...unregisteredFields(u),
-      u.namespace,
-      u.workloads.join(", "),
-      ...(withReady ? [""] : []),
-    ]),
+    ...inventory.unregistered.map((u) => [...unregisteredFields(u), ...(withReady ? [""] : [])]),
   ];
   const line = (cells: readonly string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n").concat("\n");

@@ -11,6 +11,7 @@ import {
 } from "../engine/rules/unregistered-ai-api.ts";
 import type { Finding } from "../engine/types.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
+import { byCodePoint } from "../kube/order.ts";
 
 export interface InventoryEntry {
   namespace: string;
@@ -106,11 +107,6 @@ export class InventoryBuilder {
     unregistered.sort((a, b) => byPlace(a, b, a.host, b.host));
     return { apis, unregistered };
   }
-}
-
-/** Not localeCompare: the order (and a diff of two exports) must not depend on the machine's locale. */
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function entryOf(policy: AiApiPolicy, now: Date): InventoryEntry {

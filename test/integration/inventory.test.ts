@@ -8,6 +8,10 @@ import { installCrds } from "../support/crds.ts";
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 const NODE = join(import.meta.dirname, "../../node_modules/.bin/node");
 const ns = useTestNamespace("inv");
+// The same policy name, API name and unregistered host in a second namespace: another team to ask.
+const other = useTestNamespace("inv");
+type Entry = { apiName?: string; provider?: string; namespace: string; policy?: string; workloads: string[] };
+const CONTRACT = "API Name,Endpoint,Auth Type,Data Sensitivity,Owner,Last Reviewed,Review Status";
 
 function inventory(...args: string[]) {
   const run = spawnSync(NODE, [MAIN, "inventory", "--kubeconfig", kubeconfigPath(), ...args], { encoding: "utf8" });
@@ -53,8 +57,10 @@ spec:
 
 beforeAll(async () => {
   await installCrds();
-  const applied = await kubectl(["apply", "-f", "-"], { input: manifests(ns.name) });
-  if (applied.code !== 0) throw new Error(applied.stderr);
+  for (const namespace of [ns.name, other.name]) {
+    const applied = await kubectl(["apply", "-f", "-"], { input: manifests(namespace) });
+    if (applied.code !== 0) throw new Error(applied.stderr);
+  }
 });
 
 describe("ai-api-guard inventory --kubeconfig", () => {
@@ -62,10 +68,40 @@ describe("ai-api-guard inventory --kubeconfig", () => {
     const run = inventory("-n", ns.name);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trimEnd().split("\r\n")).toEqual([
-      "API Name,Endpoint,Auth Type,Data Sensitivity,Owner,Last Reviewed,Review Status",
-      expect.stringMatching(/^OpenAI,https:\/\/api\.openai\.com\/v1,APIKey,High,ML,2020-01-01,overdue by \d+ days$/),
-      "Anthropic,api.anthropic.com,,,,,unregistered",
+      `${CONTRACT},Namespace,Policy,Workloads`,
+      expect.stringMatching(
+        new RegExp(
+          `^OpenAI,https://api\\.openai\\.com/v1,APIKey,High,ML,2020-01-01,overdue by \\d+ days,${ns.name},openai,Deployment/chat$`,
+        ),
+      ),
+      `Anthropic,api.anthropic.com,,,,,unregistered,${ns.name},,CronJob/digest`,
     ]);
+  });
+
+  it("tells the same API in two namespaces apart, alike in CSV, JSON and markdown", () => {
+    // Before, the CSV had no namespace: both namespaces gave the same two rows, and no one to ask.
+    const mine = [ns.name, other.name];
+    const csv = inventory().stdout.trimEnd().split("\r\n");
+    expect(csv[0]).toBe(`${CONTRACT},Namespace,Policy,Workloads`);
+    const fromCsv = csv.map((line) => line.split(",")).map((c) => [c[0], c[7], c[8], c[9]]);
+    const json = JSON.parse(inventory("--format", "json").stdout) as Record<"apis" | "unregistered", Entry[]>;
+    const fromJson = [
+      ...json.apis.map((e) => [e.apiName, e.namespace, e.policy, e.workloads.join(", ")]),
+      ...json.unregistered.map((u) => [u.provider, u.namespace, "", u.workloads.join(", ")]),
+    ];
+    const markdown = inventory("--format", "markdown").stdout.trimEnd().split("\n").slice(2);
+    const fromMarkdown = markdown.map((line) => line.slice(2, -2).split(" | ")).map((c) => [c[0], c[7], c[8], c[9]]);
+    const ours = (rows: unknown[][]) => rows.filter((row) => mine.includes(row[1] as string));
+    const [first, second] = [...mine].sort();
+    const expected = [
+      ["OpenAI", first, "openai", "Deployment/chat"],
+      ["OpenAI", second, "openai", "Deployment/chat"],
+      ["Anthropic", first, "", "CronJob/digest"],
+      ["Anthropic", second, "", "CronJob/digest"],
+    ];
+    expect(ours(fromCsv)).toEqual(expected);
+    expect(ours(fromJson)).toEqual(expected);
+    expect(ours(fromMarkdown)).toEqual(expected);
   });
 
   it("gives the workloads each policy selects and its Ready state in JSON", () => {

@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
   type AuditFinding,
+  announcedIn,
   buildReport,
+  LEFT_OUT_DIGESTS,
+  MAX_LEFT_OUT_DIGESTS,
   MAX_REPORT_BYTES,
   MAX_RESULTS,
+  RESULTS_LEFT_OUT,
   reportChanged,
 } from "../../../src/audit/report.ts";
+import { inLocale } from "../locale.ts";
 
 const finding = (name: string, over: Partial<AuditFinding> = {}): AuditFinding => ({
   rule: "hardcoded-secret",
@@ -86,6 +91,25 @@ describe("audit reports", () => {
     const report = buildReport("openreports", "ml", many, T1);
     expect(report.results).toHaveLength(MAX_RESULTS);
     expect(report.summary.fail).toBe(MAX_RESULTS + 5);
+    expect(report.metadata.annotations?.[RESULTS_LEFT_OUT], "says how many it left out").toBe("5");
+    expect(buildReport("openreports", "ml", many.slice(0, 3), T1).metadata.annotations).toBeUndefined();
+  });
+
+  it("remember the enforced findings they left out, so that one is announced once and a new one is not missed", () => {
+    const many = Array.from({ length: MAX_RESULTS }, (_, i) => finding(`w${String(i).padStart(5, "0")}`));
+    const [left, other] = [finding("x-left-out"), finding("y-new")];
+    const first = buildReport("openreports", "ml", [...many, left], T1);
+    expect(first.results.map((r) => r.resources[0]?.name)).not.toContain("x-left-out");
+    expect(announcedIn(first)(left), "a finding past the cap").toBe(true);
+    expect(announcedIn(first)(other)).toBe(false);
+    // The finding past the cap is fixed and another comes: same results, same counts, yet a new finding.
+    // Before, the report compared equal, was not written, and the new finding was never announced.
+    const next = buildReport("openreports", "ml", [...many, other], T2, first);
+    expect(reportChanged(next, first)).toBe(true);
+    expect(announcedIn(next)(other)).toBe(true);
+    // Exempt findings are not announced: none of their digests.
+    const exempt = buildReport("openreports", "ml", [...many, finding("z", { exempt: true })], T1);
+    expect(exempt.metadata.annotations).toEqual({ [RESULTS_LEFT_OUT]: "1" });
   });
 
   it("stay below etcd's 1.5 MiB object limit however long the names a namespace's findings carry", () => {
@@ -101,15 +125,33 @@ describe("audit reports", () => {
         policies,
       });
     });
-    const report = buildReport("openreports", "ml", many, T1);
-    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThanOrEqual(MAX_REPORT_BYTES);
-    expect(MAX_REPORT_BYTES).toBeLessThan(1.5 * 1024 * 1024 - 256 * 1024);
+    const pastTheCap = Array.from({ length: MAX_LEFT_OUT_DIGESTS + 10 }, (_, i) => finding(long(`y${i}-`, 253)));
+    const report = buildReport("openreports", "ml", [...many, ...pastTheCap], T1);
+    const digests = report.metadata.annotations?.[LEFT_OUT_DIGESTS] ?? "";
+    expect(digests.length, "the digests stay within the 256 KiB annotations may hold").toBe(128 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThanOrEqual(MAX_REPORT_BYTES + 129 * 1024);
+    expect(MAX_REPORT_BYTES + 129 * 1024).toBeLessThan(1.5 * 1024 * 1024 - 256 * 1024);
     expect(report.results.length).toBeGreaterThan(0);
-    expect(report.summary.fail, "the summary still counts every finding").toBe(MAX_RESULTS);
+    expect(report.summary.fail, "the summary still counts every finding").toBe(many.length + pastTheCap.length);
     // A single finding larger than the whole budget is left out rather than failing the write.
     const huge = finding("huge", { message: "m".repeat(MAX_REPORT_BYTES) });
     const alone = buildReport("openreports", "ml", [huge, finding("small")], T1);
     expect(alone.results.map((r) => r.resources[0]?.name)).toEqual(["small"]);
     expect(alone.summary.fail).toBe(2);
+  });
+
+  it("are in code-point order whatever the machine's locale: web before web-2, aa- before zz-", () => {
+    // Before, localeCompare: ICU skips the "\0" between a key's parts, so web-2 (path spec.a) came before
+    // web (path spec.z) in en_US, and a Danish locale put aa- after zz-: replicas disagreed on the order.
+    const findings = [
+      finding("zz-api"),
+      finding("web-2", { path: "spec.a" }),
+      finding("web", { path: "spec.z" }),
+      finding("aa-api"),
+    ];
+    const body = `const { buildReport } = await load("audit/report.ts");
+      return buildReport("openreports", "ml", ${JSON.stringify(findings)}, new Date(0)).results.map((r) => r.resources[0].name);`;
+    for (const locale of ["C.UTF-8", "en_US.UTF-8", "da_DK.UTF-8"])
+      expect(inLocale(locale, body), locale).toEqual(["aa-api", "web", "web-2", "zz-api"]);
   });
 });

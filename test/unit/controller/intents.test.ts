@@ -4,10 +4,12 @@ import { CORE_KINDS, MOUNTED_KINDS, workloadKind } from "../../../src/api/worklo
 import {
   ingressAnnotations,
   networkPolicySpec,
+  withoutClashes,
   workloadIntent,
   workloadPatch,
 } from "../../../src/controller/intents.ts";
 import { type CachedWorkload, cachedWorkload } from "../../../src/kube/cached.ts";
+import { inLocale } from "../locale.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: an intent read back field by field
 type Json = Record<string, any>;
@@ -200,5 +202,29 @@ describe("the Ingress annotations", () => {
       "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
       "traefik.ingress.kubernetes.io/router.middlewares": "ml-aiapiguard-t-ratelimit@kubernetescrd",
     });
+  });
+});
+
+describe("the order of policies", () => {
+  it("is by code point whatever the machine's locale: the mountPath's holder, the volumes, the annotation that wins", () => {
+    // Before, localeCompare: under a Danish locale "aardvark" sorts after "zebra", so a replica started
+    // with LANG=da_DK gave the shared mountPath to the other policy, and applied other bytes.
+    const shared = { secretName: "s", mountPath: "/var/run/secrets/ai-api/shared" };
+    const policies = [
+      policy("zebra", { credentials: shared, rateLimit: { ingresses: ["front"], requestsPerSecond: 50 } }),
+      policy("aardvark", { credentials: shared, rateLimit: { ingresses: ["front"], requestsPerSecond: 5 } }),
+    ];
+    const workload = cachedWorkload(row as never)(deployment);
+    const ingress = { metadata: { name: "front", namespace: "ml", annotations: {}, owned: [] } };
+    const body = `const intents = await load("controller/intents.ts");
+      const [policies, workload, ingress] = ${JSON.stringify([policies, workload, ingress])};
+      return {
+        holder: intents.withoutClashes(workload, policies).kept.map((p) => p.metadata.name),
+        volumes: intents.workloadPatch(workload, policies).volumes.map((v) => v.name),
+        rps: intents.ingressAnnotations(ingress, policies)["nginx.ingress.kubernetes.io/limit-rps"],
+      };`;
+    const expected = { holder: ["aardvark"], volumes: ["aiapiguard-aardvark", "aiapiguard-zebra"], rps: "5" };
+    expect(withoutClashes(workload, policies).kept.map((p) => p.metadata.name)).toEqual(expected.holder);
+    for (const locale of ["en_US.UTF-8", "da_DK.UTF-8"]) expect(inLocale(locale, body), locale).toEqual(expected);
   });
 });

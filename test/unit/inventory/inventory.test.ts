@@ -9,10 +9,11 @@ import { folderWith, MAIN, runCli } from "../cli/run.ts";
 
 const EXAMPLES = join(import.meta.dirname, "../../../examples");
 const NOW = new Date("2026-11-29T12:00:00Z");
-const HEADER = "API Name,Endpoint,Auth Type,Data Sensitivity,Owner,Last Reviewed,Review Status";
+const HEADER =
+  "API Name,Endpoint,Auth Type,Data Sensitivity,Owner,Last Reviewed,Review Status,Namespace,Policy,Workloads";
 
 describe("ai-api-guard inventory -f examples/", () => {
-  it("prints the CSV with exactly the contract's columns, one row per policy", () => {
+  it("prints the CSV with the contract's columns, then namespace, policy and workloads, one row per policy", () => {
     const run = runCli(["inventory", "-f", EXAMPLES]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe("");
@@ -21,7 +22,7 @@ describe("ai-api-guard inventory -f examples/", () => {
     expect(rows).toHaveLength(4);
     expect(rows).toContainEqual(
       expect.stringMatching(
-        /^OpenAI API,https:\/\/api\.openai\.com\/v1,APIKey,High,ML Platform,2026-10-01,(ok|due in \d+ days|overdue by \d+ days)$/,
+        /^OpenAI API,https:\/\/api\.openai\.com\/v1,APIKey,High,ML Platform,2026-10-01,(ok|due in \d+ days|overdue by \d+ days),ai-demo,openai,Deployment\/summarizer$/,
       ),
     );
   });
@@ -32,10 +33,10 @@ describe("ai-api-guard inventory -f examples/", () => {
     expect(formatCsv(inventory)).toBe(
       [
         HEADER,
-        "Anthropic Messages API,https://api.anthropic.com/v1/messages,APIKey,Critical,Support Engineering,2026-09-15,due in 15 days",
-        "Company enrichment API,https://api.enrichment.example.com/v2/companies,OAuth2,Low,Growth Team,2026-08-20,overdue by 11 days",
-        "In-cluster LLM gateway,https://llm-gateway.ai-demo.svc.cluster.local/v1,JWT,Medium,Platform Team,2026-11-01,ok",
-        "OpenAI API,https://api.openai.com/v1,APIKey,High,ML Platform,2026-10-01,ok",
+        "Anthropic Messages API,https://api.anthropic.com/v1/messages,APIKey,Critical,Support Engineering,2026-09-15,due in 15 days,ai-demo,anthropic,Deployment/assistant",
+        "Company enrichment API,https://api.enrichment.example.com/v2/companies,OAuth2,Low,Growth Team,2026-08-20,overdue by 11 days,ai-demo,enrichment,Deployment/enrichment",
+        "In-cluster LLM gateway,https://llm-gateway.ai-demo.svc.cluster.local/v1,JWT,Medium,Platform Team,2026-11-01,ok,ai-demo,llm-gateway,Deployment/rag",
+        "OpenAI API,https://api.openai.com/v1,APIKey,High,ML Platform,2026-10-01,ok,ai-demo,openai,Deployment/summarizer",
         "",
       ].join("\r\n"),
     );
@@ -59,9 +60,9 @@ describe("ai-api-guard inventory -f examples/", () => {
     expect(json.unregistered).toEqual([]);
     const markdown = runCli(["inventory", "-f", EXAMPLES, "--format", "markdown"]).stdout.split("\n");
     expect(markdown[0]).toBe(
-      "| API Name | Endpoint | Auth Type | Data Sensitivity | Owner | Last Reviewed | Review Status | Namespace | Workloads |",
+      "| API Name | Endpoint | Auth Type | Data Sensitivity | Owner | Last Reviewed | Review Status | Namespace | Policy | Workloads |",
     );
-    expect(markdown[4]).toMatch(/^\| In-cluster LLM gateway \| .* \| ai-demo \| Deployment\/rag \|$/);
+    expect(markdown[4]).toMatch(/^\| In-cluster LLM gateway \| .* \| ai-demo \| llm-gateway \| Deployment\/rag \|$/);
   });
 });
 
@@ -129,9 +130,11 @@ spec:
     expect(inventory.unregistered).toEqual([
       { namespace: "ml", host: "api.groq.com", provider: "Groq", workloads: ["CronJob/nightly", "Deployment/chat"] },
     ]);
-    expect(formatCsv(inventory).split("\r\n")[1]).toBe("Groq,api.groq.com,,,,,unregistered");
+    expect(formatCsv(inventory).split("\r\n")[1]).toBe(
+      'Groq,api.groq.com,,,,,unregistered,ml,,"CronJob/nightly, Deployment/chat"',
+    );
     expect(formatMarkdown(inventory)).toContain(
-      "| Groq | api.groq.com |  |  |  |  | unregistered | ml | CronJob/nightly, Deployment/chat |",
+      "| Groq | api.groq.com |  |  |  |  | unregistered | ml |  | CronJob/nightly, Deployment/chat |",
     );
     expect(JSON.parse(formatJson(inventory)).unregistered[0].provider).toBe("Groq");
   });
@@ -168,7 +171,7 @@ spec:
     });
     const { inventory } = await inventoryFromFiles([root], NOW);
     expect(formatCsv(inventory).split("\r\n")[1]).toBe(
-      `"Chat, ""v2""",https://api.openai.com/v1,APIKey,Low,'=HYPERLINK(1),,never reviewed`,
+      `"Chat, ""v2""",https://api.openai.com/v1,APIKey,Low,'=HYPERLINK(1),,never reviewed,ml,p,`,
     );
   });
 
