@@ -7,7 +7,7 @@ import { inventoryFromCluster, inventoryFromFiles, type Sourced } from "../inven
 import { loadKubeConfig } from "../kube/config.ts";
 import { formatError } from "./scan/report.ts";
 
-const USAGE = `usage: ai-api-guard inventory [--format csv|json|markdown] (-f PATH ... | [--kubeconfig PATH] [-n NAMESPACE])
+const USAGE = `usage: ai-api-guard inventory [--format csv|json|markdown] (-f PATH ... | [--kubeconfig PATH] [--context NAME] [-n NAMESPACE])
 
 The AI API inventory: every AiApiPolicy (API name, endpoint, auth type, data sensitivity, owner, last
 review and review status: ok, due in N days, overdue by N days, never reviewed, review date in the
@@ -16,6 +16,7 @@ with no policy (review status: unregistered).
 
   -f, --file PATH      read manifests (files, folders, - for stdin), as scan does; repeatable
   --kubeconfig PATH    read a cluster (default: KUBECONFIG, ~/.kube/config or in-cluster)
+  --context NAME       the kubeconfig's context to read (default: its current context)
   -n, --namespace NS   only this namespace of the cluster (default: all namespaces)
   --format FORMAT      csv (default), json or markdown
 
@@ -29,6 +30,7 @@ const ARGS = {
   options: {
     file: { type: "string", short: "f", multiple: true },
     kubeconfig: { type: "string" },
+    context: { type: "string" },
     namespace: { type: "string", short: "n" },
     format: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -39,6 +41,7 @@ const ARGS = {
 interface Options {
   files: string[];
   kubeconfig?: string;
+  context?: string;
   namespace?: string;
   format: Format;
   help: boolean;
@@ -73,16 +76,16 @@ function parseOptions(argv: string[]): Options | string {
   } catch (error) {
     return (error as Error).message;
   }
-  const { file = [], kubeconfig, namespace, format = "csv", help = false } = parsed.values;
+  const { file = [], kubeconfig, context, namespace, format = "csv", help = false } = parsed.values;
   if (!FORMATS.includes(format as Format)) return `unknown format "${format}": use csv, json or markdown`;
-  if (file.length > 0 && (kubeconfig !== undefined || namespace !== undefined))
-    return "-f reads manifests, --kubeconfig and -n read a cluster: use one or the other";
-  return { files: file, kubeconfig, namespace, format: format as Format, help };
+  if (file.length > 0 && (kubeconfig !== undefined || context !== undefined || namespace !== undefined))
+    return "-f reads manifests, --kubeconfig, --context and -n read a cluster: use one or the other";
+  return { files: file, kubeconfig, context, namespace, format: format as Format, help };
 }
 
 function read(options: Options, now: Date): Promise<Sourced> {
   if (options.files.length > 0) return inventoryFromFiles(options.files, now);
-  const kc = loadKubeConfig(options.kubeconfig);
+  const kc = loadKubeConfig(options.kubeconfig, options.context);
   const namespaces = options.namespace === undefined ? undefined : [options.namespace];
   return inventoryFromCluster(kc, { namespaces, pageSize: PAGE_SIZE }, now);
 }

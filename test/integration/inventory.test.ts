@@ -1,7 +1,10 @@
 // `ai-api-guard inventory --kubeconfig` against the real API server, with policies and workloads made by kubectl.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
 
@@ -158,5 +161,25 @@ describe("ai-api-guard inventory --kubeconfig", () => {
     const broken = spawnSync(NODE, [MAIN, "inventory", "--kubeconfig", "/nonexistent"], { encoding: "utf8" });
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain("cannot read the kubeconfig /nonexistent");
+  });
+
+  it("reads the cluster of the context named by --context, not the kubeconfig's current one", () => {
+    // The test cluster's kubeconfig with a second context, current, whose server answers nothing.
+    const config = parse(readFileSync(kubeconfigPath(), "utf8"));
+    const real = config["current-context"];
+    config.clusters.push({ name: "gone", cluster: { server: "https://127.0.0.1:1" } });
+    config.contexts.push({ name: "gone", context: { cluster: "gone", user: config.contexts[0].context.user } });
+    config["current-context"] = "gone";
+    const path = join(mkdtempSync(join(tmpdir(), "aag-inv-")), "config");
+    writeFileSync(path, stringify(config));
+    const run = (...args: string[]) =>
+      spawnSync(NODE, [MAIN, "inventory", "--kubeconfig", path, "-n", ns.name, ...args], { encoding: "utf8" });
+    expect(run().status).toBe(2);
+    const chosen = run("--context", real);
+    expect(chosen.status, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toContain(`,${ns.name},openai,Deployment/chat`);
+    const unknown = run("--context", "prod");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain(`has no context "prod" (it has: ${real}, gone); pass one of them to --context`);
   });
 });
