@@ -13,6 +13,7 @@ import { formatJson } from "./scan/format-json.ts";
 import { formatSarif } from "./scan/format-sarif.ts";
 import { formatText } from "./scan/format-text.ts";
 import { readSources } from "./scan/inputs.ts";
+import { findingPosition } from "./scan/locate.ts";
 import { formatError, type ScanReport } from "./scan/report.ts";
 
 const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] [--cluster-domain DOMAIN] PATH|- ...
@@ -92,9 +93,14 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
     if (evaluation.unreadable)
-      errors.push({ file, line: item.lineOf(evaluation.unreadablePath ?? []), message: evaluation.unreadable });
+      errors.push({
+        file,
+        line: item.positionOf(evaluation.unreadablePath ?? [])?.line,
+        message: evaluation.unreadable,
+      });
     for (const finding of evaluation.findings) {
-      report.findings.push({ ...finding, file, line: item.lineOf(finding.pathSegments) });
+      const at = findingPosition(item, finding, context);
+      report.findings.push({ ...finding, file, ...at });
     }
   }
   return report;

@@ -86,7 +86,7 @@ function result(f: ScanFinding) {
       {
         physicalLocation: {
           artifactLocation: { uri: artifactUri(f.file) },
-          region: { startLine: f.line ?? 1 },
+          region: { startLine: f.line ?? 1, ...(f.column === undefined ? {} : { startColumn: f.column }) },
         },
         logicalLocations: [{ name: f.path, fullyQualifiedName: `${f.resource}:${f.path}`, kind: "member" }],
       },
