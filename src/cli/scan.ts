@@ -12,6 +12,7 @@ import {
 import { formatJson } from "./scan/format-json.ts";
 import { formatSarif } from "./scan/format-sarif.ts";
 import { formatText } from "./scan/format-text.ts";
+import { generatorFiles } from "./scan/generator-files.ts";
 import { readSources } from "./scan/inputs.ts";
 import { findingPosition } from "./scan/locate.ts";
 import { formatError, type ScanReport } from "./scan/report.ts";
@@ -81,6 +82,11 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
     const result = parseSource(source.file, source.text);
     errors.push(...result.errors);
     parsed.push(...result.objects.map((item) => ({ file: source.file, item })));
+    for (const item of result.objects) {
+      const generated = await generatorFiles(source.file, item);
+      errors.push(...generated.errors);
+      parsed.push(...generated.objects);
+    }
   }
   const objects = parsed.map((p) => p.item.object);
   const context = {
@@ -89,7 +95,9 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
     // unregistered-ai-api: the policies and ConfigMaps among all the inputs.
     inventory: { policies: registeredApis(objects), configMap: configMapLookup(objects) },
   };
-  const report: ScanReport = { findings: [], errors, notes, files: sources.length, objects: parsed.length };
+  // The env files and files of kustomizations were scanned too.
+  const files = new Set([...sources.map((source) => source.file), ...parsed.map((p) => p.file)]).size;
+  const report: ScanReport = { findings: [], errors, notes, files, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
     if (evaluation.unreadable)

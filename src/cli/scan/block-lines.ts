@@ -1,5 +1,6 @@
-// The lines of a multi-line block scalar (`key: |` or `>-` and the text below it): a finding in one is
-// located at the line that holds it, not at the key, where the value can tell which line that is.
+// The lines of a multi-line value (a block scalar, `key: |` or `>-` and the text below it; a file that
+// kustomize makes a ConfigMap key of): a finding in one is located at the line that holds it, not at
+// the key, where the value can tell which line that is.
 import type { LineCounter, Node } from "yaml";
 
 export interface Position {
@@ -25,16 +26,25 @@ export function blockScalarLine(
   // The header (`|`, `>-`) is on the key's line; the text starts on the next and ends where the value does.
   const end = source.lineCounter.linePos(range[1]);
   const first = source.lineCounter.linePos(range[0]).line + 1;
-  const last = end.col === 1 ? end.line - 1 : end.line;
-  const lines: Position[] = [];
+  return pickedLine(source.lines, first, end.col === 1 ? end.line - 1 : end.line, pick);
+}
+
+/** The line `pick` picks among lines `first` to `last` (1-based) of `lines`, blank ones left out. */
+export function pickedLine(
+  lines: readonly string[],
+  first: number,
+  last: number,
+  pick: PickLine,
+): Position | undefined {
+  const positions: Position[] = [];
   const texts: string[] = [];
   for (let line = first; line <= last; line++) {
-    const text = source.lines[line - 1] ?? "";
+    const text = lines[line - 1] ?? "";
     if (text.trim() === "") continue;
-    lines.push({ line, column: text.length - text.trimStart().length + 1 });
+    positions.push({ line, column: text.length - text.trimStart().length + 1 });
     texts.push(text.trim());
   }
   // One line of text is the line, with nothing to pick.
-  if (lines.length === 1) return lines[0];
-  return lines[pick(texts)];
+  if (positions.length === 1) return positions[0];
+  return positions[pick(texts)];
 }

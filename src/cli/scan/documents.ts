@@ -6,6 +6,7 @@ import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregis
 import type { PathSegment } from "../../engine/types.ts";
 import { blockScalarLine, type PickLine, type Position } from "./block-lines.ts";
 import { type JsonValue, jsonStream } from "./json-stream.ts";
+import { generatedConfigMap, isKustomization } from "./kustomization.ts";
 import type { InputError } from "./report.ts";
 
 export interface ParsedObject {
@@ -184,8 +185,7 @@ function unescapedQuotes(text: string, quote: string): number {
  * builds them: read them as those ConfigMaps. secretGenerator makes Secrets, which are never read.
  */
 function generatedConfigMaps(object: unknown, doc: Document, source: SourceLines): ParsedObject[] {
-  if (!isRecord(object) || !Array.isArray(object.configMapGenerator)) return [];
-  if (object.kind !== undefined && object.kind !== "Kustomization") return [];
+  if (!isKustomization(object) || !Array.isArray(object.configMapGenerator)) return [];
   return object.configMapGenerator.flatMap((generator, index) => {
     if (!isRecord(generator) || !Array.isArray(generator.literals)) return [];
     // Maps, not `data[key] = ...`: a literal keyed __proto__ would set the prototype and be lost.
@@ -197,10 +197,7 @@ function generatedConfigMaps(object: unknown, doc: Document, source: SourceLines
       values.set(key, literal.slice(key.length + 1).replace(/^"(.*)"$/, "$1"));
       literalIndex.set(key, at);
     });
-    const data = Object.fromEntries(values);
-    const name = typeof generator.name === "string" ? generator.name : "";
-    const namespace = typeof generator.namespace === "string" ? { namespace: generator.namespace } : {};
-    const generated = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...namespace }, data };
+    const generated = generatedConfigMap(object, generator, { data: Object.fromEntries(values) });
     const literalPath = (key: PathSegment | undefined): PathSegment[] =>
       key === undefined
         ? ["configMapGenerator", index]
@@ -220,7 +217,7 @@ function generatedConfigMaps(object: unknown, doc: Document, source: SourceLines
  * its lines, so a path in it has its line in the file; a quoted one is located at the scalar.
  */
 function inlinePatches(file: string, object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
-  if (!isRecord(object) || (object.kind !== undefined && object.kind !== "Kustomization")) return [];
+  if (!isKustomization(object)) return [];
   const patches = Array.isArray(object.patches) ? object.patches : [];
   const strategic = Array.isArray(object.patchesStrategicMerge) ? object.patchesStrategicMerge : [];
   const inline: [PathSegment[], unknown][] = [
@@ -317,7 +314,9 @@ export function configMapLookup(objects: readonly unknown[]): InventoryContext["
   const byName = new Map<string, Json>();
   for (const { object } of flatten(objects)) {
     if (object.kind !== "ConfigMap" || !isRecord(object.metadata)) continue;
-    byName.set(`${object.metadata.namespace ?? ""}/${object.metadata.name}`, isRecord(object.data) ? object.data : {});
+    const key = `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+    // One generator's sources (literals, env files, files) come as a ConfigMap each: one ConfigMap in the cluster.
+    byName.set(key, { ...byName.get(key), ...(isRecord(object.data) ? object.data : {}) });
   }
   return (namespace, name) => byName.get(`${namespace}/${name}`);
 }
