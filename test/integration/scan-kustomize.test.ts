@@ -11,11 +11,11 @@ const fake = fakeSecrets(43);
 type Found = { resource: string; rule: string; path: string };
 
 /** What scan finds in its input, the generated ConfigMaps' hash suffix left off (kustomize adds it). */
-function found(args: string[], stdin?: string): string[] {
+function found(args: string[], stdin?: string, describe = (f: Found) => `${f.rule} ${f.path}`): string[] {
   const run = runCli(["scan", "-f", "json", ...args], stdin);
   expect(run.stderr).toBe("");
   return JSON.parse(run.stdout)
-    .findings.map((f: Found) => `${f.resource.replace(/-[a-z0-9]{10}$/, "")} ${f.rule} ${f.path}`)
+    .findings.map((f: Found) => `${f.resource.replace(/-[a-z0-9]{10}$/, "")} ${describe(f)}`)
     .sort();
 }
 
@@ -41,6 +41,46 @@ configMapGenerator:
     const fromKustomize = found(["-"], built.stdout);
     expect(fromKustomize.length).toBeGreaterThanOrEqual(5);
     expect(found([root])).toEqual(fromKustomize);
+  });
+
+  it("finds the values of JSON 6902 patches in the objects kustomize patches", async () => {
+    const root = folderWith({
+      "kustomization.yaml": `resources: [app.yaml]
+patches:
+  - target: {group: apps, version: v1, kind: Deployment, name: app}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/env/-
+        value: {name: OPENAI_API_KEY, value: ${fake.openai}}
+patchesJson6902:
+  - target: {version: v1, kind: ConfigMap, name: llm}
+    patch: |-
+      - {op: replace, path: /data/GROQ_API_KEY, value: ${fake.groq}}
+`,
+      "app.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+        - {name: app, image: app:1, env: [{name: LOG_LEVEL, value: info}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: llm}
+data: {GROQ_API_KEY: placeholder}
+`,
+    });
+    const built = await kubectl(["kustomize", root]);
+    expect(built.code, built.stderr).toBe(0);
+    // The rule and resource: an appended value's list index is the target's, which the patch does not say.
+    const rule = (f: Found) => f.rule;
+    const fromKustomize = found(["-"], built.stdout, rule);
+    expect(fromKustomize).toEqual(["ConfigMap//llm hardcoded-secret", "Deployment//app hardcoded-secret"]);
+    expect(found([root], undefined, rule)).toEqual(fromKustomize);
   });
 
   it("refuses an env file outside the kustomization's folder, as kustomize does", async () => {

@@ -5,6 +5,7 @@ import { isRecord, type Json } from "../../engine/objects.ts";
 import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregistered-ai-api.ts";
 import type { PathSegment } from "../../engine/types.ts";
 import { blockScalarLine, type PickLine, type Position } from "./block-lines.ts";
+import { jsonPatchObjects } from "./json-patches.ts";
 import { type JsonValue, jsonStream } from "./json-stream.ts";
 import { generatedConfigMap, isKustomization } from "./kustomization.ts";
 import type { InputError } from "./report.ts";
@@ -212,31 +213,43 @@ function generatedConfigMaps(object: unknown, doc: Document, source: SourceLines
 }
 
 /**
- * kustomization.yaml's inline strategic-merge patches (`patches[].patch`, `patchesStrategicMerge[]`) are
- * manifests kustomize merges into what it builds: read them as the objects they are. A block scalar keeps
+ * kustomization.yaml's inline patches are what kustomize merges into what it builds: strategic-merge ones
+ * (`patches[].patch`, `patchesStrategicMerge[]`) are read as the objects they are, JSON 6902 ones
+ * (`patches[].patch`, `patchesJson6902[].patch`) as their values in their targets. A block scalar keeps
  * its lines, so a path in it has its line in the file; a quoted one is located at the scalar.
  */
 function inlinePatches(file: string, object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
   if (!isKustomization(object)) return [];
   const patches = Array.isArray(object.patches) ? object.patches : [];
   const strategic = Array.isArray(object.patchesStrategicMerge) ? object.patchesStrategicMerge : [];
-  const inline: [PathSegment[], unknown][] = [
-    ...patches.map((patch, i): [PathSegment[], unknown] => [["patches", i, "patch"], isRecord(patch) && patch.patch]),
-    ...strategic.map((patch, i): [PathSegment[], unknown] => [["patchesStrategicMerge", i], patch]),
+  const json6902 = Array.isArray(object.patchesJson6902) ? object.patchesJson6902 : [];
+  const withTarget = (field: string) => (patch: unknown, i: number) => ({
+    at: [field, i, "patch"],
+    text: isRecord(patch) && patch.patch,
+    target: isRecord(patch) && patch.target,
+  });
+  const inline: { at: PathSegment[]; text: unknown; target?: unknown }[] = [
+    ...patches.map(withTarget("patches")),
+    ...json6902.map(withTarget("patchesJson6902")),
+    // An entry here is a file's name or a patch: a file name is one line (the file is read as any other).
+    ...strategic.map((text, i) => ({ at: ["patchesStrategicMerge", i], text: String(text).includes("\n") && text })),
   ];
-  return inline.flatMap(([at, text]) => {
-    // A file name is one line (the file is read as any other); a JSON patch parses to a list, passed over.
-    if (typeof text !== "string" || !text.includes("\n")) return [];
+  return inline.flatMap(({ at, text, target }) => {
+    if (typeof text !== "string") return [];
     const node = doc.getIn(at, true) as { type?: string } | undefined;
     const scalarLine = lineOf(doc, lineCounter, at) ?? 1;
     const block = node?.type === "BLOCK_LITERAL" || node?.type === "BLOCK_FOLDED";
-    return parseSource(file, text).objects.map((patch) => ({
-      object: patch.object,
-      // Lines only: the patch's columns are those of its text without the block's indentation.
-      positionOf: (path: readonly PathSegment[], pick?: PickLine) => ({
-        line: block ? scalarLine + (patch.positionOf(path, pick)?.line ?? 1) : scalarLine,
-      }),
-    }));
+    const objects = parseSource(file, text).objects;
+    // A JSON patch parses to a list of operations.
+    return objects
+      .flatMap((patch) => (Array.isArray(patch.object) ? jsonPatchObjects(patch, target) : [patch]))
+      .map((patch) => ({
+        object: patch.object,
+        // Lines only: the patch's columns are those of its text without the block's indentation.
+        positionOf: (path: readonly PathSegment[], pick?: PickLine) => ({
+          line: block ? scalarLine + (patch.positionOf(path, pick)?.line ?? 1) : scalarLine,
+        }),
+      }));
   });
 }
 

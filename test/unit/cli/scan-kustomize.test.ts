@@ -86,4 +86,39 @@ spec:
     const run = runCli(["scan", "-f", "json", root]);
     expect(JSON.parse(run.stdout).findings.map((f: { rule: string }) => f.rule)).toContain("unregistered-ai-api");
   });
+
+  it("reads the values of JSON 6902 patches into their targets, at their lines", () => {
+    const kustomization = `resources: [app.yaml]
+patches:
+  - target: {group: apps, version: v1, kind: Deployment, name: app, namespace: shop}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/env/-
+        value:
+          name: OPENAI_API_KEY
+          value: ${openai}
+      - op: test
+        path: /metadata/name
+        value: ${openai}
+patchesJson6902:
+  - target: {version: v1, kind: ConfigMap, name: llm}
+    patch: |-
+      - {op: replace, path: /data/GROQ_API_KEY, value: ${groq}}
+      - {op: remove, path: /data/OLD}
+  - target: {version: v1, kind: Secret, name: keys}
+    patch: |-
+      - {op: add, path: /stringData/GROQ_API_KEY, value: ${groq}}
+`;
+    const root = folderWith({ "kustomization.yaml": kustomization });
+    const line = (text: string) => kustomization.split("\n").findIndex((l) => l.includes(text)) + 1;
+    // Before: none; kustomize adds both keys. An op test carries no value into the object; a Secret holds keys.
+    expect(scanJson(root).findings).toEqual([
+      {
+        file: join(root, "kustomization.yaml"),
+        path: "spec.template.spec.containers[0].env[0].value",
+        line: line(openai),
+      },
+      { file: join(root, "kustomization.yaml"), path: "data.GROQ_API_KEY", line: line(`value: ${groq}}`) },
+    ]);
+  });
 });
