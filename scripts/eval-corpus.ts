@@ -31,7 +31,7 @@ function ours() {
       if (kind === "ConfigMap" || (kind !== "Secret" && HOLDS_A_CONTAINER.test(JSON.stringify(item.object))))
         workloads++;
       for (const finding of evaluate(item.object).findings) {
-        const key = at(file, item.lineOf(finding.pathSegments));
+        const key = at(file, item.positionOf(finding.pathSegments)?.line);
         (finding.rule === "plaintext-endpoint" ? endpoints : credentials).add(key);
       }
     }

@@ -12,7 +12,9 @@ import {
 import { formatJson } from "./scan/format-json.ts";
 import { formatSarif } from "./scan/format-sarif.ts";
 import { formatText } from "./scan/format-text.ts";
+import { generatorFiles } from "./scan/generator-files.ts";
 import { readSources } from "./scan/inputs.ts";
+import { findingPosition } from "./scan/locate.ts";
 import { formatError, type ScanReport } from "./scan/report.ts";
 
 const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] [--cluster-domain DOMAIN] PATH|- ...
@@ -80,6 +82,11 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
     const result = parseSource(source.file, source.text);
     errors.push(...result.errors);
     parsed.push(...result.objects.map((item) => ({ file: source.file, item })));
+    for (const item of result.objects) {
+      const generated = await generatorFiles(source.file, item);
+      errors.push(...generated.errors);
+      parsed.push(...generated.objects);
+    }
   }
   const objects = parsed.map((p) => p.item.object);
   const context = {
@@ -88,13 +95,20 @@ async function scan(paths: string[], clusterDomain: string | undefined): Promise
     // unregistered-ai-api: the policies and ConfigMaps among all the inputs.
     inventory: { policies: registeredApis(objects), configMap: configMapLookup(objects) },
   };
-  const report: ScanReport = { findings: [], errors, notes, files: sources.length, objects: parsed.length };
+  // The env files and files of kustomizations were scanned too.
+  const files = new Set([...sources.map((source) => source.file), ...parsed.map((p) => p.file)]).size;
+  const report: ScanReport = { findings: [], errors, notes, files, objects: parsed.length };
   for (const { file, item } of parsed) {
     const evaluation = evaluate(item.object, context);
     if (evaluation.unreadable)
-      errors.push({ file, line: item.lineOf(evaluation.unreadablePath ?? []), message: evaluation.unreadable });
+      errors.push({
+        file,
+        line: item.positionOf(evaluation.unreadablePath ?? [])?.line,
+        message: evaluation.unreadable,
+      });
     for (const finding of evaluation.findings) {
-      report.findings.push({ ...finding, file, line: item.lineOf(finding.pathSegments) });
+      const at = findingPosition(item, finding, context);
+      report.findings.push({ ...finding, file, ...at });
     }
   }
   return report;

@@ -1,16 +1,22 @@
 // Source text → Kubernetes objects, each able to say on which line a path of it sits. YAML covers
 // JSON, multi-document streams and `helm template` output alike.
-import { type Document, LineCounter, parseAllDocuments, visit } from "yaml";
+import { type Document, LineCounter, type Node, parseAllDocuments, visit } from "yaml";
 import { isRecord, type Json } from "../../engine/objects.ts";
 import type { InventoryContext, RegisteredApi } from "../../engine/rules/unregistered-ai-api.ts";
 import type { PathSegment } from "../../engine/types.ts";
+import { blockScalarLine, type PickLine, type Position } from "./block-lines.ts";
+import { jsonPatchObjects } from "./json-patches.ts";
 import { type JsonValue, jsonStream } from "./json-stream.ts";
+import { generatedConfigMap, isKustomization } from "./kustomization.ts";
 import type { InputError } from "./report.ts";
 
 export interface ParsedObject {
   object: unknown;
-  /** The line of the deepest node on `path` that the source has; the document's first line otherwise. */
-  lineOf(path: readonly PathSegment[]): number | undefined;
+  /**
+   * Where the deepest node on `path` that the source has starts; the document's start otherwise. When
+   * `path` ends in a block scalar, the line of it that `pick` picks (see PickLine).
+   */
+  positionOf(path: readonly PathSegment[], pick?: PickLine): Position | undefined;
 }
 
 export interface ParsedSource {
@@ -24,7 +30,7 @@ const PARSE_OPTIONS = { logLevel: "error", merge: true } as const;
 export function parseSource(file: string, text: string): ParsedSource {
   const objects: ParsedObject[] = [];
   const errors: InputError[] = [];
-  let { docs, lineCounter } = parseWithLines(text);
+  let { docs, lineCounter, lines } = parseWithLines(text);
   if (docs.some((doc) => doc.errors.length > 0)) {
     // kubectl reads JSON objects one after another (`jq '.items[]'` writes them) as a stream.
     const stream = jsonStream(text);
@@ -32,7 +38,7 @@ export function parseSource(file: string, text: string): ParsedSource {
     // kubectl also takes a multi-line quoted scalar whose lines sit left of its key; read it as kubectl does.
     const repaired = indentQuotedContinuations(text);
     const again = repaired === text ? undefined : parseWithLines(repaired);
-    if (again?.docs.every((doc) => doc.errors.length === 0)) ({ docs, lineCounter } = again);
+    if (again?.docs.every((doc) => doc.errors.length === 0)) ({ docs, lineCounter, lines } = again);
   }
   for (const doc of docs) {
     const [error] = doc.errors;
@@ -57,8 +63,11 @@ export function parseSource(file: string, text: string): ParsedSource {
       errors.push(notAnObject(file, typeof object, lineOf(doc, lineCounter, [])));
       continue;
     }
-    objects.push({ object, lineOf: (path) => lineOf(doc, lineCounter, path) });
-    objects.push(...generatedConfigMaps(object, doc, lineCounter), ...inlinePatches(file, object, doc, lineCounter));
+    objects.push({ object, positionOf: (path, pick) => positionOf(doc, { lineCounter, lines }, path, pick) });
+    objects.push(
+      ...generatedConfigMaps(object, doc, { lineCounter, lines }),
+      ...inlinePatches(file, object, doc, lineCounter),
+    );
   }
   return { objects, errors };
 }
@@ -71,7 +80,11 @@ function parseJsonStream(file: string, values: JsonValue[]): ParsedSource {
     objects: parsed.flatMap(({ result, offset }) =>
       result.objects.map((o) => ({
         object: o.object,
-        lineOf: (path: readonly PathSegment[]) => shift(o.lineOf(path), offset),
+        positionOf: (path: readonly PathSegment[], pick?: PickLine) => {
+          const at = o.positionOf(path, pick);
+          // A value's first line may start mid-line in the file (`}{`): its columns are not the file's.
+          return at && (at.line === 1 ? { line: at.line + offset } : { ...at, line: at.line + offset });
+        },
       })),
     ),
     errors: parsed.flatMap(({ result, offset }) => result.errors.map((e) => ({ ...e, line: shift(e.line, offset) }))),
@@ -81,7 +94,8 @@ function parseJsonStream(file: string, values: JsonValue[]): ParsedSource {
 function parseWithLines(text: string) {
   const lineCounter = new LineCounter();
   // logLevel "error": yaml's warnings go to the process and quote the source, which may hold a secret.
-  return { docs: parseAllDocuments(text, { lineCounter, ...PARSE_OPTIONS }), lineCounter };
+  const docs = parseAllDocuments(text, { lineCounter, ...PARSE_OPTIONS });
+  return { docs, lineCounter, lines: text.split(/\r?\n/) };
 }
 
 /**
@@ -171,9 +185,8 @@ function unescapedQuotes(text: string, quote: string): number {
  * kustomization.yaml's configMapGenerator literals (KEY=value) become ConfigMaps when kustomize
  * builds them: read them as those ConfigMaps. secretGenerator makes Secrets, which are never read.
  */
-function generatedConfigMaps(object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
-  if (!isRecord(object) || !Array.isArray(object.configMapGenerator)) return [];
-  if (object.kind !== undefined && object.kind !== "Kustomization") return [];
+function generatedConfigMaps(object: unknown, doc: Document, source: SourceLines): ParsedObject[] {
+  if (!isKustomization(object) || !Array.isArray(object.configMapGenerator)) return [];
   return object.configMapGenerator.flatMap((generator, index) => {
     if (!isRecord(generator) || !Array.isArray(generator.literals)) return [];
     // Maps, not `data[key] = ...`: a literal keyed __proto__ would set the prototype and be lost.
@@ -185,51 +198,83 @@ function generatedConfigMaps(object: unknown, doc: Document, lineCounter: LineCo
       values.set(key, literal.slice(key.length + 1).replace(/^"(.*)"$/, "$1"));
       literalIndex.set(key, at);
     });
-    const data = Object.fromEntries(values);
-    const name = typeof generator.name === "string" ? generator.name : "";
-    const namespace = typeof generator.namespace === "string" ? { namespace: generator.namespace } : {};
-    const generated = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...namespace }, data };
-    const source = (key: PathSegment | undefined): PathSegment[] =>
+    const generated = generatedConfigMap(object, generator, { data: Object.fromEntries(values) });
+    const literalPath = (key: PathSegment | undefined): PathSegment[] =>
       key === undefined
         ? ["configMapGenerator", index]
         : ["configMapGenerator", index, "literals", literalIndex.get(String(key)) ?? 0];
-    return [{ object: generated, lineOf: (path: readonly PathSegment[]) => lineOf(doc, lineCounter, source(path[1])) }];
+    return [
+      {
+        object: generated,
+        positionOf: (path: readonly PathSegment[]) => positionOf(doc, source, literalPath(path[1])),
+      },
+    ];
   });
 }
 
 /**
- * kustomization.yaml's inline strategic-merge patches (`patches[].patch`, `patchesStrategicMerge[]`) are
- * manifests kustomize merges into what it builds: read them as the objects they are. A block scalar keeps
+ * kustomization.yaml's inline patches are what kustomize merges into what it builds: strategic-merge ones
+ * (`patches[].patch`, `patchesStrategicMerge[]`) are read as the objects they are, JSON 6902 ones
+ * (`patches[].patch`, `patchesJson6902[].patch`) as their values in their targets. A block scalar keeps
  * its lines, so a path in it has its line in the file; a quoted one is located at the scalar.
  */
 function inlinePatches(file: string, object: unknown, doc: Document, lineCounter: LineCounter): ParsedObject[] {
-  if (!isRecord(object) || (object.kind !== undefined && object.kind !== "Kustomization")) return [];
+  if (!isKustomization(object)) return [];
   const patches = Array.isArray(object.patches) ? object.patches : [];
   const strategic = Array.isArray(object.patchesStrategicMerge) ? object.patchesStrategicMerge : [];
-  const inline: [PathSegment[], unknown][] = [
-    ...patches.map((patch, i): [PathSegment[], unknown] => [["patches", i, "patch"], isRecord(patch) && patch.patch]),
-    ...strategic.map((patch, i): [PathSegment[], unknown] => [["patchesStrategicMerge", i], patch]),
+  const json6902 = Array.isArray(object.patchesJson6902) ? object.patchesJson6902 : [];
+  const withTarget = (field: string) => (patch: unknown, i: number) => ({
+    at: [field, i, "patch"],
+    text: isRecord(patch) && patch.patch,
+    target: isRecord(patch) && patch.target,
+  });
+  const inline: { at: PathSegment[]; text: unknown; target?: unknown }[] = [
+    ...patches.map(withTarget("patches")),
+    ...json6902.map(withTarget("patchesJson6902")),
+    // An entry here is a file's name or a patch: a file name is one line (the file is read as any other).
+    ...strategic.map((text, i) => ({ at: ["patchesStrategicMerge", i], text: String(text).includes("\n") && text })),
   ];
-  return inline.flatMap(([at, text]) => {
-    // A file name is one line (the file is read as any other); a JSON patch parses to a list, passed over.
-    if (typeof text !== "string" || !text.includes("\n")) return [];
+  return inline.flatMap(({ at, text, target }) => {
+    if (typeof text !== "string") return [];
     const node = doc.getIn(at, true) as { type?: string } | undefined;
     const scalarLine = lineOf(doc, lineCounter, at) ?? 1;
     const block = node?.type === "BLOCK_LITERAL" || node?.type === "BLOCK_FOLDED";
-    return parseSource(file, text).objects.map((patch) => ({
-      object: patch.object,
-      lineOf: (path: readonly PathSegment[]) => (block ? scalarLine + (patch.lineOf(path) ?? 1) : scalarLine),
-    }));
+    const objects = parseSource(file, text).objects;
+    // A JSON patch parses to a list of operations.
+    return objects
+      .flatMap((patch) => (Array.isArray(patch.object) ? jsonPatchObjects(patch, target) : [patch]))
+      .map((patch) => ({
+        object: patch.object,
+        // Lines only: the patch's columns are those of its text without the block's indentation.
+        positionOf: (path: readonly PathSegment[], pick?: PickLine) => ({
+          line: block ? scalarLine + (patch.positionOf(path, pick)?.line ?? 1) : scalarLine,
+        }),
+      }));
   });
 }
 
-function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PathSegment[]): number | undefined {
+type SourceLines = { lineCounter: LineCounter; lines: readonly string[] };
+
+function positionOf(
+  doc: Document,
+  source: SourceLines,
+  path: readonly PathSegment[],
+  pick?: PickLine,
+): Position | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    const start = (node as { range?: [number, number, number] } | null)?.range?.[0];
-    if (typeof start === "number") return lineCounter.linePos(start).line;
+    const node = (depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true)) as Node | null | undefined;
+    const start = node?.range?.[0];
+    if (typeof start !== "number") continue;
+    const inBlock = node && depth === path.length && pick ? blockScalarLine(node, source, pick) : undefined;
+    if (inBlock) return inBlock;
+    const { line, col } = source.lineCounter.linePos(start);
+    return { line, column: col };
   }
   return undefined;
+}
+
+function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PathSegment[]): number | undefined {
+  return positionOf(doc, { lineCounter, lines: [] }, path)?.line;
 }
 
 /** Hosts of every AiApiPolicy endpoint in the objects: a plaintext URL to one is always a finding. */
@@ -282,7 +327,9 @@ export function configMapLookup(objects: readonly unknown[]): InventoryContext["
   const byName = new Map<string, Json>();
   for (const { object } of flatten(objects)) {
     if (object.kind !== "ConfigMap" || !isRecord(object.metadata)) continue;
-    byName.set(`${object.metadata.namespace ?? ""}/${object.metadata.name}`, isRecord(object.data) ? object.data : {});
+    const key = `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+    // One generator's sources (literals, env files, files) come as a ConfigMap each: one ConfigMap in the cluster.
+    byName.set(key, { ...byName.get(key), ...(isRecord(object.data) ? object.data : {}) });
   }
   return (namespace, name) => byName.get(`${namespace}/${name}`);
 }

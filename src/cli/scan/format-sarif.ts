@@ -1,10 +1,11 @@
-// SARIF 2.1.0 for code-scanning upload: rule metadata (help = the fix), file/line locations, and
-// exempt findings as in-source suppressions so they show up dismissed rather than vanish.
+// SARIF 2.1.0 for code-scanning upload: rule metadata (help = the fix), file/line locations,
+// exempt findings as in-source suppressions so they show up dismissed rather than vanish, and input
+// errors as the invocation's notifications, so a broken file is no green scan where only SARIF is read.
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RULES, type RuleId, type Severity } from "../../engine/index.ts";
 import { STDIN_NAME } from "./inputs.ts";
-import type { ScanFinding, ScanReport } from "./report.ts";
+import type { InputError, ScanFinding, ScanReport } from "./report.ts";
 
 const LEVEL: Record<Severity, "error" | "warning" | "note"> = {
   critical: "error",
@@ -43,6 +44,14 @@ export function formatSarif(report: ScanReport): string {
             }),
           },
         },
+        // GitHub's code scanning does not process a run whose execution was not successful ("unsuccessful
+        // execution"): the upload fails, and the alerts of the last complete scan stay as they were.
+        invocations: [
+          {
+            executionSuccessful: report.errors.length === 0,
+            toolExecutionNotifications: report.errors.map(notification),
+          },
+        ],
         results: report.findings.map(result),
       },
     ],
@@ -58,6 +67,15 @@ function artifactUri(file: string): string {
   return file.replaceAll("\\", "/").split("/").map(encodeURIComponent).join("/");
 }
 
+function notification(error: InputError) {
+  const region = error.line === undefined ? {} : { region: { startLine: error.line } };
+  return {
+    level: "error",
+    message: { text: error.message },
+    locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(error.file) }, ...region } }],
+  };
+}
+
 function result(f: ScanFinding) {
   return {
     ruleId: f.rule,
@@ -68,7 +86,7 @@ function result(f: ScanFinding) {
       {
         physicalLocation: {
           artifactLocation: { uri: artifactUri(f.file) },
-          region: { startLine: f.line ?? 1 },
+          region: { startLine: f.line ?? 1, ...(f.column === undefined ? {} : { startColumn: f.column }) },
         },
         logicalLocations: [{ name: f.path, fullyQualifiedName: `${f.resource}:${f.path}`, kind: "member" }],
       },

@@ -104,7 +104,7 @@ async function readSource(file: string, errors: InputError[]): Promise<Source | 
 }
 
 /** UTF-8, or UTF-16 behind its byte-order mark (what Windows PowerShell's `>` writes): kubectl reads both. */
-function decode(bytes: Uint8Array): string {
+export function decode(bytes: Uint8Array): string {
   return new TextDecoder(encodingOf(bytes)).decode(bytes);
 }
 
@@ -114,7 +114,7 @@ function encodingOf(bytes: Uint8Array): string {
   return "utf-8";
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file or folder";
   if (code === "EACCES") return "permission denied";

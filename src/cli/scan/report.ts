@@ -4,8 +4,10 @@ import type { Finding, RuleId, Severity } from "../../engine/index.ts";
 export interface ScanFinding extends Finding {
   /** The input it came from, as the user named it ("-" for stdin, shown as "<stdin>"). */
   file: string;
-  /** 1-based line of the offending value, when the source gives one. */
+  /** 1-based line of the offending value (in a block scalar, of its line that holds it), when the source gives one. */
   line?: number;
+  /** 1-based column where that line's value starts, when the source gives it exactly. */
+  column?: number;
 }
 
 /** An input that could not be scanned in full: unreadable file, invalid YAML, malformed object. */

@@ -96,6 +96,26 @@ describe("SARIF report", () => {
     expect(endpoint.suppressions).toEqual([{ kind: "inSource", justification: "aiapiguard.dev/exempt annotation" }]);
   });
 
+  it("carries input errors as the invocation's notifications, and says the execution was not successful", () => {
+    // Before: no invocations at all, so a CI that uploads only SARIF showed a broken file as a clean scan.
+    expect(run.invocations).toEqual([
+      {
+        executionSuccessful: false,
+        toolExecutionNotifications: [
+          {
+            level: "error",
+            message: { text: "invalid YAML: x" },
+            locations: [
+              { physicalLocation: { artifactLocation: { uri: "deploy/bad.yaml" }, region: { startLine: 3 } } },
+            ],
+          },
+        ],
+      },
+    ]);
+    const clean = JSON.parse(formatSarif({ ...report(), errors: [] }));
+    expect(clean.runs[0].invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [] }]);
+  });
+
   it("turns absolute paths into file URIs and names stdin", () => {
     const base = report();
     const uris = (file: string) => {
