@@ -1,5 +1,6 @@
 // Where scan says a finding is: the line (and, in SARIF, the column) a CI annotation or an editor marks.
 import { describe, expect, it } from "vitest";
+import { lineFinding } from "../../../src/cli/scan/locate.ts";
 import { fakeSecrets, seeded } from "../../support/fake-secrets.ts";
 import { folderWith, runCli } from "./run.ts";
 
@@ -107,5 +108,25 @@ items:
     expect(located({ "list.yaml": list })).toEqual([
       { path: 'items[0].data["run.sh"]', region: at(list, "export"), line: at(list, "export").startLine },
     ]);
+  });
+});
+
+describe("lineFinding", () => {
+  const finds = (needle: string, calls: string[]) => (text: string) => {
+    calls.push(text);
+    return text.includes(needle);
+  };
+  it("finds the first line that gives the finding, trying about 2·log2(n) texts instead of every line", () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `echo step ${i}`);
+    lines[19_990] = "export KEY=abc";
+    lines[19_995] = "export KEY=abc";
+    const calls: string[] = [];
+    expect(lineFinding(lines, finds("KEY=abc", calls))).toBe(19_990);
+    expect(calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(20_000)) + 1);
+  });
+  it("says -1 when only lines joined give it (a value split over lines), and for one line that does not", () => {
+    expect(lineFinding(["Bearer", "abc", "x", "y"], (text) => text.includes("Bearer\nabc"))).toBe(-1);
+    expect(lineFinding(["nothing"], () => false)).toBe(-1);
+    expect(lineFinding(["it"], (text) => text === "it")).toBe(0);
   });
 });
