@@ -2,19 +2,13 @@
 // that AiApiPolicy endpoints anywhere in the input apply to workloads everywhere in it.
 import { parseArgs } from "node:util";
 import { evaluate } from "../engine/index.ts";
-import {
-  configMapLookup,
-  type ParsedObject,
-  parseSource,
-  policyEndpointHosts,
-  registeredApis,
-} from "./scan/documents.ts";
+import { configMapLookup, policyEndpointHosts, registeredApis } from "./scan/documents.ts";
 import { formatJson } from "./scan/format-json.ts";
 import { formatSarif } from "./scan/format-sarif.ts";
 import { formatText } from "./scan/format-text.ts";
-import { generatorFiles } from "./scan/generator-files.ts";
 import { readSources } from "./scan/inputs.ts";
 import { findingPosition } from "./scan/locate.ts";
+import { parseInputs } from "./scan/parse-inputs.ts";
 import { formatError, type ScanReport } from "./scan/report.ts";
 
 const USAGE = `usage: ai-api-guard scan [--format text|json|sarif] [--cluster-domain DOMAIN] PATH|- ...
@@ -77,17 +71,8 @@ function parseOptions(argv: string[]): Options | string {
 
 async function scan(paths: string[], clusterDomain: string | undefined): Promise<ScanReport> {
   const { sources, errors, notes } = await readSources(paths);
-  const parsed: { file: string; item: ParsedObject }[] = [];
-  for (const source of sources) {
-    const result = parseSource(source.file, source.text);
-    errors.push(...result.errors);
-    parsed.push(...result.objects.map((item) => ({ file: source.file, item })));
-    for (const item of result.objects) {
-      const generated = await generatorFiles(source.file, item);
-      errors.push(...generated.errors);
-      parsed.push(...generated.objects);
-    }
-  }
+  const { objects: parsed, errors: parseErrors } = await parseInputs(sources);
+  errors.push(...parseErrors);
   const objects = parsed.map((p) => p.item.object);
   const context = {
     policyEndpointHosts: policyEndpointHosts(objects),

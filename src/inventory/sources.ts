@@ -2,8 +2,9 @@
 import type * as k8s from "@kubernetes/client-node";
 import { type AiApiPolicy, API_GROUP, KIND, parseAiApiPolicy } from "../api/index.ts";
 import { workloadKindOf } from "../api/workload-kinds.ts";
-import { configMapLookup, flatten, parseSource } from "../cli/scan/documents.ts";
+import { configMapLookup, flatten } from "../cli/scan/documents.ts";
 import { readSources } from "../cli/scan/inputs.ts";
+import { parseInputs } from "../cli/scan/parse-inputs.ts";
 import type { InputError } from "../cli/scan/report.ts";
 import type { Json } from "../engine/objects.ts";
 import { aiProviderOf } from "../engine/rules/ai-providers.ts";
@@ -23,12 +24,11 @@ const isPolicy = (object: Json) => object.kind === KIND && String(object.apiVers
 /** The inventory of the manifests under `paths`: policies, workloads and ConfigMaps from any of them. */
 export async function inventoryFromFiles(paths: readonly string[], now: Date): Promise<Sourced> {
   const { sources, errors } = await readSources(paths);
-  const objects: { file: string; object: Json }[] = [];
-  for (const source of sources) {
-    const parsed = parseSource(source.file, source.text);
-    errors.push(...parsed.errors);
-    for (const { object } of flatten(parsed.objects.map((o) => o.object))) objects.push({ file: source.file, object });
-  }
+  const parsed = await parseInputs(sources);
+  errors.push(...parsed.errors);
+  const objects = parsed.objects.flatMap(({ file, item }) =>
+    flatten([item.object]).map(({ object }) => ({ file, object })),
+  );
   const policies: AiApiPolicy[] = [];
   for (const { file, object } of objects.filter((o) => isPolicy(o.object))) {
     const result = parseAiApiPolicy(object);

@@ -139,6 +139,33 @@ spec:
     expect(JSON.parse(formatJson(inventory)).unregistered[0].provider).toBe("Groq");
   });
 
+  it("reads a kustomization's generator env files, as scan does: an AI API named only there is in the inventory", async () => {
+    const root = folderWith({
+      "kustomization.yaml": `namespace: ml
+resources: [deployment.yaml]
+configMapGenerator:
+  - name: llm
+    envs: [llm.env]
+`,
+      "llm.env": "MISTRAL_BASE_URL=https://api.mistral.ai/v1\n",
+      "deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: chat, namespace: ml}
+spec:
+  selector: {matchLabels: {app: chat}}
+  template:
+    metadata: {labels: {app: chat}}
+    spec:
+      containers: [{name: app, image: chat:1, envFrom: [{configMapRef: {name: llm}}]}]
+`,
+    });
+    const { inventory, errors } = await inventoryFromFiles([root], NOW);
+    expect(errors).toEqual([]);
+    expect(inventory.unregistered).toEqual([
+      { namespace: "ml", host: "api.mistral.ai", provider: "Mistral AI", workloads: ["Deployment/chat"] },
+    ]);
+  });
+
   it("orders rows the same whatever the machine's locale (a Danish one sorts aa after z)", () => {
     const policy = (namespace: string) => `apiVersion: aiapiguard.dev/v1alpha1
 kind: AiApiPolicy
