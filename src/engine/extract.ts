@@ -116,14 +116,18 @@ export function extractCandidates(
   keep: Keep = () => true,
 ): void {
   const walk: Walk = { out, keep, path: [...prefix], typedContainerLists: typedContainerLists(object.apiVersion) };
-  const annotations = metadataCandidates(object, prefix, [], walk);
+  readObject(object, kind, prefix, walk, true);
+}
+
+/** `holdsCopy`: whether the object's last-applied-configuration is kubectl's copy of it, read as such. */
+function readObject(object: Json, kind: string, prefix: PathSegment[], walk: Walk, holdsCopy: boolean): void {
+  const annotations = metadataCandidates(object, prefix, [], walk, holdsCopy);
+  if (holdsCopy) appliedCopyCandidates(object, kind, prefix, annotations, walk);
   // A custom resource that reuses the name ConfigMap is no ConfigMap: it is walked like any other.
-  if (kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1")) {
-    configMapCandidates(object, prefix, annotations, walk);
-    return;
-  }
+  const configMap = kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1");
+  if (configMap) configMapCandidates(object, prefix, annotations, walk);
   for (const key in object) {
-    if (key === "metadata" || key === "status") continue;
+    if (key === "metadata" || key === "status" || (configMap && (key === "data" || key === "binaryData"))) continue;
     walk.path.push(key);
     visit(object[key], key, annotations, walk, 0);
     walk.path.pop();
@@ -145,13 +149,19 @@ function typedContainerLists(apiVersion: unknown): boolean {
  * own last (empty when it has none, or no metadata). `path` is the owner's, and may be the walk's own: it is
  * copied, not kept.
  */
-function metadataCandidates(owner: Json, path: readonly PathSegment[], applying: Json[], walk: Walk): Json[] {
+function metadataCandidates(
+  owner: Json,
+  path: readonly PathSegment[],
+  applying: Json[],
+  walk: Walk,
+  holdsCopy = false,
+): Json[] {
   const metadata = optionalRecord(owner.metadata, path, "metadata");
   if (!metadata) return [...applying, NO_ANNOTATIONS];
   const annotations = optionalRecord(metadata.annotations, path, "metadata", "annotations");
   const labels = optionalRecord(metadata.labels, path, "metadata", "labels");
   const scope = [...applying, annotations ?? NO_ANNOTATIONS];
-  if (annotations) mapCandidates(annotations, "annotation", path, scope, walk);
+  if (annotations) mapCandidates(annotations, "annotation", path, scope, walk, holdsCopy ? LAST_APPLIED : undefined);
   if (labels) mapCandidates(labels, "label", path, scope, walk);
   return scope;
 }
@@ -162,14 +172,70 @@ function mapCandidates(
   path: readonly PathSegment[],
   annotations: Json[],
   walk: Walk,
+  readElsewhere?: string,
 ): void {
   let base: PathSegment[] | undefined;
   for (const key in map) {
     const value = map[key];
-    if (key === LAST_APPLIED || typeof value !== "string" || !walk.keep(value, key)) continue;
+    if (key === readElsewhere || typeof value !== "string" || !walk.keep(value, key)) continue;
     base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
     walk.out.push({ value, base, tail: [key], field, name: key, annotations, group: NO_CONTAINER });
   }
+}
+
+/**
+ * kubectl's last-applied-configuration is a copy of the object, whose values are read where they stand in
+ * it; but the copy can hold what the object does not (a field the API server dropped as unknown under
+ * `--validate=false`, a value removed since, anything written there by hand). Those values are read at
+ * their place in the copy, under the object's own annotations. A copy that is no object is read as text.
+ */
+function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[], annotations: Json[], walk: Walk) {
+  const text = annotations.at(-1)?.[LAST_APPLIED];
+  if (typeof text !== "string" || !walk.keep(text, undefined)) return;
+  const base = [...prefix, "metadata", "annotations"];
+  const found: Candidate[] = [];
+  const copy = readCopy(text, kind, { ...walk, out: found, path: [] });
+  if (!copy) {
+    walk.out.push({
+      value: text,
+      base,
+      tail: [LAST_APPLIED],
+      field: "annotation",
+      name: LAST_APPLIED,
+      annotations,
+      group: NO_CONTAINER,
+    });
+    return;
+  }
+  for (const candidate of found) {
+    const at = candidatePath(candidate);
+    if (ownValueAt(object, at) !== ownValueAt(copy, at))
+      walk.out.push({ ...candidate, base: [...base, LAST_APPLIED, ...candidate.base], annotations });
+  }
+}
+
+/** The copy, its candidates in `walk.out`; undefined when it is not an object the rules can read. */
+function readCopy(text: string, kind: string, walk: Walk): Json | undefined {
+  try {
+    const copy: unknown = JSON.parse(text);
+    if (!isRecord(copy)) return undefined;
+    // The copy's own copy (kubectl never writes one) is read as text, not parsed again.
+    readObject(copy, kind, [], { ...walk, typedContainerLists: typedContainerLists(copy.apiVersion) }, false);
+    return copy;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof Unreadable) return undefined;
+    throw error;
+  }
+}
+
+/** The value at `path` through own properties only (a path may name `constructor` or `__proto__`). */
+function ownValueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
+    node = (node as Record<PathSegment, unknown>)[segment];
+  }
+  return node;
 }
 
 function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], walk: Walk) {
@@ -252,15 +318,15 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
       const items = optionalList(value, path);
       for (let i = 0; i < items.length; i++) {
         const container = optionalRecord(items[i], path, i) ?? {};
-        containerCandidates(container, [...path, i], scope, walk);
+        containerCandidates(container, [...path, i], scope, walk, depth);
       }
     } else if (CONTAINER_LIKE.has(child) && isContainerLike(value)) {
-      containerCandidates(value, [...path], scope, walk);
+      containerCandidates(value, [...path], scope, walk, depth);
     } else if (child === "volumes" && Array.isArray(value)) {
       volumeCandidates(value, path, scope, walk);
     } else if (isContainerLike(value) && !Array.isArray(value)) {
       // A container spec under a name of its own (KServe's predictor `model`, `sklearn`, ...).
-      containerCandidates(value, [...path], scope, walk);
+      containerCandidates(value, [...path], scope, walk, depth);
     } else {
       visit(value, child, scope, walk, depth + 1);
     }
@@ -277,7 +343,7 @@ function isContainerLike(value: unknown): value is Json {
 
 // The loops below run for every env var of every container on the admission path: they check types
 // inline and build a path only to report a wrong type.
-function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], walk: Walk) {
+function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], walk: Walk, depth: number) {
   const name = optionalString(container.name, path, "name") ?? String(path.at(-1));
   const group: CandidateGroup = { source: container, configMap: false, complete: false };
   const base = { base: path, container: name, annotations, group };
@@ -289,6 +355,9 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const envName = raw.name;
     if (envName !== undefined && envName !== null && typeof envName !== "string")
       optionalString(envName, path, "env", index, "name");
+    // A name may be any printable text, a key included: read as text, as any other string.
+    if (typeof envName === "string" && walk.keep(envName, undefined))
+      walk.out.push({ ...base, value: envName, tail: ["env", index, "name"], field: "setting" });
     // valueFrom is a reference; only a literal `value` can hold a hardcoded secret, or an annotation that
     // the downward API hands over (judged by the env var's name, which its own key may not be).
     const value = raw.value;
@@ -307,11 +376,41 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
   if (isPresent(container.args)) argumentCandidates(container.args, ["args"], "args", base, walk);
   if (typeof container.source === "string" && walk.keep(container.source, undefined))
     walk.out.push({ ...base, value: container.source, tail: ["source"], field: "script" });
-  for (const probe of PROBES) if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk);
+  for (const probe of PROBES)
+    if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk, depth);
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
   for (const hook of HOOKS)
-    if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk);
+    if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk, depth);
+  otherFields(container, path, READ_IN_CONTAINER, annotations, walk, depth);
   group.complete = true;
+}
+
+/** A container's fields read above, as what it runs with; the others are read as any string of the object. */
+const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", ...PROBES, "lifecycle"]);
+/** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
+const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
+
+/**
+ * The fields of `node` (at `path`) but `read`, walked as the rest of the object is: an image tag, a
+ * workingDir or a port name can hold a key as well as an env value.
+ */
+function otherFields(
+  node: Json,
+  path: readonly PathSegment[],
+  read: ReadonlySet<string>,
+  annotations: Json[],
+  walk: Walk,
+  depth: number,
+) {
+  const around = walk.path;
+  walk.path = [...path];
+  for (const key in node) {
+    if (read.has(key)) continue;
+    walk.path.push(key);
+    visit(node[key], key, annotations, walk, depth + 1);
+    walk.path.pop();
+  }
+  walk.path = around;
 }
 
 const isPresent = (value: unknown) => value !== undefined && value !== null;
@@ -351,11 +450,12 @@ function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, ba
  * A probe or lifecycle hook: its exec command and its HTTP headers (an Authorization header is a key).
  * Types are checked inline; the readers that build a path are called only to report a wrong one.
  */
-function handlerCandidates(handler: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk) {
+function handlerCandidates(handler: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk, depth: number) {
   if (!isRecord(handler)) {
     optionalRecord(handler, base.base, ...tail);
     return;
   }
+  otherFields(handler, [...base.base, ...tail], READ_IN_HANDLER, base.annotations, walk, depth);
   const { exec, httpGet } = handler;
   if (isRecord(exec)) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
   else if (isPresent(exec)) optionalRecord(exec, base.base, ...tail, "exec");
@@ -375,9 +475,9 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
     walk.out.push({ ...base, value: header.value, tail: at, field: "probe", name });
   }
-  // The path goes out with its query (/healthz?token=...): a credential in it is in the spec.
+  // The path goes out as written (/healthz?token=..., /v1/<key>/ready): a credential in it is in the spec.
   const { path } = httpGet;
-  if (typeof path === "string" && path.includes("?") && walk.keep(path, undefined))
+  if (typeof path === "string" && walk.keep(path, undefined))
     walk.out.push({ ...base, value: path, tail: [...tail, "httpGet", "path"], field: "probe" });
   // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
   if (typeof httpGet.host === "string" && httpGet.host !== "") {

@@ -1,0 +1,117 @@
+// A developer who may write workloads, Pods and ConfigMaps in one namespace (not policies, namespaces or
+// RBAC) trying to store a key where the webhook does not look, through kubectl and the real API server.
+// Each refusal must name where the key is and never quote it.
+import { randomBytes } from "node:crypto";
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
+import { installCrds } from "../support/crds.ts";
+import { fakeSecrets } from "../support/fake-secrets.ts";
+import { type Operator, startOperator } from "../support/operator.ts";
+
+const run = randomBytes(3).toString("hex");
+const ns = `hostile-${run}`;
+const secrets = fakeSecrets(Number.parseInt(run, 16) + 7);
+const KEY = secrets.openai as string;
+const GOOGLE_KEY = secrets.google as string;
+const DENIED = 'admission webhook "validate.aiapiguard.dev" denied the request:';
+const AS_DEV = ["--as=dev", "-n", ns];
+
+const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
+const asDev = (verb: string[], object: object) =>
+  kubectl([...verb, ...AS_DEV, "-f", "-"], { input: stringify(object) });
+
+function pod(name: string, container: object, annotations: Record<string, string> = {}) {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: ns, annotations },
+    spec: { containers: [{ name: "app", image: "registry.example/app:1", ...container }] },
+  };
+}
+
+/** Refused under Deny, naming `where`, and the key nowhere in what kubectl prints. */
+function expectRefused(result: { code: number; stderr: string; stdout: string }, where: string, key = KEY) {
+  expect(result.code, result.stdout).not.toBe(0);
+  expect(result.stderr).toContain(DENIED);
+  expect(result.stderr).toContain(where);
+  expect(result.stderr + result.stdout).not.toContain(key);
+}
+
+let operator: Operator;
+
+beforeAll(async () => {
+  await installCrds();
+  await core().createNamespace({ body: { metadata: { name: ns, labels: { "aiapiguard-hostile": run } } } });
+  const role = await kubectl(["apply", "-f", "-"], {
+    input: stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "developer", namespace: ns },
+      rules: [
+        { apiGroups: ["", "apps", "batch"], resources: ["pods", "configmaps", "deployments", "jobs"], verbs: ["*"] },
+      ],
+    }),
+  });
+  const binding = await kubectl(["create", "rolebinding", "developer", "--role=developer", "--user=dev", "-n", ns]);
+  expect(role.code + binding.code, role.stderr + binding.stderr).toBe(0);
+  operator = await startOperator(kubeconfigPath(), [
+    "--webhook-config-name",
+    `hostile-${run}`,
+    "--namespace-selector",
+    `aiapiguard-hostile=${run}`,
+  ]);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await core()
+    .deleteNamespace({ name: ns })
+    .catch(() => undefined);
+});
+
+describe("kubectl's last-applied-configuration copy", () => {
+  it("is refused when it holds a key the object does not: a field the API server drops under --validate=false", async () => {
+    const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dropped", namespace: ns } };
+    const applied = await asDev(["apply", "--validate=false"], { ...configMap, openaiKey: KEY });
+    expectRefused(applied, "last-applied-configuration");
+    expect(applied.stderr).toContain('OpenAI API key ending "…');
+  });
+
+  it("is refused when written by hand (kubectl create rewrites it; kubectl annotate does not)", async () => {
+    const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "annotated", namespace: ns } };
+    const created = await asDev(["create"], configMap);
+    expect(created.code, created.stderr).toBe(0);
+    const copy = `kubectl.kubernetes.io/last-applied-configuration=OPENAI_API_KEY=${KEY}`;
+    expectRefused(await kubectl(["annotate", "configmap", "annotated", copy, ...AS_DEV]), "last-applied-configuration");
+  });
+
+  it("adds no finding of its own where it copies the object: a key applied is reported once, a clean apply admitted", async () => {
+    const keyed = await asDev(["apply"], pod("keyed", { env: [{ name: "OPENAI_API_KEY", value: KEY }] }));
+    expectRefused(keyed, "spec.containers[0].env[0].value");
+    expect(keyed.stderr).toContain("has 1 finding");
+    const clean = pod("clean", { env: [{ name: "OPENAI_BASE_URL", value: "https://api.openai.com/v1" }] });
+    const applied = await asDev(["apply"], clean);
+    expect(applied.code, applied.stderr).toBe(0);
+    const reapplied = await asDev(["apply"], { ...clean, metadata: { ...clean.metadata, labels: { tier: "web" } } });
+    expect(reapplied.code, reapplied.stderr).toBe(0);
+  });
+});
+
+describe("container fields besides env, command and args", () => {
+  it.each([
+    ["workingDir", { workingDir: `/srv/${KEY}` }, "spec.containers[0].workingDir"],
+    ["a probe's path", { readinessProbe: { httpGet: { path: `/ready/${KEY}`, port: 8080 } } }, "httpGet.path"],
+    ["an env var's name", { env: [{ name: KEY, value: "1" }] }, "spec.containers[0].env[0].name"],
+  ])("refuse a key in %s", async (_, container, where) => {
+    expectRefused(await asDev(["create"], pod(`field-${randomBytes(3).toString("hex")}`, container)), where);
+  });
+
+  it("refuse a key in an image tag set with kubectl set image", async () => {
+    const created = await asDev(["apply"], pod("tagged", {}));
+    expect(created.code, created.stderr).toBe(0);
+    const set = await kubectl(["set", "image", "pod/tagged", `app=registry.example/app:${GOOGLE_KEY}`, ...AS_DEV]);
+    expectRefused(set, "spec.containers[0].image", GOOGLE_KEY);
+  });
+});
