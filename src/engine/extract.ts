@@ -18,7 +18,8 @@ export type Field =
   | "probe"
   | "volume"
   | "script"
-  | "setting";
+  | "setting"
+  | "name";
 
 export interface Candidate {
   value: string;
@@ -74,6 +75,11 @@ const NO_CONTAINER: CandidateGroup = { source: {}, configMap: false, complete: t
 const NO_ANNOTATIONS: Json = Object.freeze({});
 /** An absent list, without a new array each time. */
 const NO_ITEMS: readonly unknown[] = [];
+/**
+ * No key format is shorter: a name (of a ConfigMap key, an annotation, a label, an env var, a field) this
+ * short is not read as text, which keeps reading names, most of them short, cheap.
+ */
+export const SHORTEST_KEY = 20;
 /** Deeper than any real custom resource; bounds a hostile body. */
 const MAX_DEPTH = 48;
 
@@ -177,6 +183,10 @@ function mapCandidates(
   let base: PathSegment[] | undefined;
   for (const key in map) {
     const value = map[key];
+    if (readsName(key, walk)) {
+      base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
+      walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group: NO_CONTAINER });
+    }
     if (key === readElsewhere || typeof value !== "string" || !walk.keep(value, key)) continue;
     base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
     walk.out.push({ value, base, tail: [key], field, name: key, annotations, group: NO_CONTAINER });
@@ -244,6 +254,7 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
     const base = [...prefix, field];
     const data = optionalRecord(object[field], base) ?? {};
     for (const key in data) {
+      if (readsName(key, walk)) walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group });
       const raw = data[key];
       const stored = typeof raw === "string" ? raw : optionalString(raw, base, key);
       const value = field === "data" ? stored : decodedText(stored);
@@ -271,12 +282,30 @@ function decodedText(base64: string | undefined): string | undefined {
   const bytes = Buffer.from(base64, "base64");
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return UTF16LE.decode(bytes);
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return UTF16BE.decode(bytes);
-  if (bytes.includes(0)) return undefined;
+  if (bytes.includes(0)) return bomlessUtf16(bytes)?.decode(bytes);
   try {
     return UTF8.decode(bytes);
   } catch {
     return LATIN1.decode(bytes);
   }
+}
+
+/**
+ * UTF-16 without a byte order mark (.NET's Encoding.Unicode, iconv -t UTF-16LE): text in a Latin script
+ * has a NUL as the high byte of most characters and none as the low byte. Other bytes with NULs are binary.
+ */
+function bomlessUtf16(bytes: Buffer): typeof UTF16LE | undefined {
+  if (bytes.length % 2 !== 0) return undefined;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < bytes.length; i += 2) {
+    if (bytes[i] === 0) even++;
+    if (bytes[i + 1] === 0) odd++;
+  }
+  const pairs = bytes.length / 2;
+  if (even === 0 && odd >= pairs * 0.75) return UTF16LE;
+  if (odd === 0 && even >= pairs * 0.75) return UTF16BE;
+  return undefined;
 }
 
 /**
@@ -313,6 +342,8 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
   for (const child in node) {
     if (child === "metadata") continue;
     const value = node[child];
+    if (readsName(child, walk))
+      walk.out.push({ value: child, base: [...path], tail: [child], field: "name", annotations, group: NO_CONTAINER });
     path.push(child);
     if (CONTAINER_LISTS.has(child) && (walk.typedContainerLists || !isRecord(value))) {
       const items = optionalList(value, path);
@@ -355,9 +386,9 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const envName = raw.name;
     if (envName !== undefined && envName !== null && typeof envName !== "string")
       optionalString(envName, path, "env", index, "name");
-    // A name may be any printable text, a key included: read as text, as any other string.
-    if (typeof envName === "string" && walk.keep(envName, undefined))
-      walk.out.push({ ...base, value: envName, tail: ["env", index, "name"], field: "setting" });
+    // A name may be any printable text, a key included.
+    if (typeof envName === "string" && readsName(envName, walk))
+      walk.out.push({ ...base, value: envName, tail: ["env", index, "name"], field: "name" });
     // valueFrom is a reference; only a literal `value` can hold a hardcoded secret, or an annotation that
     // the downward API hands over (judged by the env var's name, which its own key may not be).
     const value = raw.value;
@@ -414,6 +445,9 @@ function otherFields(
 }
 
 const isPresent = (value: unknown) => value !== undefined && value !== null;
+
+/** A ConfigMap key's, an annotation's or a field's own name is text a key can be written in too. */
+const readsName = (name: string, walk: Walk) => name.length >= SHORTEST_KEY && walk.keep(name, undefined);
 
 const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
 

@@ -14,6 +14,7 @@ import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts"
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
 import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
+import { shownName, shownPath } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { RULES } from "./rules/catalog.ts";
@@ -158,7 +159,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const exempt = exemptRules(candidate, settings);
   const where = describeLocation(candidate);
   const segments = candidatePath(candidate);
-  const path = formatPath(segments);
+  const path = shownPath(segments);
   for (const hit of hits)
     out.push({
       rule: hit.rule,
@@ -238,14 +239,17 @@ function composedSecrets(candidate: Candidate, expansion: Expansion | undefined)
 }
 
 function describeLocation(c: Candidate): string {
+  const name = shownName(c.name ?? "");
   const field =
     c.field === "env"
-      ? `env ${c.name ?? "(unnamed)"}`
+      ? `env ${name || "(unnamed)"}`
       : c.field === "data"
-        ? `${String(c.base.at(-1))} key "${c.name}"`
+        ? `${String(c.base.at(-1))} key "${name}"`
         : c.field === "annotation" || c.field === "label"
-          ? `${c.field} "${c.name}"`
-          : formatPath(c.tail);
+          ? `${c.field} "${name}"`
+          : c.field === "name" && c.tail.length === 1
+            ? `a key's name in ${shownPath(c.base) || "the object"}`
+            : shownPath(c.tail);
   return c.container === undefined ? field : `container "${c.container}" ${field}`;
 }
 

@@ -115,3 +115,41 @@ describe("container fields besides env, command and args", () => {
     expectRefused(set, "spec.containers[0].image", GOOGLE_KEY);
   });
 });
+
+describe("names", () => {
+  it("refuse a key written as a ConfigMap key's name (kubectl create configmap --from-literal)", async () => {
+    const created = await kubectl(["create", "configmap", "named", `--from-literal=${KEY}=1`, ...AS_DEV]);
+    expectRefused(created, 'hardcoded-secret at data["<OpenAI API key ending');
+  });
+
+  it("refuse a key written as an annotation's name", async () => {
+    const created = await asDev(["create"], { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "plain" } });
+    expect(created.code, created.stderr).toBe(0);
+    const annotated = await kubectl(["annotate", "configmap", "plain", `example.com/${GOOGLE_KEY}=1`, ...AS_DEV]);
+    expectRefused(annotated, 'metadata.annotations["example.com/<Google API key ending', GOOGLE_KEY);
+  });
+
+  it("are never quoted when they hold a key, whatever the finding under them", async () => {
+    const created = await kubectl([
+      "create",
+      "configmap",
+      "endpoint",
+      `--from-literal=${GOOGLE_KEY}=http://llm.example.com/v1`,
+      ...AS_DEV,
+    ]);
+    expectRefused(created, "plaintext-endpoint", GOOGLE_KEY);
+  });
+});
+
+describe("binaryData", () => {
+  it("is read as text when it is UTF-16 without a byte order mark", async () => {
+    const bytes = Buffer.from(`OPENAI_API_KEY=${KEY}\n`, "utf16le").toString("base64");
+    const configMap = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "utf16" },
+      binaryData: { "app.env": bytes },
+    };
+    expectRefused(await asDev(["create"], configMap), 'binaryData["app.env"]');
+  });
+});

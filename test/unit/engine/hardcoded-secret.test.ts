@@ -350,6 +350,56 @@ describe("hardcoded-secret: ConfigMap data", () => {
       ['binaryData["appsettings.json"]', "OpenAI API key"],
     ]);
   });
+
+  it("reads UTF-16 binaryData without a BOM (iconv -t UTF-16LE, .NET's Encoding.Unicode), and leaves binary alone", () => {
+    const le = Buffer.from(`OPENAI_API_KEY=${fake.openai}\n`, "utf16le");
+    const binaryData = {
+      "le.env": le.toString("base64"),
+      "be.env": Buffer.from(le).swap16().toString("base64"),
+      "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]).toString("base64"),
+    };
+    const { findings } = evaluate({ kind: "ConfigMap", binaryData });
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ['binaryData["le.env"]', "OpenAI API key"],
+      ['binaryData["be.env"]', "OpenAI API key"],
+    ]);
+  });
+});
+
+describe("hardcoded-secret: names", () => {
+  it("finds a key written as a name (ConfigMap key, annotation, label, env var, field) and never quotes it", () => {
+    const google = fake.google ?? "";
+    const object = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", annotations: { [`example.com/${google}`]: "1" }, labels: { [fake.github ?? ""]: "x" } },
+      spec: {
+        nodeSelector: { [google]: "x" },
+        containers: [{ name: "app", image: "x", env: [{ name: fake.openai, value: "http://llm.example.com" }] }],
+      },
+    };
+    const { findings } = evaluate(object);
+    expect(findings.map((f) => [f.rule, f.path])).toEqual([
+      ["hardcoded-secret", `metadata.annotations["example.com/<Google API key ending …${google.slice(-4)}>"]`],
+      ["hardcoded-secret", `metadata.labels["<GitHub token ending …${fake.github?.slice(-4)}>"]`],
+      ["hardcoded-secret", `spec.nodeSelector["<Google API key ending …${google.slice(-4)}>"]`],
+      ["hardcoded-secret", "spec.containers[0].env[0].name"],
+      ["plaintext-endpoint", "spec.containers[0].env[0].value"],
+    ]);
+    const configMap = evaluate({ kind: "ConfigMap", data: { [google]: "http://llm.example.com/v1" } }).findings;
+    expect(configMap.map((f) => f.message)).toEqual([
+      `a key's name in data: hardcoded Google API key ending "…${google.slice(-4)}"`,
+      `data key "<Google API key ending …${google.slice(-4)}>": plaintext http://llm.example.com outside the cluster`,
+    ]);
+    const shown = JSON.stringify([...findings, ...configMap].map(({ pathSegments: _, ...f }) => f));
+    for (const key of [google, fake.github, fake.openai]) expect(shown).not.toContain(key);
+  });
+
+  it("passes over ordinary names, long ones included", () => {
+    const env = [{ name: "AZURE_OPENAI_DEPLOYMENT_NAME_FOR_EMBEDDINGS", value: "text-embedding-3" }];
+    const annotations = { "secrets-store.csi.k8s.io/used-secretproviderclass": "vault-db" };
+    expect(evaluate(deployment({ env }, { annotations })).findings).toEqual([]);
+  });
 });
 
 describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
