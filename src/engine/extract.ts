@@ -6,6 +6,7 @@
 // where secrets belong, so they are never read.
 import { classifyName } from "./names.ts";
 import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
+import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import type { PathSegment } from "./types.ts";
 
 export type Field =
@@ -169,6 +170,8 @@ function metadataCandidates(
   const scope = [...applying, annotations ?? NO_ANNOTATIONS];
   if (annotations) mapCandidates(annotations, "annotation", path, scope, walk, holdsCopy ? LAST_APPLIED : undefined);
   if (labels) mapCandidates(labels, "label", path, scope, walk);
+  const at = { base: [...path, "metadata"], annotations: scope, group: NO_CONTAINER };
+  leftoverCandidates(metadata, READ_IN_METADATA, at, walk, 0);
   return scope;
 }
 
@@ -183,7 +186,7 @@ function mapCandidates(
   let base: PathSegment[] | undefined;
   for (const key in map) {
     const value = map[key];
-    if (readsName(key, walk)) {
+    if (readsName(key)) {
       base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
       walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group: NO_CONTAINER });
     }
@@ -254,7 +257,7 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
     const base = [...prefix, field];
     const data = optionalRecord(object[field], base) ?? {};
     for (const key in data) {
-      if (readsName(key, walk)) walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group });
+      if (readsName(key)) walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group });
       const raw = data[key];
       const stored = typeof raw === "string" ? raw : optionalString(raw, base, key);
       const value = field === "data" ? stored : decodedText(stored);
@@ -342,7 +345,7 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
   for (const child in node) {
     if (child === "metadata") continue;
     const value = node[child];
-    if (readsName(child, walk))
+    if (readsName(child))
       walk.out.push({ value: child, base: [...path], tail: [child], field: "name", annotations, group: NO_CONTAINER });
     path.push(child);
     if (CONTAINER_LISTS.has(child) && (walk.typedContainerLists || !isRecord(value))) {
@@ -387,7 +390,7 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     if (envName !== undefined && envName !== null && typeof envName !== "string")
       optionalString(envName, path, "env", index, "name");
     // A name may be any printable text, a key included.
-    if (typeof envName === "string" && readsName(envName, walk))
+    if (typeof envName === "string" && readsName(envName))
       walk.out.push({ ...base, value: envName, tail: ["env", index, "name"], field: "name" });
     // valueFrom is a reference; only a literal `value` can hold a hardcoded secret, or an annotation that
     // the downward API hands over (judged by the env var's name, which its own key may not be).
@@ -412,42 +415,56 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
   for (const hook of HOOKS)
     if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk, depth);
-  otherFields(container, path, READ_IN_CONTAINER, annotations, walk, depth);
+  leftoverCandidates(container, READ_IN_CONTAINER, base, walk, depth);
   group.complete = true;
 }
 
-/** A container's fields read above, as what it runs with; the others are read as any string of the object. */
+/** A container's fields read above, as what it runs with; the others are read as text (leftoverCandidates). */
 const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", ...PROBES, "lifecycle"]);
 /** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
 const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
+/** Metadata read as annotations and labels; the rest (finalizers, managedFields, owners) as text. */
+const READ_IN_METADATA = new Set(["annotations", "labels"]);
 
 /**
- * The fields of `node` (at `path`) but `read`, walked as the rest of the object is: an image tag, a
- * workingDir or a port name can hold a key as well as an env value.
+ * The fields of `node` but `read`, for what can be written anywhere: an image tag, a workingDir, a
+ * finalizer or a field manager's name can hold a key as well as an env value. Only strings and names
+ * long enough to hold one are read, as text: these fields are many, and most are short.
  */
-function otherFields(
-  node: Json,
-  path: readonly PathSegment[],
-  read: ReadonlySet<string>,
-  annotations: Json[],
-  walk: Walk,
-  depth: number,
-) {
-  const around = walk.path;
-  walk.path = [...path];
-  for (const key in node) {
-    if (read.has(key)) continue;
-    walk.path.push(key);
-    visit(node[key], key, annotations, walk, depth + 1);
-    walk.path.pop();
-  }
-  walk.path = around;
+function leftoverCandidates(node: Json, read: ReadonlySet<string>, at: ContainerBase, walk: Walk, depth: number) {
+  const path: PathSegment[] = [];
+  const leftover = (value: unknown, level: number): void => {
+    if (level > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`, [...at.base, ...path]);
+    if (typeof value === "string") {
+      if (value.length >= SHORTEST_KEY && walk.keep(value, undefined))
+        walk.out.push({ ...at, value, tail: [...path], field: "setting" });
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        leftover(value[i], level + 1);
+        path.pop();
+      }
+    } else if (isRecord(value)) {
+      for (const key in value) {
+        if (level === depth && read.has(key)) continue;
+        path.push(key);
+        if (readsName(key)) walk.out.push({ ...at, value: key, tail: [...path], field: "name" });
+        leftover(value[key], level + 1);
+        path.pop();
+      }
+    }
+  };
+  leftover(node, depth);
 }
 
 const isPresent = (value: unknown) => value !== undefined && value !== null;
 
-/** A ConfigMap key's, an annotation's or a field's own name is text a key can be written in too. */
-const readsName = (name: string, walk: Walk) => name.length >= SHORTEST_KEY && walk.keep(name, undefined);
+/**
+ * A ConfigMap key's, an annotation's or a field's own name can be written with a key too. Names are many
+ * and stand under no name of their own: only provider formats can be told in one, so only those are looked for.
+ */
+const readsName = (name: string) => name.length >= SHORTEST_KEY && FORMAT_KEYWORD.test(name);
+const FORMAT_KEYWORD = new RegExp(ANY_FORMAT_KEYWORD.source, "i");
 
 const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
 
@@ -489,7 +506,7 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     optionalRecord(handler, base.base, ...tail);
     return;
   }
-  otherFields(handler, [...base.base, ...tail], READ_IN_HANDLER, base.annotations, walk, depth);
+  leftoverCandidates(handler, READ_IN_HANDLER, { ...base, base: [...base.base, ...tail] }, walk, depth);
   const { exec, httpGet } = handler;
   if (isRecord(exec)) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
   else if (isPresent(exec)) optionalRecord(exec, base.base, ...tail, "exec");

@@ -153,3 +153,22 @@ describe("binaryData", () => {
     expectRefused(await asDev(["create"], configMap), 'binaryData["app.env"]');
   });
 });
+
+describe("metadata besides annotations and labels", () => {
+  const configMap = (name: string, metadata: object = {}) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, ...metadata },
+    data: { MODEL: "gpt-5" },
+  });
+
+  it("refuses a key as the field manager's name (kubectl --field-manager)", async () => {
+    const created = await asDev(["create", `--field-manager=${secrets.anthropic}`], configMap("managed"));
+    expectRefused(created, "metadata.managedFields[0].manager", secrets.anthropic);
+  });
+
+  it("refuses a key in a finalizer", async () => {
+    const created = await asDev(["create"], configMap("finalized", { finalizers: [`example.com/${GOOGLE_KEY}`] }));
+    expectRefused(created, "metadata.finalizers[0]", GOOGLE_KEY);
+  });
+});

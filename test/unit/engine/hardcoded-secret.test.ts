@@ -395,6 +395,23 @@ describe("hardcoded-secret: names", () => {
     for (const key of [google, fake.github, fake.openai]) expect(shown).not.toContain(key);
   });
 
+  it("finds a key in metadata besides annotations and labels: finalizers, field managers, managed field names", () => {
+    const google = fake.google ?? "";
+    const managedFields = [
+      { manager: fake.anthropic, operation: "Update", fieldsV1: { "f:data": { [`f:${google}`]: {} } } },
+    ];
+    const metadata = { name: "cfg", finalizers: [`example.com/${google}`], managedFields };
+    const { findings } = evaluate({ kind: "ConfigMap", metadata, data: { MODEL: "gpt-5" } });
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["metadata.finalizers[0]", "Google API key"],
+      ["metadata.managedFields[0].manager", "Anthropic API key"],
+      [
+        `metadata.managedFields[0].fieldsV1["f:data"]["f:<Google API key ending …${google.slice(-4)}>"]`,
+        "Google API key",
+      ],
+    ]);
+  });
+
   it("passes over ordinary names, long ones included", () => {
     const env = [{ name: "AZURE_OPENAI_DEPLOYMENT_NAME_FOR_EMBEDDINGS", value: "text-embedding-3" }];
     const annotations = { "secrets-store.csi.k8s.io/used-secretproviderclass": "vault-db" };
