@@ -8,7 +8,7 @@ import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
 import { credentialsInUrls } from "./rules/credentials-in-url.ts";
 import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
-import type { Hit } from "./rules/hit.ts";
+import { type Hit, MAX_HITS_PER_VALUE } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
@@ -22,8 +22,6 @@ export * from "./types.ts";
 
 /** A List of Lists is legal but never deep; the bound keeps a hostile body from recursing forever. */
 const MAX_LIST_DEPTH = 4;
-/** A value pasted full of keys is reported by its first findings; the rest add nothing to act on. */
-const MAX_HITS_PER_VALUE = 20;
 
 export const evaluate: Evaluate = (object, context = {}) => {
   const findings: Finding[] = [];

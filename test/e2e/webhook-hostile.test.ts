@@ -2,6 +2,9 @@
 // RBAC) trying to store a key where the webhook does not look, through kubectl and the real API server.
 // Each refusal must name where the key is and never quote it.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -170,5 +173,16 @@ describe("metadata besides annotations and labels", () => {
   it("refuses a key in a finalizer", async () => {
     const created = await asDev(["create"], configMap("finalized", { finalizers: [`example.com/${GOOGLE_KEY}`] }));
     expectRefused(created, "metadata.finalizers[0]", GOOGLE_KEY);
+  });
+});
+
+describe("long files", () => {
+  it("refuse a prefix-less key after many harmless pairs (kubectl create configmap --from-file)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hostile-"));
+    const padding = Array.from({ length: 100 }, (_, i) => `CACHE_KEY_PREFIX_${i}=cache`);
+    writeFileSync(join(dir, "app.env"), [...padding, `MISTRAL_API_KEY=${secrets.mistral}`, ""].join("\n"));
+    const created = await kubectl(["create", "configmap", "padded", `--from-file=${join(dir, "app.env")}`, ...AS_DEV]);
+    expectRefused(created, 'data["app.env"]', secrets.mistral);
+    expect(created.stderr).toContain("Mistral API key");
   });
 });

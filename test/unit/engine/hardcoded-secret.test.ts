@@ -366,6 +366,18 @@ describe("hardcoded-secret: ConfigMap data", () => {
   });
 });
 
+describe("hardcoded-secret: long files", () => {
+  it("reads every pair of a file, however many harmless ones come before the key", () => {
+    const padding = Array.from({ length: 500 }, (_, i) => `CACHE_KEY_PREFIX_${i}=cache`).join("\n");
+    const data = { "app.env": `${padding}\nMISTRAL_API_KEY=${fake.mistral}\nDB_PASSWORD=admin\n` };
+    const { findings } = evaluate({ kind: "ConfigMap", data });
+    expect(findings.map((f) => f.hint)).toEqual([
+      `Mistral API key ending "…${fake.mistral?.slice(-4)}"`,
+      "weak default password in DB_PASSWORD (redacted)",
+    ]);
+  });
+});
+
 describe("hardcoded-secret: names", () => {
   it("finds a key written as a name (ConfigMap key, annotation, label, env var, field) and never quotes it", () => {
     const google = fake.google ?? "";
