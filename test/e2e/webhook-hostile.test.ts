@@ -9,7 +9,7 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
-import { installCrds } from "../support/crds.ts";
+import { installCrds, installTestCrd } from "../support/crds.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
@@ -42,10 +42,40 @@ function expectRefused(result: { code: number; stderr: string; stdout: string },
   expect(result.stderr + result.stdout).not.toContain(key);
 }
 
+/** AI workload kinds of the families the webhook reviews (Kubeflow, Knative), each holding a pod template. */
+const AI_CRDS = [
+  { group: "kubeflow.org", version: "v1", kind: "Notebook", plural: "notebooks" },
+  { group: "serving.knative.dev", version: "v1", kind: "Configuration", plural: "configurations" },
+  { group: "trainer.kubeflow.org", version: "v1alpha1", kind: "TrainingRuntime", plural: "trainingruntimes" },
+];
+
+/** The CRD with an open schema: the API server stores the pod template as written, as the real one does. */
+function openCrd({ group, version, kind, plural }: (typeof AI_CRDS)[number]) {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      ],
+    },
+  };
+}
+
 let operator: Operator;
 
 beforeAll(async () => {
   await installCrds();
+  for (const crd of AI_CRDS) await installTestCrd(openCrd(crd));
   await core().createNamespace({ body: { metadata: { name: ns, labels: { "aiapiguard-hostile": run } } } });
   const role = await kubectl(["apply", "-f", "-"], {
     input: stringify({
@@ -54,6 +84,7 @@ beforeAll(async () => {
       metadata: { name: "developer", namespace: ns },
       rules: [
         { apiGroups: ["", "apps", "batch"], resources: ["pods", "configmaps", "deployments", "jobs"], verbs: ["*"] },
+        { apiGroups: [...AI_CRDS.map((crd) => crd.group)], resources: ["*"], verbs: ["*"] },
       ],
     }),
   });
@@ -185,4 +216,25 @@ describe("long files", () => {
     expectRefused(created, 'data["app.env"]', secrets.mistral);
     expect(created.stderr).toContain("Mistral API key");
   });
+});
+
+describe("AI workload custom resources", () => {
+  const podTemplate = {
+    spec: { containers: [{ name: "app", image: "x", env: [{ name: "OPENAI_API_KEY", value: KEY }] }] },
+  };
+  const specs: Record<string, object> = {
+    Notebook: { template: podTemplate },
+    Configuration: { template: podTemplate },
+    TrainingRuntime: {
+      template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: podTemplate } } }] } },
+    },
+  };
+
+  it.each(AI_CRDS.map((crd) => [`${crd.plural}.${crd.group}`, crd] as const))(
+    "refuse a key in the pod template of %s",
+    async (_, { group, version, kind }) => {
+      const object = { apiVersion: `${group}/${version}`, kind, metadata: { name: "keyed" }, spec: specs[kind] };
+      expectRefused(await asDev(["create"], object), "env[0].value");
+    },
+  );
 });
