@@ -38,6 +38,8 @@ export interface Candidate {
   annotations: Json[];
   /** The values of the same container (or ConfigMap): see nearAzureOpenAI. */
   group: CandidateGroup;
+  /** Read in kubectl's last-applied-configuration, where the object itself does not hold it. */
+  applied?: true;
 }
 
 /**
@@ -223,7 +225,7 @@ function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[]
   for (const candidate of found) {
     const at = candidatePath(candidate);
     if (ownValueAt(object, at) !== ownValueAt(copy, at))
-      walk.out.push({ ...candidate, base: [...base, LAST_APPLIED, ...candidate.base], annotations });
+      walk.out.push({ ...candidate, base: [...base, LAST_APPLIED, ...candidate.base], annotations, applied: true });
   }
 }
 

@@ -170,10 +170,14 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
       ...(hit.provider === undefined ? {} : { provider: hit.provider }),
       hint: hit.hint,
       message: `${where}: ${hit.what}`,
-      fix: hit.fix ?? RULES[hit.rule].fix,
+      fix: candidate.applied ? `${APPLIED_FIX} ${hit.fix ?? RULES[hit.rule].fix}` : (hit.fix ?? RULES[hit.rule].fix),
       exempt: exempt.has(hit.rule),
     });
 }
+
+/** What a finding in kubectl's copy of the object takes besides its own fix. */
+const APPLIED_FIX =
+  "It is in kubectl's last-applied-configuration, which keeps what was applied (fields the API server dropped included): take it out of the manifest and kubectl apply it again, or remove the annotation.";
 
 // `http://$(HOST):8080` is as plaintext as the literal host it expands to, from the same container's env.
 function endpointUrls(candidate: Candidate, urls: FoundUrl[], expansion: Expansion | undefined): FoundUrl[] {

@@ -111,6 +111,7 @@ describe("kubectl's last-applied-configuration copy", () => {
     const applied = await asDev(["apply", "--validate=false"], { ...configMap, openaiKey: KEY });
     expectRefused(applied, "last-applied-configuration");
     expect(applied.stderr).toContain('OpenAI API key ending "…');
+    expect(applied.stderr).toContain("take it out of the manifest and kubectl apply it again");
   });
 
   it("is refused when written by hand (kubectl create rewrites it; kubectl annotate does not)", async () => {
