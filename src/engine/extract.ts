@@ -359,7 +359,7 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
     } else if (CONTAINER_LIKE.has(child) && isContainerLike(value)) {
       containerCandidates(value, [...path], scope, walk, depth);
     } else if (child === "volumes" && Array.isArray(value)) {
-      volumeCandidates(value, path, scope, walk);
+      volumeCandidates(value, path, scope, walk, depth);
     } else if (isContainerLike(value) && !Array.isArray(value)) {
       // A container spec under a name of its own (KServe's predictor `model`, `sklearn`, ...).
       containerCandidates(value, [...path], scope, walk, depth);
@@ -425,6 +425,8 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
 const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", ...PROBES, "lifecycle"]);
 /** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
 const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
+/** A volume's fields that take literals, read by volumeCandidates; the rest (paths, servers) as text. */
+const READ_IN_VOLUME = new Set(["csi", "flexVolume", "gitRepo"]);
 /** Metadata read as annotations and labels; the rest (finalizers, managedFields, owners) as text. */
 const READ_IN_METADATA = new Set(["annotations", "labels"]);
 
@@ -543,10 +545,23 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
 }
 
 /** Volume fields that take literals: CSI volumeAttributes, flexVolume options, a gitRepo URL. */
-function volumeCandidates(volumes: unknown[], path: readonly PathSegment[], annotations: Json[], walk: Walk) {
+function volumeCandidates(
+  volumes: unknown[],
+  path: readonly PathSegment[],
+  annotations: Json[],
+  walk: Walk,
+  depth: number,
+) {
   for (let index = 0; index < volumes.length; index++) {
     const volume = volumes[index];
     if (!isRecord(volume)) continue;
+    leftoverCandidates(
+      volume,
+      READ_IN_VOLUME,
+      { base: [...path, index], annotations, group: NO_CONTAINER },
+      walk,
+      depth,
+    );
     const at = { path, index, annotations };
     const csi = volume.csi;
     if (isRecord(csi) && isRecord(csi.volumeAttributes))

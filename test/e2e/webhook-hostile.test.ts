@@ -143,6 +143,12 @@ describe("container fields besides env, command and args", () => {
     expectRefused(await asDev(["create"], pod(`field-${randomBytes(3).toString("hex")}`, container)), where);
   });
 
+  it("refuse a key in a volume's fields besides CSI attributes, flexVolume options and gitRepo", async () => {
+    const keyed = pod("nfs", {});
+    const volumes = [{ name: "models", nfs: { server: "nfs.example.com", path: `/exports/${KEY}` } }];
+    expectRefused(await asDev(["create"], { ...keyed, spec: { ...keyed.spec, volumes } }), "spec.volumes[0].nfs.path");
+  });
+
   it("refuse a key in an image tag set with kubectl set image", async () => {
     const created = await asDev(["apply"], pod("tagged", {}));
     expect(created.code, created.stderr).toBe(0);
