@@ -7,6 +7,7 @@
 import { classifyName } from "./names.ts";
 import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
+import { mayHoldUrl } from "./rules/urls.ts";
 import type { PathSegment } from "./types.ts";
 
 export type Field =
@@ -432,15 +433,15 @@ const READ_IN_METADATA = new Set(["annotations", "labels"]);
 
 /**
  * The fields of `node` but `read`, for what can be written anywhere: an image tag, a workingDir, a
- * finalizer or a field manager's name can hold a key as well as an env value. Only strings and names
- * long enough to hold one are read, as text: these fields are many, and most are short.
+ * finalizer or a field manager's name can hold a key as well as an env value. These fields are many and
+ * most are short: only strings and names that may hold a key (mayHoldKey, readsName) are read, as text.
  */
 function leftoverCandidates(node: Json, read: ReadonlySet<string>, at: ContainerBase, walk: Walk, depth: number) {
   const path: PathSegment[] = [];
   const leftover = (value: unknown, level: number): void => {
     if (level > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`, [...at.base, ...path]);
     if (typeof value === "string") {
-      if (value.length >= SHORTEST_KEY && walk.keep(value, undefined))
+      if (mayHoldKey(value) && walk.keep(value, undefined))
         walk.out.push({ ...at, value, tail: [...path], field: "setting" });
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
@@ -469,6 +470,9 @@ const isPresent = (value: unknown) => value !== undefined && value !== null;
  */
 const readsName = (name: string) => name.length >= SHORTEST_KEY && FORMAT_KEYWORD.test(name);
 const FORMAT_KEYWORD = new RegExp(ANY_FORMAT_KEYWORD.source, "i");
+/** A leftover string is read for what a string under no name can hold: a provider's key, a URL's password. */
+const mayHoldKey = (value: string) =>
+  value.length >= SHORTEST_KEY && (FORMAT_KEYWORD.test(value) || (value.includes("@") && mayHoldUrl(value)));
 
 const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
 
