@@ -103,6 +103,8 @@ afterAll(async () => {
   await core()
     .deleteNamespace({ name: ns })
     .catch(() => undefined);
+  // The open-schema CRDs are this file's own: no other test meets them.
+  await kubectl(["delete", "crd", "--wait=false", ...AI_CRDS.map((crd) => `${crd.plural}.${crd.group}`)]);
 });
 
 describe("kubectl's last-applied-configuration copy", () => {
