@@ -5,7 +5,7 @@
 // template, probes, lifecycle hooks, volume fields and ConfigMap data and binaryData. Secrets are
 // where secrets belong, so they are never read.
 import { classifyName } from "./names.ts";
-import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
+import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable, valueAt } from "./objects.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { mayHoldUrl } from "./rules/urls.ts";
 import type { PathSegment } from "./types.ts";
@@ -225,7 +225,7 @@ function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[]
   }
   for (const candidate of found) {
     const at = candidatePath(candidate);
-    if (ownValueAt(object, at) !== ownValueAt(copy, at))
+    if (valueAt(object, at) !== valueAt(copy, at))
       walk.out.push({ ...candidate, base: [...base, LAST_APPLIED, ...candidate.base], annotations, applied: true });
   }
 }
@@ -242,16 +242,6 @@ function readCopy(text: string, kind: string, walk: Walk): Json | undefined {
     if (error instanceof SyntaxError || error instanceof Unreadable) return undefined;
     throw error;
   }
-}
-
-/** The value at `path` through own properties only (a path may name `constructor` or `__proto__`). */
-function ownValueAt(root: unknown, path: readonly PathSegment[]): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
-    node = (node as Record<PathSegment, unknown>)[segment];
-  }
-  return node;
 }
 
 function configMapCandidates(object: Json, prefix: PathSegment[], annotations: Json[], walk: Walk) {

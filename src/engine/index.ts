@@ -17,7 +17,9 @@ import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
 import { shownName, shownPath } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
+export { valueAt } from "./objects.ts";
 export { RULES } from "./rules/catalog.ts";
+export { MAX_HITS_PER_VALUE } from "./rules/hit.ts";
 export * from "./types.ts";
 
 /** A List of Lists is legal but never deep; the bound keeps a hostile body from recursing forever. */

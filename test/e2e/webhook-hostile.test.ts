@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { kubeConfig, kubeconfigPath, kubectl } from "../support/cluster.ts";
 import { installCrds, installTestCrd } from "../support/crds.ts";
-import { fakeSecrets } from "../support/fake-secrets.ts";
+import { fakeSecrets, seeded } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
 const run = randomBytes(3).toString("hex");
@@ -73,6 +73,15 @@ function openCrd({ group, version, kind, plural }: (typeof AI_CRDS)[number]) {
 
 let operator: Operator;
 
+const PASSWORDS = Array.from({ length: 25 }, (_, i) => `SERVICE_${i}_PASSWORD=${seeded(i + 1)(24)}`);
+
+/** A file of `lines` (the passwords by default), written to a folder of its own. */
+function legacyFile(lines = PASSWORDS): string {
+  const path = join(mkdtempSync(join(tmpdir(), "hostile-")), "app.env");
+  writeFileSync(path, [...lines, ""].join("\n"));
+  return path;
+}
+
 beforeAll(async () => {
   await installCrds();
   for (const crd of AI_CRDS) await installTestCrd(openCrd(crd));
@@ -90,6 +99,9 @@ beforeAll(async () => {
   });
   const binding = await kubectl(["create", "rolebinding", "developer", "--role=developer", "--user=dev", "-n", ns]);
   expect(role.code + binding.code, role.stderr + binding.stderr).toBe(0);
+  // A ConfigMap from before the webhook: a file of more passwords than one value is reported by.
+  const legacy = await kubectl(["create", "configmap", "legacy", `--from-file=app.env=${legacyFile()}`, ...AS_DEV]);
+  expect(legacy.code, legacy.stderr).toBe(0);
   operator = await startOperator(kubeconfigPath(), [
     "--webhook-config-name",
     `hostile-${run}`,
@@ -218,10 +230,9 @@ describe("metadata besides annotations and labels", () => {
 
 describe("long files", () => {
   it("refuse a prefix-less key after many harmless pairs (kubectl create configmap --from-file)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hostile-"));
     const padding = Array.from({ length: 100 }, (_, i) => `CACHE_KEY_PREFIX_${i}=cache`);
-    writeFileSync(join(dir, "app.env"), [...padding, `MISTRAL_API_KEY=${secrets.mistral}`, ""].join("\n"));
-    const created = await kubectl(["create", "configmap", "padded", `--from-file=${join(dir, "app.env")}`, ...AS_DEV]);
+    const file = legacyFile([...padding, `MISTRAL_API_KEY=${secrets.mistral}`]);
+    const created = await kubectl(["create", "configmap", "padded", `--from-file=${file}`, ...AS_DEV]);
     expectRefused(created, 'data["app.env"]', secrets.mistral);
     expect(created.stderr).toContain("Mistral API key");
   });
@@ -246,4 +257,19 @@ describe("AI workload custom resources", () => {
       expectRefused(await asDev(["create"], object), "env[0].value");
     },
   );
+});
+
+describe("an object whose findings predate the webhook", () => {
+  it("gets no new key into a value already reported by as many findings as one value shows", async () => {
+    const grown = legacyFile([...PASSWORDS, `MISTRAL_API_KEY=${secrets.mistral}`]);
+    const replaced = await kubectl(
+      ["create", "configmap", "legacy", `--from-file=app.env=${grown}`, "--dry-run=client", "-o", "yaml"],
+      {},
+    );
+    expectRefused(
+      await kubectl(["replace", ...AS_DEV, "-f", "-"], { input: replaced.stdout }),
+      'data["app.env"]',
+      secrets.mistral,
+    );
+  });
 });
