@@ -147,6 +147,8 @@ export const EXTRA_KINDS: readonly WorkloadKind[] = [
   kubeflowJob("v1", "PaddleJob", "paddleReplicaSpecs"),
   kubeflowJob("v1", "JAXJob", "jaxReplicaSpecs"),
   kubeflowJob("v2beta1", "MPIJob", "mpiReplicaSpecs"),
+  // A Jupyter notebook server: where a key is pasted first.
+  templated("kubeflow.org", "v1", "Notebook", "notebooks"),
   {
     group: "trainer.kubeflow.org",
     version: "v1alpha1",
@@ -159,7 +161,17 @@ export const EXTRA_KINDS: readonly WorkloadKind[] = [
       ["spec", "initializer", "model"],
     ],
   },
+  {
+    // The runtime a TrainJob names: a JobSet template whose jobs' pods run the training.
+    group: "trainer.kubeflow.org",
+    version: "v1alpha1",
+    kind: "TrainingRuntime",
+    resource: "trainingruntimes",
+    podSpecs: [["spec", "template", "spec", "replicatedJobs", "*", "template", "spec", "template", "spec"]],
+  },
   templated("serving.knative.dev", "v1", "Service", "services"),
+  // What a Knative Service manages, and what a developer can write without one.
+  templated("serving.knative.dev", "v1", "Configuration", "configurations"),
   templated("argoproj.io", "v1alpha1", "Rollout", "rollouts"),
   { group: "argoproj.io", version: "v1alpha1", kind: "Workflow", resource: "workflows", ...argoTemplates("spec") },
   {

@@ -5,14 +5,6 @@
 import { leadingLiteral, matchesOf } from "./literals.ts";
 import { mayNameCredential } from "./names.ts";
 
-/** The matches of `pattern` until `found` holds MAX_ASSIGNMENTS. */
-function* capped(found: readonly Assignment[], pattern: RegExp, text: string): Generator<RegExpExecArray> {
-  for (const m of matchesOf(pattern, text)) {
-    if (found.length >= MAX_ASSIGNMENTS) return;
-    yield m;
-  }
-}
-
 export interface Assignment {
   name: string;
   value: string;
@@ -69,9 +61,6 @@ export const FREE_TEXT_CREDENTIAL = /(?:^|\s)(?:-u|--user|--basic-auth)\s|requir
 const USERINFO = /^[\w.@-]{1,256}:(\S{1,1024})$/;
 const USER_FLAGS = new Set(["-u", "--user", "--basic-auth"]);
 
-/** A value pasted full of pairs is reported by its first ones; the rest add nothing to act on. */
-const MAX_ASSIGNMENTS = 64;
-
 export function assignmentsIn(raw: string): Assignment[] {
   const found: Assignment[] = [];
   const text = REPLACE_ME.test(raw) ? withoutPlaceholderLines(raw) : raw;
@@ -79,21 +68,20 @@ export function assignmentsIn(raw: string): Assignment[] {
   if (!/[=:\s>]/.test(text)) return found;
   const add: Add = (name, raw, wholeLine = false, section) => {
     const value = raw === undefined ? "" : wholeLine ? restOfLine(raw) : leadingLiteral(raw);
-    // Only names that may name a credential count towards the cap: a long config file has many others.
     if (!name || !value || STRUCTURE.test(value) || !mayNameCredential(name.toLowerCase())) return;
     found.push(section ? { name, value, path: `${section}.${name}` } : { name, value });
   };
-  if (/[:=]/.test(text) || FREE_TEXT_CREDENTIAL.test(text)) linePairs(text, add, found);
+  if (/[:=]/.test(text) || FREE_TEXT_CREDENTIAL.test(text)) linePairs(text, add);
   if (text.includes("=") || text.includes(":")) {
-    for (const m of capped(found, QUOTED_PAIR, text)) add(m[1], m[3]);
-    for (const m of capped(found, QUERY_PARAMETER, text)) add(m[1], decodeURIComponentSafe(m[2] ?? ""));
+    for (const m of matchesOf(QUOTED_PAIR, text)) add(m[1], m[3]);
+    for (const m of matchesOf(QUERY_PARAMETER, text)) add(m[1], decodeURIComponentSafe(m[2] ?? ""));
   }
-  if (MAY_BE_CODE_PAIR.test(text)) for (const m of capped(found, CODE_PAIR, text)) add(m[2] ?? m[4], m[6]);
-  if (text.includes("</")) for (const m of capped(found, XML_ELEMENT, text)) add(m[1], m[2]);
-  if (text.includes("<add")) for (const m of capped(found, XML_SETTING, text)) add(m[1], m[2]);
-  if (/authorization/i.test(text)) for (const m of capped(found, AUTHORIZATION, text)) authorization(m[1], m[2], add);
-  if (text.includes("machine")) for (const m of capped(found, NETRC, text)) add("password", m[1]);
-  if (/[=\s:]/.test(text)) tokenPairs(text, add, found);
+  if (MAY_BE_CODE_PAIR.test(text)) for (const m of matchesOf(CODE_PAIR, text)) add(m[2] ?? m[4], m[6]);
+  if (text.includes("</")) for (const m of matchesOf(XML_ELEMENT, text)) add(m[1], m[2]);
+  if (text.includes("<add")) for (const m of matchesOf(XML_SETTING, text)) add(m[1], m[2]);
+  if (/authorization/i.test(text)) for (const m of matchesOf(AUTHORIZATION, text)) authorization(m[1], m[2], add);
+  if (text.includes("machine")) for (const m of matchesOf(NETRC, text)) add("password", m[1]);
+  if (/[=\s:]/.test(text)) tokenPairs(text, add);
   return found;
 }
 
@@ -105,10 +93,9 @@ const WORD_BREAK = /([\s;&|]*\n[\s;&|]*)|[\s;&|]+/;
  * `--name=value`, `--name value`, `X-Api-Key: value` and `-u user:pass` among the words of the text.
  * A flag or a header takes its value from its own line: what a YAML name holds below it is linePairs'.
  */
-function tokenPairs(text: string, add: Add, found: readonly Assignment[]): void {
+function tokenPairs(text: string, add: Add): void {
   const parts = text.split(WORD_BREAK);
   for (let i = 0; i < parts.length; i += 2) {
-    if (found.length >= MAX_ASSIGNMENTS) return;
     const t = unquoted(parts[i]);
     const pair = TOKEN_PAIR.exec(t);
     if (pair && !pair[2]?.startsWith("//")) add(pair[1], pair[2]);
@@ -141,12 +128,11 @@ function withoutPlaceholderLines(text: string): string {
   return kept.join("\n");
 }
 
-function linePairs(text: string, add: Add, found: readonly Assignment[]): void {
+function linePairs(text: string, add: Add): void {
   const lines = text.split(/\r?\n/);
   // The YAML (or indented JSON) sections the line is in, innermost last: `openai:` above `  api-key: ...`.
   const sections: { indent: number; path: string }[] = [];
   for (const [i, line] of lines.entries()) {
-    if (found.length >= MAX_ASSIGNMENTS) return;
     const m = LINE.exec(line);
     if (m?.[1]) {
       const indent = indentOf(line);

@@ -5,7 +5,9 @@
 // template, probes, lifecycle hooks, volume fields and ConfigMap data and binaryData. Secrets are
 // where secrets belong, so they are never read.
 import { classifyName } from "./names.ts";
-import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable } from "./objects.ts";
+import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable, valueAt } from "./objects.ts";
+import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
+import { mayHoldUrl } from "./rules/urls.ts";
 import type { PathSegment } from "./types.ts";
 
 export type Field =
@@ -18,7 +20,8 @@ export type Field =
   | "probe"
   | "volume"
   | "script"
-  | "setting";
+  | "setting"
+  | "name";
 
 export interface Candidate {
   value: string;
@@ -36,6 +39,8 @@ export interface Candidate {
   annotations: Json[];
   /** The values of the same container (or ConfigMap): see nearAzureOpenAI. */
   group: CandidateGroup;
+  /** Read in kubectl's last-applied-configuration, where the object itself does not hold it. */
+  applied?: true;
 }
 
 /**
@@ -74,6 +79,11 @@ const NO_CONTAINER: CandidateGroup = { source: {}, configMap: false, complete: t
 const NO_ANNOTATIONS: Json = Object.freeze({});
 /** An absent list, without a new array each time. */
 const NO_ITEMS: readonly unknown[] = [];
+/**
+ * No key format is shorter: a name (of a ConfigMap key, an annotation, a label, an env var, a field) this
+ * short is not read as text, which keeps reading names, most of them short, cheap.
+ */
+export const SHORTEST_KEY = 20;
 /** Deeper than any real custom resource; bounds a hostile body. */
 const MAX_DEPTH = 48;
 
@@ -116,14 +126,18 @@ export function extractCandidates(
   keep: Keep = () => true,
 ): void {
   const walk: Walk = { out, keep, path: [...prefix], typedContainerLists: typedContainerLists(object.apiVersion) };
-  const annotations = metadataCandidates(object, prefix, [], walk);
+  readObject(object, kind, prefix, walk, true);
+}
+
+/** `holdsCopy`: whether the object's last-applied-configuration is kubectl's copy of it, read as such. */
+function readObject(object: Json, kind: string, prefix: PathSegment[], walk: Walk, holdsCopy: boolean): void {
+  const annotations = metadataCandidates(object, prefix, [], walk, holdsCopy);
+  if (holdsCopy) appliedCopyCandidates(object, kind, prefix, annotations, walk);
   // A custom resource that reuses the name ConfigMap is no ConfigMap: it is walked like any other.
-  if (kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1")) {
-    configMapCandidates(object, prefix, annotations, walk);
-    return;
-  }
+  const configMap = kind === "ConfigMap" && (object.apiVersion === undefined || object.apiVersion === "v1");
+  if (configMap) configMapCandidates(object, prefix, annotations, walk);
   for (const key in object) {
-    if (key === "metadata" || key === "status") continue;
+    if (key === "metadata" || key === "status" || (configMap && (key === "data" || key === "binaryData"))) continue;
     walk.path.push(key);
     visit(object[key], key, annotations, walk, 0);
     walk.path.pop();
@@ -145,14 +159,22 @@ function typedContainerLists(apiVersion: unknown): boolean {
  * own last (empty when it has none, or no metadata). `path` is the owner's, and may be the walk's own: it is
  * copied, not kept.
  */
-function metadataCandidates(owner: Json, path: readonly PathSegment[], applying: Json[], walk: Walk): Json[] {
+function metadataCandidates(
+  owner: Json,
+  path: readonly PathSegment[],
+  applying: Json[],
+  walk: Walk,
+  holdsCopy = false,
+): Json[] {
   const metadata = optionalRecord(owner.metadata, path, "metadata");
   if (!metadata) return [...applying, NO_ANNOTATIONS];
   const annotations = optionalRecord(metadata.annotations, path, "metadata", "annotations");
   const labels = optionalRecord(metadata.labels, path, "metadata", "labels");
   const scope = [...applying, annotations ?? NO_ANNOTATIONS];
-  if (annotations) mapCandidates(annotations, "annotation", path, scope, walk);
+  if (annotations) mapCandidates(annotations, "annotation", path, scope, walk, holdsCopy ? LAST_APPLIED : undefined);
   if (labels) mapCandidates(labels, "label", path, scope, walk);
+  const at = { base: [...path, "metadata"], annotations: scope, group: NO_CONTAINER };
+  leftoverCandidates(metadata, READ_IN_METADATA, at, walk, 0);
   return scope;
 }
 
@@ -162,13 +184,63 @@ function mapCandidates(
   path: readonly PathSegment[],
   annotations: Json[],
   walk: Walk,
+  readElsewhere?: string,
 ): void {
   let base: PathSegment[] | undefined;
   for (const key in map) {
     const value = map[key];
-    if (key === LAST_APPLIED || typeof value !== "string" || !walk.keep(value, key)) continue;
+    if (readsName(key)) {
+      base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
+      walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group: NO_CONTAINER });
+    }
+    if (key === readElsewhere || typeof value !== "string" || !walk.keep(value, key)) continue;
     base ??= [...path, "metadata", field === "annotation" ? "annotations" : "labels"];
     walk.out.push({ value, base, tail: [key], field, name: key, annotations, group: NO_CONTAINER });
+  }
+}
+
+/**
+ * kubectl's last-applied-configuration is a copy of the object, whose values are read where they stand in
+ * it; but the copy can hold what the object does not (a field the API server dropped as unknown under
+ * `--validate=false`, a value removed since, anything written there by hand). Those values are read at
+ * their place in the copy, under the object's own annotations. A copy that is no object is read as text.
+ */
+function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[], annotations: Json[], walk: Walk) {
+  const text = annotations.at(-1)?.[LAST_APPLIED];
+  if (typeof text !== "string" || !walk.keep(text, undefined)) return;
+  const base = [...prefix, "metadata", "annotations"];
+  const found: Candidate[] = [];
+  const copy = readCopy(text, kind, { ...walk, out: found, path: [] });
+  if (!copy) {
+    walk.out.push({
+      value: text,
+      base,
+      tail: [LAST_APPLIED],
+      field: "annotation",
+      name: LAST_APPLIED,
+      annotations,
+      group: NO_CONTAINER,
+    });
+    return;
+  }
+  for (const candidate of found) {
+    const at = candidatePath(candidate);
+    if (valueAt(object, at) !== valueAt(copy, at))
+      walk.out.push({ ...candidate, base: [...base, LAST_APPLIED, ...candidate.base], annotations, applied: true });
+  }
+}
+
+/** The copy, its candidates in `walk.out`; undefined when it is not an object the rules can read. */
+function readCopy(text: string, kind: string, walk: Walk): Json | undefined {
+  try {
+    const copy: unknown = JSON.parse(text);
+    if (!isRecord(copy)) return undefined;
+    // The copy's own copy (kubectl never writes one) is read as text, not parsed again.
+    readObject(copy, kind, [], { ...walk, typedContainerLists: typedContainerLists(copy.apiVersion) }, false);
+    return copy;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof Unreadable) return undefined;
+    throw error;
   }
 }
 
@@ -178,6 +250,7 @@ function configMapCandidates(object: Json, prefix: PathSegment[], annotations: J
     const base = [...prefix, field];
     const data = optionalRecord(object[field], base) ?? {};
     for (const key in data) {
+      if (readsName(key)) walk.out.push({ value: key, base, tail: [key], field: "name", annotations, group });
       const raw = data[key];
       const stored = typeof raw === "string" ? raw : optionalString(raw, base, key);
       const value = field === "data" ? stored : decodedText(stored);
@@ -205,12 +278,30 @@ function decodedText(base64: string | undefined): string | undefined {
   const bytes = Buffer.from(base64, "base64");
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return UTF16LE.decode(bytes);
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return UTF16BE.decode(bytes);
-  if (bytes.includes(0)) return undefined;
+  if (bytes.includes(0)) return bomlessUtf16(bytes)?.decode(bytes);
   try {
     return UTF8.decode(bytes);
   } catch {
     return LATIN1.decode(bytes);
   }
+}
+
+/**
+ * UTF-16 without a byte order mark (.NET's Encoding.Unicode, iconv -t UTF-16LE): text in a Latin script
+ * has a NUL as the high byte of most characters and none as the low byte. Other bytes with NULs are binary.
+ */
+function bomlessUtf16(bytes: Buffer): typeof UTF16LE | undefined {
+  if (bytes.length % 2 !== 0) return undefined;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < bytes.length; i += 2) {
+    if (bytes[i] === 0) even++;
+    if (bytes[i + 1] === 0) odd++;
+  }
+  const pairs = bytes.length / 2;
+  if (even === 0 && odd >= pairs * 0.75) return UTF16LE;
+  if (odd === 0 && even >= pairs * 0.75) return UTF16BE;
+  return undefined;
 }
 
 /**
@@ -247,20 +338,22 @@ function visit(node: unknown, key: PathSegment, annotations: Json[], walk: Walk,
   for (const child in node) {
     if (child === "metadata") continue;
     const value = node[child];
+    if (readsName(child))
+      walk.out.push({ value: child, base: [...path], tail: [child], field: "name", annotations, group: NO_CONTAINER });
     path.push(child);
     if (CONTAINER_LISTS.has(child) && (walk.typedContainerLists || !isRecord(value))) {
       const items = optionalList(value, path);
       for (let i = 0; i < items.length; i++) {
         const container = optionalRecord(items[i], path, i) ?? {};
-        containerCandidates(container, [...path, i], scope, walk);
+        containerCandidates(container, [...path, i], scope, walk, depth);
       }
     } else if (CONTAINER_LIKE.has(child) && isContainerLike(value)) {
-      containerCandidates(value, [...path], scope, walk);
+      containerCandidates(value, [...path], scope, walk, depth);
     } else if (child === "volumes" && Array.isArray(value)) {
-      volumeCandidates(value, path, scope, walk);
+      volumeCandidates(value, path, scope, walk, depth);
     } else if (isContainerLike(value) && !Array.isArray(value)) {
       // A container spec under a name of its own (KServe's predictor `model`, `sklearn`, ...).
-      containerCandidates(value, [...path], scope, walk);
+      containerCandidates(value, [...path], scope, walk, depth);
     } else {
       visit(value, child, scope, walk, depth + 1);
     }
@@ -277,7 +370,7 @@ function isContainerLike(value: unknown): value is Json {
 
 // The loops below run for every env var of every container on the admission path: they check types
 // inline and build a path only to report a wrong type.
-function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], walk: Walk) {
+function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], walk: Walk, depth: number) {
   const name = optionalString(container.name, path, "name") ?? String(path.at(-1));
   const group: CandidateGroup = { source: container, configMap: false, complete: false };
   const base = { base: path, container: name, annotations, group };
@@ -289,6 +382,9 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     const envName = raw.name;
     if (envName !== undefined && envName !== null && typeof envName !== "string")
       optionalString(envName, path, "env", index, "name");
+    // A name may be any printable text, a key included.
+    if (typeof envName === "string" && readsName(envName))
+      walk.out.push({ ...base, value: envName, tail: ["env", index, "name"], field: "name" });
     // valueFrom is a reference; only a literal `value` can hold a hardcoded secret, or an annotation that
     // the downward API hands over (judged by the env var's name, which its own key may not be).
     const value = raw.value;
@@ -307,14 +403,66 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
   if (isPresent(container.args)) argumentCandidates(container.args, ["args"], "args", base, walk);
   if (typeof container.source === "string" && walk.keep(container.source, undefined))
     walk.out.push({ ...base, value: container.source, tail: ["source"], field: "script" });
-  for (const probe of PROBES) if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk);
+  for (const probe of PROBES)
+    if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk, depth);
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
   for (const hook of HOOKS)
-    if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk);
+    if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk, depth);
+  leftoverCandidates(container, READ_IN_CONTAINER, base, walk, depth);
   group.complete = true;
 }
 
+/** A container's fields read above, as what it runs with; the others are read as text (leftoverCandidates). */
+const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", ...PROBES, "lifecycle"]);
+/** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
+const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
+/** A volume's fields that take literals, read by volumeCandidates; the rest (paths, servers) as text. */
+const READ_IN_VOLUME = new Set(["csi", "flexVolume", "gitRepo"]);
+/** Metadata read as annotations and labels; the rest (finalizers, managedFields, owners) as text. */
+const READ_IN_METADATA = new Set(["annotations", "labels"]);
+
+/**
+ * The fields of `node` but `read`, for what can be written anywhere: an image tag, a workingDir, a
+ * finalizer or a field manager's name can hold a key as well as an env value. These fields are many and
+ * most are short: only strings and names that may hold a key (mayHoldKey, readsName) are read, as text.
+ */
+function leftoverCandidates(node: Json, read: ReadonlySet<string>, at: ContainerBase, walk: Walk, depth: number) {
+  const path: PathSegment[] = [];
+  const leftover = (value: unknown, level: number): void => {
+    if (level > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`, [...at.base, ...path]);
+    if (typeof value === "string") {
+      if (mayHoldKey(value) && walk.keep(value, undefined))
+        walk.out.push({ ...at, value, tail: [...path], field: "setting" });
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        leftover(value[i], level + 1);
+        path.pop();
+      }
+    } else if (isRecord(value)) {
+      for (const key in value) {
+        if (level === depth && read.has(key)) continue;
+        path.push(key);
+        if (readsName(key)) walk.out.push({ ...at, value: key, tail: [...path], field: "name" });
+        leftover(value[key], level + 1);
+        path.pop();
+      }
+    }
+  };
+  leftover(node, depth);
+}
+
 const isPresent = (value: unknown) => value !== undefined && value !== null;
+
+/**
+ * A ConfigMap key's, an annotation's or a field's own name can be written with a key too. Names are many
+ * and stand under no name of their own: only provider formats can be told in one, so only those are looked for.
+ */
+const readsName = (name: string) => name.length >= SHORTEST_KEY && FORMAT_KEYWORD.test(name);
+const FORMAT_KEYWORD = new RegExp(ANY_FORMAT_KEYWORD.source, "i");
+/** A leftover string is read for what a string under no name can hold: a provider's key, a URL's password. */
+const mayHoldKey = (value: string) =>
+  value.length >= SHORTEST_KEY && (FORMAT_KEYWORD.test(value) || (value.includes("@") && mayHoldUrl(value)));
 
 const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
 
@@ -351,11 +499,12 @@ function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, ba
  * A probe or lifecycle hook: its exec command and its HTTP headers (an Authorization header is a key).
  * Types are checked inline; the readers that build a path are called only to report a wrong one.
  */
-function handlerCandidates(handler: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk) {
+function handlerCandidates(handler: unknown, tail: PathSegment[], base: ContainerBase, walk: Walk, depth: number) {
   if (!isRecord(handler)) {
     optionalRecord(handler, base.base, ...tail);
     return;
   }
+  leftoverCandidates(handler, READ_IN_HANDLER, { ...base, base: [...base.base, ...tail] }, walk, depth);
   const { exec, httpGet } = handler;
   if (isRecord(exec)) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
   else if (isPresent(exec)) optionalRecord(exec, base.base, ...tail, "exec");
@@ -375,9 +524,9 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
     walk.out.push({ ...base, value: header.value, tail: at, field: "probe", name });
   }
-  // The path goes out with its query (/healthz?token=...): a credential in it is in the spec.
+  // The path goes out as written (/healthz?token=..., /v1/<key>/ready): a credential in it is in the spec.
   const { path } = httpGet;
-  if (typeof path === "string" && path.includes("?") && walk.keep(path, undefined))
+  if (typeof path === "string" && walk.keep(path, undefined))
     walk.out.push({ ...base, value: path, tail: [...tail, "httpGet", "path"], field: "probe" });
   // An httpGet to another host is a request to that host: read it as the URL the kubelet calls.
   if (typeof httpGet.host === "string" && httpGet.host !== "") {
@@ -390,10 +539,23 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
 }
 
 /** Volume fields that take literals: CSI volumeAttributes, flexVolume options, a gitRepo URL. */
-function volumeCandidates(volumes: unknown[], path: readonly PathSegment[], annotations: Json[], walk: Walk) {
+function volumeCandidates(
+  volumes: unknown[],
+  path: readonly PathSegment[],
+  annotations: Json[],
+  walk: Walk,
+  depth: number,
+) {
   for (let index = 0; index < volumes.length; index++) {
     const volume = volumes[index];
     if (!isRecord(volume)) continue;
+    leftoverCandidates(
+      volume,
+      READ_IN_VOLUME,
+      { base: [...path, index], annotations, group: NO_CONTAINER },
+      walk,
+      depth,
+    );
     const at = { path, index, annotations };
     const csi = volume.csi;
     if (isRecord(csi) && isRecord(csi.volumeAttributes))

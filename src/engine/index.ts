@@ -8,21 +8,22 @@ import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
 import { credentialsInUrls } from "./rules/credentials-in-url.ts";
 import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
-import type { Hit } from "./rules/hit.ts";
+import { type Hit, MAX_HITS_PER_VALUE } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
 import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
+import { shownName, shownPath } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
+export { valueAt } from "./objects.ts";
 export { RULES } from "./rules/catalog.ts";
+export { MAX_HITS_PER_VALUE } from "./rules/hit.ts";
 export * from "./types.ts";
 
 /** A List of Lists is legal but never deep; the bound keeps a hostile body from recursing forever. */
 const MAX_LIST_DEPTH = 4;
-/** A value pasted full of keys is reported by its first findings; the rest add nothing to act on. */
-const MAX_HITS_PER_VALUE = 20;
 
 export const evaluate: Evaluate = (object, context = {}) => {
   const findings: Finding[] = [];
@@ -158,7 +159,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const exempt = exemptRules(candidate, settings);
   const where = describeLocation(candidate);
   const segments = candidatePath(candidate);
-  const path = formatPath(segments);
+  const path = shownPath(segments);
   for (const hit of hits)
     out.push({
       rule: hit.rule,
@@ -171,10 +172,14 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
       ...(hit.provider === undefined ? {} : { provider: hit.provider }),
       hint: hit.hint,
       message: `${where}: ${hit.what}`,
-      fix: hit.fix ?? RULES[hit.rule].fix,
+      fix: candidate.applied ? `${APPLIED_FIX} ${hit.fix ?? RULES[hit.rule].fix}` : (hit.fix ?? RULES[hit.rule].fix),
       exempt: exempt.has(hit.rule),
     });
 }
+
+/** What a finding in kubectl's copy of the object takes besides its own fix. */
+const APPLIED_FIX =
+  "It is in kubectl's last-applied-configuration, which keeps what was applied (fields the API server dropped included): take it out of the manifest and kubectl apply it again, or remove the annotation.";
 
 // `http://$(HOST):8080` is as plaintext as the literal host it expands to, from the same container's env.
 function endpointUrls(candidate: Candidate, urls: FoundUrl[], expansion: Expansion | undefined): FoundUrl[] {
@@ -238,14 +243,17 @@ function composedSecrets(candidate: Candidate, expansion: Expansion | undefined)
 }
 
 function describeLocation(c: Candidate): string {
+  const name = shownName(c.name ?? "");
   const field =
     c.field === "env"
-      ? `env ${c.name ?? "(unnamed)"}`
+      ? `env ${name || "(unnamed)"}`
       : c.field === "data"
-        ? `${String(c.base.at(-1))} key "${c.name}"`
+        ? `${String(c.base.at(-1))} key "${name}"`
         : c.field === "annotation" || c.field === "label"
-          ? `${c.field} "${c.name}"`
-          : formatPath(c.tail);
+          ? `${c.field} "${name}"`
+          : c.field === "name" && c.tail.length === 1
+            ? `a key's name in ${shownPath(c.base) || "the object"}`
+            : shownPath(c.tail);
   return c.container === undefined ? field : `container "${c.container}" ${field}`;
 }
 

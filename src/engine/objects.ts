@@ -19,6 +19,16 @@ export function formatPath(segments: readonly PathSegment[]): string {
   return out;
 }
 
+/** The value at `path` through own properties only (a path may name `constructor` or `__proto__`). */
+export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
+    node = (node as Record<PathSegment, unknown>)[segment];
+  }
+  return node;
+}
+
 /** Thrown inside extraction when a field has the wrong type; evaluate turns it into `unreadable`. */
 export class Unreadable extends Error {
   /** The field of the wrong type, for adapters that point at its line. */

@@ -4,6 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
+import { MAX_HITS_PER_VALUE, valueAt } from "../engine/index.ts";
 import type { InventoryContext, RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
@@ -115,13 +116,30 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
     const old = safeEvaluate(evaluate, request.oldObject, context);
     const had = new Set(old.findings.map(identity));
+    const grown = cappedAndChanged(findings, request.object, request.oldObject);
     findings.forEach((finding, index) => {
-      if (had.has(identity(finding))) assessment.existing.push(index);
+      if (had.has(identity(finding)) && !grown.has(finding.path)) assessment.existing.push(index);
     });
     if (evaluation.unreadable !== undefined && old.unreadable === evaluation.unreadable)
       assessment.unreadableExisting = true;
   }
   return assessment;
+}
+
+/**
+ * The paths of values that changed and are reported by as many findings as one value shows: what was
+ * added to such a value may lie past them, so its findings are not taken for the old object's (a key
+ * appended to a legacy file of passwords would otherwise pass as one of them).
+ */
+function cappedAndChanged(findings: readonly Finding[], object: unknown, oldObject: unknown): Set<string> {
+  const perValue = new Map<string, number>();
+  for (const f of findings) perValue.set(f.path, (perValue.get(f.path) ?? 0) + 1);
+  const grown = new Set<string>();
+  for (const f of findings) {
+    if ((perValue.get(f.path) ?? 0) < MAX_HITS_PER_VALUE || grown.has(f.path)) continue;
+    if (valueAt(object, f.pathSegments) !== valueAt(oldObject, f.pathSegments)) grown.add(f.path);
+  }
+  return grown;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 import { classifyName, mayNameCredential, providerByName } from "../names.ts";
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
-import type { Hit } from "./hit.ts";
+import { type Hit, MAX_HITS_PER_VALUE } from "./hit.ts";
 import { ANY_FORMAT_KEYWORD, SECRET_FORMATS } from "./secret-formats.ts";
 
 const VIA_ENV =
@@ -35,6 +35,7 @@ const FIX_BY_FIELD: Record<Field, string> = {
     "Take it out of the label: store it in a Secret and mount or reference it, then revoke and rotate the exposed credential.",
   setting:
     "Take it out of the object: store it in a Secret and let the workload read it from there (env valueFrom.secretKeyRef or a mounted file), then revoke and rotate the exposed credential.",
+  name: "Rename it: a name is read by anyone who can read the object. Store the credential in a Secret and let the workload read it from there, then revoke and rotate the exposed credential.",
   volume:
     "Use the volume driver's secret reference (e.g. csi.nodePublishSecretRef) instead of a literal, then revoke and rotate the exposed credential.",
 };
@@ -79,10 +80,13 @@ export function hardcodedSecrets(candidate: Candidate, lower: string, found: str
     hits.push({ rule: "hardcoded-secret", severity, provider, hint, what: `hardcoded ${hint}`, fix });
   };
   const alreadyFound = (text: string) => found.some((s) => s.includes(text) || text.includes(s));
+  // Reading stops at the cap, not before: a file padded with harmless pairs still has its key read.
+  const full = () => hits.length >= MAX_HITS_PER_VALUE;
 
   for (const format of ANY_FORMAT_KEYWORD.test(lower) ? SECRET_FORMATS : []) {
     if (!format.keywords.some((k) => lower.includes(k))) continue;
     for (const m of matchesOf(format.pattern, candidate.value)) {
+      if (full()) return hits;
       const secret = m.groups?.secret ?? m[0];
       if (isPlaceholder(secret) || entropy(secret) < format.minEntropy) continue;
       if (format.accept && !format.accept(secret)) continue;
@@ -92,6 +96,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string, found: str
 
   if (lower.includes("bearer")) {
     for (const m of matchesOf(BEARER, candidate.value)) {
+      if (full()) return hits;
       const secret = m.groups?.token ?? "";
       if (!alreadyFound(secret) && !isPlaceholder(secret) && looksRandom(secret))
         report("bearer token", secret, "high");
@@ -107,6 +112,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string, found: str
   if (mayNameCredential(lower) || FREE_TEXT_CREDENTIAL.test(lower))
     for (const pair of assignmentsIn(candidate.value)) pairs.push({ ...pair, written: "text" });
   for (const { name, value, written, path } of pairs) {
+    if (full()) return hits;
     const kind = classifyName(name);
     if (kind === "other" || alreadyFound(value) || isNonSecretShape(value)) continue;
     const provider =

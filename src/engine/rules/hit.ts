@@ -14,4 +14,7 @@ export interface Hit {
   fix?: string;
 }
 
+/** A value pasted full of keys is reported by its first findings; the rest add nothing to act on. */
+export const MAX_HITS_PER_VALUE = 20;
+
 export type Rule = (candidate: Candidate, lower: string) => Hit[];

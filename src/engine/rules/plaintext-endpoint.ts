@@ -2,13 +2,15 @@
 // address, link-local metadata services and in-cluster names cannot use public TLS and are fine;
 // the endpoint of an AiApiPolicy must always be reached over TLS.
 import { parse } from "tldts";
-import type { Candidate } from "../extract.ts";
+import type { Candidate, Field } from "../extract.ts";
 import type { Hit } from "./hit.ts";
 import { type FoundUrl, isTemplatedHost } from "./urls.ts";
 
 const PLAINTEXT_SCHEMES = new Set(["http", "ws"]);
 // HTTP_PROXY, https_proxy, NO_PROXY, ALL_PROXY, --proxy: a proxy is reached in plaintext by design.
 const PROXY_NAME = /proxy$/i;
+/** Annotations, labels, other settings and names name URLs (docs, schemas, webhooks of other tools) as often as endpoints. */
+const NOT_ENDPOINTS: ReadonlySet<Field> = new Set(["annotation", "label", "setting", "name"]);
 // A ConfigMap value that is one URL and nothing else: a base URL handed to a container through envFrom.
 const BARE_URL = /^\s*[a-z][a-z0-9+.-]{0,15}:\/\/\S+\s*$/i;
 const METADATA_SERVERS = new Set(["metadata.google.internal", "metadata"]);
@@ -74,8 +76,7 @@ export function plaintextEndpoints(
   // URLs are namespaces, schemas and links as often as endpoints).
   if (PROXY_NAME.test(candidate.name ?? "")) return [];
   if (candidate.field === "data" && !BARE_URL.test(candidate.value)) return [];
-  // Annotations, labels and other settings name URLs (docs, schemas, webhooks of other tools) as often as endpoints.
-  if (candidate.field === "annotation" || candidate.field === "label" || candidate.field === "setting") return [];
+  if (NOT_ENDPOINTS.has(candidate.field)) return [];
   // A probe's path is a request to the container itself; a URL in its query is a parameter.
   if (candidate.field === "probe" && candidate.tail.at(-1) === "path") return [];
   const hits: Hit[] = [];

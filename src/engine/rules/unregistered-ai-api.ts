@@ -7,7 +7,8 @@ import { type AiApiPolicy, endpointHost } from "../../api/index.ts";
 import { type PathPattern, type WorkloadKind, workloadKindOf } from "../../api/workload-kinds.ts";
 import { type LabelSelector, type Labels, matchesSelector } from "../../kube/label-selector.ts";
 import { type Candidate, candidatePath, extractCandidates } from "../extract.ts";
-import { formatPath, isRecord, type Json, optionalRecord } from "../objects.ts";
+import { isRecord, type Json, optionalRecord } from "../objects.ts";
+import { shownName, shownPath } from "../shown.ts";
 import { EXEMPT_ANNOTATION, type Finding, type PathSegment } from "../types.ts";
 import { aiProviderOf } from "./ai-providers.ts";
 import { RULES } from "./catalog.ts";
@@ -85,7 +86,10 @@ export function aiApiUses(
     add(c.value, c.container, () => ({
       ...(c.container === undefined ? {} : { container: c.container }),
       pathSegments: candidatePath(c),
-      where: c.field === "env" ? `env ${c.name ?? "(unnamed)"}` : `${c.field}[${c.tail.at(-1)}]`,
+      where:
+        c.field === "env"
+          ? `env ${shownName(c.name ?? "(unnamed)")}`
+          : `${c.field}[${shownName(String(c.tail.at(-1)))}]`,
     }));
   }
   const namespace = namespaceOf(object);
@@ -99,7 +103,7 @@ export function aiApiUses(
         add(value, ref.container, () => ({
           ...(ref.container === undefined ? {} : { container: ref.container }),
           pathSegments: ref.path,
-          where: `ConfigMap "${ref.name}" key "${key}" (${ref.how})`,
+          where: `ConfigMap "${ref.name}" key "${shownName(key)}" (${ref.how})`,
         }));
       }
     }
@@ -168,7 +172,7 @@ export function unregisteredAiApis(
         namespace,
         name,
         ...(use.container === undefined ? {} : { container: use.container }),
-        path: formatPath(use.pathSegments),
+        path: shownPath(use.pathSegments),
         pathSegments: use.pathSegments,
         ...(use.provider === undefined ? {} : { provider: use.provider }),
         hint: use.host,

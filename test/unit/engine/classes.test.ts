@@ -176,10 +176,24 @@ describe("class 4: fields not read before", () => {
     ]);
   });
 
-  it("never reads the last-applied-configuration copy", () => {
-    const copy = JSON.stringify({ kind: "Secret", stringData: { OPENAI_API_KEY: key("openai") } });
-    const object = deployment({}, { annotations: { "kubectl.kubernetes.io/last-applied-configuration": copy } });
-    expect(evaluate(object).findings).toEqual([]);
+  it("reads the last-applied-configuration copy only where it differs from the object", () => {
+    const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+    const keyed = deployment({ env: [{ name: "OPENAI_API_KEY", value: key("openai") }] });
+    const copied = {
+      ...keyed,
+      metadata: { ...keyed.metadata, annotations: { [LAST_APPLIED]: JSON.stringify(keyed) } },
+    };
+    expect(evaluate(copied).findings.map((f) => f.path)).toEqual(["spec.template.spec.containers[0].env[0].value"]);
+    // What the object does not hold: a field the API server dropped, or text written by hand.
+    const dropped = JSON.stringify({ kind: "Secret", stringData: { OPENAI_API_KEY: key("openai") } });
+    const text = `OPENAI_API_KEY=${key("openai")}`;
+    for (const [copy, path] of [
+      [dropped, `metadata.annotations["${LAST_APPLIED}"].stringData.OPENAI_API_KEY`],
+      [text, `metadata.annotations["${LAST_APPLIED}"]`],
+    ]) {
+      const object = deployment({}, { annotations: { [LAST_APPLIED]: copy } });
+      expect(evaluate(object).findings.map((f) => [f.rule, f.path])).toEqual([["hardcoded-secret", path]]);
+    }
   });
 });
 

@@ -350,6 +350,85 @@ describe("hardcoded-secret: ConfigMap data", () => {
       ['binaryData["appsettings.json"]', "OpenAI API key"],
     ]);
   });
+
+  it("reads UTF-16 binaryData without a BOM (iconv -t UTF-16LE, .NET's Encoding.Unicode), and leaves binary alone", () => {
+    const le = Buffer.from(`OPENAI_API_KEY=${fake.openai}\n`, "utf16le");
+    const binaryData = {
+      "le.env": le.toString("base64"),
+      "be.env": Buffer.from(le).swap16().toString("base64"),
+      "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]).toString("base64"),
+    };
+    const { findings } = evaluate({ kind: "ConfigMap", binaryData });
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ['binaryData["le.env"]', "OpenAI API key"],
+      ['binaryData["be.env"]', "OpenAI API key"],
+    ]);
+  });
+});
+
+describe("hardcoded-secret: long files", () => {
+  it("reads every pair of a file, however many harmless ones come before the key", () => {
+    const padding = Array.from({ length: 500 }, (_, i) => `CACHE_KEY_PREFIX_${i}=cache`).join("\n");
+    const data = { "app.env": `${padding}\nMISTRAL_API_KEY=${fake.mistral}\nDB_PASSWORD=admin\n` };
+    const { findings } = evaluate({ kind: "ConfigMap", data });
+    expect(findings.map((f) => f.hint)).toEqual([
+      `Mistral API key ending "…${fake.mistral?.slice(-4)}"`,
+      "weak default password in DB_PASSWORD (redacted)",
+    ]);
+  });
+});
+
+describe("hardcoded-secret: names", () => {
+  it("finds a key written as a name (ConfigMap key, annotation, label, env var, field) and never quotes it", () => {
+    const google = fake.google ?? "";
+    const object = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", annotations: { [`example.com/${google}`]: "1" }, labels: { [fake.github ?? ""]: "x" } },
+      spec: {
+        nodeSelector: { [google]: "x" },
+        containers: [{ name: "app", image: "x", env: [{ name: fake.openai, value: "http://llm.example.com" }] }],
+      },
+    };
+    const { findings } = evaluate(object);
+    expect(findings.map((f) => [f.rule, f.path])).toEqual([
+      ["hardcoded-secret", `metadata.annotations["example.com/<Google API key ending …${google.slice(-4)}>"]`],
+      ["hardcoded-secret", `metadata.labels["<GitHub token ending …${fake.github?.slice(-4)}>"]`],
+      ["hardcoded-secret", `spec.nodeSelector["<Google API key ending …${google.slice(-4)}>"]`],
+      ["hardcoded-secret", "spec.containers[0].env[0].name"],
+      ["plaintext-endpoint", "spec.containers[0].env[0].value"],
+    ]);
+    const configMap = evaluate({ kind: "ConfigMap", data: { [google]: "http://llm.example.com/v1" } }).findings;
+    expect(configMap.map((f) => f.message)).toEqual([
+      `a key's name in data: hardcoded Google API key ending "…${google.slice(-4)}"`,
+      `data key "<Google API key ending …${google.slice(-4)}>": plaintext http://llm.example.com outside the cluster`,
+    ]);
+    const shown = JSON.stringify([...findings, ...configMap].map(({ pathSegments: _, ...f }) => f));
+    for (const key of [google, fake.github, fake.openai]) expect(shown).not.toContain(key);
+  });
+
+  it("finds a key in metadata besides annotations and labels: finalizers, field managers, managed field names", () => {
+    const google = fake.google ?? "";
+    const managedFields = [
+      { manager: fake.anthropic, operation: "Update", fieldsV1: { "f:data": { [`f:${google}`]: {} } } },
+    ];
+    const metadata = { name: "cfg", finalizers: [`example.com/${google}`], managedFields };
+    const { findings } = evaluate({ kind: "ConfigMap", metadata, data: { MODEL: "gpt-5" } });
+    expect(findings.map((f) => [f.path, f.provider])).toEqual([
+      ["metadata.finalizers[0]", "Google API key"],
+      ["metadata.managedFields[0].manager", "Anthropic API key"],
+      [
+        `metadata.managedFields[0].fieldsV1["f:data"]["f:<Google API key ending …${google.slice(-4)}>"]`,
+        "Google API key",
+      ],
+    ]);
+  });
+
+  it("passes over ordinary names, long ones included", () => {
+    const env = [{ name: "AZURE_OPENAI_DEPLOYMENT_NAME_FOR_EMBEDDINGS", value: "text-embedding-3" }];
+    const annotations = { "secrets-store.csi.k8s.io/used-secretproviderclass": "vault-db" };
+    expect(evaluate(deployment({ env }, { annotations })).findings).toEqual([]);
+  });
 });
 
 describe("hardcoded-secret: values Kubernetes composes from $(VAR)", () => {
