@@ -67,7 +67,7 @@ const CONTAINER_LIKE = new Set(["container", "script", "sidecars"]);
 const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
 const HOOKS = ["postStart", "preStop"] as const;
 /** Never a value: a copy of the whole object, read where it stands. */
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 const FLAG = /^--?[A-Za-z][\w.-]{0,80}$/;
 const AZURE_OPENAI = /openai\.azure\.com|azure_openai/i;
 /**
@@ -112,6 +112,8 @@ interface Walk {
   path: PathSegment[];
   /** Whether a container list that is no list is a wrong type: see typedContainerLists. */
   typedContainerLists: boolean;
+  /** The last-applied-configuration already judged (EvaluationContext.previousAppliedCopy): not read again. */
+  previousCopy?: string;
 }
 
 /**
@@ -124,8 +126,15 @@ export function extractCandidates(
   prefix: PathSegment[],
   out: Candidate[],
   keep: Keep = () => true,
+  previousCopy?: string,
 ): void {
-  const walk: Walk = { out, keep, path: [...prefix], typedContainerLists: typedContainerLists(object.apiVersion) };
+  const walk: Walk = {
+    out,
+    keep,
+    path: [...prefix],
+    typedContainerLists: typedContainerLists(object.apiVersion),
+    ...(previousCopy !== undefined && { previousCopy }),
+  };
   readObject(object, kind, prefix, walk, true);
 }
 
@@ -175,6 +184,12 @@ function metadataCandidates(
   if (labels) mapCandidates(labels, "label", path, scope, walk);
   const at = { base: [...path, "metadata"], annotations: scope, group: NO_CONTAINER };
   leftoverCandidates(metadata, READ_IN_METADATA, at, walk, 0);
+  const managed = Array.isArray(metadata.managedFields) ? metadata.managedFields : NO_ITEMS;
+  for (let i = 0; i < managed.length; i++) {
+    const entry = managed[i];
+    const base = [...path, "metadata", "managedFields", i];
+    if (isRecord(entry)) leftoverCandidates(entry, READ_IN_MANAGED_FIELDS, { ...at, base }, walk, 0);
+  }
   return scope;
 }
 
@@ -207,20 +222,24 @@ function mapCandidates(
  */
 function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[], annotations: Json[], walk: Walk) {
   const text = annotations.at(-1)?.[LAST_APPLIED];
-  if (typeof text !== "string" || !walk.keep(text, undefined)) return;
+  if (typeof text !== "string" || text === walk.previousCopy) return;
+  const copy = parsedCopy(text);
+  // kubectl's own copy after a plain apply holds nothing the object does not: compared, not read (reading it
+  // as an object doubled the cost of every applied object's review).
+  if (copy && sameText(copy, object, 0)) return;
   const base = [...prefix, "metadata", "annotations"];
   const found: Candidate[] = [];
-  const copy = readCopy(text, kind, { ...walk, out: found, path: [] });
-  if (!copy) {
-    walk.out.push({
-      value: text,
-      base,
-      tail: [LAST_APPLIED],
-      field: "annotation",
-      name: LAST_APPLIED,
-      annotations,
-      group: NO_CONTAINER,
-    });
+  if (!copy || !readCopy(copy, kind, { ...walk, out: found, path: [] })) {
+    if (walk.keep(text, undefined))
+      walk.out.push({
+        value: text,
+        base,
+        tail: [LAST_APPLIED],
+        field: "annotation",
+        name: LAST_APPLIED,
+        annotations,
+        group: NO_CONTAINER,
+      });
     return;
   }
   for (const candidate of found) {
@@ -230,16 +249,43 @@ function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[]
   }
 }
 
-/** The copy, its candidates in `walk.out`; undefined when it is not an object the rules can read. */
-function readCopy(text: string, kind: string, walk: Walk): Json | undefined {
+/** The copy as an object; undefined when it is no JSON object (it is read as text then). */
+function parsedCopy(text: string): Json | undefined {
   try {
     const copy: unknown = JSON.parse(text);
-    if (!isRecord(copy)) return undefined;
+    return isRecord(copy) ? copy : undefined;
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Whether every string of the copy, and every name, stands at the same place in the object. Numbers and
+ * booleans hold no key; a copy nested deeper than any object is read instead (and refused there).
+ */
+function sameText(copy: unknown, live: unknown, depth: number): boolean {
+  if (typeof copy === "string") return copy === live;
+  if (copy === null || typeof copy !== "object") return true;
+  if (depth > MAX_DEPTH || live === null || typeof live !== "object") return false;
+  if (Array.isArray(copy)) {
+    if (!Array.isArray(live)) return false;
+    for (let i = 0; i < copy.length; i++) if (!sameText(copy[i], live[i], depth + 1)) return false;
+    return true;
+  }
+  for (const key in copy)
+    if (!Object.hasOwn(live, key) || !sameText((copy as Json)[key], (live as Json)[key], depth + 1)) return false;
+  return true;
+}
+
+/** Appends the copy's candidates to `walk.out`; false when it cannot be read as an object of its kind. */
+function readCopy(copy: Json, kind: string, walk: Walk): boolean {
+  try {
     // The copy's own copy (kubectl never writes one) is read as text, not parsed again.
     readObject(copy, kind, [], { ...walk, typedContainerLists: typedContainerLists(copy.apiVersion) }, false);
-    return copy;
+    return true;
   } catch (error) {
-    if (error instanceof SyntaxError || error instanceof Unreadable) return undefined;
+    if (error instanceof Unreadable) return false;
     throw error;
   }
 }
@@ -418,8 +464,13 @@ const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", .
 const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
 /** A volume's fields that take literals, read by volumeCandidates; the rest (paths, servers) as text. */
 const READ_IN_VOLUME = new Set(["csi", "flexVolume", "gitRepo"]);
-/** Metadata read as annotations and labels; the rest (finalizers, managedFields, owners) as text. */
-const READ_IN_METADATA = new Set(["annotations", "labels"]);
+/** Metadata read as annotations and labels, managedFields each on its own; the rest (finalizers, owners) as text. */
+const READ_IN_METADATA = new Set(["annotations", "labels", "managedFields"]);
+/**
+ * fieldsV1 names the object's own fields, read where they stand: a Deployment's is hundreds of names, and
+ * reading them again cost every review of an object from the API server. The manager's name is read.
+ */
+const READ_IN_MANAGED_FIELDS = new Set(["fieldsV1"]);
 
 /**
  * The fields of `node` but `read`, for what can be written anywhere: an image tag, a workingDir, a

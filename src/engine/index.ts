@@ -17,6 +17,7 @@ import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
 import { shownName, shownPath } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
+export { LAST_APPLIED } from "./extract.ts";
 export { valueAt } from "./objects.ts";
 export { RULES } from "./rules/catalog.ts";
 export { MAX_HITS_PER_VALUE } from "./rules/hit.ts";
@@ -35,6 +36,7 @@ export const evaluate: Evaluate = (object, context = {}) => {
     },
     now: () => context.now ?? new Date(),
     ...(context.inventory && { inventory: context.inventory }),
+    ...(context.previousAppliedCopy !== undefined && { previousAppliedCopy: context.previousAppliedCopy }),
   };
   const problem = visit(object, [], 0, settings, findings);
   const unknown = settings.unknownExemptions ? { unknownExemptions: [...settings.unknownExemptions] } : {};
@@ -58,6 +60,7 @@ type Settings = {
   cluster: Cluster;
   now: () => Date;
   inventory?: InventoryContext;
+  previousAppliedCopy?: string;
   /** Entries of an exemption annotation over a finding that name no rule (a typo exempts nothing): made at the first. */
   unknownExemptions?: Set<string>;
 };
@@ -91,7 +94,8 @@ function visit(
   // Fail closed with a reason rather than throw on the admission path.
   try {
     // One walk for every rule: unregistered-ai-api reads the values that name a host.
-    extractCandidates(object, kind, prefix, candidates, inventory ? mayHitOrNamesHost : mayHit);
+    const keep = inventory ? mayHitOrNamesHost : mayHit;
+    extractCandidates(object, kind, prefix, candidates, keep, settings.previousAppliedCopy);
   } catch (error) {
     problem = describeError(error, prefix);
   }

@@ -62,6 +62,12 @@ export interface EvaluationContext {
    * from the same walk of the object. Without it the rule does not run (callers may run it on its own).
    */
   inventory?: InventoryContext;
+  /**
+   * On UPDATE, the old object's kubectl last-applied-configuration. When the object still holds the same text
+   * it is not read again: it was judged when it was written (a finding in it would be an existing one), and
+   * reading a copy costs as much as reading the object.
+   */
+  previousAppliedCopy?: string;
 }
 
 export interface Evaluation {

@@ -4,7 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
-import { MAX_HITS_PER_VALUE, valueAt } from "../engine/index.ts";
+import { LAST_APPLIED, MAX_HITS_PER_VALUE, valueAt } from "../engine/index.ts";
 import type { InventoryContext, RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
@@ -102,7 +102,11 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
     ...(scope.namespaces && { clusterNamespaces: scope.namespaces }),
     inventory: { policies: scope.policies, ...(scope.configMaps && { configMap: scope.configMaps }) },
   };
-  const evaluation = safeEvaluate(evaluate, request.object, context);
+  const previousAppliedCopy = request.operation === "UPDATE" ? appliedCopy(request.oldObject) : undefined;
+  const evaluation = safeEvaluate(evaluate, request.object, {
+    ...context,
+    ...(previousAppliedCopy !== undefined && { previousAppliedCopy }),
+  });
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
   if (scope.configMapsNotFollowed) assessment.configMapsNotFollowed = scope.configMapsNotFollowed;
@@ -140,6 +144,12 @@ function cappedAndChanged(findings: readonly Finding[], object: unknown, oldObje
     if (valueAt(object, f.pathSegments) !== valueAt(oldObject, f.pathSegments)) grown.add(f.path);
   }
   return grown;
+}
+
+/** kubectl's last-applied-configuration of an object, if it has one. */
+function appliedCopy(object: unknown): string | undefined {
+  const copy = pathValue(object, ["metadata", "annotations", LAST_APPLIED]);
+  return typeof copy === "string" ? copy : undefined;
 }
 
 /**

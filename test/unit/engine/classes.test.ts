@@ -195,6 +195,22 @@ describe("class 4: fields not read before", () => {
       expect(evaluate(object).findings.map((f) => [f.rule, f.path])).toEqual([["hardcoded-secret", path]]);
     }
   });
+
+  it("finds a key the copy holds in a place the object has with another value (a value changed since the apply)", () => {
+    const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+    const applied = deployment({ env: [{ name: "OPENAI_API_KEY", value: key("openai") }] });
+    // Edited since (kubectl edit, set env): the object no longer holds the key; kubectl's copy still does.
+    const copy = JSON.stringify(applied);
+    const edited = deployment(
+      { env: [{ name: "OPENAI_API_KEY", value: "" }] },
+      { annotations: { [LAST_APPLIED]: copy } },
+    );
+    const path = `metadata.annotations["${LAST_APPLIED}"].spec.template.spec.containers[0].env[0].value`;
+    expect(evaluate(edited).findings.map((f) => f.path)).toEqual([path]);
+    // On UPDATE, a copy the old object held already was judged when it was written: not read again.
+    expect(evaluate(edited, { previousAppliedCopy: copy }).findings).toEqual([]);
+    expect(evaluate(edited, { previousAppliedCopy: `${copy} ` }).findings.map((f) => f.path)).toEqual([path]);
+  });
 });
 
 describe("class 5: free text", () => {
