@@ -222,7 +222,8 @@ function mapCandidates(
  */
 function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[], annotations: Json[], walk: Walk) {
   const text = annotations.at(-1)?.[LAST_APPLIED];
-  if (typeof text !== "string" || text === walk.previousCopy) return;
+  // What no rule can report in the whole text, none can in its parts (their names are in the text too).
+  if (typeof text !== "string" || text === walk.previousCopy || !walk.keep(text, undefined)) return;
   const copy = parsedCopy(text);
   // kubectl's own copy after a plain apply holds nothing the object does not: compared, not read (reading it
   // as an object doubled the cost of every applied object's review).
@@ -230,16 +231,15 @@ function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[]
   const base = [...prefix, "metadata", "annotations"];
   const found: Candidate[] = [];
   if (!copy || !readCopy(copy, kind, { ...walk, out: found, path: [] })) {
-    if (walk.keep(text, undefined))
-      walk.out.push({
-        value: text,
-        base,
-        tail: [LAST_APPLIED],
-        field: "annotation",
-        name: LAST_APPLIED,
-        annotations,
-        group: NO_CONTAINER,
-      });
+    walk.out.push({
+      value: text,
+      base,
+      tail: [LAST_APPLIED],
+      field: "annotation",
+      name: LAST_APPLIED,
+      annotations,
+      group: NO_CONTAINER,
+    });
     return;
   }
   for (const candidate of found) {
