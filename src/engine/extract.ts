@@ -112,6 +112,8 @@ interface Walk {
   path: PathSegment[];
   /** Whether a container list that is no list is a wrong type: see typedContainerLists. */
   typedContainerLists: boolean;
+  /** The prefilter for kubectl's last-applied copy (CopyOptions.keep). */
+  copyKeep: Keep;
   /** The last-applied-configuration already judged (EvaluationContext.previousAppliedCopy): not read again. */
   previousCopy?: string;
 }
@@ -126,16 +128,25 @@ export function extractCandidates(
   prefix: PathSegment[],
   out: Candidate[],
   keep: Keep = () => true,
-  previousCopy?: string,
+  copy: CopyOptions = {},
 ): void {
   const walk: Walk = {
     out,
     keep,
+    copyKeep: copy.keep ?? keep,
     path: [...prefix],
     typedContainerLists: typedContainerLists(object.apiVersion),
-    ...(previousCopy !== undefined && { previousCopy }),
+    ...(copy.previous !== undefined && { previousCopy: copy.previous }),
   };
   readObject(object, kind, prefix, walk, true);
+}
+
+/** How kubectl's last-applied copy is read: what it exposes, not what the workload calls (see appliedCopyCandidates). */
+export interface CopyOptions {
+  /** The prefilter for the copy's text and values; the object's when absent. */
+  keep?: Keep;
+  /** The copy already judged (EvaluationContext.previousAppliedCopy): not read again. */
+  previous?: string;
 }
 
 /** `holdsCopy`: whether the object's last-applied-configuration is kubectl's copy of it, read as such. */
@@ -223,14 +234,14 @@ function mapCandidates(
 function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[], annotations: Json[], walk: Walk) {
   const text = annotations.at(-1)?.[LAST_APPLIED];
   // What no rule can report in the whole text, none can in its parts (their names are in the text too).
-  if (typeof text !== "string" || text === walk.previousCopy || !walk.keep(text, undefined)) return;
+  if (typeof text !== "string" || text === walk.previousCopy || !walk.copyKeep(text, undefined)) return;
   const copy = parsedCopy(text);
   // kubectl's own copy after a plain apply holds nothing the object does not: compared, not read (reading it
   // as an object doubled the cost of every applied object's review).
   if (copy && sameText(copy, object, 0)) return;
   const base = [...prefix, "metadata", "annotations"];
   const found: Candidate[] = [];
-  if (!copy || !readCopy(copy, kind, { ...walk, out: found, path: [] })) {
+  if (!copy || !readCopy(copy, kind, { ...walk, keep: walk.copyKeep, out: found, path: [] })) {
     walk.out.push({
       value: text,
       base,
@@ -239,6 +250,7 @@ function appliedCopyCandidates(object: Json, kind: string, prefix: PathSegment[]
       name: LAST_APPLIED,
       annotations,
       group: NO_CONTAINER,
+      applied: true,
     });
     return;
   }

@@ -94,8 +94,9 @@ function visit(
   // Fail closed with a reason rather than throw on the admission path.
   try {
     // One walk for every rule: unregistered-ai-api reads the values that name a host.
-    const keep = inventory ? mayHitOrNamesHost : mayHit;
-    extractCandidates(object, kind, prefix, candidates, keep, settings.previousAppliedCopy);
+    // kubectl's copy is read for what it exposes: a host or URL only there is not one the workload calls.
+    const copy = { keep: mayHit, previous: settings.previousAppliedCopy };
+    extractCandidates(object, kind, prefix, candidates, inventory ? mayHitOrNamesHost : mayHit, copy);
   } catch (error) {
     problem = describeError(error, prefix);
   }
@@ -103,7 +104,15 @@ function visit(
     for (const candidate of candidates) {
       if (!inventory || mayHit(candidate.value, candidate.name)) findingsFor(candidate, resource, settings, out);
     }
-    if (inventory) out.push(...unregisteredAiApis(object, inventory, prefix, candidates));
+    if (inventory)
+      out.push(
+        ...unregisteredAiApis(
+          object,
+          inventory,
+          prefix,
+          candidates.filter((c) => !c.applied),
+        ),
+      );
   } catch (error) {
     problem ??= describeError(error, prefix);
   }
@@ -156,7 +165,14 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
     ...hardcodedSecrets(candidate, lower),
     ...composedSecrets(candidate, expansion),
     ...credentialsInUrls(urls, candidate.field),
-    ...plaintextEndpoints(candidate, endpointUrls(candidate, urls, expansion), settings.policyHosts, settings.cluster),
+    ...(candidate.applied
+      ? []
+      : plaintextEndpoints(
+          candidate,
+          endpointUrls(candidate, urls, expansion),
+          settings.policyHosts,
+          settings.cluster,
+        )),
     ...longLivedTokens(candidate, lower, settings.now),
   ].slice(0, MAX_HITS_PER_VALUE);
   if (hits.length === 0) return;

@@ -211,6 +211,15 @@ describe("class 4: fields not read before", () => {
     expect(evaluate(edited, { previousAppliedCopy: copy }).findings).toEqual([]);
     expect(evaluate(edited, { previousAppliedCopy: `${copy} ` }).findings.map((f) => f.path)).toEqual([path]);
   });
+
+  it("reads the copy for what it exposes, not for what the workload calls: an endpoint only there is no finding", () => {
+    const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+    const env = (value: string) => [{ name: "LLM_BASE_URL", value }];
+    const copy = JSON.stringify(deployment({ env: env("http://api.openai.com/v1") }));
+    // Changed since (kubectl set env): the workload calls https://llm.internal.svc, the copy still says otherwise.
+    const object = deployment({ env: env("https://llm.internal.svc/v1") }, { annotations: { [LAST_APPLIED]: copy } });
+    expect(evaluate(object, { inventory: { policies: [] } }).findings).toEqual([]);
+  });
 });
 
 describe("class 5: free text", () => {
