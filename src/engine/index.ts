@@ -21,6 +21,7 @@ export { LAST_APPLIED } from "./extract.ts";
 export { valueAt } from "./objects.ts";
 export { RULES } from "./rules/catalog.ts";
 export { MAX_HITS_PER_VALUE } from "./rules/hit.ts";
+export { shownName } from "./shown.ts";
 export * from "./types.ts";
 
 /** A List of Lists is legal but never deep; the bound keeps a hostile body from recursing forever. */

@@ -4,7 +4,7 @@
 
 import { API_GROUP, KIND } from "../api/index.ts";
 import { workloadKind } from "../api/workload-kinds.ts";
-import { LAST_APPLIED, MAX_HITS_PER_VALUE, valueAt } from "../engine/index.ts";
+import { LAST_APPLIED, MAX_HITS_PER_VALUE, shownName, valueAt } from "../engine/index.ts";
 import type { InventoryContext, RegisteredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Evaluate, Evaluation, EvaluationContext, Finding } from "../engine/types.ts";
 import type { Labels } from "../kube/label-selector.ts";
@@ -108,7 +108,11 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
     ...(previousAppliedCopy !== undefined && { previousAppliedCopy }),
   });
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
-  const assessment: Assessment = { subject, labels, findings, existing: [] };
+  // An object named with a key (a DeepSeek key is a valid name): messages, log lines and Events show its hint.
+  const named = findings.some(inName)
+    ? { ...subject, name: shownName(subject.name), nameHoldsKey: true as const }
+    : subject;
+  const assessment: Assessment = { subject: named, labels, findings, existing: [] };
   if (scope.configMapsNotFollowed) assessment.configMapsNotFollowed = scope.configMapsNotFollowed;
   const owner = controllerOwner(request.object);
   if (owner) assessment.owner = owner;
@@ -144,6 +148,12 @@ function cappedAndChanged(findings: readonly Finding[], object: unknown, oldObje
     if (valueAt(object, f.pathSegments) !== valueAt(oldObject, f.pathSegments)) grown.add(f.path);
   }
   return grown;
+}
+
+/** A finding in the object's name (or the prefix it is generated from). */
+function inName(finding: Finding): boolean {
+  const [metadata, field] = finding.pathSegments;
+  return metadata === "metadata" && (field === "name" || field === "generateName");
 }
 
 /** kubectl's last-applied-configuration of an object, if it has one. */

@@ -9,7 +9,10 @@ import type { Governance } from "./policies.ts";
 export interface Subject {
   kind: string;
   namespace: string;
+  /** As messages show it: a name that holds a key is shown by its hint (see assess). */
   name: string;
+  /** The object's own name holds a key: no Event names it (an Event keeps the name it is about). */
+  nameHoldsKey?: true;
 }
 
 /** kubectl shows longer warnings, but the API server may cut them; PRODUCT.md asks for under 120. */

@@ -361,7 +361,7 @@ function record(
     },
     "admission decision",
   );
-  if (!options.events || dryRun) return;
+  if (!options.events || dryRun || decision.subject.nameHoldsKey) return;
   const { group, version } = review.kind;
   for (const event of decision.events) {
     emit(options, {

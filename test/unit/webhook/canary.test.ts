@@ -14,6 +14,8 @@ import { webhookHarness } from "../../support/webhook.ts";
 const MARKER = "CaNaRy";
 const KEY = `sk-proj-${MARKER}7q2x9LmWvBn4T3BlbkFJz8Kd1Rt6YhPq0Xc5Ue3`;
 const PASSWORD_URL = `https://bob:${MARKER}Pa55w0rd9x@api.example.com/v1`;
+/** Found by its format alone, as a name is: an object's name has no name of its own to read it by. */
+const NAME_KEY = `AIzaSy${MARKER}x9LmWvBn4Tz8Kd1Rt6YhPq0Xc5U`;
 
 /** The real engine, except that it throws (quoting the value, as a buggy engine might) when asked to. */
 const engine: Evaluate = (object, context) => {
@@ -54,6 +56,20 @@ describe("a planted secret appears in no output", () => {
     ["exempt", {}, [], () => admissionReview(keyed({ [EXEMPT_ANNOTATION]: "hardcoded-secret,credentials-in-url" }))],
     ["update", {}, [], () => admissionReview(keyed(), { operation: "UPDATE", oldObject: keyed() })],
     ["a ConfigMap", {}, [], () => admissionReview(configMap)],
+    // Named with a key: the refusal, the decision line and the Event name the object, so they must not quote it.
+    ["named with a key", {}, [], () => admissionReview({ ...configMap, metadata: { name: NAME_KEY }, data: {} })],
+    [
+      "named with a key by generateName",
+      {},
+      [],
+      () => admissionReview({ ...configMap, metadata: { generateName: NAME_KEY }, data: {} }),
+    ],
+    [
+      "named with a key, under Audit",
+      { defaultAction: "Audit" },
+      [],
+      () => admissionReview({ ...configMap, metadata: { name: NAME_KEY }, data: {} }),
+    ],
     ["unreadable", {}, [], () => admissionReview(unreadable())],
     ["unreadable under Warn", { defaultAction: "Warn" }, [], () => admissionReview(unreadable())],
     ["engine throws", {}, [], () => admissionReview(keyed({ note: "THROW" }))],
