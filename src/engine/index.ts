@@ -2,7 +2,14 @@
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
 
 import { FREE_TEXT_CREDENTIAL } from "./assignments.ts";
-import { type Candidate, candidatePath, containerEnv, extractCandidates, isReviewedKind } from "./extract.ts";
+import {
+  type Candidate,
+  type CopyOptions,
+  candidatePath,
+  containerEnv,
+  extractCandidates,
+  isReviewedKind,
+} from "./extract.ts";
 import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
@@ -37,7 +44,8 @@ export const evaluate: Evaluate = (object, context = {}) => {
     },
     now: () => context.now ?? new Date(),
     ...(context.inventory && { inventory: context.inventory }),
-    ...(context.previousAppliedCopy !== undefined && { previousAppliedCopy: context.previousAppliedCopy }),
+    // kubectl's copy is read for what it exposes: a host or URL only there is not one the workload calls.
+    copy: { keep: mayHit, previous: context.previousAppliedCopy },
   };
   const problem = visit(object, [], 0, settings, findings);
   const unknown = settings.unknownExemptions ? { unknownExemptions: [...settings.unknownExemptions] } : {};
@@ -61,7 +69,7 @@ type Settings = {
   cluster: Cluster;
   now: () => Date;
   inventory?: InventoryContext;
-  previousAppliedCopy?: string;
+  copy: CopyOptions;
   /** Entries of an exemption annotation over a finding that name no rule (a typo exempts nothing): made at the first. */
   unknownExemptions?: Set<string>;
 };
@@ -95,9 +103,7 @@ function visit(
   // Fail closed with a reason rather than throw on the admission path.
   try {
     // One walk for every rule: unregistered-ai-api reads the values that name a host.
-    // kubectl's copy is read for what it exposes: a host or URL only there is not one the workload calls.
-    const copy = { keep: mayHit, previous: settings.previousAppliedCopy };
-    extractCandidates(object, kind, prefix, candidates, inventory ? mayHitOrNamesHost : mayHit, copy);
+    extractCandidates(object, kind, prefix, candidates, inventory ? mayHitOrNamesHost : mayHit, settings.copy);
   } catch (error) {
     problem = describeError(error, prefix);
   }
@@ -105,15 +111,11 @@ function visit(
     for (const candidate of candidates) {
       if (!inventory || mayHit(candidate.value, candidate.name)) findingsFor(candidate, resource, settings, out);
     }
-    if (inventory)
-      out.push(
-        ...unregisteredAiApis(
-          object,
-          inventory,
-          prefix,
-          candidates.filter((c) => !c.applied),
-        ),
-      );
+    if (inventory) {
+      // A host only kubectl's copy names is not called; most objects have nothing from it, and keep the list.
+      const called = candidates.some((c) => c.applied) ? candidates.filter((c) => !c.applied) : candidates;
+      out.push(...unregisteredAiApis(object, inventory, prefix, called));
+    }
   } catch (error) {
     problem ??= describeError(error, prefix);
   }

@@ -158,7 +158,7 @@ function inName(finding: Finding): boolean {
 
 /** kubectl's last-applied-configuration of an object, if it has one. */
 function appliedCopy(object: unknown): string | undefined {
-  const copy = pathValue(object, ["metadata", "annotations", LAST_APPLIED]);
+  const copy = valueAt(object, ["metadata", "annotations", LAST_APPLIED]);
   return typeof copy === "string" ? copy : undefined;
 }
 
