@@ -56,10 +56,16 @@ const NETRC = /\bmachine\s+\S+\s+login\s+\S+\s+password\s+(\S{1,1024})/g;
 const REPLACE_ME = /(?:^|\s)(?:#|\/\/|;).{0,120}(?:replace|your|example|change)/i;
 // A flow mapping or list ({name: creds, key: password}), a block scalar or an anchor is structure, not a value.
 const STRUCTURE = /^[{[|>&*!]|:$/;
+const USER_FLAG_LIST = ["-u", "--user", "--basic-auth"];
+const USER_FLAGS = new Set(USER_FLAG_LIST);
+const CREDENTIAL_DIRECTIVES = ["requirepass", "masterauth", "rootpw"];
 /** Credentials free text can carry under no credential-like name: curl -u user:pass, redis directives. */
-export const FREE_TEXT_CREDENTIAL = /(?:^|\s)(?:-u|--user|--basic-auth)\s|requirepass|masterauth|rootpw/;
+export const FREE_TEXT_CREDENTIAL = new RegExp(
+  `(?:^|\\s)(?:${USER_FLAG_LIST.join("|")})\\s|${CREDENTIAL_DIRECTIVES.join("|")}`,
+);
+/** What FREE_TEXT_CREDENTIAL needs, for a keyword screen: a flag and the whitespace after it, or a directive. */
+export const FREE_TEXT_KEYWORDS = [...USER_FLAG_LIST.map((flag) => `${flag} `), ...CREDENTIAL_DIRECTIVES];
 const USERINFO = /^[\w.@-]{1,256}:(\S{1,1024})$/;
-const USER_FLAGS = new Set(["-u", "--user", "--basic-auth"]);
 
 export function assignmentsIn(raw: string): Assignment[] {
   const found: Assignment[] = [];

@@ -4,9 +4,10 @@
 // or `script`), is read, and so are annotations and labels of the object and of every embedded
 // template, probes, lifecycle hooks, volume fields and ConfigMap data and binaryData. Secrets are
 // where secrets belong, so they are never read.
+import { keywordScreen } from "./keyword-screen.ts";
 import { classifyName } from "./names.ts";
 import { isRecord, type Json, optionalList, optionalRecord, optionalString, Unreadable, valueAt } from "./objects.ts";
-import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
+import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS } from "./rules/secret-formats.ts";
 import { mayHoldUrl } from "./rules/urls.ts";
 import type { PathSegment } from "./types.ts";
 
@@ -521,11 +522,13 @@ const isPresent = (value: unknown) => value !== undefined && value !== null;
  * A ConfigMap key's, an annotation's or a field's own name can be written with a key too. Names are many
  * and stand under no name of their own: only provider formats can be told in one, so only those are looked for.
  */
-const readsName = (name: string) => name.length >= SHORTEST_KEY && FORMAT_KEYWORD.test(name);
+const readsName = (name: string) => name.length >= SHORTEST_KEY && holdsFormatKeyword(name);
 const FORMAT_KEYWORD = new RegExp(ANY_FORMAT_KEYWORD.source, "i");
+const FORMAT_SCREEN = keywordScreen(FORMAT_KEYWORDS);
+const holdsFormatKeyword = (text: string) => FORMAT_SCREEN(text) && FORMAT_KEYWORD.test(text);
 /** A leftover string is read for what a string under no name can hold: a provider's key, a URL's password. */
 const mayHoldKey = (value: string) =>
-  value.length >= SHORTEST_KEY && (FORMAT_KEYWORD.test(value) || (value.includes("@") && mayHoldUrl(value)));
+  value.length >= SHORTEST_KEY && (holdsFormatKeyword(value) || (value.includes("@") && mayHoldUrl(value)));
 
 const ANNOTATION_FIELD = /^metadata\.annotations\['([^']{1,317})'\]$/;
 

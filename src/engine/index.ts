@@ -1,7 +1,7 @@
 // The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
 
-import { FREE_TEXT_CREDENTIAL } from "./assignments.ts";
+import { FREE_TEXT_CREDENTIAL, FREE_TEXT_KEYWORDS } from "./assignments.ts";
 import {
   type Candidate,
   type CopyOptions,
@@ -10,7 +10,8 @@ import {
   extractCandidates,
   isReviewedKind,
 } from "./extract.ts";
-import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
+import { keywordScreen } from "./keyword-screen.ts";
+import { CREDENTIAL_KEYWORDS, CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
 import { credentialsInUrls } from "./rules/credentials-in-url.ts";
@@ -18,9 +19,9 @@ import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
 import { type Hit, MAX_HITS_PER_VALUE } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
-import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
+import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
-import { type FoundUrl, mayHoldUrl, urlsIn } from "./rules/urls.ts";
+import { type FoundUrl, mayHoldUrl, URL_MARKERS, urlsIn } from "./rules/urls.ts";
 import { shownName, shownPath } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
@@ -140,18 +141,27 @@ function describeResource(object: Json, kind: string): Resource {
 
 // Every rule needs one of these in the lowercased value, or a credential-like name: a format keyword
 // (JWTs' "eyj" included), a word an assignment's credential name contains ("bearer" included), a
-// free-text form that carries no such word (curl -u user:pass, rootpw), or a URL.
+// free-text form that carries no such word (curl -u user:pass, rootpw), a URL, or a $(VAR) reference.
 const ANY_RULE_KEYWORD = new RegExp(
   `${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}|${FREE_TEXT_CREDENTIAL.source}`,
 );
+const REFERENCE = "$(";
+const ANY_RULE_SCREEN = keywordScreen([
+  ...FORMAT_KEYWORDS,
+  ...CREDENTIAL_KEYWORDS,
+  ...FREE_TEXT_KEYWORDS,
+  ...URL_MARKERS,
+  REFERENCE,
+]);
 
 /**
  * False only for a value no rule can report: most values of a workload, left out at extraction
  * without running the rules.
  */
 function mayHit(value: string, name: string | undefined): boolean {
-  const lower = value.toLowerCase();
-  return mayHoldUrl(value) || value.includes("$(") || classifyName(name) !== "other" || ANY_RULE_KEYWORD.test(lower);
+  if (classifyName(name) !== "other") return true;
+  if (!ANY_RULE_SCREEN(value)) return false;
+  return mayHoldUrl(value) || value.includes(REFERENCE) || ANY_RULE_KEYWORD.test(value.toLowerCase());
 }
 
 function mayHitOrNamesHost(value: string, name: string | undefined): boolean {

@@ -61,7 +61,8 @@ export type NameKind = "password" | "credential" | "other";
 
 // Every credential or password word above contains one of these: text without any of them names no
 // credential, so the generic rule can skip it (gitleaks' keyword prefilter, for names).
-export const CREDENTIAL_SUBSTRING = /key|token|secret|pass|pwd|cred|auth|bearer|pat/;
+export const CREDENTIAL_KEYWORDS = ["key", "token", "secret", "pass", "pwd", "cred", "auth", "bearer", "pat"];
+export const CREDENTIAL_SUBSTRING = new RegExp(CREDENTIAL_KEYWORDS.join("|"));
 
 export function mayNameCredential(lowercaseText: string): boolean {
   return CREDENTIAL_SUBSTRING.test(lowercaseText);

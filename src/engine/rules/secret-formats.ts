@@ -267,8 +267,9 @@ export const SECRET_FORMATS: readonly SecretFormat[] = [
   },
 ];
 
+export const FORMAT_KEYWORDS = SECRET_FORMATS.flatMap((f) => f.keywords);
 /** Every keyword of every format: one test decides whether any format needs to run at all. */
-export const ANY_FORMAT_KEYWORD = new RegExp(alternation(SECRET_FORMATS.flatMap((f) => f.keywords)));
+export const ANY_FORMAT_KEYWORD = new RegExp(alternation(FORMAT_KEYWORDS));
 
 /** `a|b|...` of the keywords, escaped, without those that contain a shorter one (sk-ant- after sk-). */
 function alternation(keywords: readonly string[]): string {

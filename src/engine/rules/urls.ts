@@ -20,9 +20,13 @@ const AUTHORITY = /[^\s/?#'"<>\\`]{1,512}/y;
 // http:///host as http://host: for its special schemes any run of slashes and backslashes is "//".
 const LENIENT_SLASHES = /(?<![A-Za-z0-9+.-])(https?|wss?):(?:\/(?!\/)|\\|\/\/[/\\])[/\\]*/gi;
 
-/** Whether a value may hold a URL, spelt strictly or as a WHATWG parser takes it: a test for every value. */
+/** What every URL holds, spelt strictly or as a WHATWG parser takes it (for a keyword screen too). */
+export const URL_MARKERS = [":/", ":\\"] as const;
+const [SLASH, BACKSLASH] = URL_MARKERS;
+
+/** Whether a value may hold a URL: a test for every value. */
 export function mayHoldUrl(value: string): boolean {
-  return value.includes(":/") || value.includes(":\\");
+  return value.includes(SLASH) || value.includes(BACKSLASH);
 }
 
 /** Finds each "://" and reads the scheme before it and the authority after it: linear, no backtracking. */
