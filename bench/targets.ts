@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createCertificateAuthority, issueCertificate } from "../src/tls/certificates.ts";
 
-export type Mode = "validate" | "no-rules" | "parse-only" | "hello";
+export type Mode = "validate" | "walk-only" | "no-rules" | "parse-only" | "hello";
 
 export interface Target {
   mode: Mode;

@@ -1,10 +1,11 @@
 // One benchmark target, in a process of its own so the load generator does not share its event loop.
-// Usage: node bench/webhook-target.ts validate|no-rules|parse-only|hello CERT_DIR [pauses]
+// Usage: node bench/webhook-target.ts validate|walk-only|no-rules|parse-only|hello CERT_DIR [pauses]
 // Prints "listening PORT" once it serves on 127.0.0.1; closes on SIGTERM.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import Fastify, { type FastifyInstance } from "fastify";
+import { extractCandidates } from "../src/engine/extract.ts";
 import { type Evaluate, evaluate } from "../src/engine/index.ts";
 import { bufferedDestination, createLogger } from "../src/observability/logger.ts";
 import { admissionConfig } from "../src/webhook/config.ts";
@@ -28,6 +29,8 @@ const policies: PolicyView[] = Array.from({ length: 20 }, (_, i) => ({
   action: i % 2 === 0 ? "Deny" : "Warn",
 }));
 
+const KEEP_NOTHING = () => false;
+
 function webhook(rules: Evaluate): FastifyInstance {
   return buildWebhookServer({
     tls,
@@ -45,6 +48,13 @@ function target(): FastifyInstance {
   switch (mode) {
     case "validate":
       return webhook(evaluate);
+    case "walk-only":
+      // What reading the object costs before any rule runs: the engine's own walk of every field, keeping nothing.
+      return webhook((object) => {
+        const { kind } = object as { kind: string };
+        extractCandidates(object as Record<string, unknown>, kind, [], [], KEEP_NOTHING, { keep: KEEP_NOTHING });
+        return { findings: [] };
+      });
     case "no-rules":
       // The server's own cost: the same webhook with an engine that finds nothing and reads nothing.
       return webhook(() => ({ findings: [] }));
@@ -66,7 +76,7 @@ function target(): FastifyInstance {
       return app;
     }
     default:
-      throw new Error(`unknown target "${mode}": use validate, no-rules, parse-only or hello`);
+      throw new Error(`unknown target "${mode}": use validate, walk-only, no-rules, parse-only or hello`);
   }
 }
 
