@@ -258,4 +258,20 @@ describe("ai-api-guard scan: no output ever holds a secret", () => {
       }
     }
   });
+
+  it("names an object named with a key by its hint, in text, JSON and SARIF and in an unreadable object's error", () => {
+    // A DeepSeek key is a valid object name: the resource each finding names would quote it.
+    const key = fake.deepseek ?? "";
+    const unreadable = `---\nkind: Pod\nmetadata: {name: ${key}}\nspec: {containers: oops}\n`;
+    const root = folderWith({
+      "named.yaml": `${deploymentYaml(key, { OPENAI_API_KEY: fake.openai ?? "" })}${unreadable}`,
+    });
+    for (const format of ["text", "json", "sarif"]) {
+      const run = runCli(["scan", "--format", format, root]);
+      expect(run.code, format).toBe(2);
+      expect(run.stdout, format).toContain(`Deployment/shop/<DeepSeek API key ending …${key.slice(-4)}>`);
+      expect(run.stderr, format).toContain(`Pod//<DeepSeek API key ending …${key.slice(-4)}>: spec.containers is`);
+      expect(run.stdout + run.stderr, format).not.toContain(key.slice(3, 11));
+    }
+  });
 });
