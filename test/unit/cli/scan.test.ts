@@ -274,4 +274,24 @@ describe("ai-api-guard scan: no output ever holds a secret", () => {
       expect(run.stdout + run.stderr, format).not.toContain(key.slice(3, 11));
     }
   });
+
+  it("names a ConfigMap named with a key by its hint where a workload reads an AI API's URL from it", () => {
+    const key = fake.deepseek ?? "";
+    const manifests = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${key}, namespace: shop}
+data: {OPENAI_BASE_URL: "https://api.openai.com/v1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: chat, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: app:1, envFrom: [{configMapRef: {name: ${key}}}]}]
+`;
+    const run = runCli(["scan", folderWith({ "chat.yaml": manifests })]);
+    expect(run.stdout).toContain(`ConfigMap "<DeepSeek API key ending …${key.slice(-4)}>" key "OPENAI_BASE_URL"`);
+    expect(run.stdout + run.stderr).not.toContain(key.slice(3, 11));
+  });
 });
