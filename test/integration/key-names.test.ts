@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterSources } from "../../src/readapi/index.ts";
+import { freePort } from "../controlplane/ports.ts";
 import { kubeConfig, kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds, installReportCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
@@ -19,6 +20,7 @@ const ns = useTestNamespace("keyname");
 const KEY = `sk-${randomBytes(16).toString("hex")}`;
 const HINT = `<DeepSeek API key ending …${KEY.slice(-4)}>`;
 let operator: Operator | undefined;
+let metricsPort = 0;
 
 const objects = `
 apiVersion: v1
@@ -85,9 +87,14 @@ beforeAll(async () => {
     openaiPolicyYaml(ns.name, "leaky", "  response: {quarantine: true}\n  credentials: {secretName: openai}"),
   );
   // Under Audit the webhook admits the controller's Secret mount on the Deployment it would refuse.
-  operator = await startOperator(kubeconfigPath(), ["--default-action", "Audit"], {
-    controllerNamespaces: [ns.name],
-  });
+  metricsPort = await freePort();
+  operator = await startOperator(
+    kubeconfigPath(),
+    ["--default-action", "Audit", "--metrics-port", String(metricsPort)],
+    {
+      controllerNamespaces: [ns.name],
+    },
+  );
 });
 
 afterAll(async () => {
@@ -171,8 +178,11 @@ describe("an object named with a key", () => {
     expectNoKey(served, "the read API's findings and inventory");
   });
 
-  it("appears nowhere ai-api-guard wrote: Events, NetworkPolicies, policies, Reports, log lines", async () => {
+  it("appears nowhere ai-api-guard wrote: Events, NetworkPolicies, policies, Reports, log lines, metrics", async () => {
     expectNoKey(await writtenJson(), "the namespace's objects");
     expectNoKey(operator?.output() ?? "", "the operator's log");
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain("aiapiguard_audit_findings");
+    expectNoKey(metrics, "the metrics");
   });
 });
