@@ -120,6 +120,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
       ...finding,
       apiVersion,
       ...(uid ? { uid } : {}),
+      // The engine shows a name that holds a key by its hint.
+      ...(finding.name !== name && { nameHoldsKey: true as const }),
       policies: selecting.map((p) => p.metadata.name),
     }));
     findings.push(...records);

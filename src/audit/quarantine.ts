@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { shownName } from "../engine/shown.ts";
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
 import type { Labels } from "../kube/label-selector.ts";
@@ -25,13 +26,29 @@ export interface QuarantineTarget {
 const NETWORK_POLICY = resources.networkPolicy;
 const QUARANTINE_LABEL = "aiapiguard.dev/quarantine";
 
-export function quarantineKey(t: Pick<QuarantineTarget, "namespace" | "kind" | "name">): string {
-  return `${t.namespace}/${t.kind}/${t.name}`;
+type Identity = Pick<QuarantineTarget, "kind" | "name" | "uid">;
+
+/**
+ * Kind/name as the quarantine's annotation, keys and log lines show it. A name that holds a key (a
+ * DeepSeek key is a valid name) is shown by its hint, and told apart from another with the same hint by uid.
+ */
+function shownTarget(t: Identity): string {
+  const shown = shownName(t.name);
+  return shown === t.name ? `${t.kind}/${t.name}` : `${t.kind}/${shown} uid ${t.uid ?? ""}`;
 }
 
-/** aiapiguard-quarantine-<kind>-<name>, shortened with a hash when that is not a valid name. */
-export function quarantineName(t: Pick<QuarantineTarget, "kind" | "name">): string {
-  const name = `aiapiguard-quarantine-${t.kind.toLowerCase()}-${t.name}`;
+const holdsKey = (t: Identity) => shownName(t.name) !== t.name;
+
+export function quarantineKey(t: Identity & Pick<QuarantineTarget, "namespace">): string {
+  return `${t.namespace}/${shownTarget(t)}`;
+}
+
+/**
+ * aiapiguard-quarantine-<kind>-<name> (the uid for a name that holds a key), shortened with a hash when
+ * that is not a valid name.
+ */
+export function quarantineName(t: Identity): string {
+  const name = `aiapiguard-quarantine-${t.kind.toLowerCase()}-${holdsKey(t) ? t.uid : t.name}`;
   if (name.length <= 253) return name;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 10);
   return `${name.slice(0, 242)}-${hash}`;
@@ -46,8 +63,12 @@ export function quarantinePolicy(t: QuarantineTarget) {
       name: quarantineName(t),
       namespace: t.namespace,
       labels: { "app.kubernetes.io/managed-by": "ai-api-guard", [QUARANTINE_LABEL]: "true" },
-      annotations: { "aiapiguard.dev/quarantined": `${t.kind}/${t.name}` },
-      ...(t.uid ? { ownerReferences: [{ apiVersion: t.apiVersion, kind: t.kind, name: t.name, uid: t.uid }] } : {}),
+      annotations: { "aiapiguard.dev/quarantined": shownTarget(t) },
+      // An owner reference must name its owner: a quarantine of a name that holds a key has none, and is
+      // lifted by the next audit after the workload is gone.
+      ...(t.uid && !holdsKey(t)
+        ? { ownerReferences: [{ apiVersion: t.apiVersion, kind: t.kind, name: t.name, uid: t.uid }] }
+        : {}),
     },
     spec: { podSelector: { matchLabels: { ...t.labels } }, policyTypes: ["Egress"], egress: [] },
   };
@@ -107,7 +128,7 @@ export async function reconcileQuarantines(
     if (Object.keys(target.labels).length === 0) {
       // An empty podSelector would cut off every pod of the namespace.
       logger.warn(
-        { namespace: target.namespace, kind: target.kind, name: target.name },
+        { namespace: target.namespace, workload: shownTarget(target) },
         "cannot quarantine a workload whose pods have no labels",
       );
       continue;
@@ -121,7 +142,10 @@ export async function reconcileQuarantines(
     } catch (error) {
       // Cut off by the signal (the Lease lost): no other quarantine is applied or lifted.
       signal?.throwIfAborted();
-      logger.warn({ namespace: target.namespace, name: target.name, error: describeError(error) }, "cannot quarantine");
+      logger.warn(
+        { namespace: target.namespace, workload: shownTarget(target), error: describeError(error) },
+        "cannot quarantine",
+      );
       continue;
     }
     if (standing) {

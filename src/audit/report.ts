@@ -12,6 +12,8 @@ export interface AuditFinding extends Omit<Finding, "pathSegments"> {
   uid?: string;
   /** The AiApiPolicies (names, in the same namespace) that select the workload. */
   policies: string[];
+  /** The object's name holds a key: `name` is its hint, and no Event can be written about the object. */
+  nameHoldsKey?: true;
 }
 
 export type ReportFormat = "openreports" | "wgpolicyk8s";

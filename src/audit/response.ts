@@ -4,7 +4,7 @@
 // rule's hint at most, never the value.
 import type { Logger } from "pino";
 import { API_GROUP, API_VERSION, KIND } from "../api/index.ts";
-import type { RecordEvent } from "../kube/events.ts";
+import { type RecordEvent, WITHHELD } from "../kube/events.ts";
 import type { AuditFinding } from "./report.ts";
 
 export const CREDENTIAL_EXPOSED = "CredentialExposed";
@@ -30,6 +30,7 @@ export function credentialResponder(recordEvent: RecordEvent, logger: Logger): (
         rule: finding.rule,
         hint: finding.hint,
         policies: finding.policies,
+        ...(finding.nameHoldsKey && { event: WITHHELD }),
       },
       "credential exposed in a running workload",
     );
@@ -40,7 +41,7 @@ export function credentialResponder(recordEvent: RecordEvent, logger: Logger): (
       name: finding.name,
       ...(finding.uid ? { uid: finding.uid } : {}),
     };
-    recordEvent({ type: "Warning", reason: CREDENTIAL_EXPOSED, object: workload, message });
+    if (!finding.nameHoldsKey) recordEvent({ type: "Warning", reason: CREDENTIAL_EXPOSED, object: workload, message });
     for (const policy of finding.policies) {
       recordEvent({
         type: "Warning",

@@ -20,7 +20,7 @@ import { redacted } from "./failures.ts";
 import { ownedName, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
 import { rateLimits } from "./rate-limits.ts";
-import { convergeWorkload, describeFailure, type WorkloadFailure } from "./workloads.ts";
+import { convergeWorkload, describeFailure, type WorkloadFailure, workloadSubject } from "./workloads.ts";
 
 export const FINALIZER = "aiapiguard.dev/cleanup";
 
@@ -172,7 +172,7 @@ export function createController(options: ControllerOptions): Controller {
     const status = buildStatus(
       policy,
       observations,
-      matched.map(({ workload }) => `${workload.kind}/${workload.metadata.name}`),
+      matched.map(({ workload }) => workloadSubject(workload)),
       egressObserved.networkPolicy,
       currentTime,
     );

@@ -3,6 +3,7 @@
 // Applied only when the cached template differs; a failure is returned for the condition, not thrown.
 
 import { workloadKind } from "../api/workload-kinds.ts";
+import { shownName } from "../engine/index.ts";
 import type { CachedSecret, CachedWorkload } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import { canonical } from "../kube/order.ts";
@@ -29,6 +30,14 @@ export interface WorkloadResult {
   failure?: WorkloadFailure;
   /** The policy is not mounted here: its mountPath is another's. A condition to show, not a write to retry. */
   clash?: WorkloadFailure;
+}
+
+/**
+ * Kind/name as conditions, Events and the status show a workload: a name that holds a key (a DeepSeek key
+ * is a valid name) by its hint.
+ */
+export function workloadSubject(workload: CachedWorkload): string {
+  return `${workload.kind}/${shownName(workload.metadata.name)}`;
 }
 
 /** One line for a condition's message or an error: "Deployment/app: AdmissionRefused: ...". */
@@ -59,7 +68,7 @@ export async function convergeWorkload(
     return secretName !== undefined && selects(p, workload) && secrets.get(namespace, secretName) !== undefined;
   });
   const { kept, clashes } = withoutClashes(workload, mounting);
-  const subject = `${workload.kind}/${workload.metadata.name}`;
+  const subject = workloadSubject(workload);
   const clash = clashWith(
     subject,
     clashes.find((c) => c.policy === ctx.policy.metadata.name),

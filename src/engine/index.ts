@@ -98,6 +98,7 @@ function visit(
   // No list of kinds: whatever holds a container is read, wherever it holds it.
   if (!isReviewedKind(kind, object.apiVersion)) return undefined;
   const resource = describeResource(object, kind);
+  const before = out.length;
   const candidates: Candidate[] = [];
   let problem: Problem | undefined;
   const { inventory } = settings;
@@ -120,7 +121,10 @@ function visit(
   } catch (error) {
     problem ??= describeError(error, prefix);
   }
-  return problem && { message: `${resource.resource}: ${problem.message}`, path: problem.path };
+  // Only an object with something to say pays for looking at its name.
+  const shown = out.length > before || problem ? shownResource(resource) : resource;
+  for (const finding of out.slice(before)) Object.assign(finding, { resource: shown.resource, name: shown.name });
+  return problem && { message: `${shown.resource}: ${problem.message}`, path: problem.path };
 }
 
 function describeError(error: unknown, objectPath: PathSegment[]): Problem {
@@ -131,6 +135,14 @@ function describeError(error: unknown, objectPath: PathSegment[]): Problem {
 }
 
 type Resource = Pick<Finding, "resource" | "kind" | "namespace" | "name">;
+
+/** A name can be a key (a DeepSeek key is a valid name): wherever a finding names its object, it shows the hint. */
+function shownResource(resource: Resource): Resource {
+  const name = shownName(resource.name);
+  return name === resource.name
+    ? resource
+    : { ...resource, resource: `${resource.kind}/${resource.namespace}/${name}`, name };
+}
 
 function describeResource(object: Json, kind: string): Resource {
   const metadata = isRecord(object.metadata) ? object.metadata : {};

@@ -7,13 +7,26 @@ import type { PathSegment } from "./types.ts";
 
 const NAME_GROUP: CandidateGroup = { source: {}, configMap: false, complete: true };
 
+/**
+ * Generated suffixes a name can carry: a Deployment's ReplicaSet is `<name>-<hash>`, its Pods
+ * `<name>-<hash>-<random>`, a CronJob's Pods `<name>-<time>-<random>`.
+ */
+const GENERATED_SUFFIXES = 3;
+
 /** The name, each key in it replaced by its hint: `<Google API key ending …WqXJ>`. */
 export function shownName(name: string): string {
   if (name.length < SHORTEST_KEY) return name;
   const secrets: string[] = [];
-  const candidate = { value: name, base: [], tail: [], field: "name" as const, annotations: [], group: NAME_GROUP };
-  const hits = hardcodedSecrets(candidate, name.toLowerCase(), secrets);
-  return secrets.reduce((shown, secret, i) => shown.replaceAll(secret, `<${hits[i]?.hint.replaceAll('"', "")}>`), name);
+  const hints: string[] = [];
+  // A key ends where a name's generated suffixes begin: a format's match stops at no "-".
+  let end = name.length;
+  for (let cuts = 0; cuts <= GENERATED_SUFFIXES && end >= SHORTEST_KEY; cuts++) {
+    const value = name.slice(0, end);
+    const candidate = { value, base: [], tail: [], field: "name" as const, annotations: [], group: NAME_GROUP };
+    for (const hit of hardcodedSecrets(candidate, value.toLowerCase(), secrets)) hints.push(hit.hint);
+    end = name.lastIndexOf("-", end - 1);
+  }
+  return secrets.reduce((shown, secret, i) => shown.replaceAll(secret, `<${hints[i]?.replaceAll('"', "")}>`), name);
 }
 
 /** formatPath, with each name shown as shownName shows it. */

@@ -25,6 +25,7 @@ export interface Finding {
   resource: string;
   kind: string;
   namespace: string;
+  /** As shown: a name that holds a key (a DeepSeek key is a valid name) is its hint, here and in `resource`. */
   name: string;
   /** The container the value belongs to; absent for ConfigMap data. */
   container?: string;

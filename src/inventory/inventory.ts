@@ -9,6 +9,7 @@ import {
   registeredApi,
   unregisteredAiApis,
 } from "../engine/rules/unregistered-ai-api.ts";
+import { shownName } from "../engine/shown.ts";
 import type { Finding } from "../engine/types.ts";
 import { matchesSelector } from "../kube/label-selector.ts";
 import { byCodePoint } from "../kube/order.ts";
@@ -77,7 +78,8 @@ export class InventoryBuilder {
     const kind = String(object.kind);
     const metadata = (object.metadata ?? {}) as { namespace?: string; name?: string };
     const namespace = metadata.namespace ?? "";
-    const name = `${kind}/${metadata.name ?? ""}`;
+    // A name that holds a key (a DeepSeek key is a valid name) is listed by its hint.
+    const name = `${kind}/${shownName(metadata.name ?? "")}`;
     const labels = podLabels(object);
     for (const { policy, entry } of this.entries) {
       if (entry.namespace === namespace && matchesSelector(policy.spec.selector, labels)) entry.workloads.push(name);

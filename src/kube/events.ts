@@ -7,12 +7,15 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
+import { shownName } from "../engine/shown.ts";
 import { describeError } from "./errors.ts";
 import { collectionPath, objectPath, resources } from "./resources.ts";
 import { isStatus, type KubeRest } from "./rest.ts";
 
 export const COMPONENT = "ai-api-guard";
 const MAX_MESSAGE = 1024;
+/** The log line of an Event not written because the object's name holds a key. */
+export const WITHHELD = "no Event written about the object: its name holds a key, which an Event would keep";
 
 export interface EventInput {
   type: "Normal" | "Warning";
@@ -133,6 +136,13 @@ export function eventRecorder(rest: KubeRest, logger: Logger, options: RecorderO
 
   return (event) => {
     const { object } = event;
+    // An Event keeps the name of what it is about (involvedObject and its own name): an object named with
+    // a key (a DeepSeek key is a valid name) gets none, and the log line names it by its hint.
+    const shown = shownName(object.name);
+    if (shown !== object.name) {
+      logger.info({ reason: event.reason, namespace: object.namespace, kind: object.kind, name: shown }, WITHHELD);
+      return;
+    }
     const objectKey = `${object.namespace}/${object.kind}/${object.name}/${object.uid ?? ""}`;
     const message = event.message.length > MAX_MESSAGE ? `${event.message.slice(0, MAX_MESSAGE - 1)}…` : event.message;
     if (!allow(objectKey)) {

@@ -108,11 +108,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
     ...(previousAppliedCopy !== undefined && { previousAppliedCopy }),
   });
   const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
-  // An object named with a key (a DeepSeek key is a valid name): messages, log lines and Events show its hint.
-  const named = findings.some(inName)
-    ? { ...subject, name: shownName(subject.name), nameHoldsKey: true as const }
-    : subject;
-  const assessment: Assessment = { subject: named, labels, findings, existing: [] };
+  const assessment: Assessment = { subject, labels, findings, existing: [] };
   if (scope.configMapsNotFollowed) assessment.configMapsNotFollowed = scope.configMapsNotFollowed;
   const owner = controllerOwner(request.object);
   if (owner) assessment.owner = owner;
@@ -148,12 +144,6 @@ function cappedAndChanged(findings: readonly Finding[], object: unknown, oldObje
     if (valueAt(object, f.pathSegments) !== valueAt(oldObject, f.pathSegments)) grown.add(f.path);
   }
   return grown;
-}
-
-/** A finding in the object's name (or the prefix it is generated from). */
-function inName(finding: Finding): boolean {
-  const [metadata, field] = finding.pathSegments;
-  return metadata === "metadata" && (field === "name" || field === "generateName");
 }
 
 /** kubectl's last-applied-configuration of an object, if it has one. */
@@ -214,5 +204,10 @@ export function subjectOf(request: AdmissionRequest): Subject {
     (typeof generateName === "string" && `${generateName}*`) ||
     "(unnamed)";
   // The object's own fields are not bounded by the envelope's schema: Kubernetes names stop at 253.
-  return { kind: request.kind.kind, namespace: request.namespace ?? "", name: name.slice(0, 253) };
+  const written = name.slice(0, 253);
+  // An object named with a key (a DeepSeek key is a valid name, and its ReplicaSets' and Pods' names start
+  // with it, though they have no finding of their own): messages, log lines and Events show its hint.
+  const shown = shownName(written);
+  const subject = { kind: request.kind.kind, namespace: request.namespace ?? "", name: shown };
+  return shown === written ? subject : { ...subject, nameHoldsKey: true };
 }

@@ -1,6 +1,7 @@
 // The admission decision, pure: an assessment (what the engine found), the policies, the configuration
 // and the answers of the two lookups the server makes first (see `lookupsNeeded`) in; what to answer,
 // warn and record out. The server does the I/O (response, log line, metrics, Events).
+import { shownName } from "../engine/index.ts";
 import type { Finding } from "../engine/types.ts";
 import type { AdmissionStatus, UserInfo } from "./admission-review.ts";
 import type { Assessment } from "./assess.ts";
@@ -229,9 +230,10 @@ function isUnregistered(finding: Finding): boolean {
   return finding.rule === "unregistered-ai-api";
 }
 
-/** Who the exemption was granted to, as the AdmissionExempted Event says it. */
+/** Who the exemption was granted to, as the AdmissionExempted Event says it (an owner named with a key by its hint). */
 function grantee(user: UserInfo, owner: Assessment["owner"]): string {
-  return owner ? `${user.username} (carried from its controller ${owner.kind}/${owner.name})` : user.username;
+  if (!owner) return user.username;
+  return `${user.username} (carried from its controller ${owner.kind}/${shownName(owner.name)})`;
 }
 
 function newFindings(a: Assessment): Finding[] {

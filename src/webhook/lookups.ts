@@ -3,6 +3,7 @@
 // the action floor of this namespace (its label); both fail closed: an error is a no. Before reviewing a
 // workload: the ConfigMaps it reads, for the AI API hosts in them; one that cannot be read is left out.
 import { API_GROUP, PLURAL } from "../api/index.ts";
+import { shownName } from "../engine/index.ts";
 import { hostsIn, referencedConfigMaps } from "../engine/rules/unregistered-ai-api.ts";
 import { accessAllowed } from "../kube/access-review.ts";
 import { describeError, isApiError } from "../kube/errors.ts";
@@ -93,8 +94,12 @@ export function apiLookups(rest: KubeRest, options: LookupOptions): Lookups {
           return hostsByKey(read.data ?? {});
         } catch (error) {
           // A ConfigMap created after the workload is common, and is no error of the webhook's.
-          if (!isApiError(error) || error.code !== 404)
-            logger.warn({ error: describeError(error), namespace, configMap: name }, "could not read a ConfigMap");
+          if (!isApiError(error) || error.code !== 404) {
+            // Named with a key (a DeepSeek key is a valid name): the line and the API server's error show its hint.
+            const shown = shownName(name);
+            const reason = describeError(error).replaceAll(name, shown);
+            logger.warn({ error: reason, namespace, configMap: shown }, "could not read a ConfigMap");
+          }
           return undefined;
         }
       }),

@@ -1,6 +1,7 @@
 // What the webhook asks the API server, against the real one: the ConfigMaps a reviewed workload reads
 // (kept as the host names in them, and nothing else of their values), the namespace's action floor, and
 // whether a user may grant exemptions; and what each answers when the API server does not.
+import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { API_GROUP, PLURAL } from "../../src/api/index.ts";
@@ -106,5 +107,17 @@ describe("the webhook's lookups", () => {
       "could not read a ConfigMap",
       "could not read the namespace's action floor",
     ]);
+  });
+
+  it("names a ConfigMap named with a key (a DeepSeek key is a valid name) by its hint when it cannot read it", async () => {
+    const key = `sk-${randomBytes(16).toString("hex")}`;
+    const proxy = await freezingProxy();
+    onTestFinished(() => proxy.close());
+    proxy.freeze();
+    const { logger, lines } = capturedLogger();
+    const lookups = apiLookups(new KubeRest(proxy.kubeConfig()), { logger });
+    expect(await lookups.configMapHosts?.(ns.name, key)).toBeUndefined();
+    expect(lines.map((line) => JSON.parse(line).configMap)).toEqual([`<DeepSeek API key ending …${key.slice(-4)}>`]);
+    expect(lines.join("")).not.toContain(key.slice(3, 20));
   });
 });

@@ -103,7 +103,7 @@ export function aiApiUses(
         add(value, ref.container, () => ({
           ...(ref.container === undefined ? {} : { container: ref.container }),
           pathSegments: ref.path,
-          where: `ConfigMap "${ref.name}" key "${shownName(key)}" (${ref.how})`,
+          where: `ConfigMap "${shownName(ref.name)}" key "${shownName(key)}" (${ref.how})`,
         }));
       }
     }

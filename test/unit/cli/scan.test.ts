@@ -258,4 +258,40 @@ describe("ai-api-guard scan: no output ever holds a secret", () => {
       }
     }
   });
+
+  it("names an object named with a key by its hint, in text, JSON and SARIF and in an unreadable object's error", () => {
+    // A DeepSeek key is a valid object name: the resource each finding names would quote it.
+    const key = fake.deepseek ?? "";
+    const unreadable = `---\nkind: Pod\nmetadata: {name: ${key}}\nspec: {containers: oops}\n`;
+    const root = folderWith({
+      "named.yaml": `${deploymentYaml(key, { OPENAI_API_KEY: fake.openai ?? "" })}${unreadable}`,
+    });
+    for (const format of ["text", "json", "sarif"]) {
+      const run = runCli(["scan", "--format", format, root]);
+      expect(run.code, format).toBe(2);
+      expect(run.stdout, format).toContain(`Deployment/shop/<DeepSeek API key ending …${key.slice(-4)}>`);
+      expect(run.stderr, format).toContain(`Pod//<DeepSeek API key ending …${key.slice(-4)}>: spec.containers is`);
+      expect(run.stdout + run.stderr, format).not.toContain(key.slice(3, 11));
+    }
+  });
+
+  it("names a ConfigMap named with a key by its hint where a workload reads an AI API's URL from it", () => {
+    const key = fake.deepseek ?? "";
+    const manifests = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${key}, namespace: shop}
+data: {OPENAI_BASE_URL: "https://api.openai.com/v1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: chat, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: app:1, envFrom: [{configMapRef: {name: ${key}}}]}]
+`;
+    const run = runCli(["scan", folderWith({ "chat.yaml": manifests })]);
+    expect(run.stdout).toContain(`ConfigMap "<DeepSeek API key ending …${key.slice(-4)}>" key "OPENAI_BASE_URL"`);
+    expect(run.stdout + run.stderr).not.toContain(key.slice(3, 11));
+  });
 });

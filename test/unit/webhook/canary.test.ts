@@ -47,6 +47,24 @@ const configMap = {
   data: { OPENAI_API_KEY: KEY },
 };
 
+/** Metadata of an object its controller named after itself, with a generated suffix. */
+const owned = (name: string, kind: string, owner: string) => ({
+  name,
+  namespace: "ml-team",
+  ownerReferences: [{ apiVersion: "apps/v1", kind, name: owner, uid: "u", controller: true }],
+});
+const spec = { containers: [{ name: "app", image: "app:1" }] };
+
+function replicaSetOf(deployment: string) {
+  const metadata = owned(`${deployment}-5896d6cb7`, "Deployment", deployment);
+  return { apiVersion: "apps/v1", kind: "ReplicaSet", metadata, spec: { template: { spec } } };
+}
+
+/** Clean: no finding to show, only the decision line that names it. */
+function podOf(replicaSet: string) {
+  return { apiVersion: "v1", kind: "Pod", metadata: owned(`${replicaSet}-x2x4z`, "ReplicaSet", replicaSet), spec };
+}
+
 describe("a planted secret appears in no output", () => {
   it.each<[string, Partial<AdmissionConfig>, PolicyView[], () => unknown]>([
     ["deny", {}, [], () => admissionReview(keyed())],
@@ -70,6 +88,14 @@ describe("a planted secret appears in no output", () => {
       [],
       () => admissionReview({ ...configMap, metadata: { name: NAME_KEY }, data: {} }),
     ],
+    // Its ReplicaSet and Pods are named after it, with generated suffixes no format's match runs into.
+    [
+      "a ReplicaSet of a Deployment named with a key, under Warn",
+      { defaultAction: "Warn" },
+      [],
+      () => admissionReview(replicaSetOf(NAME_KEY)),
+    ],
+    ["a Pod of a Deployment named with a key", {}, [], () => admissionReview(podOf(`${NAME_KEY}-5896d6cb7`))],
     ["unreadable", {}, [], () => admissionReview(unreadable())],
     ["unreadable under Warn", { defaultAction: "Warn" }, [], () => admissionReview(unreadable())],
     ["engine throws", {}, [], () => admissionReview(keyed({ note: "THROW" }))],

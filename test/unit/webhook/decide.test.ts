@@ -202,6 +202,17 @@ describe("decide: reviewed objects", () => {
       const notController = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "summarizer-5d8f", controller: false };
       expect(run(exemptKey(), { object: owned(notController), context: { user: replicaset } }).outcome).toBe("deny");
     });
+
+    it("names an owner named with a key (a DeepSeek key is a valid name) by its hint", () => {
+      const key = fakeSecrets(7).deepseek as string;
+      const owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: `${key}-5d8f`, controller: true };
+      const user = { username: "system:serviceaccount:kube-system:replicaset-controller" };
+      const decision = run(exemptKey(), { object: owned(owner), context: { user } });
+      expect(decision.events[0]?.message).toContain(
+        `(carried from its controller ReplicaSet/<DeepSeek API key ending …${key.slice(-4)}>-5d8f)`,
+      );
+      expect(decision.events[0]?.message).not.toContain(key);
+    });
   });
 
   it("says when the annotation names no rule (a typo exempts nothing), without quoting a secret pasted there", () => {
