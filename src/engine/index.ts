@@ -1,7 +1,7 @@
 // The rules engine: any JSON value in, findings out. Pure and synchronous; it never throws: an
 // object that claims a reviewed kind but cannot be read as one comes back as `unreadable`.
 
-import { FREE_TEXT_CREDENTIAL, FREE_TEXT_KEYWORDS } from "./assignments.ts";
+import { FREE_TEXT_CREDENTIAL } from "./assignments.ts";
 import {
   type Candidate,
   type CopyOptions,
@@ -11,15 +11,15 @@ import {
   isReviewedKind,
 } from "./extract.ts";
 import { keywordScreen } from "./keyword-screen.ts";
-import { CREDENTIAL_KEYWORDS, CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
+import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
 import { credentialsInUrls } from "./rules/credentials-in-url.ts";
-import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
+import { hardcodedSecrets, SECRET_KEYWORDS } from "./rules/hardcoded-secret.ts";
 import { type Hit, MAX_HITS_PER_VALUE } from "./rules/hit.ts";
 import { longLivedTokens } from "./rules/long-lived-token.ts";
 import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts";
-import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS } from "./rules/secret-formats.ts";
+import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
 import { type FoundUrl, mayHoldUrl, URL_MARKERS, urlsIn } from "./rules/urls.ts";
 import { shownName, shownPath } from "./shown.ts";
@@ -158,13 +158,7 @@ const ANY_RULE_KEYWORD = new RegExp(
   `${ANY_FORMAT_KEYWORD.source}|${CREDENTIAL_SUBSTRING.source}|${FREE_TEXT_CREDENTIAL.source}`,
 );
 const REFERENCE = "$(";
-const ANY_RULE_SCREEN = keywordScreen([
-  ...FORMAT_KEYWORDS,
-  ...CREDENTIAL_KEYWORDS,
-  ...FREE_TEXT_KEYWORDS,
-  ...URL_MARKERS,
-  REFERENCE,
-]);
+const ANY_RULE_SCREEN = keywordScreen([...SECRET_KEYWORDS, ...URL_MARKERS, REFERENCE]);
 
 /**
  * False only for a value no rule can report: most values of a workload, left out at extraction

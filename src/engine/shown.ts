@@ -1,10 +1,12 @@
 // Names as findings show them. A name can hold a key itself (a ConfigMap key, an annotation or an env var
 // named with one), and paths and messages quote names: such a name is shown as its hint, never as written.
 import { type CandidateGroup, SHORTEST_KEY } from "./extract.ts";
+import { keywordScreen } from "./keyword-screen.ts";
 import { formatPath } from "./objects.ts";
-import { hardcodedSecrets } from "./rules/hardcoded-secret.ts";
+import { hardcodedSecrets, SECRET_KEYWORDS } from "./rules/hardcoded-secret.ts";
 import type { PathSegment } from "./types.ts";
 
+const SECRET_SCREEN = keywordScreen(SECRET_KEYWORDS);
 const NAME_GROUP: CandidateGroup = { source: {}, configMap: false, complete: true };
 
 /**
@@ -15,7 +17,8 @@ const GENERATED_SUFFIXES = 3;
 
 /** The name, each key in it replaced by its hint: `<Google API key ending …WqXJ>`. */
 export function shownName(name: string): string {
-  if (name.length < SHORTEST_KEY) return name;
+  // Every review's object has a name, most with no keyword at all: those are shown as written, unread.
+  if (name.length < SHORTEST_KEY || !SECRET_SCREEN(name)) return name;
   const secrets: string[] = [];
   const hints: string[] = [];
   // A key ends where a name's generated suffixes begin: a format's match stops at no "-".

@@ -1,7 +1,7 @@
 // hardcoded-secret: provider formats first (precise), then a bearer header, then the generic rule,
 // which needs a credential-like name and a value that looks random. A value already reported by a
 // more precise detector is not reported again.
-import { assignmentsIn, FREE_TEXT_CREDENTIAL } from "../assignments.ts";
+import { assignmentsIn, FREE_TEXT_CREDENTIAL, FREE_TEXT_KEYWORDS } from "../assignments.ts";
 import { type Candidate, type Field, nearAzureOpenAI } from "../extract.ts";
 import {
   entropy,
@@ -12,11 +12,17 @@ import {
   matchesOf,
   type Written,
 } from "../literals.ts";
-import { classifyName, mayNameCredential, providerByName } from "../names.ts";
+import { CREDENTIAL_KEYWORDS, classifyName, mayNameCredential, providerByName } from "../names.ts";
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
 import { type Hit, MAX_HITS_PER_VALUE } from "./hit.ts";
-import { ANY_FORMAT_KEYWORD, SECRET_FORMATS } from "./secret-formats.ts";
+import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS, SECRET_FORMATS } from "./secret-formats.ts";
+
+/**
+ * What a value must hold (lower-cased) for this rule to report anything in it under no name of its own: a
+ * format's keyword, "bearer" or a word an assignment's credential name contains, or a free-text form.
+ */
+export const SECRET_KEYWORDS = [...FORMAT_KEYWORDS, ...CREDENTIAL_KEYWORDS, ...FREE_TEXT_KEYWORDS];
 
 const VIA_ENV =
   "Store it in a Secret, expose it as an env var with valueFrom.secretKeyRef and pass it as $(VAR_NAME), then revoke and rotate the exposed credential.";

@@ -3,13 +3,16 @@
 // whose lower case is ASCII (the Kelvin sign), where a screen that reads characters could go wrong.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FREE_TEXT_CREDENTIAL, FREE_TEXT_KEYWORDS } from "../../../src/engine/assignments.ts";
+import { FREE_TEXT_CREDENTIAL } from "../../../src/engine/assignments.ts";
 import { keywordScreen } from "../../../src/engine/keyword-screen.ts";
-import { CREDENTIAL_KEYWORDS, CREDENTIAL_SUBSTRING } from "../../../src/engine/names.ts";
+import { CREDENTIAL_SUBSTRING } from "../../../src/engine/names.ts";
+import { hardcodedSecrets, SECRET_KEYWORDS } from "../../../src/engine/rules/hardcoded-secret.ts";
 import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS } from "../../../src/engine/rules/secret-formats.ts";
 import { mayHoldUrl, URL_MARKERS } from "../../../src/engine/rules/urls.ts";
+import { shownName } from "../../../src/engine/shown.ts";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
 
-const RULE_KEYWORDS = [...FORMAT_KEYWORDS, ...CREDENTIAL_KEYWORDS, ...FREE_TEXT_KEYWORDS];
+const RULE_KEYWORDS = SECRET_KEYWORDS;
 const ruleScreen = keywordScreen(RULE_KEYWORDS);
 const anyRuleKeyword = (text: string) =>
   [ANY_FORMAT_KEYWORD, CREDENTIAL_SUBSTRING, FREE_TEXT_CREDENTIAL].some((regex) => regex.test(text.toLowerCase()));
@@ -71,6 +74,19 @@ describe("keyword screen", () => {
     // The Kelvin sign lower-cases to "k": "\u212aey" is "key" to the regex.
     expect(anyRuleKeyword("\u212aey")).toBe(true);
     expect(ruleScreen("\u212aey")).toBe(true);
+  });
+
+  it("says yes for every fake key of every format, alone and as a name with generated suffixes", () => {
+    const group = { source: {}, configMap: false, complete: true };
+    for (const [format, key] of Object.entries(fakeSecrets(7))) {
+      for (const text of [key, `${key}-5d8f7c9b4-x2k9p`]) {
+        const candidate = { value: text, base: [], tail: [], field: "name" as const, annotations: [], group };
+        if (hardcodedSecrets(candidate, text.toLowerCase()).length > 0) expect(ruleScreen(text), format).toBe(true);
+      }
+    }
+    // The DeepSeek key a Kubernetes name can be, with a Deployment's Pod suffixes: shown by its hint.
+    const name = `sk-${"0123456789abcdef".repeat(2)}-5d8f7c9b4-x2k9p`;
+    expect(shownName(name)).not.toContain("0123456789abcdef");
   });
 
   it("says no for the values most workloads are made of", () => {
