@@ -16,6 +16,7 @@ import type { Runnable } from "../runtime/manager.ts";
 import { buildStatus, type Observations, type Observed, sameStatus, turnedTrue } from "./conditions.ts";
 import { credentialObservations } from "./credentials.ts";
 import { egress } from "./egress.ts";
+import { onlyEmptyOwnedConflicts } from "./empty-owned.ts";
 import { redacted } from "./failures.ts";
 import { ownedName, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
@@ -272,12 +273,19 @@ export function createController(options: ControllerOptions): Controller {
     },
     async apply(resource, body, force, subresource) {
       const { name, namespace = "" } = body.metadata;
-      metrics.writes.inc({ kind: resource.kind, verb: subresource ?? "apply" });
-      await rest.apply(
-        objectPath(resource, namespace, name, subresource),
-        { apiVersion: apiVersionOf(resource), kind: resource.kind, ...body },
-        { force, signal },
-      );
+      const path = objectPath(resource, namespace, name, subresource);
+      const intent = { apiVersion: apiVersionOf(resource), kind: resource.kind, ...body };
+      const send = (forced: boolean) => {
+        metrics.writes.inc({ kind: resource.kind, verb: subresource ?? "apply" });
+        return rest.apply(path, intent, { force: forced, signal });
+      };
+      try {
+        await send(force);
+      } catch (error) {
+        // Someone owns an empty map or list the intent adds entries to: taking that over takes nothing of theirs.
+        if (force || !onlyEmptyOwnedConflicts(error, intent)) throw error;
+        await send(true);
+      }
     },
     async remove(resource, namespace, name) {
       try {

@@ -7,12 +7,12 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import { Agent, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { createCertificateAuthority, issueCertificate } from "../../src/tls/certificates.ts";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
+import { applyObjects, getObject } from "../support/objects.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
 const ns = useTestNamespace("ctl-cl");
@@ -23,13 +23,8 @@ let operator: Operator;
 // biome-ignore lint/suspicious/noExplicitAny: kubectl's JSON, read field by field
 type Json = Record<string, any>;
 
-const apply = (...objects: object[]) =>
-  kubectl(["apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n") });
-
-async function getJson(...args: string[]): Promise<Json | undefined> {
-  const result = await kubectl(["-n", ns.name, "get", ...args, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as Json) : undefined;
-}
+const apply = applyObjects;
+const getJson = (...args: string[]) => getObject<Json>(ns.name, ...args);
 
 const deployment = (name: string, env: { name: string; value: string }[] = []) => ({
   apiVersion: "apps/v1",

@@ -1,0 +1,134 @@
+// The controller's promises held to the awkward cases a platform engineer tries with kubectl: two
+// policies on one workload and one Ingress (no writes once converged, over resyncs and after edits of
+// watched objects; the policy whose limit is not applied says so), a mounted Secret that is deleted
+// and comes back, and an annotation the user applied with the policy's own value.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { installCrds } from "../support/crds.ts";
+import { eventually } from "../support/eventually.ts";
+import { applyObjects, getObject, testPolicy } from "../support/objects.ts";
+import { type Operator, startOperator } from "../support/operator.ts";
+
+const ns = useTestNamespace("ctl-k");
+const RESYNC_SECONDS = 10;
+/** What the Secrets hold: no Event may quote it. */
+const SECRET_VALUE = "contract-test-credential-value";
+let operator: Operator;
+
+// biome-ignore lint/suspicious/noExplicitAny: kubectl's JSON, read field by field
+type Json = Record<string, any>;
+
+const apply = applyObjects;
+const getJson = (...args: string[]) => getObject<Json>(ns.name, ...args);
+
+const condition = (p: Json | undefined, type: string) => p?.status?.conditions?.find((c: Json) => c.type === type);
+const volumeNames = (d: Json | undefined): string[] =>
+  (d?.spec?.template?.spec?.volumes ?? []).map((v: Json) => v.name);
+
+const deployment = (name: string) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name, namespace: ns.name },
+  spec: {
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: "app", image: "example/app:1" }] },
+    },
+  },
+});
+
+const secret = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: { name, namespace: ns.name },
+  stringData: { "api-key": SECRET_VALUE },
+});
+
+const ingress = (name: string, annotations: Record<string, string> = {}) => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "Ingress",
+  metadata: { name, namespace: ns.name, annotations },
+  spec: { defaultBackend: { service: { name, port: { number: 443 } } } },
+});
+
+const policy = (name: string, spec: Record<string, unknown>) => testPolicy(ns.name, name, spec);
+
+/** `kubectl apply --server-side` under another tool's field manager (Argo CD, Flux and Helm 4 apply so). */
+const serverSide = (...objects: object[]) =>
+  kubectl(["apply", "--server-side", "--field-manager", "helm", "-f", "-"], {
+    input: objects.map((o) => stringify(o)).join("---\n"),
+  });
+
+beforeAll(async () => {
+  await installCrds();
+  operator = await startOperator(kubeconfigPath(), ["--resync-seconds", String(RESYNC_SECONDS)], {
+    controllerNamespaces: [ns.name],
+  });
+});
+
+afterAll(async () => {
+  await kubectl(["-n", ns.name, "delete", "aap", "--all", "--timeout=30s"]);
+  await operator?.stop();
+});
+
+describe("a rate-limit annotation the user applied server-side with the policy's own value", () => {
+  it("stays when the policy is deleted, as do the user's other annotations", async () => {
+    await serverSide(ingress("same"));
+    await apply(
+      policy("pd", {
+        selector: { matchLabels: { app: "none" } },
+        rateLimit: { ingresses: ["same"], requestsPerSecond: 5 },
+      }),
+    );
+    await eventually(async () => condition(await getJson("aap", "pd"), "Ready")?.status === "True", 30_000);
+    const users = ingress("same", { "nginx.ingress.kubernetes.io/limit-rps": "5", "team.example/owner": "ml" });
+    expect((await serverSide(users)).stderr).toBe("");
+    await kubectl(["-n", ns.name, "annotate", "ingress/same", "nginx.ingress.kubernetes.io/limit-connections=9"]);
+    expect((await kubectl(["-n", ns.name, "delete", "aap/pd", "--timeout=30s"])).code).toBe(0);
+    expect((await getJson("ingress", "same"))?.metadata?.annotations).toEqual({
+      "nginx.ingress.kubernetes.io/limit-rps": "5",
+      "nginx.ingress.kubernetes.io/limit-connections": "9",
+      "team.example/owner": "ml",
+    });
+  });
+});
+
+describe("objects a tool applies server-side with empty annotations, volumes and volumeMounts", () => {
+  // What a chart renders from empty values (`annotations: {}`, `volumes: []`), applied the way Argo CD,
+  // Flux and `kubectl apply --server-side` do: that manager owns each empty map and list as a whole.
+  const charted = () => {
+    const d = deployment("charted");
+    const [app] = d.spec.template.spec.containers;
+    return {
+      ...d,
+      metadata: { ...d.metadata, annotations: {} },
+      spec: {
+        ...d.spec,
+        template: { ...d.spec.template, spec: { volumes: [], containers: [{ ...app, volumeMounts: [] }] } },
+      },
+    };
+  };
+
+  it("get the policy's mount and rate limits, and keep the tool's fields when it applies them again", async () => {
+    expect((await serverSide(secret("key-e"), charted(), ingress("charted"))).code).toBe(0);
+    await apply(
+      policy("pe", {
+        selector: { matchLabels: { app: "charted" } },
+        credentials: { secretName: "key-e" },
+        rateLimit: { ingresses: ["charted"], requestsPerSecond: 4 },
+      }),
+    );
+    await eventually(async () => condition(await getJson("aap", "pe"), "Ready")?.status === "True", 30_000);
+    expect(volumeNames(await getJson("deployment", "charted"))).toEqual(["aiapiguard-pe"]);
+    expect((await getJson("ingress", "charted"))?.metadata?.annotations).toMatchObject({
+      "nginx.ingress.kubernetes.io/limit-rps": "4",
+    });
+    // The tool applies again (a sync): no conflict for it, and nothing of the policy's is lost.
+    const again = await serverSide(charted(), ingress("charted"));
+    expect(again.stderr).toBe("");
+    expect(volumeNames(await getJson("deployment", "charted"))).toEqual(["aiapiguard-pe"]);
+    expect(condition(await getJson("aap", "pe"), "Ready")?.status).toBe("True");
+  });
+});
