@@ -13,7 +13,15 @@ import { apiVersionOf, objectPath, type Resource, resourceKey, resources } from 
 import { isStatus, type KubeRest } from "../kube/rest.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import type { Runnable } from "../runtime/manager.ts";
-import { buildStatus, type Observations, type Observed, sameStatus, turnedTrue } from "./conditions.ts";
+import {
+  buildStatus,
+  type Observations,
+  type Observed,
+  READY_PARTS,
+  sameStatus,
+  turnedFailing,
+  turnedTrue,
+} from "./conditions.ts";
 import { credentialObservations } from "./credentials.ts";
 import { egress } from "./egress.ts";
 import { onlyEmptyOwnedConflicts } from "./empty-owned.ts";
@@ -181,6 +189,13 @@ export function createController(options: ControllerOptions): Controller {
     if (!sameStatus(policy.status, status)) {
       for (const type of ["ReviewOverdue", "CredentialRotationOverdue"] as const) {
         if (turnedTrue(policy.status, status, type)) ctx.event("Warning", type, observations[type].message);
+      }
+      // A part that stopped being in place without a failed write (those had their Event): a missing Secret
+      // or Ingress, a mountPath or an annotation another holds. Once per reason, not on every reconcile.
+      const evented = new Set(failures.map((f) => f.reason));
+      for (const type of READY_PARTS) {
+        const failing = turnedFailing(policy.status, status, type);
+        if (failing && !evented.has(failing.reason)) ctx.event("Warning", failing.reason, failing.message);
       }
       await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
     }

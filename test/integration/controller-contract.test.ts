@@ -2,6 +2,7 @@
 // policies on one workload and one Ingress (no writes once converged, over resyncs and after edits of
 // watched objects; the policy whose limit is not applied says so), a mounted Secret that is deleted
 // and comes back, and an annotation the user applied with the policy's own value.
+import type { CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
@@ -61,6 +62,19 @@ const serverSide = (...objects: object[]) =>
     input: objects.map((o) => stringify(o)).join("---\n"),
   });
 
+async function events(): Promise<CoreV1Event[]> {
+  const listed = await kubectl(["-n", ns.name, "get", "events", "-o", "json"]);
+  return (JSON.parse(listed.stdout) as { items: CoreV1Event[] }).items;
+}
+
+/** The Events ai-api-guard recorded on one policy, as `reason xcount: message`. */
+async function eventsOn(policyName: string): Promise<string[]> {
+  return (await events())
+    .filter((e) => e.involvedObject.kind === "AiApiPolicy" && e.involvedObject.name === policyName)
+    .map((e) => `${e.reason} x${e.count}: ${e.message}`)
+    .sort();
+}
+
 beforeAll(async () => {
   await installCrds();
   operator = await startOperator(kubeconfigPath(), ["--resync-seconds", String(RESYNC_SECONDS)], {
@@ -71,6 +85,35 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubectl(["-n", ns.name, "delete", "aap", "--all", "--timeout=30s"]);
   await operator?.stop();
+});
+
+describe("a Secret deleted after it was mounted", () => {
+  it("comes off the workload with a Warning saying why (SecretNotFound), and goes back on when the Secret is back", async () => {
+    await apply(secret("key-c"), deployment("gone"));
+    await apply(policy("pc", { selector: { matchLabels: { app: "gone" } }, credentials: { secretName: "key-c" } }));
+    await eventually(async () => condition(await getJson("aap", "pc"), "Ready")?.status === "True", 30_000);
+    await kubectl(["-n", ns.name, "delete", "secret", "key-c"]);
+    const missing = await eventually(async () => {
+      const c = condition(await getJson("aap", "pc"), "CredentialsReady");
+      return c?.reason === "SecretNotFound" ? c : undefined;
+    });
+    expect(volumeNames(await getJson("deployment", "gone"))).toEqual([]);
+    const said = await eventually(async () => {
+      const all = await eventsOn("pc");
+      return all.some((e) => e.startsWith("SecretNotFound")) ? all : undefined;
+    });
+    // Counts aside: a reconcile that runs before the cache holds the status just written tells it again,
+    // and the recorder folds the repeat into the same Event.
+    expect(said.map((e) => e.replace(/ x\d+:/, ":"))).toEqual([
+      "SecretMounted: Mounted Secret key-c read-only into Deployment/gone.",
+      `SecretNotFound: ${missing.message}`,
+      "SecretUnmounted: Removed the mount of Secret key-c from Deployment/gone.",
+    ]);
+    await apply(secret("key-c"));
+    await eventually(async () => volumeNames(await getJson("deployment", "gone")).includes("aiapiguard-pc"));
+    await eventually(async () => condition(await getJson("aap", "pc"), "Ready")?.status === "True");
+    expect((await events()).filter((e) => JSON.stringify(e).includes(SECRET_VALUE))).toEqual([]);
+  });
 });
 
 describe("a rate-limit annotation the user applied server-side with the policy's own value", () => {
