@@ -1,6 +1,7 @@
 // Rate limits on the Ingresses a policy names: ingress-nginx annotations, or Traefik Middlewares and
 // the router annotation that attaches them. Each Ingress gets the union of the policies naming it
 // (they share the field manager). A missing Ingress is a condition; its creation triggers a reconcile.
+import type { AiApiPolicy } from "../api/index.ts";
 import type { CachedIngress } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import { canonical } from "../kube/order.ts";
@@ -17,12 +18,16 @@ export interface RateLimitResult {
   failures: WorkloadFailure[];
 }
 
-/** A wanted annotation another field manager set to another value: theirs, so left as it is. */
+/**
+ * An annotation the policy asks for that holds another value: set by another field manager (theirs, so
+ * left as it is), or by another policy naming the same Ingress (`holder`: the first by name wins a key).
+ */
 interface Overridden {
   ingress: string;
   key: string;
   have: string;
   wanted: string;
+  holder?: string;
 }
 
 export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress>): Promise<RateLimitResult> {
@@ -72,6 +77,13 @@ function observe(
       reason: "IngressNotFound",
       message: `Ingress ${missing.join(", ")} not found in namespace ${namespace}: create it or fix spec.rateLimit.ingresses; the limits are written when it exists.`,
     };
+  const held = overridden.filter((o) => o.holder !== undefined);
+  if (held.length > 0)
+    return {
+      status: "False",
+      reason: "RateLimitConflict",
+      message: `${held.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" from policy ${o.holder} where this policy asks "${o.wanted}"`).join("; ")}: an Ingress takes one value per key, and the first policy by name wins it; give the policies naming it the same limits, or name different Ingresses.`,
+    };
   if (overridden.length > 0)
     return {
       status: "False",
@@ -88,7 +100,8 @@ function observe(
 /**
  * Writes the Ingress's share of rate limits when it differs; a failed write is returned, not thrown. A key
  * someone else set (`kubectl annotate`, their manifest) to another value is theirs: never changed, left out
- * of the apply (which would otherwise be refused whole as a conflict), and returned for the condition.
+ * of the apply (which would otherwise be refused whole as a conflict), and returned for the condition, as
+ * are the policy's values that another policy naming the Ingress wins.
  */
 async function converge(
   ctx: Context,
@@ -97,7 +110,7 @@ async function converge(
   const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
   const have = ingress.metadata.annotations;
   const name = ingress.metadata.name;
-  const overridden: Overridden[] = [];
+  const overridden = heldByOthers(ctx, ingress, naming);
   const wanted: Record<string, string> = {};
   for (const [key, value] of Object.entries(ingressAnnotations(ingress, naming))) {
     const held = have[key];
@@ -122,6 +135,21 @@ async function converge(
   else
     ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
   return { overridden };
+}
+
+/** The policy's own values that another policy naming the Ingress holds with another value. */
+function heldByOthers(ctx: Context, ingress: CachedIngress, naming: readonly AiApiPolicy[]): Overridden[] {
+  if (!naming.includes(ctx.policy)) return [];
+  const union = ingressAnnotations(ingress, naming);
+  return Object.entries(ingressAnnotations(ingress, [ctx.policy]))
+    .filter(([key, value]) => key !== TRAEFIK_MIDDLEWARES && union[key] !== value)
+    .map(([key, wanted]) => ({
+      ingress: ingress.metadata.name,
+      key,
+      have: union[key] as string,
+      wanted,
+      holder: naming.find((p) => ingressAnnotations(ingress, [p])[key] === union[key])?.metadata.name,
+    }));
 }
 
 /** Traefik's router annotation the user keeps for middlewares of their own: ours are in place when it lists them too. */

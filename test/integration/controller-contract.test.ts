@@ -26,6 +26,7 @@ const getJson = (...args: string[]) => getObject<Json>(ns.name, ...args);
 const condition = (p: Json | undefined, type: string) => p?.status?.conditions?.find((c: Json) => c.type === type);
 const volumeNames = (d: Json | undefined): string[] =>
   (d?.spec?.template?.spec?.volumes ?? []).map((v: Json) => v.name);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const deployment = (name: string) => ({
   apiVersion: "apps/v1",
@@ -75,6 +76,12 @@ async function eventsOn(policyName: string): Promise<string[]> {
     .sort();
 }
 
+/**
+ * An Event as eventsOn gives it, without its count: a reconcile that runs before the cache holds the status
+ * just written tells a change again, and the recorder folds the repeat into the same Event.
+ */
+const uncounted = (event: string) => event.replace(/ x\d+:/, ":");
+
 beforeAll(async () => {
   await installCrds();
   operator = await startOperator(kubeconfigPath(), ["--resync-seconds", String(RESYNC_SECONDS)], {
@@ -85,6 +92,73 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubectl(["-n", ns.name, "delete", "aap", "--all", "--timeout=30s"]);
   await operator?.stop();
+});
+
+describe("two policies selecting one Deployment and naming one Ingress", () => {
+  const limited = (name: string, secretName: string, cidr: string, requestsPerSecond: number) =>
+    policy(name, {
+      selector: { matchLabels: { app: "both" } },
+      egress: { cidrs: [cidr] },
+      credentials: { secretName },
+      rateLimit: { ingresses: ["edge"], requestsPerSecond },
+    });
+
+  it("tell, on the policy whose limit the other one wins, which value applies: not RateLimitApplied", async () => {
+    await apply(secret("key-a"), secret("key-b"), deployment("both"), ingress("edge"));
+    await apply(limited("pb", "key-b", "203.0.113.0/24", 7));
+    await eventually(async () => condition(await getJson("aap", "pb"), "Ready")?.status === "True", 30_000);
+    await apply(limited("pa", "key-a", "198.51.100.0/24", 10));
+    await eventually(async () => condition(await getJson("aap", "pa"), "Ready")?.status === "True", 30_000);
+    const edge = await getJson("ingress", "edge");
+    expect(edge?.metadata?.annotations?.["nginx.ingress.kubernetes.io/limit-rps"]).toBe("10"); // pa's: first by name
+    const conflict = await eventually(async () => {
+      const c = condition(await getJson("aap", "pb"), "RateLimitReady");
+      return c?.status === "False" ? c : undefined;
+    });
+    expect(conflict.reason).toBe("RateLimitConflict");
+    expect(conflict.message).toContain(
+      'Ingress edge has nginx.ingress.kubernetes.io/limit-rps: "10" from policy pa where this policy asks "7"',
+    );
+    expect(condition(await getJson("aap", "pb"), "Ready")?.reason).toBe("RateLimitConflict");
+    const warned = await eventually(async () =>
+      (await eventsOn("pb")).filter((e) => e.startsWith("RateLimitConflict")),
+    );
+    expect(warned.map(uncounted)).toEqual([`RateLimitConflict: ${conflict.message}`]);
+    expect(volumeNames(await getJson("deployment", "both"))).toEqual(["aiapiguard-pa", "aiapiguard-pb"]);
+  });
+
+  it("write nothing once converged, over two resyncs and after edits of objects they watch", async () => {
+    const snapshot = async () => ({
+      resourceVersions: await Promise.all(
+        [
+          ["aap", "pa"],
+          ["aap", "pb"],
+          ["deployment", "both"],
+          ["ingress", "edge"],
+          ["networkpolicy", "aiapiguard-pa"],
+          ["networkpolicy", "aiapiguard-pb"],
+          ["secret", "key-a"],
+        ].map(async ([kind, name]) => (await getJson(kind as string, name as string))?.metadata?.resourceVersion),
+      ),
+      // Counts included: an Event repeated on every reconcile would show as a count that grows.
+      events: [...(await eventsOn("pa")), ...(await eventsOn("pb"))],
+    });
+    const converged = await snapshot();
+    await sleep(2 * RESYNC_SECONDS * 1000 + 2_000);
+    expect(await snapshot()).toEqual(converged);
+
+    // Changes to the watched objects that leave ai-api-guard's share as it is.
+    await kubectl(["-n", ns.name, "scale", "deployment/both", "--replicas=2"]);
+    await kubectl(["-n", ns.name, "annotate", "ingress/edge", "team.example/owner=ml"]);
+    await kubectl(["-n", ns.name, "label", "secret/key-a", "team=ml"]);
+    await kubectl(["-n", ns.name, "label", "networkpolicy/aiapiguard-pa", "team=ml"]);
+    await kubectl(["-n", ns.name, "label", "aap/pa", "team=ml"]);
+    await sleep(2_000);
+    const edited = await snapshot();
+    await sleep(RESYNC_SECONDS * 1000 + 2_000);
+    expect(await snapshot()).toEqual(edited);
+    expect(edited.events).toEqual(converged.events);
+  });
 });
 
 describe("a Secret deleted after it was mounted", () => {
@@ -102,9 +176,7 @@ describe("a Secret deleted after it was mounted", () => {
       const all = await eventsOn("pc");
       return all.some((e) => e.startsWith("SecretNotFound")) ? all : undefined;
     });
-    // Counts aside: a reconcile that runs before the cache holds the status just written tells it again,
-    // and the recorder folds the repeat into the same Event.
-    expect(said.map((e) => e.replace(/ x\d+:/, ":"))).toEqual([
+    expect(said.map(uncounted)).toEqual([
       "SecretMounted: Mounted Secret key-c read-only into Deployment/gone.",
       `SecretNotFound: ${missing.message}`,
       "SecretUnmounted: Removed the mount of Secret key-c from Deployment/gone.",
