@@ -10,7 +10,7 @@ import type { RecordEvent } from "../kube/events.ts";
 import type { InformerEvent } from "../kube/informer.ts";
 import type { SharedInformers } from "../kube/informers.ts";
 import { apiVersionOf, objectPath, type Resource, resourceKey, resources } from "../kube/resources.ts";
-import { isStatus, type KubeRest } from "../kube/rest.ts";
+import { FIELD_MANAGER, isStatus, type KubeRest } from "../kube/rest.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import type { Runnable } from "../runtime/manager.ts";
 import {
@@ -216,12 +216,42 @@ export function createController(options: ControllerOptions): Controller {
     const [limitFailure] = (await rateLimits(ctx, ingresses)).failures;
     if (limitFailure) throw new Error(describeFailure(limitFailure));
     await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
-    if (cached.metadata.finalizers?.includes(FINALIZER)) await ctx.apply(resources.policy, policyMeta(policy), false);
+    if (!(await releaseFinalizer(cached, ctx.signal))) return;
     ctx.event(
       "Normal",
       "CleanedUp",
       "Removed the NetworkPolicy, mounts, annotations and Middlewares ai-api-guard added.",
     );
+  };
+
+  /**
+   * Takes ai-api-guard's finalizer off the policy; false when the policy is gone already (a reconcile on a
+   * cache that had not yet seen it go). A JSON patch with tests rather than an apply: an apply to an object
+   * that is gone creates it (refused here, as the spec is required: a failed reconcile on every deletion), and
+   * the tests make sure the entry taken off is ours, on this policy, not on one of the same name made since.
+   */
+  const releaseFinalizer = async (cached: CachedPolicy, signal: AbortSignal): Promise<boolean> => {
+    const { name, namespace = "", uid, finalizers = [] } = cached.metadata;
+    const index = finalizers.indexOf(FINALIZER);
+    if (index < 0) return true;
+    metrics.writes.inc({ kind: resources.policy.kind, verb: "patch" });
+    try {
+      await rest.request(objectPath(resources.policy, namespace, name), {
+        method: "PATCH",
+        contentType: "application/json-patch+json",
+        query: { fieldManager: FIELD_MANAGER },
+        body: [
+          { op: "test", path: "/metadata/uid", value: uid },
+          { op: "test", path: `/metadata/finalizers/${index}`, value: FINALIZER },
+          { op: "remove", path: `/metadata/finalizers/${index}` },
+        ],
+        signal,
+      });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
   };
 
   const review = (policy: AiApiPolicy, at: Date): Observed => {

@@ -1,7 +1,7 @@
 // The controller's promises held to the awkward cases a platform engineer tries with kubectl: two
 // policies on one workload and one Ingress (no writes once converged, over resyncs and after edits of
 // watched objects; the policy whose limit is not applied says so), a mounted Secret that is deleted
-// and comes back, and an annotation the user applied with the policy's own value.
+// and comes back, annotations and lists a tool applied server-side, and the namespace deleted whole.
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -245,5 +245,47 @@ describe("objects a tool applies server-side with empty annotations, volumes and
     expect(again.stderr).toBe("");
     expect(volumeNames(await getJson("deployment", "charted"))).toEqual(["aiapiguard-pe"]);
     expect(condition(await getJson("aap", "pe"), "Ready")?.status).toBe("True");
+  });
+});
+
+describe("a policy deleted", () => {
+  it("goes after one clean-up: no reconcile fails on the policy already gone", async () => {
+    await apply(secret("key-f"), deployment("left"));
+    await apply(
+      policy("pf", {
+        selector: { matchLabels: { app: "left" } },
+        egress: { cidrs: ["192.0.2.0/24"] },
+        credentials: { secretName: "key-f" },
+      }),
+    );
+    await eventually(async () => condition(await getJson("aap", "pf"), "Ready")?.status === "True", 30_000);
+    expect((await kubectl(["-n", ns.name, "delete", "aap/pf", "--timeout=30s"])).code).toBe(0);
+    await sleep(2_000);
+    const failed = operator
+      .output()
+      .split("\n")
+      .filter((line) => line.includes(`"policy":"${ns.name}/pf"`));
+    expect(failed).toEqual([]);
+    expect((await eventsOn("pf")).filter((e) => e.startsWith("CleanedUp")).map(uncounted)).toEqual([
+      "CleanedUp: Removed the NetworkPolicy, mounts, annotations and Middlewares ai-api-guard added.",
+    ]);
+  });
+});
+
+describe("the namespace, deleted with its policies, workloads, Ingresses and Secrets", () => {
+  it("goes: the finalizer lets each policy go though what it cleans up is going too", async () => {
+    await apply(secret("key-z"), deployment("last"), ingress("last"));
+    await apply(
+      policy("pz", {
+        selector: { matchLabels: { app: "last" } },
+        egress: { cidrs: ["192.0.2.0/24"] },
+        credentials: { secretName: "key-z" },
+        rateLimit: { ingresses: ["last"], requestsPerSecond: 2 },
+      }),
+    );
+    await eventually(async () => condition(await getJson("aap", "pz"), "Ready")?.status === "True", 30_000);
+    const deleted = await kubectl(["delete", "namespace", ns.name, "--timeout=60s"]);
+    expect(deleted.stderr).toBe("");
+    expect(deleted.code).toBe(0);
   });
 });
