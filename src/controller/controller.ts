@@ -215,7 +215,11 @@ export function createController(options: ControllerOptions): Controller {
     }
     const [limitFailure] = (await rateLimits(ctx, ingresses)).failures;
     if (limitFailure) throw new Error(describeFailure(limitFailure));
-    await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
+    const { failure: egressFailure } = await egress(
+      ctx,
+      networkPolicies.get(namespace, ownedName(policy.metadata.name)),
+    );
+    if (egressFailure) throw new Error(describeFailure(egressFailure));
     if (!(await releaseFinalizer(cached, ctx.signal))) return;
     ctx.event(
       "Normal",

@@ -374,3 +374,52 @@ describe("the freshness gauges", () => {
       expect(series(after, name)).toEqual([]);
   });
 });
+
+describe("a refused NetworkPolicy deletion", () => {
+  const name = `refuse-netpol-delete-${run}`;
+  afterAll(async () => {
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name, "--ignore-not-found"]);
+  });
+
+  it("shows in EgressReady with the refusal and a Warning Event, and the status follows the new spec", async () => {
+    const opened = {
+      ...policy("opened", "none"),
+      spec: { ...policy("opened", "none").spec, egress: { cidrs: ["10.0.0.0/8"] } },
+    };
+    await apply(opened);
+    await eventually(
+      async () => condition(await getJson("aap", "opened"), "EgressReady")?.reason === "NetworkPolicyApplied",
+      30_000,
+    );
+    await apply(
+      ...refusingPolicy(
+        name,
+        { operations: ["DELETE"], resources: ["networkpolicies"] },
+        { expression: "false", message: "egress policies are removed by the platform team only" },
+      ),
+    );
+    await eventually(async () => {
+      const tried = await kubectl(["-n", ns.name, "delete", "networkpolicy", "aiapiguard-opened", "--dry-run=server"]);
+      return tried.code !== 0 && tried.stderr.includes("removed by the platform team only");
+    });
+    const patch = JSON.stringify({ spec: { egress: null } });
+    expect((await kubectl(["-n", ns.name, "patch", "aap/opened", "--type=merge", "-p", patch])).code).toBe(0);
+    const refused = await eventually(async () => {
+      const p = await getJson("aap", "opened");
+      return condition(p, "EgressReady")?.reason === "AdmissionRefused" ? p : undefined;
+    }, 30_000);
+    expect(condition(refused, "EgressReady").message).toContain("removed by the platform team only");
+    expect(refused.status.observedGeneration).toBe(refused.metadata.generation);
+    const warnings = "involvedObject.name=opened,type=Warning";
+    const events = await kubectl(["-n", ns.name, "get", "events", "--field-selector", warnings]);
+    expect(events.stdout).toContain("removed by the platform team only");
+
+    // Deleted while the NetworkPolicy cannot go: the finalizer holds the policy until it has gone.
+    await kubectl(["-n", ns.name, "delete", "aap/opened", "--wait=false"]);
+    await eventually(() => operator.output().includes('"error":"NetworkPolicy/aiapiguard-opened: AdmissionRefused'));
+    expect((await getJson("aap", "opened"))?.metadata.deletionTimestamp).toBeDefined();
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name]);
+    await eventually(async () => (await getJson("aap", "opened")) === undefined, 30_000);
+    expect(await getJson("networkpolicy", "aiapiguard-opened")).toBeUndefined();
+  });
+});
