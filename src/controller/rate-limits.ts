@@ -34,12 +34,11 @@ export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const traefikServed = await served(ctx.rest, resources.middleware, ctx.signal);
-  if (traefikServed) await middlewares(ctx);
+  const failures = traefikServed ? await middlewares(ctx) : [];
   const named = policy.spec.rateLimit?.ingresses ?? [];
   const missing = named.filter((name) => !ingresses.get(namespace, name));
   // The Ingresses the policy names, and those ai-api-guard wrote to that it may no longer name (a
   // name taken out of spec.rateLimit.ingresses, spec.rateLimit removed, the policy being deleted).
-  const failures: WorkloadFailure[] = [];
   const overridden: Overridden[] = [];
   for (const ingress of ingresses.list(namespace)) {
     if (!named.includes(ingress.metadata.name) && ingress.metadata.owned.length === 0) continue;
@@ -159,8 +158,8 @@ function listsAll(key: string, have: string, wanted: string): boolean {
   return wanted.split(",").every((m) => listed.includes(m));
 }
 
-/** Applies the policy's Middlewares that differ and deletes the ones it no longer wants. */
-async function middlewares(ctx: Context): Promise<void> {
+/** Applies the policy's Middlewares that differ and deletes the ones it no longer wants; the writes refused are returned. */
+async function middlewares(ctx: Context): Promise<WorkloadFailure[]> {
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const wanted = ctx.active.includes(policy) ? middlewareIntents(policy) : [];
@@ -169,15 +168,23 @@ async function middlewares(ctx: Context): Promise<void> {
     { query: { labelSelector: `${POLICY_LABEL}=${policy.metadata.name}` }, signal: ctx.signal },
   );
   const have = new Map((list.items ?? []).map((m) => [m.metadata.name, m.spec]));
+  const failures: WorkloadFailure[] = [];
+  const write = async (name: string, verb: string, done: string, send: () => Promise<unknown>) => {
+    try {
+      await send();
+      ctx.event("Normal", `Middleware${done}`, `${done} Traefik Middleware ${name}.`);
+    } catch (error) {
+      failures.push(failedWrite(ctx, error, `Middleware/${name}`, `${verb} Traefik Middleware ${name}`));
+    }
+  };
   for (const intent of wanted) {
-    if (have.has(intent.metadata.name) && canonical(have.get(intent.metadata.name)) === canonical(intent.spec))
-      continue;
-    await ctx.apply(resources.middleware, intent, true);
-    ctx.event("Normal", "MiddlewareApplied", `Applied Traefik Middleware ${intent.metadata.name}.`);
+    const name = intent.metadata.name;
+    if (have.has(name) && canonical(have.get(name)) === canonical(intent.spec)) continue;
+    await write(name, "apply", "Applied", () => ctx.apply(resources.middleware, intent, true));
   }
   for (const name of have.keys()) {
     if (wanted.some((w) => w.metadata.name === name)) continue;
-    await ctx.remove(resources.middleware, namespace, name);
-    ctx.event("Normal", "MiddlewareDeleted", `Deleted Traefik Middleware ${name}.`);
+    await write(name, "delete", "Deleted", () => ctx.remove(resources.middleware, namespace, name));
   }
+  return failures;
 }
