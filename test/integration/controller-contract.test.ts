@@ -246,6 +246,17 @@ describe("objects a tool applies server-side with empty annotations, volumes and
     expect(volumeNames(await getJson("deployment", "charted"))).toEqual(["aiapiguard-pe"]);
     expect(condition(await getJson("aap", "pe"), "Ready")?.status).toBe("True");
   });
+
+  it("keep what the user added beside the policy's when the policy is deleted", async () => {
+    await kubectl(["-n", ns.name, "annotate", "ingress/charted", "team.example/owner=ml"]);
+    await kubectl(["-n", ns.name, "set", "env", "deployment/charted", "MODE=fast"]);
+    expect((await kubectl(["-n", ns.name, "delete", "aap/pe", "--timeout=30s"])).code).toBe(0);
+    expect((await getJson("ingress", "charted"))?.metadata?.annotations).toEqual({ "team.example/owner": "ml" });
+    const d = await getJson("deployment", "charted");
+    expect(volumeNames(d)).toEqual([]);
+    expect(d?.spec.template.spec.containers[0].env).toEqual([{ name: "MODE", value: "fast" }]);
+    expect((await serverSide(charted(), ingress("charted"))).stderr).toBe("");
+  });
 });
 
 describe("a policy deleted", () => {
