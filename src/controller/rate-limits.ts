@@ -2,6 +2,7 @@
 // the router annotation that attaches them. Each Ingress gets the union of the policies naming it
 // (they share the field manager). A missing Ingress is a condition; its creation triggers a reconcile.
 import type { AiApiPolicy } from "../api/index.ts";
+import { shownName } from "../engine/index.ts";
 import type { CachedIngress } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import { canonical } from "../kube/order.ts";
@@ -21,6 +22,7 @@ export interface RateLimitResult {
 /**
  * An annotation the policy asks for that holds another value: set by another field manager (theirs, so
  * left as it is), or by another policy naming the same Ingress (`holder`: the first by name wins a key).
+ * Names as shown (a name that holds a key, by its hint): they go into the condition and its Event.
  */
 interface Overridden {
   ingress: string;
@@ -46,7 +48,7 @@ export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress
     if (result.failure) failures.push(result.failure);
     overridden.push(...result.overridden);
   }
-  return { observed: observe(ctx, traefikServed, missing, failures, overridden), failures };
+  return { observed: observe(ctx, traefikServed, missing.map(shownName), failures, overridden), failures };
 }
 
 function observe(
@@ -59,7 +61,7 @@ function observe(
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const limit = ctx.active.includes(policy) ? policy.spec.rateLimit : undefined;
-  const named = policy.spec.rateLimit?.ingresses ?? [];
+  const named = (policy.spec.rateLimit?.ingresses ?? []).map(shownName);
   const [failed] = failures;
   if (failed) return { status: "False", reason: failed.reason, message: failures.map(describeFailure).join("; ") };
   if (!limit) return { status: "True", reason: "NotRequested", message: "spec.rateLimit is not set." };
@@ -108,14 +110,14 @@ async function converge(
 ): Promise<{ failure?: WorkloadFailure; overridden: Overridden[] }> {
   const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
   const have = ingress.metadata.annotations;
-  const name = ingress.metadata.name;
+  const name = shownName(ingress.metadata.name);
   const overridden = heldByOthers(ctx, ingress, naming);
   const wanted: Record<string, string> = {};
   for (const [key, value] of Object.entries(ingressAnnotations(ingress, naming))) {
     const held = have[key];
     const theirs = held !== undefined && held !== value && !ingress.metadata.owned.includes(key);
     if (!theirs) wanted[key] = value;
-    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: held, wanted: value });
+    else if (!listsAll(key, held, value)) overridden.push({ ingress: shownName(name), key, have: held, wanted: value });
   }
   // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
   // user set is theirs: never removed, and not a reason to write again.
@@ -130,9 +132,8 @@ async function converge(
     };
   }
   if (Object.keys(wanted).length === 0)
-    ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
-  else
-    ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
+    ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${name}.`);
+  else ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${name}.`);
   return { overridden };
 }
 
@@ -143,11 +144,11 @@ function heldByOthers(ctx: Context, ingress: CachedIngress, naming: readonly AiA
   return Object.entries(ingressAnnotations(ingress, [ctx.policy]))
     .filter(([key, value]) => key !== TRAEFIK_MIDDLEWARES && union[key] !== value)
     .map(([key, wanted]) => ({
-      ingress: ingress.metadata.name,
+      ingress: shownName(ingress.metadata.name),
       key,
       have: union[key] as string,
       wanted,
-      holder: naming.find((p) => ingressAnnotations(ingress, [p])[key] === union[key])?.metadata.name,
+      holder: shownName(naming.find((p) => ingressAnnotations(ingress, [p])[key] === union[key])?.metadata.name ?? ""),
     }));
 }
 

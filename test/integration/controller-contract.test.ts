@@ -2,6 +2,7 @@
 // policies on one workload and one Ingress (no writes once converged, over resyncs and after edits of
 // watched objects; the policy whose limit is not applied says so), a mounted Secret that is deleted
 // and comes back, annotations and lists a tool applied server-side, and the namespace deleted whole.
+import { randomBytes } from "node:crypto";
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -158,6 +159,26 @@ describe("two policies selecting one Deployment and naming one Ingress", () => {
     await sleep(RESYNC_SECONDS * 1000 + 2_000);
     expect(await snapshot()).toEqual(edited);
     expect(edited.events).toEqual(converged.events);
+  });
+});
+
+describe("an Ingress named with a key that two policies name with different limits", () => {
+  // Made at run time: no key-shaped literal sits in the repository. A DeepSeek key is a valid name.
+  const key = `sk-${randomBytes(16).toString("hex")}`;
+
+  it("is named by its hint in the conflict's condition and Event", async () => {
+    await apply(ingress(key));
+    const limited = (name: string, requestsPerSecond: number) =>
+      policy(name, { selector: { matchLabels: { app: "none" } }, rateLimit: { ingresses: [key], requestsPerSecond } });
+    await apply(limited("qa", 10), limited("qb", 7));
+    const conflict = await eventually(async () => {
+      const c = condition(await getJson("aap", "qb"), "RateLimitReady");
+      return c?.reason === "RateLimitConflict" ? c : undefined;
+    }, 30_000);
+    expect(conflict.message).toContain(`Ingress <DeepSeek API key ending …${key.slice(-4)}> has`);
+    expect(conflict.message).not.toContain(key);
+    await eventually(async () => (await eventsOn("qb")).some((e) => e.startsWith("RateLimitConflict")));
+    expect((await eventsOn("qb")).filter((e) => e.includes(key))).toEqual([]);
   });
 });
 
