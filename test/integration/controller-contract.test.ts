@@ -162,9 +162,10 @@ describe("two policies selecting one Deployment and naming one Ingress", () => {
   });
 });
 
-describe("an Ingress named with a key that two policies name with different limits", () => {
+describe("an Ingress or a Secret named with a key", () => {
   // Made at run time: no key-shaped literal sits in the repository. A DeepSeek key is a valid name.
   const key = `sk-${randomBytes(16).toString("hex")}`;
+  const hint = `<DeepSeek API key ending …${key.slice(-4)}>`;
 
   it("is named by its hint in the conflict's condition and Event", async () => {
     await apply(ingress(key));
@@ -175,10 +176,25 @@ describe("an Ingress named with a key that two policies name with different limi
       const c = condition(await getJson("aap", "qb"), "RateLimitReady");
       return c?.reason === "RateLimitConflict" ? c : undefined;
     }, 30_000);
-    expect(conflict.message).toContain(`Ingress <DeepSeek API key ending …${key.slice(-4)}> has`);
+    expect(conflict.message).toContain(`Ingress ${hint} has`);
     expect(conflict.message).not.toContain(key);
     await eventually(async () => (await eventsOn("qb")).some((e) => e.startsWith("RateLimitConflict")));
     expect((await eventsOn("qb")).filter((e) => e.includes(key))).toEqual([]);
+  });
+
+  it("is named by its hint while it is missing, in the condition and its Warning", async () => {
+    const wanting = policy("qc", { selector: { matchLabels: { app: "keyed" } }, credentials: { secretName: key } });
+    await apply(deployment("keyed"), wanting);
+    const missing = await eventually(async () => {
+      const c = condition(await getJson("aap", "qc"), "CredentialsReady");
+      return c?.reason === "SecretNotFound" ? c : undefined;
+    }, 30_000);
+    expect(missing.message).toContain(`Secret ${hint} does not exist`);
+    const told = await eventually(async () => {
+      const all = await eventsOn("qc");
+      return all.some((e) => e.startsWith("SecretNotFound")) ? all : undefined;
+    });
+    expect(JSON.stringify([told, (await getJson("aap", "qc"))?.status])).not.toContain(key);
   });
 });
 
