@@ -18,7 +18,7 @@ export interface Observed {
 
 export type Observations = Record<ConditionType, Observed>;
 
-const READY_PARTS = ["EgressReady", "CredentialsReady", "RateLimitReady"] as const;
+export const READY_PARTS = ["EgressReady", "CredentialsReady", "RateLimitReady"] as const;
 
 export function readySummary(observations: Observations): Observed {
   const failing = READY_PARTS.filter((type) => observations[type].status !== "True");
@@ -74,4 +74,16 @@ export function turnedTrue(previous: AiApiPolicyStatus | undefined, next: AiApiP
   const before = previous?.conditions?.find((c) => c.type === type)?.status;
   const after = next.conditions?.find((c) => c.type === type)?.status;
   return after === "True" && before !== "True";
+}
+
+/** The condition when it is not True in `next` and was not, for the same reason, in `previous`. */
+export function turnedFailing(
+  previous: AiApiPolicyStatus | undefined,
+  next: AiApiPolicyStatus,
+  type: string,
+): Condition | undefined {
+  const before = previous?.conditions?.find((c) => c.type === type);
+  const after = next.conditions?.find((c) => c.type === type);
+  if (!after || after.status === "True") return undefined;
+  return before?.status === after.status && before.reason === after.reason ? undefined : after;
 }

@@ -10,12 +10,21 @@ import type { RecordEvent } from "../kube/events.ts";
 import type { InformerEvent } from "../kube/informer.ts";
 import type { SharedInformers } from "../kube/informers.ts";
 import { apiVersionOf, objectPath, type Resource, resourceKey, resources } from "../kube/resources.ts";
-import { isStatus, type KubeRest } from "../kube/rest.ts";
+import { FIELD_MANAGER, isStatus, type KubeRest } from "../kube/rest.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import type { Runnable } from "../runtime/manager.ts";
-import { buildStatus, type Observations, type Observed, sameStatus, turnedTrue } from "./conditions.ts";
+import {
+  buildStatus,
+  type Observations,
+  type Observed,
+  READY_PARTS,
+  sameStatus,
+  turnedFailing,
+  turnedTrue,
+} from "./conditions.ts";
 import { credentialObservations } from "./credentials.ts";
 import { egress } from "./egress.ts";
+import { onlyEmptyOwnedConflicts } from "./empty-owned.ts";
 import { redacted } from "./failures.ts";
 import { ownedName, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
@@ -181,6 +190,13 @@ export function createController(options: ControllerOptions): Controller {
       for (const type of ["ReviewOverdue", "CredentialRotationOverdue"] as const) {
         if (turnedTrue(policy.status, status, type)) ctx.event("Warning", type, observations[type].message);
       }
+      // A part that stopped being in place without a failed write (those had their Event): a missing Secret
+      // or Ingress, a mountPath or an annotation another holds. Once per reason, not on every reconcile.
+      const evented = new Set(failures.map((f) => f.reason));
+      for (const type of READY_PARTS) {
+        const failing = turnedFailing(policy.status, status, type);
+        if (failing && !evented.has(failing.reason)) ctx.event("Warning", failing.reason, failing.message);
+      }
       await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
     }
     if (failures.length > 0) throw new Error(`not converged: ${failures.map(describeFailure).join("; ")}`);
@@ -199,13 +215,47 @@ export function createController(options: ControllerOptions): Controller {
     }
     const [limitFailure] = (await rateLimits(ctx, ingresses)).failures;
     if (limitFailure) throw new Error(describeFailure(limitFailure));
-    await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
-    if (cached.metadata.finalizers?.includes(FINALIZER)) await ctx.apply(resources.policy, policyMeta(policy), false);
+    const { failure: egressFailure } = await egress(
+      ctx,
+      networkPolicies.get(namespace, ownedName(policy.metadata.name)),
+    );
+    if (egressFailure) throw new Error(describeFailure(egressFailure));
+    if (!(await releaseFinalizer(cached, ctx.signal))) return;
     ctx.event(
       "Normal",
       "CleanedUp",
       "Removed the NetworkPolicy, mounts, annotations and Middlewares ai-api-guard added.",
     );
+  };
+
+  /**
+   * Takes ai-api-guard's finalizer off the policy; false when the policy is gone already (a reconcile on a
+   * cache that had not yet seen it go). A JSON patch with tests rather than an apply: an apply to an object
+   * that is gone creates it (refused here, as the spec is required: a failed reconcile on every deletion), and
+   * the tests make sure the entry taken off is ours, on this policy, not on one of the same name made since.
+   */
+  const releaseFinalizer = async (cached: CachedPolicy, signal: AbortSignal): Promise<boolean> => {
+    const { name, namespace = "", uid, finalizers = [] } = cached.metadata;
+    const index = finalizers.indexOf(FINALIZER);
+    if (index < 0) return true;
+    metrics.writes.inc({ kind: resources.policy.kind, verb: "patch" });
+    try {
+      await rest.request(objectPath(resources.policy, namespace, name), {
+        method: "PATCH",
+        contentType: "application/json-patch+json",
+        query: { fieldManager: FIELD_MANAGER },
+        body: [
+          { op: "test", path: "/metadata/uid", value: uid },
+          { op: "test", path: `/metadata/finalizers/${index}`, value: FINALIZER },
+          { op: "remove", path: `/metadata/finalizers/${index}` },
+        ],
+        signal,
+      });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
   };
 
   const review = (policy: AiApiPolicy, at: Date): Observed => {
@@ -272,12 +322,19 @@ export function createController(options: ControllerOptions): Controller {
     },
     async apply(resource, body, force, subresource) {
       const { name, namespace = "" } = body.metadata;
-      metrics.writes.inc({ kind: resource.kind, verb: subresource ?? "apply" });
-      await rest.apply(
-        objectPath(resource, namespace, name, subresource),
-        { apiVersion: apiVersionOf(resource), kind: resource.kind, ...body },
-        { force, signal },
-      );
+      const path = objectPath(resource, namespace, name, subresource);
+      const intent = { apiVersion: apiVersionOf(resource), kind: resource.kind, ...body };
+      const send = (forced: boolean) => {
+        metrics.writes.inc({ kind: resource.kind, verb: subresource ?? "apply" });
+        return rest.apply(path, intent, { force: forced, signal });
+      };
+      try {
+        await send(force);
+      } catch (error) {
+        // Someone owns an empty map or list the intent adds entries to: taking that over takes nothing of theirs.
+        if (force || !onlyEmptyOwnedConflicts(error, intent)) throw error;
+        await send(true);
+      }
     },
     async remove(resource, namespace, name) {
       try {

@@ -2,6 +2,7 @@
 // CredentialRotationOverdue (its age, from the aiapiguard.dev/rotated-at annotation or else its
 // creation time, against maxAgeDays).
 import { type AiApiPolicy, credentialsMountPath } from "../api/index.ts";
+import { shownName } from "../engine/index.ts";
 import { type CachedSecret, ROTATED_AT_ANNOTATION } from "../kube/cached.ts";
 import type { Observed } from "./conditions.ts";
 import { describeFailure, type WorkloadFailure } from "./workloads.ts";
@@ -26,8 +27,10 @@ export function credentialObservations(
     return { rotation: none, ready: () => ({ ...none, status: "True" }) };
   }
   const namespace = policy.metadata.namespace;
+  // Named by its hint when the name holds a key: it goes into the status and Events.
+  const shown = shownName(credentials.secretName);
   if (!secret) {
-    const missing = `Secret ${credentials.secretName} does not exist in namespace ${namespace}: create it; it is mounted as soon as it exists.`;
+    const missing = `Secret ${shown} does not exist in namespace ${namespace}: create it; it is mounted as soon as it exists.`;
     return {
       rotation: { status: "Unknown", reason: "SecretNotFound", message: missing },
       ready: () => ({ status: "False", reason: "SecretNotFound", message: missing }),
@@ -42,12 +45,12 @@ export function credentialObservations(
       ? {
           status: "True",
           reason: "CredentialTooOld",
-          message: `Secret ${credentials.secretName} is ${ageDays} days old (from ${source}), over maxAgeDays ${credentials.maxAgeDays}: rotate the credential and set ${ROTATED_AT_ANNOTATION} to the date.`,
+          message: `Secret ${shown} is ${ageDays} days old (from ${source}), over maxAgeDays ${credentials.maxAgeDays}: rotate the credential and set ${ROTATED_AT_ANNOTATION} to the date.`,
         }
       : {
           status: "False",
           reason: "CredentialFresh",
-          message: `Secret ${credentials.secretName} is ${ageDays} days old (from ${source}); maxAgeDays is ${credentials.maxAgeDays}.`,
+          message: `Secret ${shown} is ${ageDays} days old (from ${source}); maxAgeDays is ${credentials.maxAgeDays}.`,
         };
   return {
     rotation,
@@ -64,7 +67,7 @@ export function credentialObservations(
       return {
         status: "True",
         reason: "Mounted",
-        message: `Secret ${credentials.secretName} is mounted read-only at ${credentialsMountPath(policy)} in ${matched} workload(s).`,
+        message: `Secret ${shown} is mounted read-only at ${credentialsMountPath(policy)} in ${matched} workload(s).`,
       };
     },
   };

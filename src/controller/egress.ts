@@ -26,11 +26,20 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
   const wantKubernetes = spec?.provider === "Kubernetes" && (spec.cidrs ?? []).length > 0;
   const wantCilium = spec?.provider === "Cilium";
 
-  if (!wantKubernetes && current && (await ctx.remove(resources.networkPolicy, namespace, name)))
-    ctx.event("Normal", "NetworkPolicyDeleted", `Deleted NetworkPolicy ${name}.`);
+  // A refused deletion (an admission policy, RBAC) is the condition's and an Event's, like a refused apply.
+  try {
+    if (!wantKubernetes && current && (await ctx.remove(resources.networkPolicy, namespace, name)))
+      ctx.event("Normal", "NetworkPolicyDeleted", `Deleted NetworkPolicy ${name}.`);
+  } catch (error) {
+    return refused(ctx, error, `NetworkPolicy/${name}`, "delete");
+  }
   if (!wantCilium && (await served(ctx.rest, resources.ciliumNetworkPolicy, ctx.signal))) {
     if (await exists(ctx, name)) {
-      await ctx.remove(resources.ciliumNetworkPolicy, namespace, name);
+      try {
+        await ctx.remove(resources.ciliumNetworkPolicy, namespace, name);
+      } catch (error) {
+        return refused(ctx, error, `CiliumNetworkPolicy/${name}`, "delete");
+      }
       ctx.event("Normal", "CiliumNetworkPolicyDeleted", `Deleted CiliumNetworkPolicy ${name}.`);
     }
   }
@@ -81,8 +90,8 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
 }
 
 /** A write of the egress policy that failed: an Event, and EgressReady False with the (redacted) reason. */
-function refused(ctx: Context, error: unknown, subject: string): EgressResult {
-  const failure = failedWrite(ctx, error, subject, `apply ${subject}`);
+function refused(ctx: Context, error: unknown, subject: string, verb = "apply"): EgressResult {
+  const failure = failedWrite(ctx, error, subject, `${verb} ${subject}`);
   return { observed: { status: "False", reason: failure.reason, message: describeFailure(failure) }, failure };
 }
 

@@ -1,6 +1,8 @@
 // Rate limits on the Ingresses a policy names: ingress-nginx annotations, or Traefik Middlewares and
 // the router annotation that attaches them. Each Ingress gets the union of the policies naming it
 // (they share the field manager). A missing Ingress is a condition; its creation triggers a reconcile.
+import type { AiApiPolicy } from "../api/index.ts";
+import { shownName } from "../engine/index.ts";
 import type { CachedIngress } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import { canonical } from "../kube/order.ts";
@@ -17,24 +19,28 @@ export interface RateLimitResult {
   failures: WorkloadFailure[];
 }
 
-/** A wanted annotation another field manager set to another value: theirs, so left as it is. */
+/**
+ * An annotation the policy asks for that holds another value: set by another field manager (theirs, so
+ * left as it is), or by another policy naming the same Ingress (`holder`: the first by name wins a key).
+ * Names as shown (a name that holds a key, by its hint): they go into the condition and its Event.
+ */
 interface Overridden {
   ingress: string;
   key: string;
   have: string;
   wanted: string;
+  holder?: string;
 }
 
 export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress>): Promise<RateLimitResult> {
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const traefikServed = await served(ctx.rest, resources.middleware, ctx.signal);
-  if (traefikServed) await middlewares(ctx);
+  const failures = traefikServed ? await middlewares(ctx) : [];
   const named = policy.spec.rateLimit?.ingresses ?? [];
   const missing = named.filter((name) => !ingresses.get(namespace, name));
   // The Ingresses the policy names, and those ai-api-guard wrote to that it may no longer name (a
   // name taken out of spec.rateLimit.ingresses, spec.rateLimit removed, the policy being deleted).
-  const failures: WorkloadFailure[] = [];
   const overridden: Overridden[] = [];
   for (const ingress of ingresses.list(namespace)) {
     if (!named.includes(ingress.metadata.name) && ingress.metadata.owned.length === 0) continue;
@@ -42,7 +48,7 @@ export async function rateLimits(ctx: Context, ingresses: Informer<CachedIngress
     if (result.failure) failures.push(result.failure);
     overridden.push(...result.overridden);
   }
-  return { observed: observe(ctx, traefikServed, missing, failures, overridden), failures };
+  return { observed: observe(ctx, traefikServed, missing.map(shownName), failures, overridden), failures };
 }
 
 function observe(
@@ -55,7 +61,7 @@ function observe(
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const limit = ctx.active.includes(policy) ? policy.spec.rateLimit : undefined;
-  const named = policy.spec.rateLimit?.ingresses ?? [];
+  const named = (policy.spec.rateLimit?.ingresses ?? []).map(shownName);
   const [failed] = failures;
   if (failed) return { status: "False", reason: failed.reason, message: failures.map(describeFailure).join("; ") };
   if (!limit) return { status: "True", reason: "NotRequested", message: "spec.rateLimit is not set." };
@@ -71,6 +77,13 @@ function observe(
       status: "False",
       reason: "IngressNotFound",
       message: `Ingress ${missing.join(", ")} not found in namespace ${namespace}: create it or fix spec.rateLimit.ingresses; the limits are written when it exists.`,
+    };
+  const held = overridden.filter((o) => o.holder !== undefined);
+  if (held.length > 0)
+    return {
+      status: "False",
+      reason: "RateLimitConflict",
+      message: `${held.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" from policy ${o.holder} where this policy asks "${o.wanted}"`).join("; ")}: an Ingress takes one value per key, and the first policy by name wins it; give the policies naming it the same limits, or name different Ingresses.`,
     };
   if (overridden.length > 0)
     return {
@@ -88,7 +101,8 @@ function observe(
 /**
  * Writes the Ingress's share of rate limits when it differs; a failed write is returned, not thrown. A key
  * someone else set (`kubectl annotate`, their manifest) to another value is theirs: never changed, left out
- * of the apply (which would otherwise be refused whole as a conflict), and returned for the condition.
+ * of the apply (which would otherwise be refused whole as a conflict), and returned for the condition, as
+ * are the policy's values that another policy naming the Ingress wins.
  */
 async function converge(
   ctx: Context,
@@ -96,14 +110,14 @@ async function converge(
 ): Promise<{ failure?: WorkloadFailure; overridden: Overridden[] }> {
   const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
   const have = ingress.metadata.annotations;
-  const name = ingress.metadata.name;
-  const overridden: Overridden[] = [];
+  const name = shownName(ingress.metadata.name);
+  const overridden = heldByOthers(ctx, ingress, naming);
   const wanted: Record<string, string> = {};
   for (const [key, value] of Object.entries(ingressAnnotations(ingress, naming))) {
     const held = have[key];
     const theirs = held !== undefined && held !== value && !ingress.metadata.owned.includes(key);
     if (!theirs) wanted[key] = value;
-    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: held, wanted: value });
+    else if (!listsAll(key, held, value)) overridden.push({ ingress: shownName(name), key, have: held, wanted: value });
   }
   // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
   // user set is theirs: never removed, and not a reason to write again.
@@ -118,10 +132,24 @@ async function converge(
     };
   }
   if (Object.keys(wanted).length === 0)
-    ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
-  else
-    ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${ingress.metadata.name}.`);
+    ctx.event("Normal", "RateLimitsRemoved", `Removed the rate-limit annotations of Ingress ${name}.`);
+  else ctx.event("Normal", "RateLimitsWritten", `Wrote the rate-limit annotations of Ingress ${name}.`);
   return { overridden };
+}
+
+/** The policy's own values that another policy naming the Ingress holds with another value. */
+function heldByOthers(ctx: Context, ingress: CachedIngress, naming: readonly AiApiPolicy[]): Overridden[] {
+  if (!naming.includes(ctx.policy)) return [];
+  const union = ingressAnnotations(ingress, naming);
+  return Object.entries(ingressAnnotations(ingress, [ctx.policy]))
+    .filter(([key, value]) => key !== TRAEFIK_MIDDLEWARES && union[key] !== value)
+    .map(([key, wanted]) => ({
+      ingress: shownName(ingress.metadata.name),
+      key,
+      have: union[key] as string,
+      wanted,
+      holder: shownName(naming.find((p) => ingressAnnotations(ingress, [p])[key] === union[key])?.metadata.name ?? ""),
+    }));
 }
 
 /** Traefik's router annotation the user keeps for middlewares of their own: ours are in place when it lists them too. */
@@ -131,8 +159,8 @@ function listsAll(key: string, have: string, wanted: string): boolean {
   return wanted.split(",").every((m) => listed.includes(m));
 }
 
-/** Applies the policy's Middlewares that differ and deletes the ones it no longer wants. */
-async function middlewares(ctx: Context): Promise<void> {
+/** Applies the policy's Middlewares that differ and deletes the ones it no longer wants; the writes refused are returned. */
+async function middlewares(ctx: Context): Promise<WorkloadFailure[]> {
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
   const wanted = ctx.active.includes(policy) ? middlewareIntents(policy) : [];
@@ -141,15 +169,23 @@ async function middlewares(ctx: Context): Promise<void> {
     { query: { labelSelector: `${POLICY_LABEL}=${policy.metadata.name}` }, signal: ctx.signal },
   );
   const have = new Map((list.items ?? []).map((m) => [m.metadata.name, m.spec]));
+  const failures: WorkloadFailure[] = [];
+  const write = async (name: string, verb: string, done: string, send: () => Promise<unknown>) => {
+    try {
+      await send();
+      ctx.event("Normal", `Middleware${done}`, `${done} Traefik Middleware ${name}.`);
+    } catch (error) {
+      failures.push(failedWrite(ctx, error, `Middleware/${name}`, `${verb} Traefik Middleware ${name}`));
+    }
+  };
   for (const intent of wanted) {
-    if (have.has(intent.metadata.name) && canonical(have.get(intent.metadata.name)) === canonical(intent.spec))
-      continue;
-    await ctx.apply(resources.middleware, intent, true);
-    ctx.event("Normal", "MiddlewareApplied", `Applied Traefik Middleware ${intent.metadata.name}.`);
+    const name = intent.metadata.name;
+    if (have.has(name) && canonical(have.get(name)) === canonical(intent.spec)) continue;
+    await write(name, "apply", "Applied", () => ctx.apply(resources.middleware, intent, true));
   }
   for (const name of have.keys()) {
     if (wanted.some((w) => w.metadata.name === name)) continue;
-    await ctx.remove(resources.middleware, namespace, name);
-    ctx.event("Normal", "MiddlewareDeleted", `Deleted Traefik Middleware ${name}.`);
+    await write(name, "delete", "Deleted", () => ctx.remove(resources.middleware, namespace, name));
   }
+  return failures;
 }

@@ -89,7 +89,7 @@ export async function convergeWorkload(
       failure: failedWrite(ctx, error, subject, `update the Secret mount of ${subject}`),
     };
   }
-  const secretName = ctx.policy.spec.credentials?.secretName;
+  const secretName = shownName(ctx.policy.spec.credentials?.secretName ?? "");
   if (!had && has) ctx.event("Normal", "SecretMounted", `Mounted Secret ${secretName} read-only into ${subject}.`);
   else if (had && !has)
     ctx.event("Normal", "SecretUnmounted", `Removed the mount of Secret ${secretName} from ${subject}.`);

@@ -7,12 +7,12 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import { Agent, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { createCertificateAuthority, issueCertificate } from "../../src/tls/certificates.ts";
 import { kubeconfigPath, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
+import { applyObjects, getObject } from "../support/objects.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 
 const ns = useTestNamespace("ctl-cl");
@@ -23,13 +23,8 @@ let operator: Operator;
 // biome-ignore lint/suspicious/noExplicitAny: kubectl's JSON, read field by field
 type Json = Record<string, any>;
 
-const apply = (...objects: object[]) =>
-  kubectl(["apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n") });
-
-async function getJson(...args: string[]): Promise<Json | undefined> {
-  const result = await kubectl(["-n", ns.name, "get", ...args, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as Json) : undefined;
-}
+const apply = applyObjects;
+const getJson = (...args: string[]) => getObject<Json>(ns.name, ...args);
 
 const deployment = (name: string, env: { name: string; value: string }[] = []) => ({
   apiVersion: "apps/v1",
@@ -377,5 +372,54 @@ describe("the freshness gauges", () => {
       "aiapiguard_credential_age_days",
     ])
       expect(series(after, name)).toEqual([]);
+  });
+});
+
+describe("a refused NetworkPolicy deletion", () => {
+  const name = `refuse-netpol-delete-${run}`;
+  afterAll(async () => {
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name, "--ignore-not-found"]);
+  });
+
+  it("shows in EgressReady with the refusal and a Warning Event, and the status follows the new spec", async () => {
+    const opened = {
+      ...policy("opened", "none"),
+      spec: { ...policy("opened", "none").spec, egress: { cidrs: ["10.0.0.0/8"] } },
+    };
+    await apply(opened);
+    await eventually(
+      async () => condition(await getJson("aap", "opened"), "EgressReady")?.reason === "NetworkPolicyApplied",
+      30_000,
+    );
+    await apply(
+      ...refusingPolicy(
+        name,
+        { operations: ["DELETE"], resources: ["networkpolicies"] },
+        { expression: "false", message: "egress policies are removed by the platform team only" },
+      ),
+    );
+    await eventually(async () => {
+      const tried = await kubectl(["-n", ns.name, "delete", "networkpolicy", "aiapiguard-opened", "--dry-run=server"]);
+      return tried.code !== 0 && tried.stderr.includes("removed by the platform team only");
+    });
+    const patch = JSON.stringify({ spec: { egress: null } });
+    expect((await kubectl(["-n", ns.name, "patch", "aap/opened", "--type=merge", "-p", patch])).code).toBe(0);
+    const refused = await eventually(async () => {
+      const p = await getJson("aap", "opened");
+      return condition(p, "EgressReady")?.reason === "AdmissionRefused" ? p : undefined;
+    }, 30_000);
+    expect(condition(refused, "EgressReady").message).toContain("removed by the platform team only");
+    expect(refused.status.observedGeneration).toBe(refused.metadata.generation);
+    const warnings = "involvedObject.name=opened,type=Warning";
+    const events = await kubectl(["-n", ns.name, "get", "events", "--field-selector", warnings]);
+    expect(events.stdout).toContain("removed by the platform team only");
+
+    // Deleted while the NetworkPolicy cannot go: the finalizer holds the policy until it has gone.
+    await kubectl(["-n", ns.name, "delete", "aap/opened", "--wait=false"]);
+    await eventually(() => operator.output().includes('"error":"NetworkPolicy/aiapiguard-opened: AdmissionRefused'));
+    expect((await getJson("aap", "opened"))?.metadata.deletionTimestamp).toBeDefined();
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name]);
+    await eventually(async () => (await getJson("aap", "opened")) === undefined, 30_000);
+    expect(await getJson("networkpolicy", "aiapiguard-opened")).toBeUndefined();
   });
 });

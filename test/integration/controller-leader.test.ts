@@ -1,6 +1,7 @@
 // Two operators, one Lease: only the holder reconciles; when it stops (SIGTERM) it releases the Lease
-// and the standby takes over within seconds. Both serve the webhook all along. And a holder that
-// cannot release the Lease (the API server does not answer) still stops.
+// and the standby takes over within seconds; when it is killed (SIGKILL) the standby takes over once
+// the Lease runs out. Both serve the webhook all along. And a holder that cannot release the Lease
+// (the API server does not answer) still stops.
 import { randomBytes } from "node:crypto";
 import { afterAll, expect, it, onTestFinished } from "vitest";
 import { stringify } from "yaml";
@@ -62,6 +63,32 @@ it("reconciles on the Lease holder only, and the standby takes over within secon
   // The Lease lasts 60 s: a takeover within 20 s means it was released, not waited out.
   await eventually(() => networkPolicyExists("after"), 20_000);
   expect(await holder()).not.toBe(firstHolder);
+  expect(second.output()).toContain('"msg":"leading: this replica reconciles"');
+});
+
+it("hands over when the holder is killed (SIGKILL: no release), once the Lease runs out, and converges what changed", async () => {
+  for (const earlier of operators.splice(0)) await earlier.stop(); // they reconcile this namespace too
+  const lease = `crash-${randomBytes(4).toString("hex")}`;
+  const options = { controllerNamespaces: [ns.name], leaseName: lease };
+  // Ignore: the killed replica's webhook stays registered at an address nothing answers any more.
+  const args = (n: number) => ["--webhook-config-name", `${lease}-${n}`, "--failure-policy", "Ignore"];
+  const first = await startOperator(kubeconfigPath(), args(1), options);
+  operators.push(first);
+  const firstHolder = await eventually(() => holder(lease));
+  const second = await startOperator(kubeconfigPath(), args(2), options);
+  operators.push(second);
+  await kubectl(["apply", "-f", "-"], { input: stringify(policy("crash-before")) });
+  await eventually(() => networkPolicyExists("crash-before"));
+
+  await first.crash();
+  onTestFinished(async () => {
+    await kubectl(["delete", "validatingwebhookconfiguration", `${lease}-1`, "--ignore-not-found"]);
+  });
+  await kubectl(["apply", "-f", "-"], { input: stringify(policy("crash-after")) });
+  // The Lease lasts 15 s (the default) and was not released: the standby waits it out, then leads.
+  await eventually(() => networkPolicyExists("crash-after"), 40_000);
+  expect(await holder(lease)).not.toBe(firstHolder);
+  expect(first.output()).not.toContain('"msg":"released the Lease"');
   expect(second.output()).toContain('"msg":"leading: this replica reconciles"');
 });
 

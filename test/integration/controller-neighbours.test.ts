@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../controlplane/harness.ts";
 import { eventually } from "../support/eventually.ts";
+import { testPolicy } from "../support/objects.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
 import { CILIUM_CRD, TRAEFIK_CRDS } from "../support/tools.ts";
 
@@ -158,4 +159,66 @@ it("takes a Traefik router annotation the user keeps for middlewares of their ow
   expect(condition(policy, "RateLimitReady")).toMatchObject({ status: "True", reason: "RateLimitApplied" });
   const ingress = await getJson("ingress", "front");
   expect(ingress?.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"]).toBe(theirs);
+}, 60_000);
+
+it("says so in RateLimitReady and a Warning when a Middleware's write is refused, and writes the status", async () => {
+  // An admission policy of the cluster's own that refuses Middlewares for the connection cap.
+  const refusing = [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "no-inflight" },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: ["traefik.io"], apiVersions: ["*"], operations: ["CREATE"], resources: ["middlewares"] },
+          ],
+        },
+        validations: [
+          { expression: "!has(object.spec.inFlightReq)", message: "in-flight caps are set by the platform team" },
+        ],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: "no-inflight" },
+      spec: { policyName: "no-inflight", validationActions: ["Deny"] },
+    },
+  ];
+  await kubectl(["apply", "-f", "-"], refusing.map((o) => stringify(o)).join("---\n"));
+  const probe = {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "Middleware",
+    metadata: { name: "probe", namespace: ns },
+    spec: { inFlightReq: { amount: 1 } },
+  };
+  await eventually(async () => {
+    const tried = await kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(probe)).catch(
+      (e) => e.stderr,
+    );
+    return String(tried).includes("set by the platform team");
+  });
+  const capped = testPolicy(ns, "capped", {
+    selector: { matchLabels: { app: "capped" } },
+    rateLimit: { ingresses: ["front"], requestsPerSecond: 5, connections: 9, provider: "traefik" },
+  });
+  await kubectl(["apply", "-f", "-"], stringify(capped));
+  const refused = await eventually(async () => {
+    const p = await getJson("aap", "capped");
+    return condition(p, "RateLimitReady")?.reason === "AdmissionRefused" ? p : undefined;
+  }, 30_000);
+  expect(condition(refused, "RateLimitReady").message).toContain("set by the platform team");
+  expect(condition(refused, "Ready")?.status).toBe("False");
+  const events = await kubectl([
+    "-n",
+    ns,
+    "get",
+    "events",
+    "--field-selector",
+    "involvedObject.name=capped,type=Warning",
+  ]);
+  expect(events).toContain("set by the platform team");
+  await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "no-inflight"]);
 }, 60_000);

@@ -8,10 +8,10 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CachedWorkload } from "../../src/kube/cached.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
-import { type Cached, type InformerEvent, informer } from "../../src/kube/informer.ts";
+import { type Cached, type InformerEvent, informer, type RestartReason } from "../../src/kube/informer.ts";
 import { SharedInformers } from "../../src/kube/informers.ts";
-import { collectionPath, type Resource } from "../../src/kube/resources.ts";
-import { isStatus, KubeRest } from "../../src/kube/rest.ts";
+import { collectionPath, type Resource, resources } from "../../src/kube/resources.ts";
+import { isStatus, KubeRest, type RawList, type RawObject, type RequestOptions } from "../../src/kube/rest.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { policyCache } from "../../src/webhook/policy-cache.ts";
 import { freePort } from "../controlplane/ports.ts";
@@ -19,6 +19,7 @@ import { kubeConfig, kubeconfigPath, kubectl, useTestNamespace } from "../suppor
 import { installCrds, installTestCrd } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { freezingProxy } from "../support/freezing-proxy.ts";
+import { applyObjects, testPolicy } from "../support/objects.ts";
 
 const ns = useTestNamespace("ctl-rt");
 const CANARY = "canary-env-value-6b1f0e";
@@ -69,6 +70,42 @@ describe("the informer", () => {
     expect(seen.filter((e) => e.type === "add").map((e) => e.object.metadata.name)).toEqual(["resync"]);
     expect(seen.filter((e) => e.type === "resync").length).toBeGreaterThanOrEqual(3);
     await informers.stop();
+    expect(warnings()).toEqual([]);
+  });
+
+  it("lists again when its watch's resourceVersion has expired (410 Gone), and keeps up, without a failure", async () => {
+    // The first list answers with a resourceVersion the API server no longer keeps (as one served by an API
+    // server that lags, or read before a compaction, does): the watch from it gets the server's own 410.
+    class ExpiredFirstList extends KubeRest {
+      expired = false;
+      override async request<T = RawObject>(path: string, options: RequestOptions = {}): Promise<T> {
+        const answer = await super.request<T>(path, options);
+        const list = answer as RawList;
+        if (!this.expired && list.metadata) {
+          this.expired = true;
+          list.metadata.resourceVersion = "1";
+        }
+        return answer;
+      }
+    }
+    // A resource whose watch cache began long after resourceVersion 1: the AiApiPolicy CRD's.
+    await installCrds();
+    const restarts: RestartReason[] = [];
+    const { logger, warnings } = capture();
+    const policies = informer({
+      rest: new ExpiredFirstList(kubeConfig()),
+      resource: resources.policy,
+      transform: (raw) => raw as Cached,
+      logger,
+      namespaces: [ns.name],
+      onRestart: (reason) => restarts.push(reason),
+    });
+    policies.start();
+    cleanups.push(() => policies.stop());
+    await eventually(() => restarts.includes("gone"), 15_000, "the watch's 410");
+    await applyObjects(testPolicy(ns.name, "after-gone", { selector: { matchLabels: { app: "none" } } }));
+    await eventually(() => policies.get(ns.name, "after-gone"), 15_000, "the policy seen");
+    expect(restarts).toEqual(["gone"]);
     expect(warnings()).toEqual([]);
   });
 

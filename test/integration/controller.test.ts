@@ -2,10 +2,10 @@
 // namespace, objects applied with kubectl as a user would, and what the cluster holds afterwards.
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1Ingress, V1NetworkPolicy } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import type { AiApiPolicyStatus } from "../../src/api/index.ts";
 import { kubectl } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
+import { applyObjects, getObject, testPolicy } from "../support/objects.ts";
 import { useScopedController } from "../support/scoped-controller.ts";
 
 const ns = useScopedController("ctl");
@@ -14,14 +14,8 @@ const ns = useScopedController("ctl");
 const patchPolicy = (name: string, spec: object) =>
   kubectl(["-n", ns.name, "patch", `aap/${name}`, "--type=merge", "-p", JSON.stringify({ spec })]);
 
-const apply = (...objects: object[]) =>
-  kubectl(["apply", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n") });
-
-/** An object as `kubectl get -o json` prints it; undefined when kubectl finds none. */
-async function getJson<T extends object = KubernetesObject>(...args: string[]): Promise<T | undefined> {
-  const result = await kubectl(["-n", ns.name, "get", ...args, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as T) : undefined;
-}
+const apply = applyObjects;
+const getJson = <T extends object = KubernetesObject>(...args: string[]) => getObject<T>(ns.name, ...args);
 
 function deployment(name: string, app: string) {
   return {
@@ -49,22 +43,7 @@ function deployment(name: string, app: string) {
   };
 }
 
-function policy(name: string, spec: Record<string, unknown>) {
-  return {
-    apiVersion: "aiapiguard.dev/v1alpha1",
-    kind: "AiApiPolicy",
-    metadata: { name, namespace: ns.name },
-    spec: {
-      api: {
-        endpoint: "https://api.example.com/v1",
-        authType: "APIKey",
-        sensitivity: "High",
-        lastReviewed: "2026-11-01",
-      },
-      ...spec,
-    },
-  };
-}
+const policy = (name: string, spec: Record<string, unknown>) => testPolicy(ns.name, name, spec);
 
 const secret = (name: string) => ({
   apiVersion: "v1",

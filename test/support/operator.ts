@@ -15,6 +15,8 @@ export interface Operator {
   output(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL to the operator itself, as the kernel's OOM killer or a lost node ends it: no shutdown at all. */
+  crash(): Promise<void>;
 }
 
 export interface OperatorOptions {
@@ -84,6 +86,14 @@ export async function startOperator(
     url,
     output: () => output,
     stop: () => stopped(child),
+    async crash() {
+      // The wrapper would pass a signal on as SIGTERM: the operator's own pid is in each of its log lines.
+      const pid = Number(/"pid":(\d+)/.exec(output)?.[1]);
+      if (!pid) throw new Error(`no pid in the operator's output:\n${output}`);
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      process.kill(pid, "SIGKILL");
+      await exited;
+    },
   };
 }
 

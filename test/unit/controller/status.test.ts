@@ -5,6 +5,7 @@ import {
   type Observations,
   readySummary,
   sameStatus,
+  turnedFailing,
   turnedTrue,
 } from "../../../src/controller/conditions.ts";
 import { credentialObservations } from "../../../src/controller/credentials.ts";
@@ -97,6 +98,19 @@ describe("the status", () => {
     const after = buildStatus(policy(before), observations({ ReviewOverdue: overdue }), [], undefined, t2);
     expect(turnedTrue(before, after, "ReviewOverdue")).toBe(true);
     expect(turnedTrue(after, after, "ReviewOverdue")).toBe(false);
+  });
+
+  it("tells which part stopped being in place (for its Warning), once per reason", () => {
+    const missing = { status: "False" as const, reason: "SecretNotFound", message: "Secret k does not exist." };
+    const taken = { status: "False" as const, reason: "MountPathInUse", message: "Path taken." };
+    const ready = buildStatus(policy(), observations(), [], undefined, t1);
+    const waiting = buildStatus(policy(ready), observations({ CredentialsReady: missing }), [], undefined, t2);
+    expect(turnedFailing(ready, waiting, "CredentialsReady")).toMatchObject(missing);
+    expect(turnedFailing(undefined, waiting, "CredentialsReady")).toMatchObject(missing);
+    expect(turnedFailing(waiting, waiting, "CredentialsReady")).toBeUndefined();
+    const clash = buildStatus(policy(waiting), observations({ CredentialsReady: taken }), [], undefined, t2);
+    expect(turnedFailing(waiting, clash, "CredentialsReady")).toMatchObject(taken);
+    expect(turnedFailing(clash, ready, "CredentialsReady")).toBeUndefined();
   });
 });
 
