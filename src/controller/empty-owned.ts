@@ -11,7 +11,9 @@ export function onlyEmptyOwnedConflicts(error: unknown, intent: unknown): boolea
   const causes =
     isRecord(error.body.details) && Array.isArray(error.body.details.causes) ? error.body.details.causes : [];
   const fields = causes.filter(isRecord).map((cause) => cause.field);
-  return fields.length > 0 && fields.every((field) => typeof field === "string" && fills(valueAt(intent, field)));
+  return (
+    fields.length > 0 && fields.every((field) => typeof field === "string" && fills(atConflictField(intent, field)))
+  );
 }
 
 function fills(value: unknown): boolean {
@@ -23,7 +25,7 @@ function fills(value: unknown): boolean {
  * `.spec.template.spec.containers[name="app"].volumeMounts`. Undefined when the path leaves the intent
  * (an annotation key with dots in it, say): such a field is a value, not a map the intent fills.
  */
-export function valueAt(object: unknown, field: string): unknown {
+export function atConflictField(object: unknown, field: string): unknown {
   let node = object;
   for (const [, key, selector] of field.matchAll(/\.([^.[]+)|\[([^\]]*)\]/g)) {
     if (key !== undefined) node = isRecord(node) ? node[key] : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onlyEmptyOwnedConflicts, valueAt } from "../../../src/controller/empty-owned.ts";
+import { atConflictField, onlyEmptyOwnedConflicts } from "../../../src/controller/empty-owned.ts";
 import { ApiError } from "../../../src/kube/errors.ts";
 
 const intent = {
@@ -50,9 +50,9 @@ describe("a conflict of a server-side apply", () => {
   });
 
   it("names list members by their keys", () => {
-    expect(valueAt(intent, '.spec.template.spec.containers[name="app"].volumeMounts[mountPath="/k"].readOnly')).toBe(
-      true,
-    );
-    expect(valueAt(intent, '.spec.template.spec.containers[name="app",image="x"]')).toBeUndefined();
+    expect(
+      atConflictField(intent, '.spec.template.spec.containers[name="app"].volumeMounts[mountPath="/k"].readOnly'),
+    ).toBe(true);
+    expect(atConflictField(intent, '.spec.template.spec.containers[name="app",image="x"]')).toBeUndefined();
   });
 });
