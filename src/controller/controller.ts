@@ -3,7 +3,7 @@
 // on the Lease holder; every write is a server-side apply under field manager ai-api-guard, sent
 // only when the cached state differs from the intent, so a converged policy costs no write.
 import type { Logger } from "pino";
-import { type AiApiPolicy, API_GROUP, API_VERSION, KIND, reviewState } from "../api/index.ts";
+import { type AiApiPolicy, type AiApiPolicyStatus, API_GROUP, API_VERSION, KIND, reviewState } from "../api/index.ts";
 import type { CachedPolicy, CachedWorkload } from "../kube/cached.ts";
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
@@ -79,6 +79,12 @@ export function createController(options: ControllerOptions): Controller {
   const log = logger.child({ controller: "aiapipolicy" });
   let running: Promise<void> | undefined;
   const unsubscribe: (() => void)[] = [];
+  /**
+   * The status this leader last wrote, by policy key. A reconcile that its own writes queued (the finalizer,
+   * a mount) can run before the watch brings that status into the cache: decided against the cache's older
+   * status, every condition would turn again, and its Warning Event would be told twice.
+   */
+  const written = new Map<string, { uid?: string; status: AiApiPolicyStatus }>();
 
   const queue = workQueue({
     name: "aiapipolicy",
@@ -124,6 +130,7 @@ export function createController(options: ControllerOptions): Controller {
     if (!cached) {
       // Deleted: its NetworkPolicy and Middlewares go with it (ownerReferences), its gauges with it here.
       for (const gauge of freshnessGauges) gauge.remove({ namespace, policy: name });
+      written.delete(key);
       return;
     }
     if (!cached.policy) {
@@ -178,8 +185,10 @@ export function createController(options: ControllerOptions): Controller {
       ReviewOverdue: review(policy, currentTime),
       CredentialRotationOverdue: credentials.rotation,
     };
+    const last = written.get(key);
+    const previous = last && last.uid === cached.metadata.uid ? last.status : policy.status;
     const status = buildStatus(
-      policy,
+      { ...policy, status: previous },
       observations,
       matched.map(({ workload }) => workloadSubject(workload)),
       egressObserved.networkPolicy,
@@ -188,16 +197,17 @@ export function createController(options: ControllerOptions): Controller {
     recordFreshness(policy, observations, credentials.ageDays);
     if (!sameStatus(policy.status, status)) {
       for (const type of ["ReviewOverdue", "CredentialRotationOverdue"] as const) {
-        if (turnedTrue(policy.status, status, type)) ctx.event("Warning", type, observations[type].message);
+        if (turnedTrue(previous, status, type)) ctx.event("Warning", type, observations[type].message);
       }
       // A part that stopped being in place without a failed write (those had their Event): a missing Secret
       // or Ingress, a mountPath or an annotation another holds. Once per reason, not on every reconcile.
       const evented = new Set(failures.map((f) => f.reason));
       for (const type of READY_PARTS) {
-        const failing = turnedFailing(policy.status, status, type);
+        const failing = turnedFailing(previous, status, type);
         if (failing && !evented.has(failing.reason)) ctx.event("Warning", failing.reason, failing.message);
       }
       await ctx.apply(resources.policy, { ...policyMeta(policy), status } as never, true, "status");
+      written.set(key, { uid: cached.metadata.uid, status });
     }
     if (failures.length > 0) throw new Error(`not converged: ${failures.map(describeFailure).join("; ")}`);
   };
@@ -353,6 +363,8 @@ export function createController(options: ControllerOptions): Controller {
     needsLeader: true,
     queue,
     async start(signal) {
+      // Another leader may have written since this replica last led.
+      written.clear();
       // Subscribed only while leading: a standby keeps its caches warm and does nothing else.
       unsubscribe.push(
         policies.on(onPolicy),

@@ -244,6 +244,37 @@ describe("one policy", () => {
   });
 });
 
+describe("a new policy whose parts are not in place", () => {
+  it("says each reason in one Warning Event, not one per reconcile", async () => {
+    await apply(deployment("told", "told"));
+    await apply(
+      policy("theta", {
+        api: { ...policy("theta", {}).spec.api, lastReviewed: "2020-01-01" },
+        selector: { matchLabels: { app: "told" } },
+        egress: { provider: "Kubernetes" },
+        credentials: { secretName: "key-told" },
+        rateLimit: { ingresses: ["told"], requestsPerSecond: 5 },
+      }),
+    );
+    await eventually(async () => condition(await getJson<Policy>("aap", "theta"), "Ready")?.status === "False");
+    // Reconciles that find nothing new, then one that does: once it shows, those before it are done.
+    await nudge("theta", 1);
+    await nudge("theta", 2);
+    await apply(secret("key-told"));
+    await eventually(
+      async () => condition(await getJson<Policy>("aap", "theta"), "CredentialsReady")?.status === "True",
+    );
+    const reasons = ["ReviewOverdue", "NoCIDRs", "SecretNotFound", "IngressNotFound"];
+    const counts = await Promise.all(reasons.map((reason) => reported("theta", reason)));
+    expect(Object.fromEntries(reasons.map((reason, i) => [reason, counts[i]]))).toEqual({
+      ReviewOverdue: 1,
+      NoCIDRs: 1,
+      SecretNotFound: 1,
+      IngressNotFound: 1,
+    });
+  });
+});
+
 describe("a mount of ai-api-guard's volume that the user added", () => {
   it("stays the user's and is no reason to apply the workload again", async () => {
     await apply(secret("key-own"), deployment("mine", "mine"));
