@@ -111,13 +111,14 @@ async function converge(
   const naming = ctx.active.filter((p) => p.spec.rateLimit?.ingresses.includes(ingress.metadata.name));
   const have = ingress.metadata.annotations;
   const name = shownName(ingress.metadata.name);
-  const overridden = heldByOthers(ctx, ingress, naming);
+  const union = ingressAnnotations(ingress, naming);
+  const overridden = heldByOthers(ctx, { ingress, name, naming, union });
   const wanted: Record<string, string> = {};
-  for (const [key, value] of Object.entries(ingressAnnotations(ingress, naming))) {
+  for (const [key, value] of Object.entries(union)) {
     const held = have[key];
     const theirs = held !== undefined && held !== value && !ingress.metadata.owned.includes(key);
     if (!theirs) wanted[key] = value;
-    else if (!listsAll(key, held, value)) overridden.push({ ingress: shownName(name), key, have: held, wanted: value });
+    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: held, wanted: value });
   }
   // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
   // user set is theirs: never removed, and not a reason to write again.
@@ -137,19 +138,33 @@ async function converge(
   return { overridden };
 }
 
-/** The policy's own values that another policy naming the Ingress holds with another value. */
-function heldByOthers(ctx: Context, ingress: CachedIngress, naming: readonly AiApiPolicy[]): Overridden[] {
+/**
+ * The policy's own values that another policy naming the Ingress holds with another value. `union`: the
+ * annotations of every policy naming it, as converge writes them; `name`: the Ingress's as shown.
+ */
+function heldByOthers(
+  ctx: Context,
+  {
+    ingress,
+    name,
+    naming,
+    union,
+  }: { ingress: CachedIngress; name: string; naming: readonly AiApiPolicy[]; union: Record<string, string> },
+): Overridden[] {
   if (!naming.includes(ctx.policy)) return [];
-  const union = ingressAnnotations(ingress, naming);
-  return Object.entries(ingressAnnotations(ingress, [ctx.policy]))
-    .filter(([key, value]) => key !== TRAEFIK_MIDDLEWARES && union[key] !== value)
-    .map(([key, wanted]) => ({
-      ingress: shownName(ingress.metadata.name),
-      key,
-      have: union[key] as string,
-      wanted,
-      holder: shownName(naming.find((p) => ingressAnnotations(ingress, [p])[key] === union[key])?.metadata.name ?? ""),
-    }));
+  const lost = Object.entries(ingressAnnotations(ingress, [ctx.policy])).filter(
+    ([key, value]) => key !== TRAEFIK_MIDDLEWARES && union[key] !== value,
+  );
+  if (lost.length === 0) return [];
+  // Each naming policy's own annotations, worked out once, to tell which one holds a key.
+  const own = naming.map((p) => ({ policy: p.metadata.name, annotations: ingressAnnotations(ingress, [p]) }));
+  return lost.map(([key, wanted]) => ({
+    ingress: name,
+    key,
+    have: union[key] as string,
+    wanted,
+    holder: shownName(own.find((o) => o.annotations[key] === union[key])?.policy ?? ""),
+  }));
 }
 
 /** Traefik's router annotation the user keeps for middlewares of their own: ours are in place when it lists them too. */

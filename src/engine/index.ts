@@ -98,7 +98,6 @@ function visit(
   // No list of kinds: whatever holds a container is read, wherever it holds it.
   if (!isReviewedKind(kind, object.apiVersion)) return undefined;
   const resource = describeResource(object, kind);
-  const before = out.length;
   const candidates: Candidate[] = [];
   let problem: Problem | undefined;
   const { inventory } = settings;
@@ -121,10 +120,7 @@ function visit(
   } catch (error) {
     problem ??= describeError(error, prefix);
   }
-  // Only an object with something to say pays for looking at its name.
-  const shown = out.length > before || problem ? shownResource(resource) : resource;
-  for (const finding of out.slice(before)) Object.assign(finding, { resource: shown.resource, name: shown.name });
-  return problem && { message: `${shown.resource}: ${problem.message}`, path: problem.path };
+  return problem && { message: `${resource.resource}: ${problem.message}`, path: problem.path };
 }
 
 function describeError(error: unknown, objectPath: PathSegment[]): Problem {
@@ -136,18 +132,11 @@ function describeError(error: unknown, objectPath: PathSegment[]): Problem {
 
 type Resource = Pick<Finding, "resource" | "kind" | "namespace" | "name">;
 
-/** A name can be a key (a DeepSeek key is a valid name): wherever a finding names its object, it shows the hint. */
-function shownResource(resource: Resource): Resource {
-  const name = shownName(resource.name);
-  return name === resource.name
-    ? resource
-    : { ...resource, resource: `${resource.kind}/${resource.namespace}/${name}`, name };
-}
-
+/** The object as its findings name it: a name can be a key (a DeepSeek key is a valid name), shown by its hint. */
 function describeResource(object: Json, kind: string): Resource {
   const metadata = isRecord(object.metadata) ? object.metadata : {};
   const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "";
-  const name = typeof metadata.name === "string" ? metadata.name : "";
+  const name = shownName(typeof metadata.name === "string" ? metadata.name : "");
   return { resource: `${kind}/${namespace}/${name}`, kind, namespace, name };
 }
 

@@ -156,7 +156,10 @@ export function unregisteredAiApis(
       .map((p) => p.endpointHost),
   );
   const exempt = exemptsThisRule(object, kind);
-  const name = isRecord(object.metadata) && typeof object.metadata.name === "string" ? object.metadata.name : "";
+  // A name can be a key (a DeepSeek key is a valid name): the finding shows its hint, as every finding does.
+  const name = shownName(
+    isRecord(object.metadata) && typeof object.metadata.name === "string" ? object.metadata.name : "",
+  );
   const rule = RULES["unregistered-ai-api"];
   return uses
     .filter((use) => !registered.has(use.host))
