@@ -71,6 +71,18 @@ beforeAll(async () => {
     "--namespace-selector",
     `aiapiguard-rs=${run}`,
   ]);
+  // The API server takes a new webhook configuration up a moment after it is written (more under load): until
+  // then the ReplicaSet's new Pods would be created unreviewed, and no FailedCreate would ever come.
+  const probe = { ...leaky(ns.deny).spec.template, apiVersion: "v1", kind: "Pod" };
+  const pod = { ...probe, metadata: { ...probe.metadata, name: "probe", namespace: ns.deny } };
+  await eventually(
+    async () => {
+      const dryRun = await kubectl(["create", "--dry-run=server", "-f", "-"], { input: stringify(pod) });
+      return dryRun.stderr.includes("denied the request") ? true : undefined;
+    },
+    30_000,
+    "the webhook reviewing the Deny namespace",
+  );
 });
 
 afterAll(async () => {
