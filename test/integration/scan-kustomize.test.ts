@@ -8,7 +8,7 @@ import { folderWith, runCli } from "../unit/cli/run.ts";
 
 const fake = fakeSecrets(43);
 
-type Found = { resource: string; rule: string; path: string };
+type Found = { resource: string; rule: string; path: string; message: string };
 
 /** What scan finds in its input, the generated ConfigMaps' hash suffix left off (kustomize adds it). */
 function found(args: string[], stdin?: string, describe = (f: Found) => `${f.rule} ${f.path}`): string[] {
@@ -81,6 +81,58 @@ data: {GROQ_API_KEY: placeholder}
     const fromKustomize = found(["-"], built.stdout, rule);
     expect(fromKustomize).toEqual(["ConfigMap//llm hardcoded-secret", "Deployment//app hardcoded-secret"]);
     expect(found([root], undefined, rule)).toEqual(fromKustomize);
+  });
+
+  it("finds what kustomize patches in from patch files: JSON 6902 and strategic-merge", async () => {
+    const root = folderWith({
+      "kustomization.yaml": `resources: [app.yaml]
+patches:
+  - path: patches/env.yaml
+    target: {group: apps, version: v1, kind: Deployment, name: app}
+  - path: patches/args.yaml
+patchesJson6902:
+  - path: patches/data.json
+    target: {version: v1, kind: ConfigMap, name: llm}
+`,
+      "app.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+        - {name: app, image: app:1}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: llm}
+data: {LOG_LEVEL: info}
+`,
+      "patches/env.yaml": `- op: add
+  path: /spec/template/spec/containers/0/env
+  value: [{name: OPENAI_API_KEY, value: ${fake.openai}}]
+`,
+      "patches/args.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: app, args: ["--hf-token=${fake.hf}"]}
+`,
+      "patches/data.json": `[{"op": "add", "path": "/data/GROQ_API_KEY", "value": "${fake.groq}"}]`,
+    });
+    const built = await kubectl(["kustomize", root]);
+    expect(built.code, built.stderr).toBe(0);
+    // The rule and the key's hint: a patched container's name is the target's, which a JSON patch does not say.
+    const withHint = (f: Found) => `${f.rule} ${/ending "[^"]+"/.exec(f.message)}`;
+    const fromKustomize = found(["-"], built.stdout, withHint);
+    expect(fromKustomize).toHaveLength(3);
+    // Before: the JSON patch files' keys were not found in the folder.
+    expect(found([root], undefined, withHint)).toEqual(fromKustomize);
   });
 
   it("refuses an env file outside the kustomization's folder, as kustomize does", async () => {

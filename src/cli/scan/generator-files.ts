@@ -1,14 +1,13 @@
 // kustomization.yaml's configMapGenerator reads env files (`envs:`, the older `env:`) and files (`files:`,
 // `key=path` too) from the kustomization's folder: read them as the ConfigMaps kustomize makes, each
 // finding at the line of the file that holds it. A path out of the folder is refused, as kustomize does.
-import { readFile, realpath } from "node:fs/promises";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { isRecord, type Json } from "../../engine/objects.ts";
 import type { PathSegment } from "../../engine/types.ts";
 import { type PickLine, type Position, pickedLine } from "./block-lines.ts";
 import type { ParsedObject } from "./documents.ts";
-import { decode, describe, STDIN_NAME } from "./inputs.ts";
-import { generatedConfigMap, isKustomization } from "./kustomization.ts";
+import { decode, STDIN_NAME } from "./inputs.ts";
+import { generatedConfigMap, isKustomization, readInside } from "./kustomization.ts";
 import type { InputError } from "./report.ts";
 
 export interface ScannedObject {
@@ -75,18 +74,6 @@ function sourcesOf(object: unknown): Source[] {
       }),
     ];
   });
-}
-
-/** The file's bytes, or why there are none: kustomize reads nothing outside the kustomization's folder. */
-async function readInside(folder: string, path: string): Promise<Uint8Array | string> {
-  try {
-    const [root, real] = await Promise.all([realpath(folder), realpath(resolve(folder, path))]);
-    if (!real.startsWith(root + sep))
-      return "outside the kustomization's folder, which kustomize refuses: move the file into the folder";
-    return await readFile(real);
-  } catch (error) {
-    return `cannot read: ${describe(error)}`;
-  }
 }
 
 /**

@@ -1,8 +1,11 @@
-// The objects of the inputs scan and `inventory -f` read: each source's documents, and the ConfigMaps its
-// kustomizations make of their generators' env files and files (read beside them).
+// The objects of the inputs scan and `inventory -f` read: each source's documents, the ConfigMaps its
+// kustomizations make of their generators' env files and files, and what their patch files patch in
+// (read beside them).
+import type { PathSegment } from "../../engine/types.ts";
 import { parseSource } from "./documents.ts";
 import { generatorFiles, type ScannedObject } from "./generator-files.ts";
 import type { Source } from "./inputs.ts";
+import { patchFiles } from "./patch-files.ts";
 import type { InputError } from "./report.ts";
 
 export async function parseInputs(
@@ -10,14 +13,20 @@ export async function parseInputs(
 ): Promise<{ objects: ScannedObject[]; errors: InputError[] }> {
   const objects: ScannedObject[] = [];
   const errors: InputError[] = [];
+  const scanned = new Set(sources.map((source) => source.file));
   for (const source of sources) {
     const result = parseSource(source.file, source.text);
     errors.push(...result.errors);
     objects.push(...result.objects.map((item) => ({ file: source.file, item })));
     for (const item of result.objects) {
-      const generated = await generatorFiles(source.file, item);
-      errors.push(...generated.errors);
-      objects.push(...generated.objects);
+      const lineOf = (at: PathSegment[]) => item.positionOf(at)?.line;
+      for (const made of [
+        await generatorFiles(source.file, item),
+        await patchFiles(source.file, item.object, lineOf, scanned),
+      ]) {
+        errors.push(...made.errors);
+        objects.push(...made.objects);
+      }
     }
   }
   return { objects, errors };

@@ -122,3 +122,100 @@ patchesJson6902:
     ]);
   });
 });
+
+describe("scan reads a kustomization's patch files", () => {
+  const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: app, image: app:1}
+`;
+  const files = {
+    "app/kustomization.yaml": `resources: [app.yaml]
+patches:
+  - path: patches/env.yaml
+    target: {group: apps, version: v1, kind: Deployment, name: app}
+  - path: patches/replicas.yaml
+patchesJson6902:
+  - path: patches/data.json
+    target: {version: v1, kind: ConfigMap, name: llm}
+patchesStrategicMerge:
+  - patches/legacy.yaml
+`,
+    "app/app.yaml": deployment,
+    "app/patches/env.yaml": `- op: add
+  path: /spec/template/spec/containers/0/env
+  value:
+    - name: LOG_LEVEL
+      value: info
+    - name: OPENAI_API_KEY
+      value: ${openai}
+`,
+    "app/patches/replicas.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: app
+          args: ["--api-key=${groq}"]
+`,
+    "app/patches/data.json": `[{"op": "add", "path": "/data/GROQ_API_KEY", "value": "${groq}"}]\n`,
+    "app/patches/legacy.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata: {name: legacy}
+data:
+  OPENAI_API_KEY: ${openai}
+`,
+  };
+
+  it("reads a JSON 6902 patch file's values in its target, and a strategic-merge patch file once, at their lines", () => {
+    const root = folderWith(files);
+    const at = (file: string) => join(root, "app/patches", file);
+    const expected = [
+      { file: at("env.yaml"), path: "spec.template.spec.containers[0].env[1].value", line: 7 },
+      { file: at("replicas.yaml"), path: "spec.template.spec.containers[0].args[0]", line: 10 },
+      { file: at("data.json"), path: "data.GROQ_API_KEY", line: 1 },
+      { file: at("legacy.yaml"), path: "data.OPENAI_API_KEY", line: 5 },
+    ];
+    const byFile = (a: Found, b: Found) => a.file.localeCompare(b.file) || a.path.localeCompare(b.path);
+    // Before: the two JSON patch files' keys were not found (a list of operations is no object), exit 0 with the
+    // folder given; with only kustomization.yaml given, none of the four.
+    const folder = scanJson(root);
+    expect(folder.findings.sort(byFile)).toEqual(expected.sort(byFile));
+    expect(folder.run.code).toBe(1);
+    const alone = scanJson(join(root, "app/kustomization.yaml"));
+    expect(alone.findings.sort(byFile)).toEqual(expected.sort(byFile));
+    expect(alone.run.code).toBe(1);
+  });
+
+  it("names a patch file that is missing or outside the kustomization's folder, at its line", () => {
+    const root = folderWith({
+      "app/kustomization.yaml": `patches:
+  - path: ../shared/env.yaml
+    target: {kind: Deployment, name: app}
+  - path: gone.yaml
+`,
+      "shared/env.yaml": files["app/patches/env.yaml"],
+    });
+    const { run, findings } = scanJson(root);
+    expect(findings).toEqual([]);
+    const kustomization = join(root, "app/kustomization.yaml");
+    expect(run.stderr).toContain(
+      `${kustomization}:2: ../shared/env.yaml: outside the kustomization's folder, which kustomize refuses`,
+    );
+    expect(run.stderr).toContain(`${kustomization}:4: gone.yaml: cannot read: no such file or folder`);
+    expect(run.code).toBe(2);
+  });
+
+  it("asks for the folder when the kustomization comes on stdin", () => {
+    const run = runCli(["scan", "-"], files["app/kustomization.yaml"]);
+    expect(run.stderr).toContain("<stdin>:3: a patch file is read from the kustomization's folder: scan the folder");
+    expect(run.code).toBe(2);
+  });
+});

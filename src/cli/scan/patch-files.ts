@@ -1,0 +1,74 @@
+// kustomization.yaml's patches kept in files of their own (`patches[].path`, `patchesJson6902[].path`,
+// `patchesStrategicMerge[]`): a JSON 6902 patch's values are read in its target, as kustomize puts them,
+// each finding at its line in the patch file; a strategic-merge patch is the object it is. A file the scan
+// reads anyway (the kustomization's folder was given) gives only its JSON patches here: its objects and
+// errors are reported once, as that file's.
+import { dirname, join } from "node:path";
+import { isRecord } from "../../engine/objects.ts";
+import type { PathSegment } from "../../engine/types.ts";
+import { parseSource } from "./documents.ts";
+import type { ScannedObject } from "./generator-files.ts";
+import { decode, STDIN_NAME } from "./inputs.ts";
+import { jsonPatchObjects } from "./json-patches.ts";
+import { isKustomization, readInside } from "./kustomization.ts";
+import type { InputError } from "./report.ts";
+
+interface PatchFile {
+  /** Where the kustomization names it. */
+  at: PathSegment[];
+  /** As written: relative to the kustomization's folder. */
+  path: string;
+  /** A JSON patch's (a strategic-merge patch names its own). */
+  target?: unknown;
+}
+
+/** The objects the patch files of a kustomization (read from `file`) make; `scanned`: the files read anyway. */
+export async function patchFiles(
+  file: string,
+  kustomization: unknown,
+  lineOf: (at: PathSegment[]) => number | undefined,
+  scanned: ReadonlySet<string>,
+): Promise<{ objects: ScannedObject[]; errors: InputError[] }> {
+  const patches = patchFilesOf(kustomization);
+  const [first] = patches;
+  if (!first) return { objects: [], errors: [] };
+  if (file === STDIN_NAME) {
+    const message = "a patch file is read from the kustomization's folder: scan the folder";
+    return { objects: [], errors: [{ file, line: lineOf(first.at), message }] };
+  }
+  const objects: ScannedObject[] = [];
+  const errors: InputError[] = [];
+  for (const patch of patches) {
+    const read = await readInside(dirname(file), patch.path);
+    if (typeof read === "string") {
+      errors.push({ file, line: lineOf(patch.at), message: `${patch.path}: ${read}` });
+      continue;
+    }
+    const patchFile = join(dirname(file), patch.path);
+    const parsed = parseSource(patchFile, decode(read));
+    const own = !scanned.has(patchFile);
+    if (own) errors.push(...parsed.errors);
+    for (const item of parsed.objects) {
+      // A JSON patch parses to a list of operations.
+      const made = Array.isArray(item.object) ? jsonPatchObjects(item, patch.target) : own ? [item] : [];
+      objects.push(...made.map((object) => ({ file: patchFile, item: object })));
+    }
+  }
+  return { objects, errors };
+}
+
+function patchFilesOf(object: unknown): PatchFile[] {
+  if (!isKustomization(object)) return [];
+  const list = (field: string) => (Array.isArray(object[field]) ? object[field] : []);
+  const withPath = (field: string) =>
+    list(field).flatMap((entry: unknown, i: number): PatchFile[] =>
+      isRecord(entry) && typeof entry.path === "string"
+        ? [{ at: [field, i, "path"], path: entry.path, target: entry.target }]
+        : [],
+    );
+  // An entry of patchesStrategicMerge is a file's name or an inline patch (read by documents.ts).
+  const strategic = list("patchesStrategicMerge").flatMap((entry: unknown, i: number): PatchFile[] =>
+    typeof entry === "string" && !entry.includes("\n") ? [{ at: ["patchesStrategicMerge", i], path: entry }] : [],
+  );
+  return [...withPath("patches"), ...withPath("patchesJson6902"), ...strategic];
+}
