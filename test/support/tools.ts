@@ -1,6 +1,7 @@
 // Tools and files from Go modules that the tests check ai-api-guard's output against, fetched once
 // per machine into caches (the Go module cache; ~/.cache/ai-api-guard/tools), never committed.
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,3 +41,15 @@ export const TRAEFIK_CRDS = () =>
     "v3.7.13",
     "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml",
   );
+
+/**
+ * The OASIS SARIF 2.1.0 schema (errata01, JSON Schema draft-04), as go-sarif embeds it for its own Validate():
+ * the Go source file holds it as one raw string constant.
+ */
+export async function sarifSchema(): Promise<Record<string, unknown>> {
+  const file = await goModuleFile("github.com/owenrumney/go-sarif/v3", "v3.3.1", "pkg/report/v210/sarif/schema.go");
+  const source = await readFile(file, "utf8");
+  const schema = /^const schema = `([^`]+)`/m.exec(source)?.[1];
+  if (!schema) throw new Error(`${file} holds no \`const schema = \`...\`\`: has go-sarif moved it?`);
+  return JSON.parse(schema);
+}
