@@ -1,13 +1,14 @@
 // What a developer reads: the refusal kubectl prints after `admission webhook "..." denied the
 // request: `, the `Warning:` lines, and the Event message. Built only from the engine's redacted
 // fields (rule, container, path, hint, fix), never from the object's values.
-import { RULES } from "../engine/index.ts";
+import { RULES, shownName } from "../engine/index.ts";
 import { EXEMPT_ANNOTATION, type Finding } from "../engine/types.ts";
 import type { Governance } from "./policies.ts";
 
 /** The object under review, as the messages name it. */
 export interface Subject {
   kind: string;
+  /** As written: policies are looked up by it. Messages show it as shownName does. */
   namespace: string;
   /** As messages show it: a name that holds a key is shown by its hint (see assess). */
   name: string;
@@ -45,7 +46,7 @@ export function findingsReport(
 export function exemptionRefusedLine(user: string, namespace: string): string {
   return (
     `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${user.slice(0, 253)} may not grant exemptions in ` +
-    `namespace ${namespace} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
+    `namespace ${shownName(namespace)} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
   );
 }
 
@@ -167,13 +168,13 @@ function where(finding: Finding): string {
 function actionSource({ action, policy, raisedFrom, setting }: Governance): string {
   if (setting) return `action ${action} from ${setting}`;
   if (!policy) return `default action ${action}`;
-  const from = `AiApiPolicy ${policy.namespace}/${policy.name}`;
+  const from = `AiApiPolicy ${shownName(policy.namespace)}/${shownName(policy.name)}`;
   if (!raisedFrom) return `action ${action} from ${from}`;
   return `action ${action}: ${from} asks for ${raisedFrom}, below the action floor ${action} (a cluster admin may lower it with the namespace label aiapiguard.dev/action-floor)`;
 }
 
 function describe(subject: Subject): string {
-  return `${subject.kind} ${subject.namespace}/${subject.name}`;
+  return `${subject.kind} ${shownName(subject.namespace)}/${subject.name}`;
 }
 
 /** "spec.jobTemplate.spec.template.spec.volumes[0]" → "volumes[0]": the template prefix is noise in a warning. */
