@@ -1,6 +1,7 @@
 // ai-api-guard inventory: the AI API inventory (the AiApiPolicies, the workloads each selects, and the
 // AI APIs workloads call with no policy) from manifests or from a cluster.
 import { parseArgs } from "node:util";
+import { shownRow } from "../engine/shown.ts";
 import { formatCsv, formatJson, formatMarkdown } from "../inventory/format.ts";
 import type { Inventory } from "../inventory/inventory.ts";
 import { inventoryFromCluster, inventoryFromFiles, type Sourced } from "../inventory/sources.ts";
@@ -90,7 +91,8 @@ function read(options: Options, now: Date): Promise<Sourced> {
   return inventoryFromCluster(kc, { namespaces, pageSize: PAGE_SIZE }, now);
 }
 
-function render(inventory: Inventory, format: Format): string {
+function render(written: Inventory, format: Format): string {
+  const inventory = { apis: written.apis.map(shownRow), unregistered: written.unregistered.map(shownRow) };
   if (format === "json") return formatJson(inventory);
   if (format === "markdown") return formatMarkdown(inventory);
   return formatCsv(inventory);

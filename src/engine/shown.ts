@@ -28,6 +28,24 @@ export function shownName(name: string): string {
   return found.reduce((shown, { secret, hint }) => shown.replaceAll(secret, `<${hint}>`), name);
 }
 
+/** "Kind/namespace/name" as findings show it: a namespace can be a key too. `name` is shown already. */
+export function shownResource(kind: string, namespace: string, name: string): string {
+  return `${kind}/${shownName(namespace)}/${name}`;
+}
+
+/**
+ * A row of an output (an inventory entry, a finding) as shown: its namespace, policy and API name (the policy's
+ * name by default) by their hints when they hold a key. The row itself stays as written: it is filtered by them.
+ */
+export function shownRow<T extends { namespace: string; policy?: string; apiName?: string }>(row: T): T {
+  return {
+    ...row,
+    namespace: shownName(row.namespace),
+    ...(row.policy === undefined ? {} : { policy: shownName(row.policy) }),
+    ...(row.apiName === undefined ? {} : { apiName: shownName(row.apiName) }),
+  };
+}
+
 /** formatPath, with each name shown as shownName shows it. */
 export function shownPath(segments: readonly PathSegment[]): string {
   return formatPath(segments.map((segment) => (typeof segment === "string" ? shownName(segment) : segment)));
