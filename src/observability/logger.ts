@@ -58,7 +58,7 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
 }
 
 /**
- * Each string field (and list of strings) as shownName shows it: a namespace, a policy, an object, a service
+ * Each string field, list of strings and error as shownName shows it: a namespace, a policy, an object, a service
  * account's user name (system:serviceaccount:<namespace>:...) or an API server's error quoting one can be a key
  * (a DeepSeek key is a valid name). A field with no keyword is returned unread: the decision line stays cheap.
  */
@@ -66,13 +66,27 @@ function shownNames(fields: Record<string, unknown>): Record<string, unknown> {
   let shown: Record<string, unknown> | undefined;
   for (const field in fields) {
     const value = fields[field];
-    const replaced = typeof value === "string" ? shownName(value) : Array.isArray(value) ? shownList(value) : value;
+    const replaced =
+      typeof value === "string"
+        ? shownName(value)
+        : Array.isArray(value)
+          ? shownList(value)
+          : value instanceof Error
+            ? shownError(value)
+            : value;
     if (replaced === value) continue;
     // A copy: the caller's object stays as it was.
     shown ??= { ...fields };
     shown[field] = replaced;
   }
   return shown ?? fields;
+}
+
+/** The error itself when neither its message nor its stack changes; else what pino would write of it, shown. */
+function shownError(error: Error): unknown {
+  const message = shownName(error.message);
+  const stack = error.stack === undefined ? undefined : shownName(error.stack);
+  return message === error.message && stack === error.stack ? error : { type: error.name, message, stack };
 }
 
 /** The list itself when no item changes. */

@@ -282,6 +282,7 @@ export const NAME_FORMATS: readonly SecretFormat[] = SECRET_FORMATS.map((format)
     format.pattern.flags,
   ),
 }));
+/** The longest name Kubernetes gives an object (a DNS subdomain): NAME_FORMATS read names up to it. */
 export const LONGEST_NAME = 253;
 
 export const FORMAT_KEYWORDS = SECRET_FORMATS.flatMap((f) => f.keywords);
