@@ -102,10 +102,28 @@ async function written(): Promise<{ text: string; kinds: string[] }> {
   return { text: text.replaceAll(`"name":"${POLICY}"`, ""), kinds: ours.map((i) => i.kind) };
 }
 
-function cli(args: string[]): string {
+/** Its stdout and stderr, once it exited with `status`. */
+function cli(args: string[], status: number): string {
   const run = spawnSync(NODE, [MAIN, ...args], { encoding: "utf8" });
-  expect(run.status, run.stderr).toBeLessThan(2);
+  expect(run.status, run.stderr).toBe(status);
   return run.stdout + run.stderr;
+}
+
+/** A kubeconfig for a ServiceAccount of the namespace with no rights, written into `dir`. */
+async function readerKubeconfig(dir: string): Promise<string> {
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace: NAMESPACE, body: { metadata: { name: "reader" } } });
+  const token = await core.createNamespacedServiceAccountToken({ name: "reader", namespace: NAMESPACE, body: {} });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...kubeConfig().getCurrentCluster(), name: "local" }],
+    users: [{ name: "reader", token: token.status?.token }],
+    contexts: [{ name: "reader", cluster: "local", user: "reader" }],
+    currentContext: "reader",
+  });
+  const path = join(dir, "reader.kubeconfig");
+  writeFileSync(path, kc.exportConfig());
+  return path;
 }
 
 beforeAll(async () => {
@@ -212,14 +230,18 @@ describe("a namespace, a policy and a workload named with keys", () => {
     expectNoKey(refused.stderr, "the refusal");
     const kubeconfig = ["--kubeconfig", kubeconfigPath(), "-n", NAMESPACE];
     for (const format of ["csv", "json", "markdown"]) {
-      const out = cli(["inventory", ...kubeconfig, "--format", format]);
+      const out = cli(["inventory", ...kubeconfig, "--format", format], 0);
       expect(out, format).toContain(hint(NAMESPACE));
       expectNoKey(out, `inventory --format ${format}`);
     }
     const dir = mkdtempSync(join(tmpdir(), "key-namespace-"));
+    // A reader the API server refuses: its refusal quotes the namespace, and its user name holds it.
+    const forbidden = cli(["inventory", "--kubeconfig", await readerKubeconfig(dir), "-n", NAMESPACE], 2);
+    expect(forbidden).toContain(`cannot list resource "aiapipolicies"`);
+    expectNoKey(forbidden, "inventory refused");
     writeFileSync(join(dir, "deployment.json"), deployment);
     for (const format of ["text", "json", "sarif"]) {
-      const out = cli(["scan", "--format", format, join(dir, "deployment.json")]);
+      const out = cli(["scan", "--format", format, join(dir, "deployment.json")], 1);
       expect(out, format).toContain(hint(NAMESPACE));
       expectNoKey(out, `scan --format ${format}`);
     }
