@@ -45,7 +45,7 @@ export function findingsReport(
 /** Exemption annotations on new findings that the requester may not grant are not honoured: say why and how. */
 export function exemptionRefusedLine(user: string, namespace: string): string {
   return (
-    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${user.slice(0, 253)} may not grant exemptions in ` +
+    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${shownUser(user)} may not grant exemptions in ` +
     `namespace ${shownName(namespace)} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
   );
 }
@@ -82,7 +82,7 @@ export function existingReport(subject: Subject, findings: readonly Finding[]): 
 
 /** Exemptions honoured: who granted them is in the log line; the Event names the findings. */
 export function exemptionReport(subject: Subject, user: string, findings: readonly Finding[]): string {
-  const header = `${describe(subject)}: ${findings.length} finding(s) exempted by annotation ${EXEMPT_ANNOTATION}, granted to ${user.slice(0, 253)}:`;
+  const header = `${describe(subject)}: ${findings.length} finding(s) exempted by annotation ${EXEMPT_ANNOTATION}, granted to ${shownUser(user)}:`;
   return [header, ...findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine)].join("\n");
 }
 
@@ -171,6 +171,11 @@ function actionSource({ action, policy, raisedFrom, setting }: Governance): stri
   const from = `AiApiPolicy ${shownName(policy.namespace)}/${shownName(policy.name)}`;
   if (!raisedFrom) return `action ${action} from ${from}`;
   return `action ${action}: ${from} asks for ${raisedFrom}, below the action floor ${action} (a cluster admin may lower it with the namespace label aiapiguard.dev/action-floor)`;
+}
+
+/** A service account's user name holds its namespace's (system:serviceaccount:<namespace>:<name>). */
+function shownUser(user: string): string {
+  return shownName(user.slice(0, 253));
 }
 
 function describe(subject: Subject): string {

@@ -132,11 +132,14 @@ describe("a planted secret appears in no output", () => {
       },
     });
     const object = { ...keyed(), metadata: { ...(keyed().metadata as object), namespace } };
+    const exempt = { annotations: { [EXEMPT_ANNOTATION]: "hardcoded-secret" } };
     const user = { username: `system:serviceaccount:${namespace}:deployer`, groups: [] };
     const responses = [
       await h.validate(admissionReview(object, { userInfo: user })),
       await h.validate(admissionReview(object, { userInfo: user, dryRun: true })),
       await h.validate(admissionReview(object, { userInfo: user, operation: "UPDATE", oldObject: keyed() })),
+      // The exemption's refusal, or its Event, names the user who asked.
+      await h.validate(admissionReview({ ...object, metadata: { ...object.metadata, ...exempt } }, { userInfo: user })),
     ];
     const metrics = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
     await h.app.close();
