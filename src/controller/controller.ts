@@ -138,7 +138,7 @@ export function createController(options: ControllerOptions): Controller {
     const cached = policies.get(namespace, name);
     if (!cached) {
       // Deleted: its NetworkPolicy and Middlewares go with it (ownerReferences), its gauges with it here.
-      for (const gauge of freshnessGauges) gauge.remove({ namespace, policy: name });
+      for (const gauge of freshnessGauges) gauge.remove(freshnessLabels(namespace, name));
       written.delete(key);
       return;
     }
@@ -306,8 +306,7 @@ export function createController(options: ControllerOptions): Controller {
 
   const freshnessGauges = [metrics.credentialAgeDays, metrics.reviewOverdue, metrics.credentialRotationOverdue];
   const recordFreshness = (policy: AiApiPolicy, observations: Observations, ageDays: number | undefined) => {
-    // As shown: a label value is kept by every scrape; a hint is as stable as the name it stands for.
-    const labels = { namespace: shownName(policy.metadata.namespace ?? ""), policy: shownName(policy.metadata.name) };
+    const labels = freshnessLabels(policy.metadata.namespace ?? "", policy.metadata.name);
     if (ageDays !== undefined) metrics.credentialAgeDays.set(labels, ageDays);
     else metrics.credentialAgeDays.remove(labels);
     metrics.reviewOverdue.set(labels, observations.ReviewOverdue.status === "True" ? 1 : 0);
@@ -405,6 +404,11 @@ export function createController(options: ControllerOptions): Controller {
       for (const gauge of freshnessGauges) gauge.reset();
     },
   };
+}
+
+/** As shown: a label value is kept by every scrape; a hint is as stable as the name it stands for. */
+function freshnessLabels(namespace: string, name: string) {
+  return { namespace: shownName(namespace), policy: shownName(name) };
 }
 
 function keyOf(object: { metadata: { namespace?: string; name: string } }): string {

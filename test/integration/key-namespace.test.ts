@@ -246,4 +246,12 @@ describe("a namespace, a policy and a workload named with keys", () => {
       expectNoKey(out, `scan --format ${format}`);
     }
   });
+
+  it("leave no series of the policy's gauges once it is deleted", async () => {
+    const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const series = `aiapiguard_review_overdue{namespace="${hint(NAMESPACE)}",policy="${hint(POLICY)}"}`;
+    expect(await scrape()).toContain(series);
+    await kubectl(["-n", NAMESPACE, "delete", "aap", POLICY, "--timeout=30s"]);
+    await eventually(async () => !(await scrape()).includes(series), 30_000, "the deleted policy's series gone");
+  });
 });
