@@ -8,11 +8,11 @@ import { fakeSecrets } from "../../support/fake-secrets.ts";
 const group = { source: {}, configMap: false, complete: true };
 /**
  * The fake keys hardcoded-secret finds by format alone in a bare value, of the characters a name (an object's,
- * a ConfigMap key, an annotation's) is made of, short enough to be one (253 at most).
+ * a ConfigMap key, an annotation's, an env var's) is made of, short enough to be one (253 at most).
  */
 const keys = Object.entries(fakeSecrets(11)).filter(([, key]) => {
   const candidate = { value: key, base: [], tail: [], field: "name" as const, annotations: [], group };
-  return /^[\w.-]{20,200}$/.test(key) && hardcodedSecrets(candidate, key.toLowerCase()).length > 0;
+  return /^[\w.:-]{20,200}$/.test(key) && hardcodedSecrets(candidate, key.toLowerCase()).length > 0;
 });
 const deepseek = fakeSecrets(11).deepseek as string;
 
