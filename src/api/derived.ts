@@ -1,4 +1,5 @@
 // What a policy means beyond its fields: values other parts derive from the spec in one agreed way.
+import { shownName } from "../engine/shown.ts";
 import type { AiApiPolicy } from "./policy.ts";
 
 /** The host of spec.api.endpoint, lower case, e.g. api.openai.com. */
@@ -6,9 +7,18 @@ export function endpointHost(policy: AiApiPolicy): string {
   return new URL(policy.spec.api.endpoint).hostname;
 }
 
-/** spec.credentials.mountPath, or its default /var/run/secrets/ai-api/<policy name>. */
+/**
+ * What the objects a policy owns are named and labelled after, and its default mount path: its name, or its uid
+ * when the name holds a key (a DeepSeek key is a valid name), which would otherwise be written into all of them.
+ */
+export function ownerToken(policy: AiApiPolicy): string {
+  const { name, uid } = policy.metadata;
+  return shownName(name) === name ? name : (uid ?? "");
+}
+
+/** spec.credentials.mountPath, or its default /var/run/secrets/ai-api/<policy name> (see ownerToken). */
 export function credentialsMountPath(policy: AiApiPolicy): string {
-  return policy.spec.credentials?.mountPath ?? `/var/run/secrets/ai-api/${policy.metadata.name}`;
+  return policy.spec.credentials?.mountPath ?? `/var/run/secrets/ai-api/${ownerToken(policy)}`;
 }
 
 export type ReviewState =

@@ -1,7 +1,7 @@
 // The AiApiPolicy API: schemas, types, parsing, the CRD and the values derived from a policy.
 
 export { crdManifest, crdYaml } from "./crd.ts";
-export { credentialsMountPath, endpointHost, type ReviewState, reviewState } from "./derived.ts";
+export { credentialsMountPath, endpointHost, ownerToken, type ReviewState, reviewState } from "./derived.ts";
 export {
   API_GROUP,
   API_VERSION,

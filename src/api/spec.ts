@@ -73,7 +73,7 @@ const mountPath = validated(
   },
 ).describe(
   "Where the Secret is mounted, read-only, in each selected container. An absolute path outside " +
-    "/var/run/secrets/kubernetes.io. Default: /var/run/secrets/ai-api/<policy name>.",
+    "/var/run/secrets/kubernetes.io. Default: /var/run/secrets/ai-api/<policy name> (its uid when the name holds a key).",
 );
 
 const endpoint = validated(

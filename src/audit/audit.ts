@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { evaluate } from "../engine/index.ts";
+import { evaluate, shownName } from "../engine/index.ts";
 import type { Json } from "../engine/objects.ts";
 import { podLabels, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
 import type { Finding } from "../engine/types.ts";
@@ -272,7 +272,8 @@ function announce(options: AuditOptions, items: readonly AuditFinding[], previou
     if (result.result !== "fail" || now.has(resultKey(result))) continue;
     const resource = result.resources[0];
     options.onResolvedFinding?.({
-      namespace: resource?.namespace ?? previous?.metadata.namespace ?? "",
+      // The report's own: its results show the namespace by its hint when it holds a key.
+      namespace: previous?.metadata.namespace ?? "",
       kind: resource?.kind ?? "",
       name: resource?.name ?? "",
       rule: result.rule,
@@ -287,8 +288,10 @@ function record(options: AuditOptions, findings: readonly AuditFinding[], durati
   const counts = new Map<string, { namespace: string; rule: string; n: number }>();
   for (const f of findings) {
     if (f.exempt) continue;
-    const key = `${f.namespace}\u0000${f.rule}`;
-    const entry = counts.get(key) ?? { namespace: f.namespace, rule: f.rule, n: 0 };
+    // A label value every scrape keeps: a key by its hint, as stable as the name it stands for.
+    const namespace = shownName(f.namespace);
+    const key = `${namespace}\u0000${f.rule}`;
+    const entry = counts.get(key) ?? { namespace, rule: f.rule, n: 0 };
     entry.n++;
     counts.set(key, entry);
   }

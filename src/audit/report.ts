@@ -2,6 +2,7 @@
 // or, with reports.format wgpolicyk8s, the policy work group's `PolicyReport` (wgpolicyk8s.io/v1alpha2):
 // the same shape. A result per finding, redacted like every finding (the rule's hint, never a value).
 import { createHash } from "node:crypto";
+import { shownName } from "../engine/shown.ts";
 import type { Finding } from "../engine/types.ts";
 import { byCodePoint, canonical } from "../kube/order.ts";
 import { apiVersionOf, type Resource } from "../kube/resources.ts";
@@ -100,7 +101,7 @@ export function buildReport(
     const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
     if (f.container !== undefined) properties.container = f.container;
     if (f.provider !== undefined) properties.provider = f.provider;
-    if (f.policies.length > 0) properties.policies = f.policies.join(",");
+    if (f.policies.length > 0) properties.policies = f.policies.map(shownName).join(",");
     return {
       source: SOURCE,
       policy: f.category,
@@ -114,7 +115,8 @@ export function buildReport(
         {
           apiVersion: f.apiVersion,
           kind: f.kind,
-          namespace: f.namespace,
+          // Shown (a key by its hint): the report lives in the namespace; its uid links the object.
+          namespace: shownName(f.namespace),
           name: f.name,
           ...(f.uid ? { uid: f.uid } : {}),
         },
@@ -167,14 +169,20 @@ function leftOutAnnotations(leftOut: readonly AuditFinding[]): { annotations?: R
 export function findingsOf(report: PolicyReportObject): AuditFinding[] {
   return (report.results ?? []).map((r) => {
     const { path = "", hint = "", fix = "", container, provider, policies } = r.properties ?? {};
-    const resource = r.resources?.[0] ?? { apiVersion: "", kind: "", namespace: report.metadata.namespace, name: "" };
+    const resource = r.resources?.[0] ?? {
+      apiVersion: "",
+      kind: "",
+      namespace: shownName(report.metadata.namespace),
+      name: "",
+    };
     return {
       rule: r.rule as AuditFinding["rule"],
       category: r.category as AuditFinding["category"],
       severity: r.severity as AuditFinding["severity"],
       resource: `${resource.kind}/${resource.namespace}/${resource.name}`,
       kind: resource.kind,
-      namespace: resource.namespace,
+      // As written, from the report's own (its results show it by its hint): the read API filters by it.
+      namespace: report.metadata.namespace,
       name: resource.name,
       ...(container === undefined ? {} : { container }),
       path,

@@ -1,6 +1,7 @@
 // ai-api-guard inventory: the AI API inventory (the AiApiPolicies, the workloads each selects, and the
 // AI APIs workloads call with no policy) from manifests or from a cluster.
 import { parseArgs } from "node:util";
+import { shownName, shownRow } from "../engine/shown.ts";
 import { formatCsv, formatJson, formatMarkdown } from "../inventory/format.ts";
 import type { Inventory } from "../inventory/inventory.ts";
 import { inventoryFromCluster, inventoryFromFiles, type Sourced } from "../inventory/sources.ts";
@@ -61,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     sourced = await read(options, new Date());
   } catch (error) {
-    console.error(`ai-api-guard inventory: ${(error as Error).message}`);
+    // The API server's refusal quotes the namespace (and the user, a service account's holding its namespace).
+    console.error(`ai-api-guard inventory: ${shownName((error as Error).message)}`);
     return 2;
   }
   for (const error of sourced.errors) console.error(formatError(error));
@@ -90,7 +92,8 @@ function read(options: Options, now: Date): Promise<Sourced> {
   return inventoryFromCluster(kc, { namespaces, pageSize: PAGE_SIZE }, now);
 }
 
-function render(inventory: Inventory, format: Format): string {
+function render(written: Inventory, format: Format): string {
+  const inventory = { apis: written.apis.map(shownRow), unregistered: written.unregistered.map(shownRow) };
   if (format === "json") return formatJson(inventory);
   if (format === "markdown") return formatMarkdown(inventory);
   return formatCsv(inventory);

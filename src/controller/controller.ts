@@ -3,7 +3,16 @@
 // on the Lease holder; every write is a server-side apply under field manager ai-api-guard, sent
 // only when the cached state differs from the intent, so a converged policy costs no write.
 import type { Logger } from "pino";
-import { type AiApiPolicy, type AiApiPolicyStatus, API_GROUP, API_VERSION, KIND, reviewState } from "../api/index.ts";
+import {
+  type AiApiPolicy,
+  type AiApiPolicyStatus,
+  API_GROUP,
+  API_VERSION,
+  KIND,
+  ownerToken,
+  reviewState,
+} from "../api/index.ts";
+import { shownName } from "../engine/index.ts";
 import type { CachedPolicy, CachedWorkload } from "../kube/cached.ts";
 import { describeError } from "../kube/errors.ts";
 import type { RecordEvent } from "../kube/events.ts";
@@ -26,7 +35,7 @@ import { credentialObservations } from "./credentials.ts";
 import { egress } from "./egress.ts";
 import { onlyEmptyOwnedConflicts } from "./empty-owned.ts";
 import { redacted } from "./failures.ts";
-import { ownedName, selects } from "./intents.ts";
+import { ownedName, POLICY_LABEL, selects } from "./intents.ts";
 import { type WorkQueue, workQueue } from "./queue.ts";
 import { rateLimits } from "./rate-limits.ts";
 import { convergeWorkload, describeFailure, type WorkloadFailure, workloadSubject } from "./workloads.ts";
@@ -105,7 +114,7 @@ export function createController(options: ControllerOptions): Controller {
   const onPolicy = ({ object }: InformerEvent<CachedPolicy>) => queue.add(keyOf(object));
   const onWorkload = ({ type, object, old }: InformerEvent<CachedWorkload>) => {
     if (type === "update" && old && sameWorkload(old, object)) return;
-    const carries = (p: AiApiPolicy) => object.volumes.some((v) => v.name === ownedName(p.metadata.name));
+    const carries = (p: AiApiPolicy) => object.volumes.some((v) => v.name === ownedName(p));
     const selected = (w: CachedWorkload | undefined) => (p: AiApiPolicy) => w !== undefined && selects(p, w);
     enqueueNamespace(object.metadata.namespace ?? "", (p) => selected(object)(p) || selected(old)(p) || carries(p));
   };
@@ -129,7 +138,7 @@ export function createController(options: ControllerOptions): Controller {
     const cached = policies.get(namespace, name);
     if (!cached) {
       // Deleted: its NetworkPolicy and Middlewares go with it (ownerReferences), its gauges with it here.
-      for (const gauge of freshnessGauges) gauge.remove({ namespace, policy: name });
+      for (const gauge of freshnessGauges) gauge.remove(freshnessLabels(namespace, name));
       written.delete(key);
       return;
     }
@@ -166,7 +175,7 @@ export function createController(options: ControllerOptions): Controller {
     const clashes: WorkloadFailure[] = [];
     let changed = 0;
     for (const { resource, workload } of workloads) {
-      const carries = workload.volumes.some((v) => v.name === ownedName(policy.metadata.name));
+      const carries = workload.volumes.some((v) => v.name === ownedName(policy));
       if (!carries && !selects(policy, workload)) continue;
       const result = await convergeWorkload(ctx, resource, workload, secrets);
       if (result.changed) changed += 1;
@@ -174,7 +183,7 @@ export function createController(options: ControllerOptions): Controller {
       if (result.clash) clashes.push(result.clash);
     }
     const credentialsReady = credentials.ready(matched.length, changed, [...failures, ...clashes]);
-    const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy.metadata.name)));
+    const egressObserved = await egress(ctx, networkPolicies.get(namespace, ownedName(policy)));
     if (egressObserved.failure) failures.push(egressObserved.failure);
     const rateLimitResult = await rateLimits(ctx, ingresses);
     failures.push(...rateLimitResult.failures);
@@ -218,17 +227,14 @@ export function createController(options: ControllerOptions): Controller {
     const namespace = policy.metadata.namespace ?? "";
     for (const inf of workloadInformers) {
       for (const workload of inf.list(namespace)) {
-        if (!workload.volumes.some((v) => v.name === ownedName(policy.metadata.name))) continue;
+        if (!workload.volumes.some((v) => v.name === ownedName(policy))) continue;
         const result = await convergeWorkload(ctx, inf.resource, workload, secrets);
         if (result.failure) throw new Error(describeFailure(result.failure));
       }
     }
     const [limitFailure] = (await rateLimits(ctx, ingresses)).failures;
     if (limitFailure) throw new Error(describeFailure(limitFailure));
-    const { failure: egressFailure } = await egress(
-      ctx,
-      networkPolicies.get(namespace, ownedName(policy.metadata.name)),
-    );
+    const { failure: egressFailure } = await egress(ctx, networkPolicies.get(namespace, ownedName(policy)));
     if (egressFailure) throw new Error(describeFailure(egressFailure));
     if (!(await releaseFinalizer(cached, ctx.signal))) return;
     ctx.event(
@@ -300,7 +306,7 @@ export function createController(options: ControllerOptions): Controller {
 
   const freshnessGauges = [metrics.credentialAgeDays, metrics.reviewOverdue, metrics.credentialRotationOverdue];
   const recordFreshness = (policy: AiApiPolicy, observations: Observations, ageDays: number | undefined) => {
-    const labels = { namespace: policy.metadata.namespace ?? "", policy: policy.metadata.name };
+    const labels = freshnessLabels(policy.metadata.namespace ?? "", policy.metadata.name);
     if (ageDays !== undefined) metrics.credentialAgeDays.set(labels, ageDays);
     else metrics.credentialAgeDays.remove(labels);
     metrics.reviewOverdue.set(labels, observations.ReviewOverdue.status === "True" ? 1 : 0);
@@ -382,7 +388,10 @@ export function createController(options: ControllerOptions): Controller {
           ),
         ),
         networkPolicies.on(({ object }) =>
-          queue.add(`${object.metadata.namespace}/${object.metadata.labels["aiapiguard.dev/policy"]}`),
+          enqueueNamespace(
+            object.metadata.namespace ?? "",
+            (p) => ownerToken(p) === object.metadata.labels[POLICY_LABEL],
+          ),
         ),
       );
       for (const cached of policies.list()) queue.add(keyOf(cached));
@@ -395,6 +404,11 @@ export function createController(options: ControllerOptions): Controller {
       for (const gauge of freshnessGauges) gauge.reset();
     },
   };
+}
+
+/** As shown: a label value is kept by every scrape; a hint is as stable as the name it stands for. */
+function freshnessLabels(namespace: string, name: string) {
+  return { namespace: shownName(namespace), policy: shownName(name) };
 }
 
 function keyOf(object: { metadata: { namespace?: string; name: string } }): string {

@@ -26,8 +26,8 @@ export function credentialObservations(
     const none = { status: "False" as const, reason: "NotRequested", message: "spec.credentials is not set." };
     return { rotation: none, ready: () => ({ ...none, status: "True" }) };
   }
-  const namespace = policy.metadata.namespace;
-  // Named by its hint when the name holds a key: it goes into the status and Events.
+  // Named by their hints when they hold a key: they go into the status and Events.
+  const namespace = shownName(policy.metadata.namespace ?? "");
   const shown = shownName(credentials.secretName);
   if (!secret) {
     const missing = `Secret ${shown} does not exist in namespace ${namespace}: create it; it is mounted as soon as it exists.`;

@@ -1,13 +1,14 @@
 // Egress for the selected pods: a NetworkPolicy (ipBlocks from spec.egress.cidrs on the TLS ports,
 // DNS to kube-dns) or, with provider Cilium, a CiliumNetworkPolicy (toFQDNs for the endpoint's host).
 // NetworkPolicies add up: other egress the pods need must be allowed by other policies.
+import { ownerToken } from "../api/index.ts";
 import type { CachedOwned } from "../kube/cached.ts";
 import { canonical } from "../kube/order.ts";
 import { objectPath, resources } from "../kube/resources.ts";
 import { isStatus } from "../kube/rest.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
-import { ciliumPolicyIntent, networkPolicyIntent, ownedName } from "./intents.ts";
+import { ciliumPolicyIntent, networkPolicyIntent, ownedName, POLICY_LABEL } from "./intents.ts";
 import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
@@ -21,7 +22,7 @@ export interface EgressResult {
 export async function egress(ctx: Context, current: CachedOwned | undefined): Promise<EgressResult> {
   const { policy } = ctx;
   const namespace = policy.metadata.namespace ?? "";
-  const name = ownedName(policy.metadata.name);
+  const name = ownedName(policy);
   const spec = ctx.active.includes(policy) ? policy.spec.egress : undefined;
   const wantKubernetes = spec?.provider === "Kubernetes" && (spec.cidrs ?? []).length > 0;
   const wantCilium = spec?.provider === "Cilium";
@@ -66,7 +67,7 @@ export async function egress(ctx: Context, current: CachedOwned | undefined): Pr
   const converged =
     current &&
     canonical(current.spec) === canonical(intent.spec) &&
-    current.metadata.labels["aiapiguard.dev/policy"] === policy.metadata.name;
+    current.metadata.labels[POLICY_LABEL] === ownerToken(policy);
   if (!converged) {
     try {
       await ctx.apply(resources.networkPolicy, intent, true);

@@ -1,7 +1,15 @@
 // What ai-api-guard should own, as server-side apply intents: pure functions from policies (and the
 // cached objects they apply to) to the objects to apply. An intent names only ai-api-guard's fields;
 // applying one without a field removes that field if ai-api-guard alone owned it.
-import { type AiApiPolicy, API_GROUP, API_VERSION, credentialsMountPath, endpointHost, KIND } from "../api/index.ts";
+import {
+  type AiApiPolicy,
+  API_GROUP,
+  API_VERSION,
+  credentialsMountPath,
+  endpointHost,
+  KIND,
+  ownerToken,
+} from "../api/index.ts";
 import type { WorkloadKind } from "../api/workload-kinds.ts";
 import type { CachedIngress, CachedWorkload } from "../kube/cached.ts";
 import { MANAGED_BY, OWNED_PREFIX } from "../kube/cached.ts";
@@ -15,8 +23,8 @@ export const POLICY_LABEL = "aiapiguard.dev/policy";
 export const NGINX = "nginx.ingress.kubernetes.io/";
 export const TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares";
 
-export function ownedName(policyName: string, suffix = ""): string {
-  return `${OWNED_PREFIX}${policyName}${suffix}`;
+export function ownedName(policy: AiApiPolicy, suffix = ""): string {
+  return `${OWNED_PREFIX}${ownerToken(policy)}${suffix}`;
 }
 
 const byName = (a: AiApiPolicy, b: AiApiPolicy) => byCodePoint(a.metadata.name, b.metadata.name);
@@ -36,7 +44,7 @@ function ownedMetadata(policy: AiApiPolicy, name: string) {
   return {
     name,
     namespace: policy.metadata.namespace as string,
-    labels: { ...MANAGED_BY, [POLICY_LABEL]: policy.metadata.name },
+    labels: { ...MANAGED_BY, [POLICY_LABEL]: ownerToken(policy) },
     ownerReferences: [ownerReference(policy)],
   };
 }
@@ -87,7 +95,7 @@ export function networkPolicyIntent(policy: AiApiPolicy) {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: ownedMetadata(policy, ownedName(policy.metadata.name)),
+    metadata: ownedMetadata(policy, ownedName(policy)),
     spec: networkPolicySpec(policy),
   };
 }
@@ -113,7 +121,7 @@ export function ciliumPolicyIntent(policy: AiApiPolicy) {
   return {
     apiVersion: "cilium.io/v2",
     kind: "CiliumNetworkPolicy",
-    metadata: ownedMetadata(policy, ownedName(policy.metadata.name)),
+    metadata: ownedMetadata(policy, ownedName(policy)),
     spec: { endpointSelector: policy.spec.selector, egress },
   };
 }
@@ -152,7 +160,7 @@ export function withoutClashes(
   workload: CachedWorkload,
   mounting: readonly AiApiPolicy[],
 ): { kept: AiApiPolicy[]; clashes: MountClash[] } {
-  const inPlace = (p: AiApiPolicy) => (workload.volumes.some((v) => v.name === ownedName(p.metadata.name)) ? 0 : 1);
+  const inPlace = (p: AiApiPolicy) => (workload.volumes.some((v) => v.name === ownedName(p)) ? 0 : 1);
   const ordered = [...mounting].sort((a, b) => inPlace(a) - inPlace(b) || byName(a, b));
   const taken = new Map<string, string>();
   const kept: AiApiPolicy[] = [];
@@ -180,13 +188,13 @@ export function withoutClashes(
 export function workloadPatch(workload: CachedWorkload, mounting: readonly AiApiPolicy[]): WorkloadPatch {
   const sorted = [...mounting].sort(byName);
   const volumes = sorted.map((p) => ({
-    name: ownedName(p.metadata.name),
+    name: ownedName(p),
     secret: { secretName: p.spec.credentials?.secretName as string, defaultMode: SECRET_MODE },
   }));
   const containers = workload.containers.flatMap(({ name }) => {
     const volumeMounts = sorted
       .filter((p) => mountsInto(p, name))
-      .map((p) => ({ name: ownedName(p.metadata.name), mountPath: credentialsMountPath(p), readOnly: true as const }));
+      .map((p) => ({ name: ownedName(p), mountPath: credentialsMountPath(p), readOnly: true as const }));
     return volumeMounts.length > 0 ? [{ name, volumeMounts }] : [];
   });
   return { volumes, containers };
@@ -268,7 +276,7 @@ export function middlewareIntents(policy: AiApiPolicy) {
   const make = (suffix: string, spec: Record<string, unknown>) => ({
     apiVersion: "traefik.io/v1alpha1",
     kind: "Middleware",
-    metadata: ownedMetadata(policy, ownedName(policy.metadata.name, suffix)),
+    metadata: ownedMetadata(policy, ownedName(policy, suffix)),
     spec,
   });
   const intents = [

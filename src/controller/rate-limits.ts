@@ -1,7 +1,7 @@
 // Rate limits on the Ingresses a policy names: ingress-nginx annotations, or Traefik Middlewares and
 // the router annotation that attaches them. Each Ingress gets the union of the policies naming it
 // (they share the field manager). A missing Ingress is a condition; its creation triggers a reconcile.
-import type { AiApiPolicy } from "../api/index.ts";
+import { type AiApiPolicy, ownerToken } from "../api/index.ts";
 import { shownName } from "../engine/index.ts";
 import type { CachedIngress } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
@@ -76,7 +76,7 @@ function observe(
     return {
       status: "False",
       reason: "IngressNotFound",
-      message: `Ingress ${missing.join(", ")} not found in namespace ${namespace}: create it or fix spec.rateLimit.ingresses; the limits are written when it exists.`,
+      message: `Ingress ${missing.join(", ")} not found in namespace ${shownName(namespace)}: create it or fix spec.rateLimit.ingresses; the limits are written when it exists.`,
     };
   const held = overridden.filter((o) => o.holder !== undefined);
   if (held.length > 0)
@@ -181,7 +181,7 @@ async function middlewares(ctx: Context): Promise<WorkloadFailure[]> {
   const wanted = ctx.active.includes(policy) ? middlewareIntents(policy) : [];
   const list = await ctx.rest.request<{ items?: { metadata: { name: string }; spec?: unknown }[] }>(
     collectionPath(resources.middleware, namespace),
-    { query: { labelSelector: `${POLICY_LABEL}=${policy.metadata.name}` }, signal: ctx.signal },
+    { query: { labelSelector: `${POLICY_LABEL}=${ownerToken(policy)}` }, signal: ctx.signal },
   );
   const have = new Map((list.items ?? []).map((m) => [m.metadata.name, m.spec]));
   const failures: WorkloadFailure[] = [];

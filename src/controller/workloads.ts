@@ -75,7 +75,7 @@ export async function convergeWorkload(
   );
   const patch = workloadPatch(workload, kept);
   if (canonical(patch) === canonical(currentWorkloadPatch(workload))) return { changed: false, clash };
-  const volume = ownedName(ctx.policy.metadata.name);
+  const volume = ownedName(ctx.policy);
   const had = workload.volumes.some((v) => v.name === volume);
   const has = patch.volumes.some((v) => v.name === volume);
   const row = workloadKind(resource.group, resource.kind);
@@ -102,6 +102,6 @@ function clashWith(subject: string, clash: MountClash | undefined): WorkloadFail
   return {
     subject,
     reason: "MountPathInUse",
-    message: `not mounted: policy ${clash.holder} already mounts its Secret at ${clash.mountPath} in container ${clash.container}; set a different spec.credentials.mountPath (or spec.credentials.containers).`,
+    message: `not mounted: policy ${shownName(clash.holder)} already mounts its Secret at ${clash.mountPath} in container ${clash.container}; set a different spec.credentials.mountPath (or spec.credentials.containers).`,
   };
 }

@@ -22,14 +22,14 @@ import { type Cluster, plaintextEndpoints } from "./rules/plaintext-endpoint.ts"
 import { ANY_FORMAT_KEYWORD } from "./rules/secret-formats.ts";
 import { type InventoryContext, namesHost, unregisteredAiApis } from "./rules/unregistered-ai-api.ts";
 import { type FoundUrl, mayHoldUrl, URL_MARKERS, urlsIn } from "./rules/urls.ts";
-import { shownName, shownPath } from "./shown.ts";
+import { shownName, shownPath, shownResource } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { LAST_APPLIED } from "./extract.ts";
 export { valueAt } from "./objects.ts";
 export { RULES } from "./rules/catalog.ts";
 export { MAX_HITS_PER_VALUE } from "./rules/hit.ts";
-export { shownName } from "./shown.ts";
+export { shownName, shownResource, shownRow } from "./shown.ts";
 export * from "./types.ts";
 
 /** A List of Lists is legal but never deep; the bound keeps a hostile body from recursing forever. */
@@ -137,7 +137,7 @@ function describeResource(object: Json, kind: string): Resource {
   const metadata = isRecord(object.metadata) ? object.metadata : {};
   const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "";
   const name = shownName(typeof metadata.name === "string" ? metadata.name : "");
-  return { resource: `${kind}/${namespace}/${name}`, kind, namespace, name };
+  return { resource: shownResource(kind, namespace, name), kind, namespace, name };
 }
 
 // Every rule needs one of these in the lowercased value, or a credential-like name: a format keyword

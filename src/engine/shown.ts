@@ -4,32 +4,46 @@ import { type CandidateGroup, SHORTEST_KEY } from "./extract.ts";
 import { keywordScreen } from "./keyword-screen.ts";
 import { formatPath } from "./objects.ts";
 import { hardcodedSecrets, SECRET_KEYWORDS } from "./rules/hardcoded-secret.ts";
+import { LONGEST_NAME, NAME_FORMATS, SECRET_FORMATS } from "./rules/secret-formats.ts";
 import type { PathSegment } from "./types.ts";
 
 const SECRET_SCREEN = keywordScreen(SECRET_KEYWORDS);
 const NAME_GROUP: CandidateGroup = { source: {}, configMap: false, complete: true };
 
 /**
- * Generated suffixes a name can carry: a Deployment's ReplicaSet is `<name>-<hash>`, its Pods
- * `<name>-<hash>-<random>`, a CronJob's Pods `<name>-<time>-<random>`.
+ * The name, each key in it replaced by its hint: `<Google API key ending …WqXJ>`. A key can stand anywhere
+ * between "-": after a prefix (`team-a-<key>`), before a Deployment's Pods' generated suffixes
+ * (`<key>-<hash>-<random>`).
  */
-const GENERATED_SUFFIXES = 3;
-
-/** The name, each key in it replaced by its hint: `<Google API key ending …WqXJ>`. */
 export function shownName(name: string): string {
   // Every review's object has a name, most with no keyword at all: those are shown as written, unread.
   if (name.length < SHORTEST_KEY || !SECRET_SCREEN(name)) return name;
   const secrets: string[] = [];
-  const hints: string[] = [];
-  // A key ends where a name's generated suffixes begin: a format's match stops at no "-".
-  let end = name.length;
-  for (let cuts = 0; cuts <= GENERATED_SUFFIXES && end >= SHORTEST_KEY; cuts++) {
-    const value = name.slice(0, end);
-    const candidate = { value, base: [], tail: [], field: "name" as const, annotations: [], group: NAME_GROUP };
-    for (const hit of hardcodedSecrets(candidate, value.toLowerCase(), secrets)) hints.push(hit.hint);
-    end = name.lastIndexOf("-", end - 1);
-  }
-  return secrets.reduce((shown, secret, i) => shown.replaceAll(secret, `<${hints[i]?.replaceAll('"', "")}>`), name);
+  const candidate = { value: name, base: [], tail: [], field: "name" as const, annotations: [], group: NAME_GROUP };
+  const formats = name.length <= LONGEST_NAME ? NAME_FORMATS : SECRET_FORMATS;
+  const hits = hardcodedSecrets(candidate, name.toLowerCase(), secrets, formats);
+  // Longest first: a key found inside another is hidden with it.
+  const found = secrets.map((secret, i) => ({ secret, hint: hits[i]?.hint.replaceAll('"', "") }));
+  found.sort((a, b) => b.secret.length - a.secret.length);
+  return found.reduce((shown, { secret, hint }) => shown.replaceAll(secret, `<${hint}>`), name);
+}
+
+/** "Kind/namespace/name" as findings show it: a namespace can be a key too. `name` is shown already. */
+export function shownResource(kind: string, namespace: string, name: string): string {
+  return `${kind}/${shownName(namespace)}/${name}`;
+}
+
+/**
+ * A row of an output (an inventory entry, a finding) as shown: its namespace, policy and API name (the policy's
+ * name by default) by their hints when they hold a key. The row itself stays as written: it is filtered by them.
+ */
+export function shownRow<T extends { namespace: string; policy?: string; apiName?: string }>(row: T): T {
+  return {
+    ...row,
+    namespace: shownName(row.namespace),
+    ...(row.policy === undefined ? {} : { policy: shownName(row.policy) }),
+    ...(row.apiName === undefined ? {} : { apiName: shownName(row.apiName) }),
+  };
 }
 
 /** formatPath, with each name shown as shownName shows it. */

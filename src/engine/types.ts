@@ -21,9 +21,10 @@ export interface Finding {
   rule: RuleId;
   category: Category;
   severity: Severity;
-  /** "Kind/namespace/name", namespace empty when the object has none. */
+  /** "Kind/namespace/name", namespace empty when the object has none; both as shown (a key by its hint). */
   resource: string;
   kind: string;
+  /** As written: the audit writes its Report there. Outputs show it as shownName does. */
   namespace: string;
   /** As shown: a name that holds a key (a DeepSeek key is a valid name) is its hint, here and in `resource`. */
   name: string;

@@ -9,6 +9,7 @@ import type { InputError } from "../cli/scan/report.ts";
 import type { Json } from "../engine/objects.ts";
 import { aiProviderOf } from "../engine/rules/ai-providers.ts";
 import { hostsIn, type InventoryContext, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
+import { shownName } from "../engine/shown.ts";
 import { describeError } from "../kube/errors.ts";
 import { CONFIGMAP_TYPE, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
 import { resources } from "../kube/resources.ts";
@@ -140,7 +141,8 @@ function isWorkload(object: Json): boolean {
   return (workloadKindOf(object)?.podSpecs.length ?? 0) > 0;
 }
 
+/** As errors show it: a namespace and a policy can be named with a key (a DeepSeek key is a valid name). */
 function policyName(object: Json): string {
   const metadata = (object.metadata ?? {}) as { namespace?: string; name?: string };
-  return `${metadata.namespace ?? ""}/${metadata.name ?? "(unnamed)"}`;
+  return `${shownName(metadata.namespace ?? "")}/${shownName(metadata.name ?? "(unnamed)")}`;
 }

@@ -2,6 +2,7 @@
 // callers log ids, names and rule ids, never values, but a header or an object that slips into a
 // log call is censored instead of written out.
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import { shownName } from "../engine/shown.ts";
 
 export type { Logger } from "pino";
 
@@ -51,8 +52,47 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     name: settings.name ?? "ai-api-guard",
     level: settings.level ?? "info",
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    formatters: { log: shownNames },
   };
   return pino(options, settings.destination ?? bufferedDestination());
+}
+
+/**
+ * Each string field, list of strings and error as shownName shows it: a namespace, a policy, an object, a service
+ * account's user name (system:serviceaccount:<namespace>:...) or an API server's error quoting one can be a key
+ * (a DeepSeek key is a valid name). A field with no keyword is returned unread: the decision line stays cheap.
+ */
+function shownNames(fields: Record<string, unknown>): Record<string, unknown> {
+  let shown: Record<string, unknown> | undefined;
+  for (const field in fields) {
+    const value = fields[field];
+    const replaced =
+      typeof value === "string"
+        ? shownName(value)
+        : Array.isArray(value)
+          ? shownList(value)
+          : value instanceof Error
+            ? shownError(value)
+            : value;
+    if (replaced === value) continue;
+    // A copy: the caller's object stays as it was.
+    shown ??= { ...fields };
+    shown[field] = replaced;
+  }
+  return shown ?? fields;
+}
+
+/** The error itself when neither its message nor its stack changes; else what pino would write of it, shown. */
+function shownError(error: Error): unknown {
+  const message = shownName(error.message);
+  const stack = error.stack === undefined ? undefined : shownName(error.stack);
+  return message === error.message && stack === error.stack ? error : { type: error.name, message, stack };
+}
+
+/** The list itself when no item changes. */
+function shownList(list: unknown[]): unknown[] {
+  const shown = list.map((v) => (typeof v === "string" ? shownName(v) : v));
+  return shown.every((v, i) => v === list[i]) ? list : shown;
 }
 
 /** Log bytes held while the reader of stdout is behind; past it lines are dropped, and counted. */

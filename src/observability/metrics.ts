@@ -2,7 +2,7 @@
 // GC), the webhook's, and the controller's in the shape controller-runtime users know
 // (reconcile_total{controller,result}, workqueue_depth, retries, latencies), prefixed aiapiguard_.
 // Labels hold bounded values: a controller, a queue, a result, a resource, or a policy's
-// namespace and name (one series per policy, as kube-state-metrics does per object).
+// namespace and name, a key in either by its hint (one series per policy, as kube-state-metrics does per object).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { createWebhookMetrics, type WebhookMetrics } from "../webhook/metrics.ts";
 

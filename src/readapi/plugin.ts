@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { API_GROUP, PLURAL } from "../api/index.ts";
 import type { AuditFinding } from "../audit/report.ts";
+import { shownName, shownRow } from "../engine/shown.ts";
 import type { Inventory } from "../inventory/inventory.ts";
 import { describeError } from "../kube/errors.ts";
 import { type Authenticate, challenge, type Subject } from "./authenticate.ts";
@@ -94,14 +95,15 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
         return reply.code(503).send({ error: "Service Unavailable", reason });
       }
       if (!allowed) {
-        const scope = access.namespace ? `in namespace ${access.namespace}` : "cluster-wide";
-        const reason = `${subject.user} may not list ${access.resource}.${access.group} ${scope}: grant it with RBAC`;
+        // A namespace, and a service account's user name with it, can be a key.
+        const scope = access.namespace ? `in namespace ${shownName(access.namespace)}` : "cluster-wide";
+        const reason = `${shownName(subject.user)} may not list ${access.resource}.${access.group} ${scope}: grant it with RBAC`;
         log(request, "forbidden", 403, subject, reason);
         return reply.code(403).send({ error: "Forbidden", reason });
       }
       log(request, "allow", 200, subject);
       const all = (await items()).filter((item) => !query.namespace || item.namespace === query.namespace);
-      const slice = all.slice(page.offset, page.offset + page.limit);
+      const slice = all.slice(page.offset, page.offset + page.limit).map(shownRow);
       const next = page.offset + slice.length;
       return {
         items: slice,

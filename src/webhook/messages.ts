@@ -1,13 +1,14 @@
 // What a developer reads: the refusal kubectl prints after `admission webhook "..." denied the
 // request: `, the `Warning:` lines, and the Event message. Built only from the engine's redacted
 // fields (rule, container, path, hint, fix), never from the object's values.
-import { RULES } from "../engine/index.ts";
+import { RULES, shownName } from "../engine/index.ts";
 import { EXEMPT_ANNOTATION, type Finding } from "../engine/types.ts";
 import type { Governance } from "./policies.ts";
 
 /** The object under review, as the messages name it. */
 export interface Subject {
   kind: string;
+  /** As written: policies are looked up by it. Messages show it as shownName does. */
   namespace: string;
   /** As messages show it: a name that holds a key is shown by its hint (see assess). */
   name: string;
@@ -44,8 +45,8 @@ export function findingsReport(
 /** Exemption annotations on new findings that the requester may not grant are not honoured: say why and how. */
 export function exemptionRefusedLine(user: string, namespace: string): string {
   return (
-    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${user.slice(0, 253)} may not grant exemptions in ` +
-    `namespace ${namespace} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
+    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${shownUser(user)} may not grant exemptions in ` +
+    `namespace ${shownName(namespace)} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
   );
 }
 
@@ -81,7 +82,7 @@ export function existingReport(subject: Subject, findings: readonly Finding[]): 
 
 /** Exemptions honoured: who granted them is in the log line; the Event names the findings. */
 export function exemptionReport(subject: Subject, user: string, findings: readonly Finding[]): string {
-  const header = `${describe(subject)}: ${findings.length} finding(s) exempted by annotation ${EXEMPT_ANNOTATION}, granted to ${user.slice(0, 253)}:`;
+  const header = `${describe(subject)}: ${findings.length} finding(s) exempted by annotation ${EXEMPT_ANNOTATION}, granted to ${shownUser(user)}:`;
   return [header, ...findings.slice(0, MAX_REPORTED_FINDINGS).map(findingLine)].join("\n");
 }
 
@@ -167,13 +168,18 @@ function where(finding: Finding): string {
 function actionSource({ action, policy, raisedFrom, setting }: Governance): string {
   if (setting) return `action ${action} from ${setting}`;
   if (!policy) return `default action ${action}`;
-  const from = `AiApiPolicy ${policy.namespace}/${policy.name}`;
+  const from = `AiApiPolicy ${shownName(policy.namespace)}/${shownName(policy.name)}`;
   if (!raisedFrom) return `action ${action} from ${from}`;
   return `action ${action}: ${from} asks for ${raisedFrom}, below the action floor ${action} (a cluster admin may lower it with the namespace label aiapiguard.dev/action-floor)`;
 }
 
+/** A service account's user name holds its namespace's (system:serviceaccount:<namespace>:<name>). */
+function shownUser(user: string): string {
+  return shownName(user.slice(0, 253));
+}
+
 function describe(subject: Subject): string {
-  return `${subject.kind} ${subject.namespace}/${subject.name}`;
+  return `${subject.kind} ${shownName(subject.namespace)}/${subject.name}`;
 }
 
 /** "spec.jobTemplate.spec.template.spec.volumes[0]" → "volumes[0]": the template prefix is noise in a warning. */

@@ -1,6 +1,7 @@
 // The webhook's Prometheus metrics, on a registry of their own so tests and several servers in one
 // process do not collide. Labels hold bounded enums only: never a name, a namespace or a value.
 import { Counter, Histogram, Registry } from "prom-client";
+import { shownName } from "../engine/shown.ts";
 
 export interface WebhookMetrics {
   registry: Registry;
@@ -87,7 +88,9 @@ export function createWebhookMetrics(registry = new Registry()): WebhookMetrics 
       registers: [registry],
     }),
     dryRunRefused(username) {
-      const user = dryRunUsers.has(username) || dryRunUsers.size < MAX_DRY_RUN_USERS ? username : "(other)";
+      // A service account's user name holds its namespace's, which can be a key.
+      const shown = shownName(username);
+      const user = dryRunUsers.has(shown) || dryRunUsers.size < MAX_DRY_RUN_USERS ? shown : "(other)";
       dryRunUsers.add(user);
       dryRunRefusals.inc({ user });
     },

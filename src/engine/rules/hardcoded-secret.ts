@@ -16,7 +16,7 @@ import { CREDENTIAL_KEYWORDS, classifyName, mayNameCredential, providerByName } 
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
 import { type Hit, MAX_HITS_PER_VALUE } from "./hit.ts";
-import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS, SECRET_FORMATS } from "./secret-formats.ts";
+import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS, SECRET_FORMATS, type SecretFormat } from "./secret-formats.ts";
 
 /**
  * What a value must hold (lower-cased) for this rule to report anything in it under no name of its own: a
@@ -70,7 +70,13 @@ const WEAK_TOKEN_FIX =
  * `found` gets the secret of each hit, in order: for the engine to compare findings by, never to
  * leave it (a hint names where a secret was found, so two hints of one secret can differ).
  */
-export function hardcodedSecrets(candidate: Candidate, lower: string, found: string[] = []): Hit[] {
+/** `formats`: NAME_FORMATS for a name, where a "-" bounds a key. */
+export function hardcodedSecrets(
+  candidate: Candidate,
+  lower: string,
+  found: string[] = [],
+  formats: readonly SecretFormat[] = SECRET_FORMATS,
+): Hit[] {
   const byField = FIX_BY_FIELD[candidate.field];
   const hits: Hit[] = [];
   const report = (
@@ -89,7 +95,7 @@ export function hardcodedSecrets(candidate: Candidate, lower: string, found: str
   // Reading stops at the cap, not before: a file padded with harmless pairs still has its key read.
   const full = () => hits.length >= MAX_HITS_PER_VALUE;
 
-  for (const format of ANY_FORMAT_KEYWORD.test(lower) ? SECRET_FORMATS : []) {
+  for (const format of ANY_FORMAT_KEYWORD.test(lower) ? formats : []) {
     if (!format.keywords.some((k) => lower.includes(k))) continue;
     for (const m of matchesOf(format.pattern, candidate.value)) {
       if (full()) return hits;

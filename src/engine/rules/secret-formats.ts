@@ -267,6 +267,24 @@ export const SECRET_FORMATS: readonly SecretFormat[] = [
   },
 ];
 
+/**
+ * The formats as a name holds them: a name joins words with "-" (`team-a-<key>-worker`, `<key>-<hash>-<random>`),
+ * so a "-" next to a key bounds it there. For names as long as Kubernetes gives an object (253) at most: with "-"
+ * both a bound and a body character, a body of thousands (a JWT's) is read again from each "-".
+ */
+export const NAME_FORMATS: readonly SecretFormat[] = SECRET_FORMATS.map((format) => ({
+  ...format,
+  pattern: new RegExp(
+    format.pattern.source
+      .replaceAll("(?<![A-Za-z0-9_-])", "(?<![A-Za-z0-9_])")
+      .replaceAll("(?![A-Za-z0-9_-])", "(?![A-Za-z0-9_])")
+      .replace(String.raw`(?<![\w:-])`, String.raw`(?<![\w:])`),
+    format.pattern.flags,
+  ),
+}));
+/** The longest name Kubernetes gives an object (a DNS subdomain): NAME_FORMATS read names up to it. */
+export const LONGEST_NAME = 253;
+
 export const FORMAT_KEYWORDS = SECRET_FORMATS.flatMap((f) => f.keywords);
 /** Every keyword of every format: one test decides whether any format needs to run at all. */
 export const ANY_FORMAT_KEYWORD = new RegExp(alternation(FORMAT_KEYWORDS));

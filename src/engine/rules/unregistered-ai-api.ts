@@ -8,7 +8,7 @@ import { type PathPattern, type WorkloadKind, workloadKindOf } from "../../api/w
 import { type LabelSelector, type Labels, matchesSelector } from "../../kube/label-selector.ts";
 import { type Candidate, candidatePath, extractCandidates } from "../extract.ts";
 import { isRecord, type Json, optionalRecord } from "../objects.ts";
-import { shownName, shownPath } from "../shown.ts";
+import { shownName, shownPath, shownResource } from "../shown.ts";
 import { EXEMPT_ANNOTATION, type Finding, type PathSegment } from "../types.ts";
 import { aiProviderOf } from "./ai-providers.ts";
 import { RULES } from "./catalog.ts";
@@ -170,7 +170,7 @@ export function unregisteredAiApis(
         rule: rule.id,
         category: rule.category,
         severity: rule.defaultSeverity,
-        resource: `${kind.kind}/${namespace}/${name}`,
+        resource: shownResource(kind.kind, namespace, name),
         kind: kind.kind,
         namespace,
         name,

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAiApiPolicy } from "../../../src/api/index.ts";
@@ -241,6 +242,18 @@ spec:
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bad\.yaml: AiApiPolicy ml\/bad: spec\.api\.endpoint: must start with https:\/\//);
     expect(run.stdout.split("\r\n")).toHaveLength(6);
+  });
+
+  it("names an invalid policy and its namespace named with keys by their hints", () => {
+    // Made at run time: a DeepSeek key is a valid namespace and policy name.
+    const [namespace, name] = [0, 1].map(() => `sk-${randomBytes(16).toString("hex")}`) as [string, string];
+    const root = folderWith({
+      "bad.yaml": `apiVersion: aiapiguard.dev/v1alpha1\nkind: AiApiPolicy\nmetadata: {name: ${name}, namespace: ${namespace}}\nspec: {api: {endpoint: 'http://x'}}\n`,
+    });
+    const run = runCli(["inventory", "-f", root]);
+    const hint = (key: string) => `<DeepSeek API key ending …${key.slice(-4)}>`;
+    expect(run.stderr).toContain(`bad.yaml: AiApiPolicy ${hint(namespace)}/${hint(name)}: spec.api.endpoint`);
+    for (const key of [namespace, name]) expect(run.stderr).not.toContain(key.slice(3, -4));
   });
 
   it("refuses usage errors and unreadable paths with exit 2", () => {

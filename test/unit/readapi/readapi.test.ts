@@ -1,5 +1,6 @@
 // The read API with fastify inject: every token case with keys and a JWKS made here, served over HTTP
 // by a local server that counts its fetches (jose's remote JWKS cache, refresh on unknown kid, floor).
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import * as k8s from "@kubernetes/client-node";
@@ -95,6 +96,8 @@ async function harness(
     burst?: number;
     refreshFloorMs?: number;
     findingsResource?: { group: string; resource: string };
+    inventory?: Inventory;
+    findings?: FindingRecord[];
   } = {},
 ): Promise<Harness> {
   const { logger, lines: logs } = capturedLogger();
@@ -114,8 +117,8 @@ async function harness(
       return options.allow?.(access) ?? true;
     },
     rateLimit: rateLimiter({ perSecond: options.perSecond ?? 100, burst: options.burst ?? 100 }),
-    inventory: async () => INVENTORY,
-    findings: async () => FINDINGS,
+    inventory: async () => options.inventory ?? INVENTORY,
+    findings: async () => options.findings ?? FINDINGS,
     ...(options.findingsResource ? { findingsResource: options.findingsResource } : {}),
     logger,
   });
@@ -344,6 +347,29 @@ describe("read API authorization, limits and logs", () => {
       { verb: "list", group: "aiapiguard.dev", resource: "aiapipolicies" },
       { verb: "list", group: "openreports.io", resource: "reports", namespace: "team-a" },
     ]);
+  });
+
+  it("shows a namespace and a policy named with a key by their hints, in items and refusals alike", async () => {
+    // Made at run time: a DeepSeek key is a valid namespace and policy name.
+    const namespace = `sk-${randomBytes(16).toString("hex")}`;
+    const policy = `sk-${randomBytes(16).toString("hex")}`;
+    const api = INVENTORY.apis[0] as Inventory["apis"][number];
+    const { app } = await harness({
+      allow: (a) => a.resource === "aiapipolicies",
+      inventory: { apis: [{ ...api, namespace, policy, apiName: policy }], unregistered: [] },
+      findings: [{ ...(FINDINGS[0] as FindingRecord), namespace }],
+    });
+    const bearer = `Bearer ${await token(signing.privateKey, "k1", { sub: `system:serviceaccount:${namespace}:reader` })}`;
+    const listed = await get(app, `/api/v1/inventory?namespace=${namespace}`, bearer);
+    const hint = (key: string) => `<DeepSeek API key ending …${key.slice(-4)}>`;
+    expect(listed.json().items).toEqual([
+      expect.objectContaining({ namespace: hint(namespace), policy: hint(policy), apiName: hint(policy) }),
+    ]);
+    const refused = await get(app, `/api/v1/findings?namespace=${namespace}`, bearer);
+    expect(refused.json().reason).toBe(
+      `system:serviceaccount:${hint(namespace)}:reader may not list reports.openreports.io in namespace ${hint(namespace)}: grant it with RBAC`,
+    );
+    for (const key of [namespace, policy]) expect(listed.body + refused.body).not.toContain(key.slice(3, -4));
   });
 
   it("asks for list policyreports.wgpolicyk8s.io when the findings come from PolicyReports", async () => {

@@ -2,6 +2,7 @@
 // metric. Every path that handles the object runs with it, through the real rules engine: deny,
 // warn, audit, dry run, exemption, update, an unreadable object, an engine that throws, and bodies
 // the server refuses.
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/engine/index.ts";
 import { type Evaluate, EXEMPT_ANNOTATION } from "../../../src/engine/types.ts";
@@ -109,6 +110,43 @@ describe("a planted secret appears in no output", () => {
     for (const output of [response.text, ...h.logText, JSON.stringify(h.events), metrics]) {
       expect(output).not.toContain(MARKER);
     }
+  });
+
+  // A DeepSeek key is a valid namespace and policy name, and a service account's user name holds its namespace.
+  it.each<[string, Partial<AdmissionConfig>]>([
+    ["deny", {}],
+    ["warn", { defaultAction: "Warn" }],
+    ["audit", { defaultAction: "Audit" }],
+  ])("nor when the namespace and the policy are named with keys (%s)", async (_, config) => {
+    const namespace = `sk-${randomBytes(16).toString("hex")}`;
+    const policy = `team-a-sk-${randomBytes(16).toString("hex")}`;
+    const messages: string[] = [];
+    const h = await webhookHarness({
+      evaluate: engine,
+      config,
+      policies: [policyView({ namespace, name: policy, action: config.defaultAction ?? "Deny" })],
+      // The API server's refusal of an Event quotes its namespace, and the log line of the failure the error.
+      events: (event) => {
+        messages.push(event.message);
+        return Promise.reject(new Error(`namespace ${namespace} is being terminated`));
+      },
+    });
+    const object = { ...keyed(), metadata: { ...(keyed().metadata as object), namespace } };
+    const exempt = { annotations: { [EXEMPT_ANNOTATION]: "hardcoded-secret" } };
+    const user = { username: `system:serviceaccount:${namespace}:deployer`, groups: [] };
+    const responses = [
+      await h.validate(admissionReview(object, { userInfo: user })),
+      await h.validate(admissionReview(object, { userInfo: user, dryRun: true })),
+      await h.validate(admissionReview(object, { userInfo: user, operation: "UPDATE", oldObject: keyed() })),
+      // The exemption's refusal, or its Event, names the user who asked.
+      await h.validate(admissionReview({ ...object, metadata: { ...object.metadata, ...exempt } }, { userInfo: user })),
+    ];
+    const metrics = (await h.app.inject({ method: "GET", url: "/metrics" })).body;
+    await h.app.close();
+    expect(responses[0]?.text).toContain(`<DeepSeek API key ending …${namespace.slice(-4)}>`);
+    const outputs = [...responses.map((r) => r.text), ...h.logText, ...messages, metrics];
+    for (const output of outputs)
+      for (const key of [namespace, policy.slice(7)]) expect(output).not.toContain(key.slice(3, -4));
   });
 
   it("nor when the body is broken JSON around it", async () => {
