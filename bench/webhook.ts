@@ -2,7 +2,7 @@
 // baselines with the same TLS settings: a parse-only route (the floor) and a hello-world (for scale).
 // Each target runs in its own process; autocannon (here) and vegeta (Go) generate the load. Then the
 // webhook under hostile load (bench/webhook-load.ts).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,10 +27,23 @@ interface Throughput {
   p50Ms: number;
   p99Ms: number;
   requests: number;
+  /** The target process's CPU time (all its threads) per request. */
+  cpuUsPerRequest: number;
+}
+
+/** Linux's USER_HZ, the unit of /proc/PID/stat's times: 100 on every architecture's ABI. */
+const TICKS_PER_SECOND = 100;
+
+/** A process's CPU time so far (user and system, all threads), in µs. */
+function cpuUs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime, the 14th and 15th fields: the 12th and 13th after the command's ")".
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
 }
 
 async function throughput(target: Target, body: string, ca: string, seconds: number): Promise<Throughput> {
   const post = target.mode !== "hello";
+  const cpuBefore = cpuUs(target.process.pid);
   const result = await autocannon({
     url: `https://127.0.0.1:${target.port}${post ? "/validate" : "/"}`,
     method: post ? "POST" : "GET",
@@ -51,6 +64,7 @@ async function throughput(target: Target, body: string, ca: string, seconds: num
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests: result.requests.total,
+    cpuUsPerRequest: Math.round(((cpuUs(target.process.pid) - cpuBefore) / result.requests.total) * 10) / 10,
   };
 }
 
@@ -92,7 +106,9 @@ async function main(): Promise<void> {
       for (let round = 1; round <= ROUNDS; round++) {
         for (const target of targets) {
           const run = await throughput(target, body, caPem, THROUGHPUT_SECONDS);
-          console.error(`round ${round}, ${target.mode}: ${run.requestsPerSecond} req/s`);
+          console.error(
+            `round ${round}, ${target.mode}: ${run.requestsPerSecond} req/s, ${run.cpuUsPerRequest} µs of the target's CPU a request`,
+          );
           runs[target.mode].push(run);
         }
       }
@@ -129,9 +145,10 @@ function report(
 ): string {
   const floor = max["parse-only"].requestsPerSecond;
   const percent = (mode: Mode) => `${((max[mode].requestsPerSecond / floor) * 100).toFixed(0)}%`;
+  const cpuFloor = max["parse-only"].cpuUsPerRequest;
   const rows = MODES.map((mode) => {
     const t = max[mode];
-    return `| ${mode} | ${t.requestsPerSecond} | ${t.p50Ms} | ${t.p99Ms} |`;
+    return `| ${mode} | ${t.requestsPerSecond} | ${t.p50Ms} | ${t.p99Ms} | ${t.cpuUsPerRequest} | ${((cpuFloor / t.cpuUsPerRequest) * 100).toFixed(0)}% |`;
   });
   const latencyRows = MODES.flatMap((mode) =>
     latency[mode].map(
@@ -147,11 +164,14 @@ function report(
     "",
     `Max throughput (autocannon, ${CONNECTIONS} connections; median of ${ROUNDS} interleaved ${THROUGHPUT_SECONDS} s runs after a ${WARMUP_SECONDS} s warm-up):`,
     "",
-    "| target | req/s | p50 ms | p99 ms |",
-    "|---|---|---|---|",
+    "| target | req/s | p50 ms | p99 ms | target's CPU µs a request | parse-only's CPU a request, as a share |",
+    "|---|---|---|---|---|---|",
     ...rows,
     "",
     `/validate reaches **${percent("validate")}** of the parse-only floor; reading the object without the rules (walk-only), ${percent("walk-only")}; without the engine (no-rules), ${percent("no-rules")}.`,
+    // The load generator shares the machine: a target it cannot keep busy idles, and its req/s then says less
+    // about the target than its CPU time a request does.
+    `By CPU time a request (the target's threads, /proc), /validate costs ${(max.validate.cpuUsPerRequest / cpuFloor).toFixed(2)} times parse-only; parse-only's process used ${((max["parse-only"].requestsPerSecond * cpuFloor) / 1e4).toFixed(0)}% of one core.`,
     "",
     `Fixed rate (vegeta, open loop, ${RATE_SECONDS} s per rate):`,
     "",
