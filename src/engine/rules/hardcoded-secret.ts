@@ -16,7 +16,14 @@ import { CREDENTIAL_KEYWORDS, classifyName, mayNameCredential, providerByName } 
 import { redactedHint } from "../redact.ts";
 import type { Severity } from "../types.ts";
 import { type Hit, MAX_HITS_PER_VALUE } from "./hit.ts";
-import { ANY_FORMAT_KEYWORD, FORMAT_KEYWORDS, SECRET_FORMATS, type SecretFormat } from "./secret-formats.ts";
+import {
+  ANY_FORMAT_KEYWORD,
+  FORMAT_KEYWORDS,
+  LONGEST_NAME,
+  OBJECT_NAME_FORMATS,
+  SECRET_FORMATS,
+  type SecretFormat,
+} from "./secret-formats.ts";
 
 /**
  * What a value must hold (lower-cased) for this rule to report anything in it under no name of its own: a
@@ -42,6 +49,8 @@ const FIX_BY_FIELD: Record<Field, string> = {
   setting:
     "Take it out of the object: store it in a Secret and let the workload read it from there (env valueFrom.secretKeyRef or a mounted file), then revoke and rotate the exposed credential.",
   name: "Rename it: a name is read by anyone who can read the object. Store the credential in a Secret and let the workload read it from there, then revoke and rotate the exposed credential.",
+  objectName:
+    "Rename it: an object's name and namespace are read by anyone who can list such objects, and kept in Events and logs (for a namespace: create one with another name and move the workloads there). Then revoke and rotate the exposed credential.",
   volume:
     "Use the volume driver's secret reference (e.g. csi.nodePublishSecretRef) instead of a literal, then revoke and rotate the exposed credential.",
 };
@@ -75,7 +84,7 @@ export function hardcodedSecrets(
   candidate: Candidate,
   lower: string,
   found: string[] = [],
-  formats: readonly SecretFormat[] = SECRET_FORMATS,
+  formats: readonly SecretFormat[] = formatsFor(candidate),
 ): Hit[] {
   const byField = FIX_BY_FIELD[candidate.field];
   const hits: Hit[] = [];
@@ -150,6 +159,13 @@ export function hardcodedSecrets(
     report(label(kind), value, provider ? "critical" : "high", provider);
   }
   return hits;
+}
+
+/** An object's name is read as names are shown (shown.ts), a "-" next to a key bounding it there. */
+function formatsFor(candidate: Candidate): readonly SecretFormat[] {
+  return candidate.field === "objectName" && candidate.value.length <= LONGEST_NAME
+    ? OBJECT_NAME_FORMATS
+    : SECRET_FORMATS;
 }
 
 /**

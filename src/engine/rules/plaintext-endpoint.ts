@@ -10,7 +10,7 @@ const PLAINTEXT_SCHEMES = new Set(["http", "ws"]);
 // HTTP_PROXY, https_proxy, NO_PROXY, ALL_PROXY, --proxy: a proxy is reached in plaintext by design.
 const PROXY_NAME = /proxy$/i;
 /** Annotations, labels, other settings and names name URLs (docs, schemas, webhooks of other tools) as often as endpoints. */
-const NOT_ENDPOINTS: ReadonlySet<Field> = new Set(["annotation", "label", "setting", "name"]);
+const NOT_ENDPOINTS: ReadonlySet<Field> = new Set(["annotation", "label", "setting", "name", "objectName"]);
 // A ConfigMap value that is one URL and nothing else: a base URL handed to a container through envFrom.
 const BARE_URL = /^\s*[a-z][a-z0-9+.-]{0,15}:\/\/\S+\s*$/i;
 const METADATA_SERVERS = new Set(["metadata.google.internal", "metadata"]);

@@ -285,6 +285,17 @@ export const NAME_FORMATS: readonly SecretFormat[] = SECRET_FORMATS.map((format)
 /** The longest name Kubernetes gives an object (a DNS subdomain): NAME_FORMATS read names up to it. */
 export const LONGEST_NAME = 253;
 
+/**
+ * The formats as an object's own name or namespace holds them, for a finding: such a name is lower-case words
+ * joined by "-" (a DNS name), so a key there has a digit, where `glpat-rotation-controller-manager` or
+ * `xoxb-slack-notifier-deployment-abcdef` has none (a random key of 20 characters or more without one, and all
+ * lower case as a name must be, is as rare as a DeepSeek key's 32 hex digits without one: about 1 in 10^13).
+ */
+export const OBJECT_NAME_FORMATS: readonly SecretFormat[] = NAME_FORMATS.map((format) => ({
+  ...format,
+  accept: (secret) => /\d/.test(secret) && (format.accept?.(secret) ?? true),
+}));
+
 export const FORMAT_KEYWORDS = SECRET_FORMATS.flatMap((f) => f.keywords);
 /** Every keyword of every format: one test decides whether any format needs to run at all. */
 export const ANY_FORMAT_KEYWORD = new RegExp(alternation(FORMAT_KEYWORDS));

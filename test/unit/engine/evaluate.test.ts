@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EXEMPT_ANNOTATION, evaluate } from "../../../src/engine/index.ts";
+import { EXEMPT_ANNOTATION, evaluate, shownName } from "../../../src/engine/index.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 import { deployment } from "./build.ts";
 
@@ -211,4 +211,43 @@ describe("values with no credential word", () => {
       expect(evaluate(pod).findings.map((f) => f.rule)).toEqual(["hardcoded-secret"]);
     });
   }
+});
+
+describe("a key in an object's own name or namespace", () => {
+  const deepseek = fakeSecrets(13).deepseek ?? "";
+  const configMap = (metadata: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata, data: {} });
+  const found = (metadata: Record<string, string>) =>
+    evaluate(configMap(metadata)).findings.map((f) => ({ path: f.path, fix: f.fix.slice(0, 10) }));
+
+  it("is found between the words of a name, as a Pod's generated name or a generateName holds it", () => {
+    // Before: none of these three; a "-" next to the key hid it from the formats (a value's bounds).
+    expect(found({ name: `team-a-${deepseek}-worker`, namespace: "shop" })).toEqual([
+      { path: "metadata.name", fix: "Rename it:" },
+    ]);
+    expect(found({ name: `${deepseek}-5d8f7c9b4-x2k9p`, namespace: "shop" })).toEqual([
+      { path: "metadata.name", fix: "Rename it:" },
+    ]);
+    expect(found({ generateName: `${deepseek}-`, namespace: "shop" })).toEqual([
+      { path: "metadata.generateName", fix: "Rename it:" },
+    ]);
+  });
+
+  it("is told to be renamed, the namespace too: a Secret is no place for a name", () => {
+    // Before: "Take it out of the object: store it in a Secret ...".
+    const [finding] = evaluate(configMap({ name: "app", namespace: deepseek })).findings;
+    expect(finding?.path).toBe("metadata.namespace");
+    expect(finding?.fix).toContain("for a namespace: create one with another name and move the workloads there");
+  });
+
+  it("is not a word list that starts like a token: glpat-, gldt-, xoxb-", () => {
+    // Before: each was a GitLab or Slack token (their bodies take "-"), refused under Deny and hidden in messages.
+    for (const name of [
+      "glpat-rotation-controller-manager",
+      "gldt-deploy-token-rotator-job",
+      "xoxb-slack-notifier-deployment-abcdef",
+    ]) {
+      expect(found({ name, namespace: "shop" }), name).toEqual([]);
+      expect(shownName(name)).toBe(name);
+    }
+  });
 });
