@@ -4,12 +4,10 @@ import { type CandidateGroup, SHORTEST_KEY } from "./extract.ts";
 import { keywordScreen } from "./keyword-screen.ts";
 import { formatPath } from "./objects.ts";
 import { hardcodedSecrets, SECRET_KEYWORDS } from "./rules/hardcoded-secret.ts";
-import { LONGEST_NAME, NAME_FORMATS, OBJECT_NAME_FORMATS, SECRET_FORMATS } from "./rules/secret-formats.ts";
+import { nameFormats } from "./rules/secret-formats.ts";
 import type { PathSegment } from "./types.ts";
 
 const SECRET_SCREEN = keywordScreen(SECRET_KEYWORDS);
-/** A name as Kubernetes allows one (lower case, digits, "-" and "."): read as the engine reads an object's name. */
-const DNS_NAME = /^[a-z0-9.-]+$/;
 const NAME_GROUP: CandidateGroup = { source: {}, configMap: false, complete: true };
 
 /**
@@ -22,9 +20,7 @@ export function shownName(name: string): string {
   if (name.length < SHORTEST_KEY || !SECRET_SCREEN(name)) return name;
   const secrets: string[] = [];
   const candidate = { value: name, base: [], tail: [], field: "name" as const, annotations: [], group: NAME_GROUP };
-  const formats =
-    name.length > LONGEST_NAME ? SECRET_FORMATS : DNS_NAME.test(name) ? OBJECT_NAME_FORMATS : NAME_FORMATS;
-  const hits = hardcodedSecrets(candidate, name.toLowerCase(), secrets, formats);
+  const hits = hardcodedSecrets(candidate, name.toLowerCase(), secrets, nameFormats(name));
   // Longest first: a key found inside another is hidden with it.
   const found = secrets.map((secret, i) => ({ secret, hint: hits[i]?.hint.replaceAll('"', "") }));
   found.sort((a, b) => b.secret.length - a.secret.length);

@@ -19,8 +19,7 @@ import { type Hit, MAX_HITS_PER_VALUE } from "./hit.ts";
 import {
   ANY_FORMAT_KEYWORD,
   FORMAT_KEYWORDS,
-  LONGEST_NAME,
-  OBJECT_NAME_FORMATS,
+  nameFormats,
   SECRET_FORMATS,
   type SecretFormat,
 } from "./secret-formats.ts";
@@ -77,9 +76,9 @@ const WEAK_TOKEN_FIX =
 
 /**
  * `found` gets the secret of each hit, in order: for the engine to compare findings by, never to
- * leave it (a hint names where a secret was found, so two hints of one secret can differ).
+ * leave it (a hint names where a secret was found, so two hints of one secret can differ). `formats`:
+ * nameFormats for a name (where a "-" bounds a key), as an object's own name is read by default.
  */
-/** `formats`: NAME_FORMATS for a name, where a "-" bounds a key. */
 export function hardcodedSecrets(
   candidate: Candidate,
   lower: string,
@@ -163,9 +162,7 @@ export function hardcodedSecrets(
 
 /** An object's name is read as names are shown (shown.ts), a "-" next to a key bounding it there. */
 function formatsFor(candidate: Candidate): readonly SecretFormat[] {
-  return candidate.field === "objectName" && candidate.value.length <= LONGEST_NAME
-    ? OBJECT_NAME_FORMATS
-    : SECRET_FORMATS;
+  return candidate.field === "objectName" ? nameFormats(candidate.value) : SECRET_FORMATS;
 }
 
 /**

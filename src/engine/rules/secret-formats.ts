@@ -272,7 +272,7 @@ export const SECRET_FORMATS: readonly SecretFormat[] = [
  * so a "-" next to a key bounds it there. For names as long as Kubernetes gives an object (253) at most: with "-"
  * both a bound and a body character, a body of thousands (a JWT's) is read again from each "-".
  */
-export const NAME_FORMATS: readonly SecretFormat[] = SECRET_FORMATS.map((format) => ({
+const NAME_FORMATS: readonly SecretFormat[] = SECRET_FORMATS.map((format) => ({
   ...format,
   pattern: new RegExp(
     format.pattern.source
@@ -283,7 +283,7 @@ export const NAME_FORMATS: readonly SecretFormat[] = SECRET_FORMATS.map((format)
   ),
 }));
 /** The longest name Kubernetes gives an object (a DNS subdomain): NAME_FORMATS read names up to it. */
-export const LONGEST_NAME = 253;
+const LONGEST_NAME = 253;
 
 /**
  * The formats as an object's own name or namespace holds them, for a finding: such a name is lower-case words
@@ -291,10 +291,18 @@ export const LONGEST_NAME = 253;
  * `xoxb-slack-notifier-deployment-abcdef` has none (a random key of 20 characters or more without one, and all
  * lower case as a name must be, is as rare as a DeepSeek key's 32 hex digits without one: about 1 in 10^13).
  */
-export const OBJECT_NAME_FORMATS: readonly SecretFormat[] = NAME_FORMATS.map((format) => ({
+const OBJECT_NAME_FORMATS: readonly SecretFormat[] = NAME_FORMATS.map((format) => ({
   ...format,
   accept: (secret) => /\d/.test(secret) && (format.accept?.(secret) ?? true),
 }));
+/** A name as Kubernetes allows an object's (lower case, digits, "-" and "."). */
+const DNS_NAME = /^[a-z0-9.-]+$/;
+
+/** The formats to read a name with: an object's as such, any other as a name, one past 253 characters as text. */
+export function nameFormats(name: string): readonly SecretFormat[] {
+  if (name.length > LONGEST_NAME) return SECRET_FORMATS;
+  return DNS_NAME.test(name) ? OBJECT_NAME_FORMATS : NAME_FORMATS;
+}
 
 export const FORMAT_KEYWORDS = SECRET_FORMATS.flatMap((f) => f.keywords);
 /** Every keyword of every format: one test decides whether any format needs to run at all. */
