@@ -23,7 +23,10 @@ export type Field =
   | "script"
   | "setting"
   | "name"
-  /** An object's (or a template's) metadata.name, generateName or namespace: words joined by "-", a key among them. */
+  /**
+   * A field that names an object (metadata.name, generateName and namespace; a reference's name, secretName,
+   * claimName, serviceAccountName...): words joined by "-", a key among them.
+   */
   | "objectName";
 
 export interface Candidate {
@@ -197,7 +200,7 @@ function metadataCandidates(
   if (annotations) mapCandidates(annotations, "annotation", path, scope, walk, holdsCopy ? LAST_APPLIED : undefined);
   if (labels) mapCandidates(labels, "label", path, scope, walk);
   const at = { base: [...path, "metadata"], annotations: scope, group: NO_CONTAINER };
-  leftoverCandidates(metadata, READ_IN_METADATA, at, walk, 0, OBJECT_NAMES);
+  leftoverCandidates(metadata, READ_IN_METADATA, at, walk, 0);
   const managed = Array.isArray(metadata.managedFields) ? metadata.managedFields : NO_ITEMS;
   for (let i = 0; i < managed.length; i++) {
     const entry = managed[i];
@@ -481,8 +484,8 @@ const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
 const READ_IN_VOLUME = new Set(["csi", "flexVolume", "gitRepo"]);
 /** Metadata read as annotations and labels, managedFields each on its own; the rest (finalizers, owners) as text. */
 const READ_IN_METADATA = new Set(["annotations", "labels", "managedFields"]);
-/** What metadata names the object by: read as names (see Field "objectName"). */
-const OBJECT_NAMES: ReadonlySet<PathSegment> = new Set(["name", "generateName", "namespace"]);
+/** A field that names an object, read as a name (see Field "objectName"). */
+const NAMES_AN_OBJECT = /^(?:name|namespace|generateName|[a-z][A-Za-z]*Name)$/;
 /**
  * fieldsV1 names the object's own fields, read where they stand: a Deployment's is hundreds of names, and
  * reading them again cost every review of an object from the API server. The manager's name is read.
@@ -494,20 +497,14 @@ const READ_IN_MANAGED_FIELDS = new Set(["fieldsV1"]);
  * finalizer or a field manager's name can hold a key as well as an env value. These fields are many and
  * most are short: only strings and names that may hold a key (mayHoldKey, readsName) are read, as text.
  */
-function leftoverCandidates(
-  node: Json,
-  read: ReadonlySet<string>,
-  at: ContainerBase,
-  walk: Walk,
-  depth: number,
-  names?: ReadonlySet<PathSegment>,
-) {
+function leftoverCandidates(node: Json, read: ReadonlySet<string>, at: ContainerBase, walk: Walk, depth: number) {
   const path: PathSegment[] = [];
   const leftover = (value: unknown, level: number): void => {
     if (level > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`, [...at.base, ...path]);
     if (typeof value === "string") {
       if (mayHoldKey(value) && walk.keep(value, undefined)) {
-        const named = level === depth + 1 && names?.has(path[0] as PathSegment);
+        const key = path.at(-1);
+        const named = typeof key === "string" && NAMES_AN_OBJECT.test(key);
         walk.out.push({ ...at, value, tail: [...path], field: named ? "objectName" : "setting" });
       }
     } else if (Array.isArray(value)) {

@@ -49,7 +49,7 @@ const FIX_BY_FIELD: Record<Field, string> = {
     "Take it out of the object: store it in a Secret and let the workload read it from there (env valueFrom.secretKeyRef or a mounted file), then revoke and rotate the exposed credential.",
   name: "Rename it: a name is read by anyone who can read the object. Store the credential in a Secret and let the workload read it from there, then revoke and rotate the exposed credential.",
   objectName:
-    "Rename it: an object's name and namespace are read by anyone who can list such objects, and kept in Events and logs (for a namespace: create one with another name and move the workloads there). Then revoke and rotate the exposed credential.",
+    "Rename the object it names (and what refers to it): an object's name and namespace are read by anyone who can list such objects, and kept in Events and logs; for a namespace, create one with another name and move the workloads there. Then revoke and rotate the exposed credential.",
   volume:
     "Use the volume driver's secret reference (e.g. csi.nodePublishSecretRef) instead of a literal, then revoke and rotate the exposed credential.",
 };

@@ -215,20 +215,21 @@ describe("values with no credential word", () => {
 
 describe("a key in an object's own name or namespace", () => {
   const deepseek = fakeSecrets(13).deepseek ?? "";
+  const RENAME = "Rename the object it na";
   const configMap = (metadata: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata, data: {} });
   const found = (metadata: Record<string, string>) =>
-    evaluate(configMap(metadata)).findings.map((f) => ({ path: f.path, fix: f.fix.slice(0, 10) }));
+    evaluate(configMap(metadata)).findings.map((f) => ({ path: f.path, fix: f.fix.slice(0, 23) }));
 
   it("is found between the words of a name, as a Pod's generated name or a generateName holds it", () => {
     // Before: none of these three; a "-" next to the key hid it from the formats (a value's bounds).
     expect(found({ name: `team-a-${deepseek}-worker`, namespace: "shop" })).toEqual([
-      { path: "metadata.name", fix: "Rename it:" },
+      { path: "metadata.name", fix: RENAME },
     ]);
     expect(found({ name: `${deepseek}-5d8f7c9b4-x2k9p`, namespace: "shop" })).toEqual([
-      { path: "metadata.name", fix: "Rename it:" },
+      { path: "metadata.name", fix: RENAME },
     ]);
     expect(found({ generateName: `${deepseek}-`, namespace: "shop" })).toEqual([
-      { path: "metadata.generateName", fix: "Rename it:" },
+      { path: "metadata.generateName", fix: RENAME },
     ]);
   });
 
@@ -236,7 +237,25 @@ describe("a key in an object's own name or namespace", () => {
     // Before: "Take it out of the object: store it in a Secret ...".
     const [finding] = evaluate(configMap({ name: "app", namespace: deepseek })).findings;
     expect(finding?.path).toBe("metadata.namespace");
-    expect(finding?.fix).toContain("for a namespace: create one with another name and move the workloads there");
+    expect(finding?.fix).toContain("for a namespace, create one with another name and move the workloads there");
+  });
+
+  it("is found in a reference to a Secret so named, and the Secret is to be renamed", () => {
+    const secretName = `${deepseek}-v2`;
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "app", namespace: "shop" },
+      spec: {
+        containers: [{ name: "app", image: "app:1", envFrom: [{ secretRef: { name: secretName } }] }],
+        volumes: [{ name: "creds", secret: { secretName } }],
+      },
+    };
+    // Before: none (the "-v2" after the key), and for the key alone "store it in a Secret": it names one.
+    expect(evaluate(pod).findings.map((f) => ({ path: f.path, fix: f.fix.slice(0, 23) }))).toEqual([
+      { path: "spec.containers[0].envFrom[0].secretRef.name", fix: RENAME },
+      { path: "spec.volumes[0].secret.secretName", fix: RENAME },
+    ]);
   });
 
   it("is not a word list that starts like a token: glpat-, gldt-, xoxb-", () => {
