@@ -38,6 +38,8 @@ function shownTarget(t: Identity): string {
 }
 
 const holdsKey = (t: Identity) => shownName(t.name) !== t.name;
+const labelsHoldKey = (labels: Labels) =>
+  Object.entries(labels).some(([key, value]) => shownName(key) !== key || shownName(value) !== value);
 
 export function quarantineKey(t: Identity & Pick<QuarantineTarget, "namespace">): string {
   return `${t.namespace}/${shownTarget(t)}`;
@@ -130,6 +132,14 @@ export async function reconcileQuarantines(
       logger.warn(
         { namespace: target.namespace, workload: shownTarget(target) },
         "cannot quarantine a workload whose pods have no labels",
+      );
+      continue;
+    }
+    if (labelsHoldKey(target.labels)) {
+      // A key-named Deployment's pods are often labelled app=<its name>: the podSelector would copy the key.
+      logger.warn(
+        { namespace: target.namespace, workload: shownTarget(target) },
+        "cannot quarantine a workload whose pods' labels hold a key, which the NetworkPolicy would copy: take it out of the labels, then rotate it",
       );
       continue;
     }

@@ -1,5 +1,6 @@
 // spec.response.quarantine on the real API server: a deny-all-egress NetworkPolicy for the pods of a
 // workload with an exposed credential, while the finding stands, with an Event each way.
+import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runAudit } from "../../src/audit/audit.ts";
@@ -108,5 +109,23 @@ describe("spec.response.quarantine, level-triggered", () => {
     expect(edited.code, edited.stderr).toBe(0);
     await audit();
     expect(await selectorOf("moving")).toEqual({ matchLabels: { app: "moving", version: "v2" } });
+  });
+});
+
+describe("spec.response.quarantine, pods labelled with a key", () => {
+  it("writes no NetworkPolicy that would copy the key into its podSelector, and says why", async () => {
+    // A DeepSeek key is a valid name and label value; `kubectl create deployment <name>` labels its pods app=<name>.
+    const named = `sk-${randomBytes(16).toString("hex")}`;
+    const lines: string[] = [];
+    const heard = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
+    await apply(`${policy("isolate-keyed", "unused", true).replace("{app: unused}", "{tier: keyed}")}
+---
+${deploymentYaml(ns.name, named, `{name: ANTHROPIC_API_KEY, value: "${key}"}`, "tier: keyed")}`);
+    const result = await runAudit({ kc: kubeConfig(), logger: heard, namespaces: [ns.name] });
+    // Before: added, and the NetworkPolicy's podSelector held {app: <the key>}.
+    expect(result.quarantine.added).toEqual([]);
+    expect(JSON.stringify(await networkPolicies())).not.toContain(named.slice(3));
+    expect(lines.join("\n")).toContain("cannot quarantine a workload whose pods' labels hold a key");
+    expect(lines.join("\n")).not.toContain(named.slice(3));
   });
 });
