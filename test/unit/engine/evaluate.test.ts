@@ -270,3 +270,34 @@ describe("a key in an object's own name or namespace", () => {
     }
   });
 });
+
+describe("a key among the words of an object's name (property)", () => {
+  const word = fc.stringMatching(/^[a-z][a-z0-9]{0,9}$/);
+  const words = fc.array(word, { maxLength: 4 });
+  const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/).filter((hex) => /\d/.test(hex));
+  const configMap = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: {} });
+
+  it("finds a DeepSeek key wherever it stands between the words, and shows the name without it", () => {
+    fc.assert(
+      fc.property(words, hex32, words, (before, hex, after) => {
+        const key = `sk-${hex}`;
+        const name = [...before, key, ...after].join("-");
+        // Where the key alone is found: one of too little entropy (a0a0aaaa...) is taken for a made-up example.
+        fc.pre(name.length <= 253 && evaluate(configMap(key)).findings.length === 1);
+        const findings = evaluate(configMap(name)).findings;
+        expect(findings.map((f) => f.path)).toEqual(["metadata.name"]);
+        expect(shownName(name)).not.toContain(hex.slice(0, 28));
+      }),
+    );
+  });
+
+  it("finds nothing in words alone, whatever they start with", () => {
+    const prefix = fc.constantFrom("sk", "glpat", "gldt", "xoxb", "xai", "pplx", "hf", "ghp", "npm", "gsk", "r8", "sg");
+    fc.assert(
+      fc.property(prefix, fc.array(fc.stringMatching(/^[a-z]{1,12}$/), { minLength: 1, maxLength: 8 }), (p, rest) => {
+        const name = [p, ...rest].join("-");
+        expect(evaluate(configMap(name)).findings).toEqual([]);
+      }),
+    );
+  });
+});
