@@ -107,7 +107,7 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
     ...context,
     ...(previousAppliedCopy !== undefined && { previousAppliedCopy }),
   });
-  const findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
+  let findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
   const assessment: Assessment = { subject, labels, findings, existing: [] };
   if (scope.configMapsNotFollowed) assessment.configMapsNotFollowed = scope.configMapsNotFollowed;
   const owner = controllerOwner(request.object);
@@ -120,10 +120,16 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
   if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
     const old = safeEvaluate(evaluate, request.oldObject, context);
     const had = new Set(old.findings.map(identity));
-    const grown = cappedAndChanged(findings, request.object, request.oldObject);
-    findings.forEach((finding, index) => {
-      if (had.has(identity(finding)) && !grown.has(finding.path)) assessment.existing.push(index);
-    });
+    const grown = cappedAndChanged(evaluation.findings, request.object, request.oldObject);
+    const existing = (finding: Finding) => had.has(identity(finding)) && !grown.has(finding.path);
+    // New findings first: past the cap, a key added to a legacy object with a thousand would be neither refused nor
+    // seen. The old ones fill what the cap leaves.
+    const added: Finding[] = [];
+    const kept: Finding[] = [];
+    for (const finding of evaluation.findings) (existing(finding) ? kept : added).push(finding);
+    findings = [...added, ...kept].slice(0, MAX_FINDINGS_PER_REVIEW);
+    assessment.findings = findings;
+    for (let index = added.length; index < findings.length; index++) assessment.existing.push(index);
     if (evaluation.unreadable !== undefined && old.unreadable === evaluation.unreadable)
       assessment.unreadableExisting = true;
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { evaluate } from "../../../src/engine/index.ts";
 import type { Evaluate, Evaluation } from "../../../src/engine/types.ts";
@@ -375,6 +376,30 @@ describe("decide: every admission path", () => {
     expect(added.status?.message).toContain("has 1 finding");
     expect(added.status?.message).toContain("plaintext-endpoint");
     expect(added.status?.message).not.toContain("hardcoded-secret");
+  });
+
+  it("on UPDATE refuses a key added to a legacy object with more findings than a review keeps", () => {
+    // Made at run time: 1,001 DeepSeek-shaped keys (no key-shaped literal sits in the repository).
+    const keys = Array.from({ length: 1_002 }, () => `sk-${randomBytes(16).toString("hex")}`);
+    const configMap = (count: number) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "legacy", namespace: "ml-team" },
+      data: Object.fromEntries(keys.slice(0, count).map((key, i) => [`KEY_${String(i).padStart(4, "0")}`, key])),
+    });
+    const request = (count: number) => ({
+      kind: { group: "", version: "v1", kind: "ConfigMap" },
+      operation: "UPDATE" as const,
+      oldObject: configMap(1_001),
+      object: configMap(count),
+    });
+    const kept = run(evaluate, { object: configMap(1_001), request: request(1_001), policies: [policy] });
+    expect(kept).toMatchObject({ outcome: "allow", allowed: true, existing: 1_000 });
+    // Before: the added key was the 1,002nd finding, past the 1,000 kept, and the UPDATE was admitted.
+    const added = run(evaluate, { object: configMap(1_002), request: request(1_002), policies: [policy] });
+    expect(added).toMatchObject({ outcome: "deny", allowed: false, existing: 999 });
+    expect(added.status?.message).toContain("data.KEY_1001");
+    expect(added.status?.message).not.toContain(keys[1_001]?.slice(3));
   });
 
   it("admits an UPDATE of an object the old version of which was unreadable in the same way, with a warning", () => {
