@@ -71,8 +71,9 @@ function parseOptions(argv: string[]): Options | string {
 
 async function scan(paths: string[], clusterDomain: string | undefined): Promise<ScanReport> {
   const { sources, errors, notes } = await readSources(paths);
-  const { objects: parsed, errors: parseErrors } = await parseInputs(sources);
+  const { objects: parsed, errors: parseErrors, notes: parseNotes } = await parseInputs(sources);
   errors.push(...parseErrors);
+  notes.push(...parseNotes);
   const objects = parsed.map((p) => p.item.object);
   const context = {
     policyEndpointHosts: policyEndpointHosts(objects),

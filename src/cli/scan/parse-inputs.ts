@@ -10,9 +10,10 @@ import type { InputError } from "./report.ts";
 
 export async function parseInputs(
   sources: readonly Source[],
-): Promise<{ objects: ScannedObject[]; errors: InputError[] }> {
+): Promise<{ objects: ScannedObject[]; errors: InputError[]; notes: string[] }> {
   const objects: ScannedObject[] = [];
   const errors: InputError[] = [];
+  const notes: string[] = [];
   const scanned = new Set(sources.map((source) => source.file));
   for (const source of sources) {
     const result = parseSource(source.file, source.text);
@@ -20,14 +21,12 @@ export async function parseInputs(
     objects.push(...result.objects.map((item) => ({ file: source.file, item })));
     for (const item of result.objects) {
       const lineOf = (at: PathSegment[]) => item.positionOf(at)?.line;
-      for (const made of [
-        await generatorFiles(source.file, item),
-        await patchFiles(source.file, item.object, lineOf, scanned),
-      ]) {
-        errors.push(...made.errors);
-        objects.push(...made.objects);
-      }
+      const generated = await generatorFiles(source.file, item);
+      const patched = await patchFiles(source.file, item.object, lineOf, scanned);
+      errors.push(...generated.errors, ...patched.errors);
+      objects.push(...generated.objects, ...patched.objects);
+      notes.push(...patched.notes);
     }
   }
-  return { objects, errors };
+  return { objects, errors, notes };
 }

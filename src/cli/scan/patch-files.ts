@@ -28,13 +28,21 @@ export async function patchFiles(
   kustomization: unknown,
   lineOf: (at: PathSegment[]) => number | undefined,
   scanned: ReadonlySet<string>,
-): Promise<{ objects: ScannedObject[]; errors: InputError[] }> {
-  const patches = patchFilesOf(kustomization);
+): Promise<{ objects: ScannedObject[]; errors: InputError[]; notes: string[] }> {
+  const all = patchFilesOf(kustomization);
+  // kustomize fetches a patch by URL; scan reads no network: said, and not an input error.
+  const notes = all
+    .filter((patch) => REMOTE.test(patch.path))
+    .map((patch) => {
+      const at = `${file}:${lineOf(patch.at) ?? 1}`;
+      return `${at}: ${patch.path}: a remote patch is not read (scan reads no network): run kubectl kustomize and scan its output (kubectl kustomize DIR | ai-api-guard scan -) to include it`;
+    });
+  const patches = all.filter((patch) => !REMOTE.test(patch.path));
   const [first] = patches;
-  if (!first) return { objects: [], errors: [] };
+  if (!first) return { objects: [], errors: [], notes };
   if (file === STDIN_NAME) {
     const message = "a patch file is read from the kustomization's folder: scan the folder";
-    return { objects: [], errors: [{ file, line: lineOf(first.at), message }] };
+    return { objects: [], errors: [{ file, line: lineOf(first.at), message }], notes };
   }
   const objects: ScannedObject[] = [];
   const errors: InputError[] = [];
@@ -54,8 +62,11 @@ export async function patchFiles(
       objects.push(...made.map((object) => ({ file: patchFile, item: object })));
     }
   }
-  return { objects, errors };
+  return { objects, errors, notes };
 }
+
+/** A URL (kustomize loads a patch over HTTP(S) too), not a path in the folder. */
+const REMOTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 function patchFilesOf(object: unknown): PatchFile[] {
   if (!isKustomization(object)) return [];

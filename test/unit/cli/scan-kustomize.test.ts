@@ -213,6 +213,18 @@ data:
     expect(run.code).toBe(2);
   });
 
+  it("says it does not fetch a remote patch, and keeps the exit code the rest's", () => {
+    const url = "https://raw.githubusercontent.com/kubernetes-sigs/kustomize/master/examples/wordpress/patch.yaml";
+    const root = folderWith({
+      "kustomization.yaml": `resources: [app.yaml]\npatches:\n  - path: ${url}\n`,
+      "app.yaml": deployment,
+    });
+    const run = runCli(["scan", root]);
+    // Before: exit 2, "cannot read: no such file or folder", as if the kustomization were broken.
+    expect(run.stderr).toContain(`${join(root, "kustomization.yaml")}:3: ${url}: a remote patch is not read`);
+    expect(run.code).toBe(0);
+  });
+
   it("asks for the folder when the kustomization comes on stdin", () => {
     const run = runCli(["scan", "-"], files["app/kustomization.yaml"]);
     expect(run.stderr).toContain("<stdin>:3: a patch file is read from the kustomization's folder: scan the folder");
