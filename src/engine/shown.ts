@@ -4,7 +4,6 @@ import { type CandidateGroup, SHORTEST_KEY } from "./extract.ts";
 import { keywordScreen } from "./keyword-screen.ts";
 import { formatPath } from "./objects.ts";
 import { hardcodedSecrets, SECRET_KEYWORDS } from "./rules/hardcoded-secret.ts";
-import { nameFormats } from "./rules/secret-formats.ts";
 import type { PathSegment } from "./types.ts";
 
 const SECRET_SCREEN = keywordScreen(SECRET_KEYWORDS);
@@ -19,8 +18,16 @@ export function shownName(name: string): string {
   // Every review's object has a name, most with no keyword at all: those are shown as written, unread.
   if (name.length < SHORTEST_KEY || !SECRET_SCREEN(name)) return name;
   const secrets: string[] = [];
-  const candidate = { value: name, base: [], tail: [], field: "name" as const, annotations: [], group: NAME_GROUP };
-  const hits = hardcodedSecrets(candidate, name.toLowerCase(), secrets, nameFormats(name));
+  // Read as the engine reads an object's name: a "-" next to a key bounds it there.
+  const candidate = {
+    value: name,
+    base: [],
+    tail: [],
+    field: "objectName" as const,
+    annotations: [],
+    group: NAME_GROUP,
+  };
+  const hits = hardcodedSecrets(candidate, name.toLowerCase(), secrets);
   // Longest first: a key found inside another is hidden with it.
   const found = secrets.map((secret, i) => ({ secret, hint: hits[i]?.hint.replaceAll('"', "") }));
   found.sort((a, b) => b.secret.length - a.secret.length);

@@ -107,33 +107,47 @@ export function assess({ request, config, evaluate, scope, now }: AssessInput): 
     ...context,
     ...(previousAppliedCopy !== undefined && { previousAppliedCopy }),
   });
-  let findings = evaluation.findings.slice(0, MAX_FINDINGS_PER_REVIEW);
-  const assessment: Assessment = { subject, labels, findings, existing: [] };
+  // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
+  const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
+  const update =
+    request.operation === "UPDATE" && !clean && isRecord(request.oldObject)
+      ? newFirst(evaluation, request.object, request.oldObject, evaluate, context)
+      : undefined;
+  const findings = (update?.findings ?? evaluation.findings).slice(0, MAX_FINDINGS_PER_REVIEW);
+  const existing = update
+    ? Array.from({ length: Math.max(0, findings.length - update.added) }, (_, i) => update.added + i)
+    : [];
+  const assessment: Assessment = { subject, labels, findings, existing };
   if (scope.configMapsNotFollowed) assessment.configMapsNotFollowed = scope.configMapsNotFollowed;
   const owner = controllerOwner(request.object);
   if (owner) assessment.owner = owner;
   if (evaluation.findings.length > findings.length) assessment.uncounted = evaluation.findings.length - findings.length;
   if (evaluation.unreadable !== undefined) assessment.unreadable = evaluation.unreadable;
   if (evaluation.unknownExemptions) assessment.unknownExemptions = evaluation.unknownExemptions;
-  // The old object is read only when the new one has something to refuse: a clean UPDATE costs one evaluation.
-  const clean = evaluation.unreadable === undefined && evaluation.findings.length === 0;
-  if (request.operation === "UPDATE" && !clean && isRecord(request.oldObject)) {
-    const old = safeEvaluate(evaluate, request.oldObject, context);
-    const had = new Set(old.findings.map(identity));
-    const grown = cappedAndChanged(evaluation.findings, request.object, request.oldObject);
-    const existing = (finding: Finding) => had.has(identity(finding)) && !grown.has(finding.path);
-    // New findings first: past the cap, a key added to a legacy object with a thousand would be neither refused nor
-    // seen. The old ones fill what the cap leaves.
-    const added: Finding[] = [];
-    const kept: Finding[] = [];
-    for (const finding of evaluation.findings) (existing(finding) ? kept : added).push(finding);
-    findings = [...added, ...kept].slice(0, MAX_FINDINGS_PER_REVIEW);
-    assessment.findings = findings;
-    for (let index = added.length; index < findings.length; index++) assessment.existing.push(index);
-    if (evaluation.unreadable !== undefined && old.unreadable === evaluation.unreadable)
-      assessment.unreadableExisting = true;
-  }
+  if (update?.unreadableExisting) assessment.unreadableExisting = true;
   return assessment;
+}
+
+/**
+ * An UPDATE's findings, those the old object did not have first: past the cap, a key added to a legacy object
+ * with a thousand would be neither refused nor seen. `added`: how many are new.
+ */
+function newFirst(
+  evaluation: Evaluation,
+  object: unknown,
+  oldObject: Record<string, unknown>,
+  evaluate: Evaluate,
+  context: EvaluationContext,
+): { findings: Finding[]; added: number; unreadableExisting: boolean } {
+  const old = safeEvaluate(evaluate, oldObject, context);
+  const had = new Set(old.findings.map(identity));
+  const grown = cappedAndChanged(evaluation.findings, object, oldObject);
+  const added: Finding[] = [];
+  const kept: Finding[] = [];
+  for (const finding of evaluation.findings)
+    (had.has(identity(finding)) && !grown.has(finding.path) ? kept : added).push(finding);
+  const unreadableExisting = evaluation.unreadable !== undefined && old.unreadable === evaluation.unreadable;
+  return { findings: [...added, ...kept], added: added.length, unreadableExisting };
 }
 
 /**

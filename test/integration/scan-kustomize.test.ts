@@ -19,6 +19,31 @@ function found(args: string[], stdin?: string, describe = (f: Found) => `${f.rul
     .sort();
 }
 
+/** What scan finds in what kubectl kustomize builds of the folder (which must build), and in the folder itself. */
+async function foundBothWays(root: string, describe?: (f: Found) => string) {
+  const built = await kubectl(["kustomize", root]);
+  expect(built.code, built.stderr).toBe(0);
+  return { fromKustomize: found(["-"], built.stdout, describe), fromFolder: found([root], undefined, describe) };
+}
+
+/** A Deployment `app` with the container given, and a ConfigMap `llm` with the data given. */
+const appYaml = (container: string, data: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+        - ${container}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: llm}
+data: ${data}
+`;
+
 describe("scan reads configMapGenerator env files and files as kubectl kustomize builds them", () => {
   it("finds in the folder what it finds in kustomize's output", async () => {
     const root = folderWith({
@@ -36,11 +61,9 @@ configMapGenerator:
       "config/llm.ini": `[llm]\napi_key = ${fake.groq}\n`,
       "legacy.env": `HF_TOKEN=${fake.hf}\n`,
     });
-    const built = await kubectl(["kustomize", root]);
-    expect(built.code, built.stderr).toBe(0);
-    const fromKustomize = found(["-"], built.stdout);
+    const { fromKustomize, fromFolder } = await foundBothWays(root);
     expect(fromKustomize.length).toBeGreaterThanOrEqual(5);
-    expect(found([root])).toEqual(fromKustomize);
+    expect(fromFolder).toEqual(fromKustomize);
   });
 
   it("finds the values of JSON 6902 patches in the objects kustomize patches", async () => {
@@ -57,30 +80,15 @@ patchesJson6902:
     patch: |-
       - {op: replace, path: /data/GROQ_API_KEY, value: ${fake.groq}}
 `,
-      "app.yaml": `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers:
-        - {name: app, image: app:1, env: [{name: LOG_LEVEL, value: info}]}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: llm}
-data: {GROQ_API_KEY: placeholder}
-`,
+      "app.yaml": appYaml(
+        "{name: app, image: app:1, env: [{name: LOG_LEVEL, value: info}]}",
+        "{GROQ_API_KEY: placeholder}",
+      ),
     });
-    const built = await kubectl(["kustomize", root]);
-    expect(built.code, built.stderr).toBe(0);
     // The rule and resource: an appended value's list index is the target's, which the patch does not say.
-    const rule = (f: Found) => f.rule;
-    const fromKustomize = found(["-"], built.stdout, rule);
+    const { fromKustomize, fromFolder } = await foundBothWays(root, (f) => f.rule);
     expect(fromKustomize).toEqual(["ConfigMap//llm hardcoded-secret", "Deployment//app hardcoded-secret"]);
-    expect(found([root], undefined, rule)).toEqual(fromKustomize);
+    expect(fromFolder).toEqual(fromKustomize);
   });
 
   it("finds what kustomize patches in from patch files: JSON 6902 and strategic-merge", async () => {
@@ -94,22 +102,7 @@ patchesJson6902:
   - path: patches/data.json
     target: {version: v1, kind: ConfigMap, name: llm}
 `,
-      "app.yaml": `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers:
-        - {name: app, image: app:1}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: llm}
-data: {LOG_LEVEL: info}
-`,
+      "app.yaml": appYaml("{name: app, image: app:1}", "{LOG_LEVEL: info}"),
       "patches/env.yaml": `- op: add
   path: /spec/template/spec/containers/0/env
   value: [{name: OPENAI_API_KEY, value: ${fake.openai}}]
@@ -125,14 +118,12 @@ spec:
 `,
       "patches/data.json": `[{"op": "add", "path": "/data/GROQ_API_KEY", "value": "${fake.groq}"}]`,
     });
-    const built = await kubectl(["kustomize", root]);
-    expect(built.code, built.stderr).toBe(0);
     // The rule and the key's hint: a patched container's name is the target's, which a JSON patch does not say.
     const withHint = (f: Found) => `${f.rule} ${/ending "[^"]+"/.exec(f.message)}`;
-    const fromKustomize = found(["-"], built.stdout, withHint);
+    const { fromKustomize, fromFolder } = await foundBothWays(root, withHint);
     expect(fromKustomize).toHaveLength(3);
     // Before: the JSON patch files' keys were not found in the folder.
-    expect(found([root], undefined, withHint)).toEqual(fromKustomize);
+    expect(fromFolder).toEqual(fromKustomize);
   });
 
   it("refuses an env file outside the kustomization's folder, as kustomize does", async () => {

@@ -1,13 +1,13 @@
 // kustomization.yaml's configMapGenerator reads env files (`envs:`, the older `env:`) and files (`files:`,
 // `key=path` too) from the kustomization's folder: read them as the ConfigMaps kustomize makes, each
 // finding at the line of the file that holds it. A path out of the folder is refused, as kustomize does.
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
 import { isRecord, type Json } from "../../engine/objects.ts";
 import type { PathSegment } from "../../engine/types.ts";
 import { type PickLine, type Position, pickedLine } from "./block-lines.ts";
 import type { ParsedObject } from "./documents.ts";
 import { decode, STDIN_NAME } from "./inputs.ts";
-import { generatedConfigMap, isKustomization, readInside } from "./kustomization.ts";
+import { generatedConfigMap, isKustomization, readBeside } from "./kustomization.ts";
 import type { InputError } from "./report.ts";
 
 export interface ScannedObject {
@@ -42,12 +42,12 @@ export async function generatorFiles(
   const objects: ScannedObject[] = [];
   const errors: InputError[] = [];
   for (const source of sources) {
-    const read = await readInside(dirname(file), source.path);
-    if (typeof read === "string") errors.push({ file, line: line(source), message: `${source.path}: ${read}` });
+    const read = await readBeside(file, source.path, line(source));
+    if (!("bytes" in read)) errors.push(read);
     else
       objects.push({
-        file: join(dirname(file), source.path),
-        item: source.key === undefined ? envFile(source, read) : keyFile(source, source.key, read),
+        file: read.file,
+        item: source.key === undefined ? envFile(source, read.bytes) : keyFile(source, source.key, read.bytes),
       });
   }
   return { objects, errors };

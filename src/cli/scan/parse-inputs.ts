@@ -1,7 +1,6 @@
 // The objects of the inputs scan and `inventory -f` read: each source's documents, the ConfigMaps its
 // kustomizations make of their generators' env files and files, and what their patch files patch in
 // (read beside them).
-import type { PathSegment } from "../../engine/types.ts";
 import { parseSource } from "./documents.ts";
 import { generatorFiles, type ScannedObject } from "./generator-files.ts";
 import type { Source } from "./inputs.ts";
@@ -20,9 +19,8 @@ export async function parseInputs(
     errors.push(...result.errors);
     objects.push(...result.objects.map((item) => ({ file: source.file, item })));
     for (const item of result.objects) {
-      const lineOf = (at: PathSegment[]) => item.positionOf(at)?.line;
       const generated = await generatorFiles(source.file, item);
-      const patched = await patchFiles(source.file, item.object, lineOf, scanned);
+      const patched = await patchFiles(source.file, item, scanned);
       errors.push(...generated.errors, ...patched.errors);
       objects.push(...generated.objects, ...patched.objects);
       notes.push(...patched.notes);

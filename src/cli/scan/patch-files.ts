@@ -3,14 +3,13 @@
 // each finding at its line in the patch file; a strategic-merge patch is the object it is. A file the scan
 // reads anyway (the kustomization's folder was given) gives only its JSON patches here: its objects and
 // errors are reported once, as that file's.
-import { dirname, join } from "node:path";
 import { isRecord } from "../../engine/objects.ts";
 import type { PathSegment } from "../../engine/types.ts";
-import { parseSource } from "./documents.ts";
+import { type ParsedObject, parseSource } from "./documents.ts";
 import type { ScannedObject } from "./generator-files.ts";
 import { decode, STDIN_NAME } from "./inputs.ts";
 import { jsonPatchObjects } from "./json-patches.ts";
-import { isKustomization, readInside } from "./kustomization.ts";
+import { isKustomization, readBeside } from "./kustomization.ts";
 import type { InputError } from "./report.ts";
 
 interface PatchFile {
@@ -25,41 +24,41 @@ interface PatchFile {
 /** The objects the patch files of a kustomization (read from `file`) make; `scanned`: the files read anyway. */
 export async function patchFiles(
   file: string,
-  kustomization: unknown,
-  lineOf: (at: PathSegment[]) => number | undefined,
+  item: ParsedObject,
   scanned: ReadonlySet<string>,
 ): Promise<{ objects: ScannedObject[]; errors: InputError[]; notes: string[] }> {
-  const all = patchFilesOf(kustomization);
-  // kustomize fetches a patch by URL; scan reads no network: said, and not an input error.
-  const notes = all
-    .filter((patch) => REMOTE.test(patch.path))
-    .map((patch) => {
-      const at = `${file}:${lineOf(patch.at) ?? 1}`;
-      return `${at}: ${patch.path}: a remote patch is not read (scan reads no network): run kubectl kustomize and scan its output (kubectl kustomize DIR | ai-api-guard scan -) to include it`;
-    });
-  const patches = all.filter((patch) => !REMOTE.test(patch.path));
+  const line = (patch: PatchFile) => item.positionOf(patch.at)?.line;
+  const notes: string[] = [];
+  const patches: PatchFile[] = [];
+  for (const patch of patchFilesOf(item.object)) {
+    // kustomize fetches a patch by URL; scan reads no network: said, and not an input error.
+    if (!REMOTE.test(patch.path)) patches.push(patch);
+    else
+      notes.push(
+        `${file}:${line(patch) ?? 1}: ${patch.path}: a remote patch is not read (scan reads no network): run kubectl kustomize and scan its output (kubectl kustomize DIR | ai-api-guard scan -) to include it`,
+      );
+  }
   const [first] = patches;
   if (!first) return { objects: [], errors: [], notes };
   if (file === STDIN_NAME) {
     const message = "a patch file is read from the kustomization's folder: scan the folder";
-    return { objects: [], errors: [{ file, line: lineOf(first.at), message }], notes };
+    return { objects: [], errors: [{ file, line: line(first), message }], notes };
   }
   const objects: ScannedObject[] = [];
   const errors: InputError[] = [];
   for (const patch of patches) {
-    const read = await readInside(dirname(file), patch.path);
-    if (typeof read === "string") {
-      errors.push({ file, line: lineOf(patch.at), message: `${patch.path}: ${read}` });
+    const read = await readBeside(file, patch.path, line(patch));
+    if (!("bytes" in read)) {
+      errors.push(read);
       continue;
     }
-    const patchFile = join(dirname(file), patch.path);
-    const parsed = parseSource(patchFile, decode(read));
-    const own = !scanned.has(patchFile);
+    const parsed = parseSource(read.file, decode(read.bytes));
+    const own = !scanned.has(read.file);
     if (own) errors.push(...parsed.errors);
-    for (const item of parsed.objects) {
+    for (const patchItem of parsed.objects) {
       // A JSON patch parses to a list of operations.
-      const made = Array.isArray(item.object) ? jsonPatchObjects(item, patch.target) : own ? [item] : [];
-      objects.push(...made.map((object) => ({ file: patchFile, item: object })));
+      const made = Array.isArray(patchItem.object) ? jsonPatchObjects(patchItem, patch.target) : own ? [patchItem] : [];
+      objects.push(...made.map((object) => ({ file: read.file, item: object })));
     }
   }
   return { objects, errors, notes };

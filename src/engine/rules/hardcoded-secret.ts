@@ -76,15 +76,9 @@ const WEAK_TOKEN_FIX =
 
 /**
  * `found` gets the secret of each hit, in order: for the engine to compare findings by, never to
- * leave it (a hint names where a secret was found, so two hints of one secret can differ). `formats`:
- * nameFormats for a name (where a "-" bounds a key), as an object's own name is read by default.
+ * leave it (a hint names where a secret was found, so two hints of one secret can differ).
  */
-export function hardcodedSecrets(
-  candidate: Candidate,
-  lower: string,
-  found: string[] = [],
-  formats: readonly SecretFormat[] = formatsFor(candidate),
-): Hit[] {
+export function hardcodedSecrets(candidate: Candidate, lower: string, found: string[] = []): Hit[] {
   const byField = FIX_BY_FIELD[candidate.field];
   const hits: Hit[] = [];
   const report = (
@@ -103,7 +97,7 @@ export function hardcodedSecrets(
   // Reading stops at the cap, not before: a file padded with harmless pairs still has its key read.
   const full = () => hits.length >= MAX_HITS_PER_VALUE;
 
-  for (const format of ANY_FORMAT_KEYWORD.test(lower) ? formats : []) {
+  for (const format of ANY_FORMAT_KEYWORD.test(lower) ? formatsFor(candidate) : []) {
     if (!format.keywords.some((k) => lower.includes(k))) continue;
     for (const m of matchesOf(format.pattern, candidate.value)) {
       if (full()) return hits;

@@ -387,16 +387,11 @@ describe("decide: every admission path", () => {
       metadata: { name: "legacy", namespace: "ml-team" },
       data: Object.fromEntries(keys.slice(0, count).map((key, i) => [`KEY_${String(i).padStart(4, "0")}`, key])),
     });
-    const request = (count: number) => ({
-      kind: { group: "", version: "v1", kind: "ConfigMap" },
-      operation: "UPDATE" as const,
-      oldObject: configMap(1_001),
-      object: configMap(count),
-    });
-    const kept = run(evaluate, { object: configMap(1_001), request: request(1_001), policies: [policy] });
+    const request = { operation: "UPDATE" as const, oldObject: configMap(1_001) };
+    const kept = run(evaluate, { object: configMap(1_001), request, policies: [policy] });
     expect(kept).toMatchObject({ outcome: "allow", allowed: true, existing: 1_000 });
     // Before: the added key was the 1,002nd finding, past the 1,000 kept, and the UPDATE was admitted.
-    const added = run(evaluate, { object: configMap(1_002), request: request(1_002), policies: [policy] });
+    const added = run(evaluate, { object: configMap(1_002), request, policies: [policy] });
     expect(added).toMatchObject({ outcome: "deny", allowed: false, existing: 999 });
     expect(added.status?.message).toContain("data.KEY_1001");
     expect(added.status?.message).not.toContain(keys[1_001]?.slice(3));
