@@ -102,6 +102,6 @@ function clashWith(subject: string, clash: MountClash | undefined): WorkloadFail
   return {
     subject,
     reason: "MountPathInUse",
-    message: `not mounted: policy ${shownName(clash.holder)} already mounts its Secret at ${clash.mountPath} in container ${clash.container}; set a different spec.credentials.mountPath (or spec.credentials.containers).`,
+    message: `not mounted: policy ${shownName(clash.holder)} already mounts its Secret at ${clash.mountPath} in container ${shownName(clash.container)}; set a different spec.credentials.mountPath (or spec.credentials.containers).`,
   };
 }

@@ -435,9 +435,12 @@ function isContainerLike(value: unknown): value is Json {
 // The loops below run for every env var of every container on the admission path: they check types
 // inline and build a path only to report a wrong type.
 function containerCandidates(container: Json, path: PathSegment[], annotations: Json[], walk: Walk, depth: number) {
-  const name = optionalString(container.name, path, "name") ?? String(path.at(-1));
+  const written = optionalString(container.name, path, "name");
   const group: CandidateGroup = { source: container, configMap: false, complete: false };
-  const base = { base: path, container: name, annotations, group };
+  const base = { base: path, container: written ?? String(path.at(-1)), annotations, group };
+  // A container's name is an object's name (a DNS label: a DeepSeek key is one), read as such.
+  if (written !== undefined && mayHoldKey(written) && walk.keep(written, undefined))
+    walk.out.push({ ...base, value: written, tail: ["name"], field: "objectName" });
   const env = optionalList(container.env, path, "env");
   for (let index = 0; index < env.length; index++) {
     const item = env[index];

@@ -194,7 +194,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
       category: RULES[hit.rule].category,
       severity: hit.severity,
       ...resource,
-      ...(candidate.container === undefined ? {} : { container: candidate.container }),
+      ...(candidate.container === undefined ? {} : { container: shownName(candidate.container) }),
       path,
       pathSegments: segments,
       ...(hit.provider === undefined ? {} : { provider: hit.provider }),
@@ -282,7 +282,7 @@ function describeLocation(c: Candidate): string {
           : c.field === "name" && c.tail.length === 1
             ? `a key's name in ${shownPath(c.base) || "the object"}`
             : shownPath(c.tail);
-  return c.container === undefined ? field : `container "${c.container}" ${field}`;
+  return c.container === undefined ? field : `container "${shownName(c.container)}" ${field}`;
 }
 
 /** Bounds what a hostile annotation can add to a refusal. */

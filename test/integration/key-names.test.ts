@@ -19,6 +19,9 @@ const ns = useTestNamespace("keyname");
 // Made at run time: no key-shaped literal sits in the repository.
 const KEY = `sk-${randomBytes(16).toString("hex")}`;
 const HINT = `<DeepSeek API key ending …${KEY.slice(-4)}>`;
+// A container's name is a DNS label too.
+const CONTAINER_KEY = `sk-${randomBytes(16).toString("hex")}`;
+const CONTAINER_HINT = `<DeepSeek API key ending …${CONTAINER_KEY.slice(-4)}>`;
 let operator: Operator | undefined;
 let metricsPort = 0;
 
@@ -42,7 +45,7 @@ spec:
     metadata: {labels: {app: leaky}}
     spec:
       containers:
-        - name: app
+        - name: ${CONTAINER_KEY}
           image: app:1
           env:
             - {name: OPENAI_BASE_URL, value: "https://api.openai.com/v1"}
@@ -73,10 +76,12 @@ function inventoryCli(format: string): string {
   return run.stdout + run.stderr;
 }
 
-/** Neither the key nor a long piece of it (its hint keeps the last 4 characters). */
+/** Neither key nor a long piece of one (a hint keeps the last 4 characters). */
 function expectNoKey(text: string, where: string): void {
-  expect(text, where).not.toContain(KEY.slice(3, 20));
-  expect(text, where).not.toContain(KEY.slice(-16));
+  for (const key of [KEY, CONTAINER_KEY]) {
+    expect(text, where).not.toContain(key.slice(3, 20));
+    expect(text, where).not.toContain(key.slice(-16));
+  }
 }
 
 beforeAll(async () => {
@@ -86,6 +91,16 @@ beforeAll(async () => {
   await applyYaml(
     openaiPolicyYaml(ns.name, "leaky", "  response: {quarantine: true}\n  credentials: {secretName: openai}"),
   );
+  // Mounts where "openai" (first by name) mounts, in the container named with a key.
+  await applyYaml(`
+apiVersion: aiapiguard.dev/v1alpha1
+kind: AiApiPolicy
+metadata: {name: second, namespace: ${ns.name}}
+spec:
+  api: {endpoint: "https://api.mistral.ai/v1", authType: APIKey, sensitivity: High}
+  selector: {matchLabels: {app: leaky}}
+  credentials: {secretName: openai, mountPath: /var/run/secrets/ai-api/openai}
+`);
   // Under Audit the webhook admits the controller's Secret mount on the Deployment it would refuse.
   metricsPort = await freePort();
   operator = await startOperator(
@@ -103,7 +118,7 @@ afterAll(async () => {
 });
 
 describe("an object named with a key", () => {
-  it("is named by its hint in the Report, linked by uid, quarantined, and announced on its policy only", async () => {
+  it("is named by its hint in the Report, linked by uid, quarantined, and announced on its policies only", async () => {
     const report = await eventually(
       async () => {
         const got = await auditReport(ns.name);
@@ -138,7 +153,10 @@ describe("an object named with a key", () => {
       30_000,
       "the CredentialExposed Event",
     );
-    expect(exposed.map((e) => [e.kind, e.name])).toEqual([["AiApiPolicy", "openai"]]);
+    // One for each key, on each policy that selects the workload.
+    expect(new Set(exposed.map((e) => `${e.kind}/${e.name}`))).toEqual(
+      new Set(["AiApiPolicy/openai", "AiApiPolicy/second"]),
+    );
     expect(exposed[0]?.message).toContain(`Deployment/${HINT}`);
     // The workload's own Events would keep its name: none is written, and the log says so.
     await eventually(
@@ -167,6 +185,21 @@ describe("an object named with a key", () => {
       "the SecretMounted Event",
     );
     expect(mounted.message).toContain(`Deployment/${HINT}`);
+  });
+
+  it("in a container's name is found, and named by its hint in the Report and in the mount clash it is in", async () => {
+    const report = await eventually(async () => {
+      const got = await auditReport(ns.name);
+      return got?.results.some((r) => r.properties?.container !== undefined) ? got : undefined;
+    });
+    const named = report.results.filter((r) => r.properties?.path?.endsWith(".containers[0].name"));
+    expect(named.map((r) => [r.rule, r.properties?.container])).toEqual([["hardcoded-secret", CONTAINER_HINT]]);
+    const clash = await eventually(async () => {
+      const got = await kubectl(["-n", ns.name, "get", "aap", "second", "-o", "json"]);
+      const conditions = (JSON.parse(got.stdout).status?.conditions ?? []) as { reason: string; message: string }[];
+      return conditions.find((c) => c.reason === "MountPathInUse");
+    });
+    expect(clash.message).toContain(`in container ${CONTAINER_HINT}`);
   });
 
   it("is named by its hint in the inventory and what the read API serves", async () => {

@@ -165,7 +165,8 @@ export function unregisteredAiApis(
     .filter((use) => !registered.has(use.host))
     .map((use) => {
       const what = use.provider ? `${use.provider} (${use.host})` : `${use.host}, an AiApiPolicy endpoint,`;
-      const where = use.container === undefined ? use.where : `container "${use.container}" ${use.where}`;
+      const container = use.container === undefined ? undefined : shownName(use.container);
+      const where = container === undefined ? use.where : `container "${container}" ${use.where}`;
       return {
         rule: rule.id,
         category: rule.category,
@@ -174,7 +175,7 @@ export function unregisteredAiApis(
         kind: kind.kind,
         namespace,
         name,
-        ...(use.container === undefined ? {} : { container: use.container }),
+        ...(container === undefined ? {} : { container }),
         path: shownPath(use.pathSegments),
         pathSegments: use.pathSegments,
         ...(use.provider === undefined ? {} : { provider: use.provider }),

@@ -258,6 +258,37 @@ describe("a key in an object's own name or namespace", () => {
     ]);
   });
 
+  it("is found in a container's name, which every finding of that container shows by its hint", () => {
+    const openai = fakeSecrets(14).openai ?? "";
+    const container = (name: string) => ({ name, image: "app:1", env: [{ name: "OPENAI_API_KEY", value: openai }] });
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "app", namespace: "shop" },
+      spec: { containers: [container(deepseek)], initContainers: [container(`init-${deepseek}`)] },
+    };
+    const hint = `<DeepSeek API key ending …${deepseek.slice(-4)}>`;
+    const findings = evaluate(pod).findings;
+    // Before: the name was read by no rule, and shown as written in the container field and every message.
+    expect(findings.map((f) => [f.path, f.container, f.fix.slice(0, 23)])).toEqual([
+      ["spec.containers[0].name", hint, RENAME],
+      ["spec.containers[0].env[0].value", hint, expect.any(String)],
+      ["spec.initContainers[0].name", `init-${hint}`, RENAME],
+      ["spec.initContainers[0].env[0].value", `init-${hint}`, expect.any(String)],
+    ]);
+    expect(findings[1]?.message).toContain(`container "${hint}" env OPENAI_API_KEY`);
+    expect(JSON.stringify(findings)).not.toContain(deepseek.slice(3, 20));
+    const calling = {
+      ...pod,
+      spec: { containers: [{ name: deepseek, image: "app:1", args: ["https://api.openai.com"] }] },
+    };
+    const [unregistered] = evaluate(calling, { inventory: { policies: [] } }).findings.filter(
+      (f) => f.rule === "unregistered-ai-api",
+    );
+    expect(unregistered?.container).toBe(hint);
+    expect(unregistered?.message).toMatch(new RegExp(`^container "${hint}" args`));
+  });
+
   it("is not a word list that starts like a token: glpat-, gldt-, xoxb-", () => {
     // Before: each was a GitLab or Slack token (their bodies take "-"), refused under Deny and hidden in messages.
     for (const name of [
