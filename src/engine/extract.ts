@@ -456,7 +456,11 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
     // the downward API hands over (judged by the env var's name, which its own key may not be).
     const value = raw.value;
     if (value === undefined || value === null) {
-      if (raw.valueFrom !== undefined) annotationCandidate(raw, index, base, walk);
+      if (raw.valueFrom !== undefined) {
+        annotationCandidate(raw, index, base, walk);
+        // The names it refers by (a Secret's, a ConfigMap's, their keys) are names, and can be written with a key.
+        leftoverCandidates(raw, READ_IN_ENV, base, walk, depth, ["env", index]);
+      }
       continue;
     }
     if (typeof value !== "string") optionalString(value, path, "env", index, "value");
@@ -481,10 +485,21 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
 
 /** A container's fields read above, as what it runs with; the others are read as text (leftoverCandidates). */
 const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", ...PROBES, "lifecycle"]);
+/** An env var's fields read as its name and value; the others (valueFrom's references) as text. */
+const READ_IN_ENV = new Set(["name", "value"]);
 /** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
 const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
-/** A volume's fields that take literals, read by volumeCandidates; the rest (paths, servers) as text. */
-const READ_IN_VOLUME = new Set(["csi", "flexVolume", "gitRepo"]);
+/**
+ * A volume's sources with fields that take literals, read by volumeCandidates; their other fields (a driver,
+ * a secret's name, a revision) and the volume's other sources (paths, servers) are read as text.
+ */
+const VOLUME_LITERALS: Record<string, ReadonlySet<string>> = {
+  csi: new Set(["volumeAttributes"]),
+  flexVolume: new Set(["options"]),
+  gitRepo: new Set(["repository"]),
+};
+const VOLUME_SOURCES = Object.entries(VOLUME_LITERALS);
+const READ_IN_VOLUME = new Set(Object.keys(VOLUME_LITERALS));
 /** Metadata read as annotations and labels, managedFields each on its own; the rest (finalizers, owners) as text. */
 const READ_IN_METADATA = new Set(["annotations", "labels", "managedFields"]);
 /** A field that names an object, read as a name (see Field "objectName"). */
@@ -500,8 +515,16 @@ const READ_IN_MANAGED_FIELDS = new Set(["fieldsV1"]);
  * finalizer or a field manager's name can hold a key as well as an env value. These fields are many and
  * most are short: only strings and names that may hold a key (mayHoldKey, readsName) are read, as text.
  */
-function leftoverCandidates(node: Json, read: ReadonlySet<string>, at: ContainerBase, walk: Walk, depth: number) {
-  const path: PathSegment[] = [];
+function leftoverCandidates(
+  node: Json,
+  read: ReadonlySet<string>,
+  at: ContainerBase,
+  walk: Walk,
+  depth: number,
+  /** Where `node` stands below `at.base`, when the findings are to name more than its fields. */
+  below: readonly PathSegment[] = [],
+) {
+  const path: PathSegment[] = below.length === 0 ? [] : below.slice();
   const leftover = (value: unknown, level: number): void => {
     if (level > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`, [...at.base, ...path]);
     if (typeof value === "string") {
@@ -597,8 +620,11 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     : NO_ITEMS;
   for (let index = 0; index < headers.length; index++) {
     const header = headers[index];
-    if (!isRecord(header) || typeof header.value !== "string") continue;
+    if (!isRecord(header)) continue;
     const name = typeof header.name === "string" ? header.name : undefined;
+    if (name !== undefined && readsName(name))
+      walk.out.push({ ...base, value: name, tail: [...tail, "httpGet", "httpHeaders", index, "name"], field: "name" });
+    if (typeof header.value !== "string") continue;
     if (!walk.keep(header.value, name)) continue;
     const at = [...tail, "httpGet", "httpHeaders", index, "value"];
     walk.out.push({ ...base, value: header.value, tail: at, field: "probe", name });
@@ -628,13 +654,12 @@ function volumeCandidates(
   for (let index = 0; index < volumes.length; index++) {
     const volume = volumes[index];
     if (!isRecord(volume)) continue;
-    leftoverCandidates(
-      volume,
-      READ_IN_VOLUME,
-      { base: [...path, index], annotations, group: NO_CONTAINER },
-      walk,
-      depth,
-    );
+    const asText = { base: [...path, index], annotations, group: NO_CONTAINER };
+    leftoverCandidates(volume, READ_IN_VOLUME, asText, walk, depth);
+    for (const [source, literals] of VOLUME_SOURCES) {
+      const fields = volume[source];
+      if (isRecord(fields)) leftoverCandidates(fields, literals, asText, walk, depth, [source]);
+    }
     const at = { path, index, annotations };
     const csi = volume.csi;
     if (isRecord(csi) && isRecord(csi.volumeAttributes))
@@ -655,9 +680,13 @@ function volumeCandidate(
   at: { path: readonly PathSegment[]; index: number; annotations: Json[] },
   walk: Walk,
 ) {
-  if (typeof value !== "string" || !walk.keep(value, name)) return;
   const base = [...at.path, at.index];
-  walk.out.push({ value, base, tail, field: "volume", name, annotations: at.annotations, group: NO_CONTAINER });
+  const { annotations } = at;
+  // An attribute's or option's own name (not gitRepo's "repository") can be written with a key, as any name.
+  if (tail.at(-1) === name && readsName(name))
+    walk.out.push({ value: name, base, tail, field: "name", annotations, group: NO_CONTAINER });
+  if (typeof value !== "string" || !walk.keep(value, name)) return;
+  walk.out.push({ value, base, tail, field: "volume", name, annotations, group: NO_CONTAINER });
 }
 
 /**

@@ -289,6 +289,46 @@ describe("a key in an object's own name or namespace", () => {
     expect(unregistered?.message).toMatch(new RegExp(`^container "${hint}" args`));
   });
 
+  it("is found where no rule read: an env var's valueFrom, a header's name, a volume source's other fields", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "app", namespace: "shop" },
+      spec: {
+        containers: [
+          {
+            name: "app",
+            image: "app:1",
+            env: [
+              { name: "A", valueFrom: { secretKeyRef: { name: deepseek, key: "k" } } },
+              { name: "B", valueFrom: { configMapKeyRef: { name: "settings", key: deepseek } } },
+            ],
+            livenessProbe: { httpGet: { port: 8080, httpHeaders: [{ name: deepseek, value: "1" }] } },
+          },
+        ],
+        volumes: [
+          {
+            name: "csi",
+            csi: { driver: deepseek, nodePublishSecretRef: { name: deepseek }, volumeAttributes: { [deepseek]: "1" } },
+          },
+          { name: "flex", flexVolume: { driver: "example.com/flex", secretRef: { name: deepseek } } },
+          { name: "git", gitRepo: { repository: "https://example.com/app.git", revision: deepseek } },
+        ],
+      },
+    };
+    // Before: none of them (found by test/integration/pod-fields.test.ts, against the API server's schema).
+    expect(evaluate(pod).findings.map((f) => f.path)).toEqual([
+      "spec.containers[0].env[0].valueFrom.secretKeyRef.name",
+      "spec.containers[0].env[1].valueFrom.configMapKeyRef.key",
+      "spec.containers[0].livenessProbe.httpGet.httpHeaders[0].name",
+      "spec.volumes[0].csi.driver",
+      "spec.volumes[0].csi.nodePublishSecretRef.name",
+      `spec.volumes[0].csi.volumeAttributes["<DeepSeek API key ending …${deepseek.slice(-4)}>"]`,
+      "spec.volumes[1].flexVolume.secretRef.name",
+      "spec.volumes[2].gitRepo.revision",
+    ]);
+  });
+
   it("is not a word list that starts like a token: glpat-, gldt-, xoxb-", () => {
     // Before: each was a GitLab or Slack token (their bodies take "-"), refused under Deny and hidden in messages.
     for (const name of [
