@@ -316,7 +316,7 @@ describe("a key in an object's own name or namespace", () => {
         ],
       },
     };
-    // Before: none of them (found by test/integration/pod-fields.test.ts, against the API server's schema).
+    // Before: none of them (found by test/integration/reviewed-fields.test.ts, against the API server's schema).
     expect(evaluate(pod).findings.map((f) => f.path)).toEqual([
       "spec.containers[0].env[0].valueFrom.secretKeyRef.name",
       "spec.containers[0].env[1].valueFrom.configMapKeyRef.key",
