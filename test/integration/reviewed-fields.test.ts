@@ -1,6 +1,7 @@
 // Every string field of every built-in kind the webhook reviews, taken from the API server's own OpenAPI schema (what
 // no one here wrote): where the API server stores a key (a server-side dry run says so, and hands back the object as
-// it would be stored), the engine reports it, and shows it by its hint. A DeepSeek key ("sk-" and 32 hex) fits most
+// it would be stored), the engine reports it and shows it by its hint, and the webhook refuses it (or warns) with no
+// trace of it in its response, log lines or Events. A DeepSeek key ("sk-" and 32 hex) fits most
 // fields, names included; where it does not, it is tried as a path, a host and an assignment. Fields the API server
 // refuses it in (enums, formats, fields that need other fields) or drops (features that are off) cannot carry it,
 // so are not counted. A workload's pod template is read as a Pod's spec is: its fields are probed in the Pod only.
@@ -8,7 +9,9 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../src/engine/index.ts";
 import { isStatus, KubeRest } from "../../src/kube/rest.ts";
+import { admissionReview } from "../support/admission.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
+import { webhookHarness } from "../support/webhook.ts";
 
 type Schema = {
   $ref?: string;
@@ -217,24 +220,26 @@ async function stored(rest: KubeRest, kind: Kind, object: Json): Promise<unknown
 
 type Outcome = "found" | "missed" | "cannot hold it";
 
-async function probe(rest: KubeRest, kind: Kind, field: Field): Promise<{ outcome: Outcome; leaked: boolean }> {
+type Probed = { outcome: Outcome; leaked: boolean; object?: Json };
+
+async function probe(rest: KubeRest, kind: Kind, field: Field): Promise<Probed> {
   const none = { outcome: "cannot hold it" as const, leaked: false };
   if ((await stored(rest, kind, objectWith(kind, field, field.mapKey ? "abc" : "abc1"))) === undefined) return none;
   for (const way of WAYS) {
-    const object = await stored(rest, kind, objectWith(kind, field, way));
+    const object = (await stored(rest, kind, objectWith(kind, field, way))) as Json | undefined;
     if (object === undefined) continue;
     if (!JSON.stringify(object).includes(KEY)) return none;
     const { findings } = evaluate(object);
     // pathSegments address the value for the adapters; they are never shown.
     const shown = JSON.stringify(findings.map(({ pathSegments: _, ...finding }) => finding));
     const found = findings.some((f) => f.rule === "hardcoded-secret" && f.hint.includes(HINT_END));
-    return { outcome: found ? "found" : "missed", leaked: shown.includes(KEY.slice(3, 20)) };
+    return { outcome: found ? "found" : "missed", leaked: shown.includes(KEY.slice(3, 20)), object };
   }
   return none;
 }
 
 const name = (kind: Kind, field: Field) => `${kind.kind} ${field.path.join(".")}${field.mapKey ? " (a key)" : ""}`;
-const results = new Map<string, { outcome: Outcome; leaked: boolean }>();
+const results = new Map<string, Probed>();
 
 beforeAll(async () => {
   // kubectl as the client: the schemas the API server publishes.
@@ -272,5 +277,27 @@ describe("a key in any string field of a reviewed kind that the API server store
 
   it("is shown by its hint in every finding", () => {
     expect([...results].filter(([, r]) => r.leaked).map(([field]) => field)).toEqual([]);
+  });
+
+  it("is refused by the webhook, or warned of, and is in no response, log line or Event", async () => {
+    const objects = [...results].flatMap(([field, r]) => (r.object ? [{ field, object: r.object }] : []));
+    let written = "";
+    let events = 0;
+    for (const defaultAction of ["Deny", "Warn"] as const) {
+      const webhook = await webhookHarness({ evaluate, config: { defaultAction } });
+      for (const { field, object } of objects) {
+        const { body, text } = await webhook.validate(admissionReview(object));
+        const answered = defaultAction === "Deny" ? body.response.allowed === false : body.response.warnings?.length;
+        expect(answered, `${defaultAction}: ${field}`).toBeTruthy();
+        written += text;
+      }
+      written += webhook.logText.join("") + JSON.stringify(webhook.events);
+      events += webhook.events.length;
+    }
+    // Warn records an Event for each object whose name holds no key.
+    expect(events).toBeGreaterThan(0);
+    expect(written).toContain(`ending …${HINT_END}`);
+    expect(written).not.toContain(KEY.slice(3, 20));
+    expect(written).not.toContain(KEY.slice(-16));
   });
 });
