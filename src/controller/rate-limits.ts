@@ -83,13 +83,13 @@ function observe(
     return {
       status: "False",
       reason: "RateLimitConflict",
-      message: `${held.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" from policy ${o.holder} where this policy asks "${o.wanted}"`).join("; ")}: an Ingress takes one value per key, and the first policy by name wins it; give the policies naming it the same limits, or name different Ingresses.`,
+      message: `${held.map((o) => `Ingress ${o.ingress} has ${o.key}: "${shownName(o.have)}" from policy ${o.holder} where this policy asks "${o.wanted}"`).join("; ")}: an Ingress takes one value per key, and the first policy by name wins it; give the policies naming it the same limits, or name different Ingresses.`,
     };
   if (overridden.length > 0)
     return {
       status: "False",
       reason: "AnnotationOverridden",
-      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress and ai-api-guard writes the policy's (or set the policy's value yourself; ${TRAEFIK_MIDDLEWARES} may list your own middlewares beside the policy's).`,
+      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${shownName(o.have)}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress and ai-api-guard writes the policy's (or set the policy's value yourself; ${TRAEFIK_MIDDLEWARES} may list your own middlewares beside the policy's).`,
     };
   return {
     status: "True",

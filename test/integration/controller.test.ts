@@ -1,5 +1,6 @@
 // The controller end to end on the real API server: `ai-api-guard run` scoped to this file's
 // namespace, objects applied with kubectl as a user would, and what the cluster holds afterwards.
+import { randomBytes } from "node:crypto";
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1Ingress, V1NetworkPolicy } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { AiApiPolicyStatus } from "../../src/api/index.ts";
@@ -462,14 +463,17 @@ describe("a rate-limit annotation the user changed", () => {
       }),
     );
     await eventually(async () => (await annotation("own", "limit-rps")) === "10");
-    await kubectl([
-      "-n",
-      ns.name,
-      "annotate",
-      "--overwrite",
-      "ingress/own",
-      "nginx.ingress.kubernetes.io/limit-rps=50",
-    ]);
+    // As the user would: kubectl annotate.
+    const setRps = (value: string) =>
+      kubectl([
+        "-n",
+        ns.name,
+        "annotate",
+        "--overwrite",
+        "ingress/own",
+        `nginx.ingress.kubernetes.io/limit-rps=${value}`,
+      ]);
+    await setRps("50");
     await patchPolicy("epsilon", { rateLimit: { burstMultiplier: 3 } });
     await eventually(async () => (await annotation("own", "limit-burst-multiplier")) === "3");
     expect(await annotation("own", "limit-rps")).toBe("50");
@@ -478,6 +482,17 @@ describe("a rate-limit annotation the user changed", () => {
       return c?.reason === "AnnotationOverridden" ? c : undefined;
     });
     expect(overridden.message).toContain('nginx.ingress.kubernetes.io/limit-rps: "50" where the policy asks "10"');
+    // A value is quoted as names are: a key there is shown by its hint (before: as written, in the status).
+    const key = `sk-${randomBytes(16).toString("hex")}`;
+    await setRps(key);
+    const quoted = await eventually(async () => {
+      const c = condition(await getJson<Policy>("aap", "epsilon"), "RateLimitReady");
+      return c?.reason === "AnnotationOverridden" && !c.message.includes('"50"') ? c : undefined;
+    });
+    expect(quoted.message).toContain(
+      `limit-rps: "<DeepSeek API key ending …${key.slice(-4)}>" where the policy asks "10"`,
+    );
+    expect(quoted.message).not.toContain(key.slice(3, 20));
     // The user takes their value off: the policy's comes back.
     await kubectl(["-n", ns.name, "annotate", "ingress/own", "nginx.ingress.kubernetes.io/limit-rps-"]);
     await eventually(async () => (await annotation("own", "limit-rps")) === "10");
