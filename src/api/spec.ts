@@ -76,6 +76,12 @@ const mountPath = validated(
     "/var/run/secrets/kubernetes.io. Default: /var/run/secrets/ai-api/<policy name> (its uid when the name holds a key).",
 );
 
+/**
+ * A query parameter that carries a credential, as some APIs take one (Google's `?key=`, Azure's `?sig=` and `?code=`):
+ * an RE2 (CEL) and JavaScript pattern alike.
+ */
+const CREDENTIAL_QUERY = "[?&](key|api[_-]?key|access[_-]?token|token|auth|password|secret|sig|signature|code)=";
+
 const endpoint = validated(
   z.string().max(2048),
   {
@@ -93,6 +99,13 @@ const endpoint = validated(
     rule: "!self.matches('^https://[^/?#]*@')",
     message: "must not carry credentials (user:password@): put them in the Secret named by spec.credentials.secretName",
     holds: (e) => !/^https:\/\/[^/?#]*@/.test(e),
+  },
+  {
+    rule: `!self.matches('(?i)${CREDENTIAL_QUERY}')`,
+    message:
+      "must not carry a credential in its query (key=, api_key=, token=, sig=...): the endpoint is shown by kubectl get aap, " +
+      "the inventory and the reports; put it in the Secret named by spec.credentials.secretName",
+    holds: (e) => !new RegExp(CREDENTIAL_QUERY, "i").test(e),
   },
 ).describe(
   "The URL the workloads call, e.g. https://api.openai.com/v1. https only: plaintext http is refused. " +
