@@ -81,6 +81,7 @@ const mountPath = validated(
  * an RE2 (CEL) and JavaScript pattern alike.
  */
 const CREDENTIAL_QUERY = "[?&](key|api[_-]?key|access[_-]?token|token|auth|password|secret|sig|signature|code)=";
+const CREDENTIAL_QUERY_PATTERN = new RegExp(CREDENTIAL_QUERY, "i");
 
 const endpoint = validated(
   z.string().max(2048),
@@ -105,7 +106,7 @@ const endpoint = validated(
     message:
       "must not carry a credential in its query (key=, api_key=, token=, sig=...): the endpoint is shown by kubectl get aap, " +
       "the inventory and the reports; put it in the Secret named by spec.credentials.secretName",
-    holds: (e) => !new RegExp(CREDENTIAL_QUERY, "i").test(e),
+    holds: (e) => !CREDENTIAL_QUERY_PATTERN.test(e),
   },
 ).describe(
   "The URL the workloads call, e.g. https://api.openai.com/v1. https only: plaintext http is refused. " +

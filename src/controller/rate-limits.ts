@@ -22,7 +22,7 @@ export interface RateLimitResult {
 /**
  * An annotation the policy asks for that holds another value: set by another field manager (theirs, so
  * left as it is), or by another policy naming the same Ingress (`holder`: the first by name wins a key).
- * Names as shown (a name that holds a key, by its hint): they go into the condition and its Event.
+ * Names and values as shown (one that holds a key, by its hint): they go into the condition and its Event.
  */
 interface Overridden {
   ingress: string;
@@ -83,13 +83,13 @@ function observe(
     return {
       status: "False",
       reason: "RateLimitConflict",
-      message: `${held.map((o) => `Ingress ${o.ingress} has ${o.key}: "${shownName(o.have)}" from policy ${o.holder} where this policy asks "${o.wanted}"`).join("; ")}: an Ingress takes one value per key, and the first policy by name wins it; give the policies naming it the same limits, or name different Ingresses.`,
+      message: `${held.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" from policy ${o.holder} where this policy asks "${o.wanted}"`).join("; ")}: an Ingress takes one value per key, and the first policy by name wins it; give the policies naming it the same limits, or name different Ingresses.`,
     };
   if (overridden.length > 0)
     return {
       status: "False",
       reason: "AnnotationOverridden",
-      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${shownName(o.have)}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress and ai-api-guard writes the policy's (or set the policy's value yourself; ${TRAEFIK_MIDDLEWARES} may list your own middlewares beside the policy's).`,
+      message: `${overridden.map((o) => `Ingress ${o.ingress} has ${o.key}: "${o.have}" where the policy asks "${o.wanted}"`).join("; ")}: set by someone else, so it stays and applies; remove it from the Ingress and ai-api-guard writes the policy's (or set the policy's value yourself; ${TRAEFIK_MIDDLEWARES} may list your own middlewares beside the policy's).`,
     };
   return {
     status: "True",
@@ -118,7 +118,7 @@ async function converge(
     const held = have[key];
     const theirs = held !== undefined && held !== value && !ingress.metadata.owned.includes(key);
     if (!theirs) wanted[key] = value;
-    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: held, wanted: value });
+    else if (!listsAll(key, held, value)) overridden.push({ ingress: name, key, have: shownName(held), wanted: value });
   }
   // Converged when every wanted value is there and ai-api-guard owns no key it no longer wants. A key the
   // user set is theirs: never removed, and not a reason to write again.
@@ -161,7 +161,7 @@ function heldByOthers(
   return lost.map(([key, wanted]) => ({
     ingress: name,
     key,
-    have: union[key] as string,
+    have: shownName(union[key] as string),
     wanted,
     holder: shownName(own.find((o) => o.annotations[key] === union[key])?.policy ?? ""),
   }));

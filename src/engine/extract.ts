@@ -654,39 +654,32 @@ function volumeCandidates(
   for (let index = 0; index < volumes.length; index++) {
     const volume = volumes[index];
     if (!isRecord(volume)) continue;
-    const asText = { base: [...path, index], annotations, group: NO_CONTAINER };
-    leftoverCandidates(volume, READ_IN_VOLUME, asText, walk, depth);
+    const at = { base: [...path, index], annotations, group: NO_CONTAINER };
+    leftoverCandidates(volume, READ_IN_VOLUME, at, walk, depth);
     for (const [source, literals] of VOLUME_SOURCES) {
       const fields = volume[source];
-      if (isRecord(fields)) leftoverCandidates(fields, literals, asText, walk, depth, [source]);
+      if (isRecord(fields)) leftoverCandidates(fields, literals, at, walk, depth, [source]);
     }
-    const at = { path, index, annotations };
-    const csi = volume.csi;
-    if (isRecord(csi) && isRecord(csi.volumeAttributes))
-      for (const key in csi.volumeAttributes)
-        volumeCandidate(csi.volumeAttributes[key], ["csi", "volumeAttributes", key], key, at, walk);
-    const flex = volume.flexVolume;
-    if (isRecord(flex) && isRecord(flex.options))
-      for (const key in flex.options) volumeCandidate(flex.options[key], ["flexVolume", "options", key], key, at, walk);
+    if (isRecord(volume.csi)) literalMap(volume.csi.volumeAttributes, ["csi", "volumeAttributes"], at, walk);
+    if (isRecord(volume.flexVolume)) literalMap(volume.flexVolume.options, ["flexVolume", "options"], at, walk);
     if (isRecord(volume.gitRepo))
       volumeCandidate(volume.gitRepo.repository, ["gitRepo", "repository"], "repository", at, walk);
   }
 }
 
-function volumeCandidate(
-  value: unknown,
-  tail: PathSegment[],
-  name: string,
-  at: { path: readonly PathSegment[]; index: number; annotations: Json[] },
-  walk: Walk,
-) {
-  const base = [...at.path, at.index];
-  const { annotations } = at;
-  // An attribute's or option's own name (not gitRepo's "repository") can be written with a key, as any name.
-  if (tail.at(-1) === name && readsName(name))
-    walk.out.push({ value: name, base, tail, field: "name", annotations, group: NO_CONTAINER });
+/** CSI volumeAttributes, flexVolume options: each key is a name (written with a key, as any name can be), each value a literal. */
+function literalMap(map: unknown, tail: readonly PathSegment[], at: ContainerBase, walk: Walk) {
+  if (!isRecord(map)) return;
+  for (const key in map) {
+    const where = [...tail, key];
+    if (readsName(key)) walk.out.push({ ...at, value: key, tail: where, field: "name" });
+    volumeCandidate(map[key], where, key, at, walk);
+  }
+}
+
+function volumeCandidate(value: unknown, tail: PathSegment[], name: string, at: ContainerBase, walk: Walk) {
   if (typeof value !== "string" || !walk.keep(value, name)) return;
-  walk.out.push({ value, base, tail, field: "volume", name, annotations, group: NO_CONTAINER });
+  walk.out.push({ ...at, value, tail, field: "volume", name });
 }
 
 /**

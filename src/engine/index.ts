@@ -185,7 +185,9 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   ].slice(0, MAX_HITS_PER_VALUE);
   if (hits.length === 0) return;
   const exempt = exemptRules(candidate, settings);
-  const where = describeLocation(candidate);
+  // A container's name can be a key (a DeepSeek key is a DNS label): shown by its hint, once for every hit.
+  const container = candidate.container === undefined ? undefined : shownName(candidate.container);
+  const where = describeLocation(candidate, container);
   const segments = candidatePath(candidate);
   const path = shownPath(segments);
   for (const hit of hits)
@@ -194,7 +196,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
       category: RULES[hit.rule].category,
       severity: hit.severity,
       ...resource,
-      ...(candidate.container === undefined ? {} : { container: shownName(candidate.container) }),
+      ...(container === undefined ? {} : { container }),
       path,
       pathSegments: segments,
       ...(hit.provider === undefined ? {} : { provider: hit.provider }),
@@ -270,7 +272,7 @@ function composedSecrets(candidate: Candidate, expansion: Expansion | undefined)
     .map((hit) => ({ ...hit, what: `${hit.what}, assembled from $(VAR) references` }));
 }
 
-function describeLocation(c: Candidate): string {
+function describeLocation(c: Candidate, container: string | undefined): string {
   const name = shownName(c.name ?? "");
   const field =
     c.field === "env"
@@ -282,7 +284,7 @@ function describeLocation(c: Candidate): string {
           : c.field === "name" && c.tail.length === 1
             ? `a key's name in ${shownPath(c.base) || "the object"}`
             : shownPath(c.tail);
-  return c.container === undefined ? field : `container "${shownName(c.container)}" ${field}`;
+  return container === undefined ? field : `container "${container}" ${field}`;
 }
 
 /** Bounds what a hostile annotation can add to a refusal. */

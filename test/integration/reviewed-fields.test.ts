@@ -59,11 +59,9 @@ const VALID: Record<string, Json> = {
 
 interface Kind {
   kind: string;
-  /** Its OpenAPI v3 document, and its schema's name there. */
+  /** Its OpenAPI v3 document (its group and version's path below the API root too), and its schema's name there. */
   doc: string;
   schema: string;
-  /** Its collection in the test namespace, below /api or /apis. */
-  resource: string;
   /** A valid object, the field under test aside. */
   base: Json;
   /** A subtree read by the same code as another kind's and probed there. */
@@ -75,15 +73,13 @@ const KINDS: Kind[] = [
     kind: "Pod",
     doc: "api/v1",
     schema: "io.k8s.api.core.v1.Pod",
-    resource: "api/v1/pods",
     base: { spec: { containers: [{ name: "app", image: "app:1" }] } },
   },
-  { kind: "ConfigMap", doc: "api/v1", schema: "io.k8s.api.core.v1.ConfigMap", resource: "api/v1/configmaps", base: {} },
+  { kind: "ConfigMap", doc: "api/v1", schema: "io.k8s.api.core.v1.ConfigMap", base: {} },
   {
     kind: "PodTemplate",
     doc: "api/v1",
     schema: "io.k8s.api.core.v1.PodTemplate",
-    resource: "api/v1/podtemplates",
     base: { template: template({ app: "x" }) },
     skip: ["template", "spec"],
   },
@@ -91,7 +87,6 @@ const KINDS: Kind[] = [
     kind: "ReplicationController",
     doc: "api/v1",
     schema: "io.k8s.api.core.v1.ReplicationController",
-    resource: "api/v1/replicationcontrollers",
     base: {
       spec: {
         selector: { app: "x" },
@@ -104,7 +99,6 @@ const KINDS: Kind[] = [
     kind,
     doc: "apis/apps/v1",
     schema: `io.k8s.api.apps.v1.${kind}`,
-    resource: `apis/apps/v1/${kind.toLowerCase()}s`,
     base: {
       spec: {
         selector: { matchLabels: { app: "x" } },
@@ -121,7 +115,6 @@ const KINDS: Kind[] = [
     kind: "Job",
     doc: "apis/batch/v1",
     schema: "io.k8s.api.batch.v1.Job",
-    resource: "apis/batch/v1/jobs",
     base: { spec: { template: template({ app: "x" }) } },
     skip: POD_TEMPLATE,
   },
@@ -129,7 +122,6 @@ const KINDS: Kind[] = [
     kind: "CronJob",
     doc: "apis/batch/v1",
     schema: "io.k8s.api.batch.v1.CronJob",
-    resource: "apis/batch/v1/cronjobs",
     base: { spec: { schedule: "0 * * * *", jobTemplate: { spec: { template: template({ app: "x" }) } } } },
     skip: ["spec", "jobTemplate", ...POD_TEMPLATE],
   },
@@ -185,7 +177,8 @@ function filled(object: Json, schema: Schema): Json {
 
 /** A valid object with `value` in the field (or as the map's one key), its parents made with their required fields. */
 function objectWith(kind: Kind, field: Field, value: string): Json {
-  const object: Json = { apiVersion: "v1", kind: kind.kind, metadata: { name: "p" }, ...structuredClone(kind.base) };
+  const apiVersion = kind.doc.replace(/^apis?\//, "");
+  const object: Json = { apiVersion, kind: kind.kind, metadata: { name: "p" }, ...structuredClone(kind.base) };
   let node = object;
   let schema: Schema = { $ref: `#/components/schemas/${kind.schema}` };
   const path: (Segment | typeof MAP_KEY)[] = field.mapKey ? [...field.path, MAP_KEY] : field.path;
@@ -203,15 +196,14 @@ function objectWith(kind: Kind, field: Field, value: string): Json {
       schema = next;
     }
   }
-  return { ...object, apiVersion: kind.doc.replace(/^apis?\//, "") };
+  return object;
 }
 
 /** The object as the API server would store it, or undefined when it refuses it. */
 async function stored(rest: KubeRest, kind: Kind, object: Json): Promise<unknown> {
-  const [prefix, ...groupVersion] = kind.resource.split("/");
-  const collection = groupVersion.pop();
+  // Each kind here names its collection in lower case with an "s" (pods, cronjobs, replicationcontrollers).
   try {
-    return await rest.request(`/${prefix}/${groupVersion.join("/")}/namespaces/${ns.name}/${collection}`, {
+    return await rest.request(`/${kind.doc}/namespaces/${ns.name}/${kind.kind.toLowerCase()}s`, {
       method: "POST",
       query: { dryRun: "All" },
       body: object,
