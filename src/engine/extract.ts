@@ -477,8 +477,11 @@ function containerCandidates(container: Json, path: PathSegment[], annotations: 
   for (const probe of PROBES)
     if (isPresent(container[probe])) handlerCandidates(container[probe], [probe], base, walk, depth);
   const lifecycle = optionalRecord(container.lifecycle, path, "lifecycle");
-  for (const hook of HOOKS)
-    if (isPresent(lifecycle?.[hook])) handlerCandidates(lifecycle?.[hook], ["lifecycle", hook], base, walk, depth);
+  if (lifecycle) {
+    for (const hook of HOOKS)
+      if (isPresent(lifecycle[hook])) handlerCandidates(lifecycle[hook], ["lifecycle", hook], base, walk, depth);
+    leftoverCandidates(lifecycle, READ_IN_LIFECYCLE, base, walk, depth, ["lifecycle"]);
+  }
   leftoverCandidates(container, READ_IN_CONTAINER, base, walk, depth);
   group.complete = true;
 }
@@ -489,6 +492,13 @@ const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", .
 const READ_IN_ENV = new Set(["name", "value"]);
 /** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
 const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
+/** An httpGet's fields read as the request it makes; the others (scheme, a named port) as text. */
+const READ_IN_HTTP_GET = new Set(["httpHeaders", "path", "host"]);
+/**
+ * A lifecycle's hooks, read as handlers; the others (stopSignal) as text. A CRD's copy of a container is not
+ * validated as a Pod's: its enums (a stop signal, a probe's scheme) are free strings that the API server stores.
+ */
+const READ_IN_LIFECYCLE = new Set(HOOKS);
 /**
  * A volume's sources with fields that take literals, read by volumeCandidates; their other fields (a driver,
  * a secret's name, a revision) and the volume's other sources (paths, servers) are read as text.
@@ -606,7 +616,8 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     optionalRecord(handler, base.base, ...tail);
     return;
   }
-  leftoverCandidates(handler, READ_IN_HANDLER, { ...base, base: [...base.base, ...tail] }, walk, depth);
+  // Below the container, so that a finding names the probe or hook as well as its field.
+  leftoverCandidates(handler, READ_IN_HANDLER, base, walk, depth, tail);
   const { exec, httpGet } = handler;
   if (isRecord(exec)) argumentCandidates(exec.command, [...tail, "exec", "command"], "probe", base, walk);
   else if (isPresent(exec)) optionalRecord(exec, base.base, ...tail, "exec");
@@ -615,6 +626,7 @@ function handlerCandidates(handler: unknown, tail: PathSegment[], base: Containe
     optionalRecord(httpGet, base.base, ...tail, "httpGet");
     return;
   }
+  leftoverCandidates(httpGet, READ_IN_HTTP_GET, base, walk, depth, [...tail, "httpGet"]);
   const headers = isPresent(httpGet.httpHeaders)
     ? optionalList(httpGet.httpHeaders, base.base, ...tail, "httpGet", "httpHeaders")
     : NO_ITEMS;

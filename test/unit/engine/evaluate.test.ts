@@ -329,6 +329,37 @@ describe("a key in an object's own name or namespace", () => {
     ]);
   });
 
+  it("is found in a CRD's copy of a container, where a probe's scheme and port and a stop signal are free strings", () => {
+    const worker = {
+      name: "ray-worker",
+      image: "rayproject/ray:2.9.0",
+      livenessProbe: { tcpSocket: { host: deepseek, port: 6379 } },
+      readinessProbe: { httpGet: { path: "/healthz", port: deepseek, scheme: "HTTP" } },
+      lifecycle: { postStart: { httpGet: { port: 8080, scheme: deepseek } }, stopSignal: deepseek },
+    };
+    const cluster = {
+      apiVersion: "ray.io/v1",
+      kind: "RayCluster",
+      metadata: { name: "ray", namespace: "ml" },
+      spec: { headGroupSpec: { template: { spec: { containers: [worker] } } } },
+    };
+    const { findings } = evaluate(cluster);
+    // Before: the TCP host alone (the others found by test/integration/reviewed-crd-fields.test.ts, against
+    // KubeRay's own CRD), and its message did not say which probe.
+    expect(findings.map((f) => f.path)).toEqual([
+      "spec.headGroupSpec.template.spec.containers[0].livenessProbe.tcpSocket.host",
+      "spec.headGroupSpec.template.spec.containers[0].readinessProbe.httpGet.port",
+      "spec.headGroupSpec.template.spec.containers[0].lifecycle.postStart.httpGet.scheme",
+      "spec.headGroupSpec.template.spec.containers[0].lifecycle.stopSignal",
+    ]);
+    expect(findings.map((f) => f.message.split(":")[0])).toEqual([
+      'container "ray-worker" livenessProbe.tcpSocket.host',
+      'container "ray-worker" readinessProbe.httpGet.port',
+      'container "ray-worker" lifecycle.postStart.httpGet.scheme',
+      'container "ray-worker" lifecycle.stopSignal',
+    ]);
+  });
+
   it("is not a word list that starts like a token: glpat-, gldt-, xoxb-", () => {
     // Before: each was a GitLab or Slack token (their bodies take "-"), refused under Deny and hidden in messages.
     for (const name of [

@@ -1,0 +1,110 @@
+// The field probe (test/support/field-probe.ts) over the real CRDs of the AI kinds the webhook reviews, taken from
+// their projects' Go modules and installed in the API server: KServe, KubeRay, Kubeflow Trainer, LeaderWorkerSet and
+// Argo Workflows. A CRD's schema is what its project generated from its Go types, not what Kubernetes validates in a
+// Pod: a probe's scheme or a hook's stop signal is a free string there, and the API server stores a key in it. Each
+// inlined type (a pod template, a container) is probed once per kind under the same field name. Not here: the
+// CRDs whose pod templates are open (Kubeflow's training operator, Knative), and TrainingRuntime, which
+// webhook-hostile.test.ts installs with an open schema.
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { kubectl, useTestNamespace } from "../support/cluster.ts";
+import { installTestCrd } from "../support/crds.ts";
+import {
+  expectRefusedWithoutTrace,
+  fieldsWhere,
+  type Json,
+  type Outcome,
+  type Probed,
+  type ProbedKind,
+  probeFields,
+} from "../support/field-probe.ts";
+import { goModuleFile } from "../support/tools.ts";
+
+const ns = useTestNamespace("crdfields");
+
+/** Each project's CRD files, at a release the Go module proxy serves. */
+const SOURCES = [
+  {
+    module: "github.com/kserve/kserve",
+    version: "v0.15.2",
+    files: ["inferenceservices", "servingruntimes"].map((plural) => `config/crd/full/serving.kserve.io_${plural}.yaml`),
+  },
+  {
+    module: "github.com/ray-project/kuberay/ray-operator",
+    version: "v1.5.0",
+    files: ["rayclusters", "rayjobs", "rayservices"].map((plural) => `config/crd/bases/ray.io_${plural}.yaml`),
+  },
+  {
+    module: "github.com/kubeflow/trainer/v2",
+    version: "v2.0.0",
+    files: ["manifests/base/crds/trainer.kubeflow.org_trainjobs.yaml"],
+  },
+  {
+    module: "sigs.k8s.io/lws",
+    version: "v0.7.0",
+    files: ["config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml"],
+  },
+  {
+    module: "github.com/argoproj/argo-workflows/v3",
+    version: "v3.7.3",
+    files: ["workflows", "workflowtemplates", "cronworkflows"].map(
+      (plural) => `manifests/base/crds/full/argoproj.io_${plural}.yaml`,
+    ),
+  },
+];
+
+type Crd = Json & {
+  metadata: { name: string };
+  spec: { group: string; names: { kind: string; plural: string }; versions: { name: string; storage: boolean }[] };
+};
+
+const crds: Crd[] = [];
+let results = new Map<string, Probed>();
+
+/** The kind a CRD serves, at its storage version: its schema is published as io.kserve.serving.v1beta1.Kind. */
+function probedKind(crd: Crd): ProbedKind {
+  const { group, names } = crd.spec;
+  const version = crd.spec.versions.find((v) => v.storage)?.name ?? "";
+  const schema = `${group.split(".").reverse().join(".")}.${version}.${names.kind}`;
+  return { kind: names.kind, doc: `apis/${group}/${version}`, schema, plural: names.plural, base: {}, once: true };
+}
+
+beforeAll(async () => {
+  for (const { module, version, files } of SOURCES)
+    for (const file of files) {
+      const text = await readFile(await goModuleFile(module, version, file), "utf8");
+      for (const doc of parseAllDocuments(text)) crds.push(doc.toJS() as Crd);
+    }
+  for (const crd of crds) await installTestCrd(crd);
+  results = await probeFields(crds.map(probedKind), ns.name);
+}, 300_000);
+
+afterAll(async () => {
+  await kubectl(["delete", "crd", "--wait=false", "--ignore-not-found", ...crds.map((crd) => crd.metadata.name)]);
+});
+
+describe("a key in any string field of a real AI CRD that the API server stores it in", () => {
+  const where = (outcome: Outcome) => fieldsWhere(results, outcome);
+
+  it("is reported by the engine", () => {
+    expect(where("missed")).toEqual([]);
+    // Before: 14 (a hook's httpGet scheme and named port, a lifecycle's stopSignal). Measured with these releases:
+    // 3,496 of 3,650 fields take a key. Fewer means the probe broke: a filler the API server now refuses, or a
+    // schema not found under the name it is looked up by.
+    expect(where("found").length).toBeGreaterThanOrEqual(3_400);
+    for (const crd of crds)
+      expect(
+        where("found").some((field) => field.startsWith(`${crd.spec.names.kind} `)),
+        crd.spec.names.kind,
+      ).toBe(true);
+  });
+
+  it("is shown by its hint in every finding", () => {
+    expect([...results].filter(([, r]) => r.leaked).map(([field]) => field)).toEqual([]);
+  });
+
+  it("is refused by the webhook, or warned of, and is in no response, log line or Event", async () => {
+    await expectRefusedWithoutTrace(results);
+  });
+});
