@@ -534,6 +534,7 @@ function leftoverCandidates(
   /** Where `node` stands below `at.base`, when the findings are to name more than its fields. */
   below: readonly PathSegment[] = [],
 ) {
+  if (tooShortForKeys(node, read)) return;
   const path: PathSegment[] = below.length === 0 ? [] : below.slice();
   const leftover = (value: unknown, level: number): void => {
     if (level > MAX_DEPTH) throw new Unreadable(`nested more than ${MAX_DEPTH} deep`, [...at.base, ...path]);
@@ -560,6 +561,20 @@ function leftoverCandidates(
     }
   };
   leftover(node, depth);
+}
+
+/**
+ * Whether every field of `node` but `read` is too short to hold a key, its name too: most probes, hooks and
+ * their requests (a port, a scheme, a period) are, and are not read further.
+ */
+function tooShortForKeys(node: Json, read: ReadonlySet<string>): boolean {
+  for (const key in node) {
+    if (read.has(key)) continue;
+    const value = node[key];
+    if (key.length >= SHORTEST_KEY || (typeof value === "object" && value !== null)) return false;
+    if (typeof value === "string" && value.length >= SHORTEST_KEY) return false;
+  }
+  return true;
 }
 
 const isPresent = (value: unknown) => value !== undefined && value !== null;
