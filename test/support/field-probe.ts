@@ -100,7 +100,10 @@ export async function probeFields(kinds: readonly ProbedKind[], namespace: strin
       if (!s.enum && (!s.format || intOrString) && path.length > 1) out.push({ path });
     } else if (s.type === "array" && s.items) fieldsOf(kind, s.items, [...path, 0], at, out);
     else if (s.additionalProperties && !s.properties) {
-      if (resolve(s.additionalProperties).type === "string") out.push({ path, mapKey: true }, { path: [...path, "k"] });
+      const value = resolve(s.additionalProperties);
+      if (value.type === "string") out.push({ path, mapKey: true }, { path: [...path, "k"] });
+      // A map of objects (Kubeflow's replica specs: Master, Worker) is probed through one entry.
+      else fieldsOf(kind, s.additionalProperties, [...path, "k"], at, out);
     } else
       for (const [name, property] of Object.entries(s.properties ?? {}))
         if (path.length > 0 || name !== "status") fieldsOf(kind, property, [...path, name], at, out);
@@ -145,7 +148,8 @@ export async function probeFields(kinds: readonly ProbedKind[], namespace: strin
       else if (i === path.length - 1) node[segment] = value;
       else {
         const s = resolve(schema);
-        const next = (typeof segment === "number" ? s.items : s.properties?.[segment]) ?? {};
+        const next =
+          (typeof segment === "number" ? s.items : (s.properties?.[segment] ?? s.additionalProperties)) ?? {};
         const resolved = resolve(next);
         // An element of a list takes its valid start from the list's name.
         const valid = VALID[typeof segment === "number" ? String(path[i - 1]) : segment];
