@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { workloadKind } from "../../src/api/workload-kinds.ts";
 import { kubectl, useTestNamespace } from "../support/cluster.ts";
 import { installTestCrd } from "../support/crds.ts";
 import {
@@ -18,6 +19,7 @@ import {
   type Probed,
   type ProbedKind,
   probeFields,
+  type Schema,
 } from "../support/field-probe.ts";
 import { goModuleFile } from "../support/tools.ts";
 
@@ -71,8 +73,21 @@ const SOURCES = [
 
 type Crd = Json & {
   metadata: { name: string };
-  spec: { group: string; names: { kind: string; plural: string }; versions: { name: string; storage: boolean }[] };
+  spec: {
+    group: string;
+    names: { kind: string; plural: string };
+    versions: { name: string; served: boolean; storage: boolean; schema: { openAPIV3Schema: Schema } }[];
+  };
 };
+
+/** The schemas a path pattern of src/api/workload-kinds.ts reaches ("*": every element or map entry). */
+function schemasAt(schema: Schema | undefined, path: readonly string[]): Schema[] {
+  if (!schema) return [];
+  const [head, ...rest] = path;
+  if (head === undefined) return [schema];
+  if (head !== "*") return schemasAt(schema.properties?.[head], rest);
+  return schemasAt(schema.type === "array" ? schema.items : schema.additionalProperties, rest);
+}
 
 const crds: Crd[] = [];
 let results = new Map<string, Probed>();
@@ -121,5 +136,32 @@ describe("a key in any string field of a real AI CRD that the API server stores 
 
   it("is refused by the webhook, or warned of, and is in no response, log line or Event", async () => {
     await expectRefusedWithoutTrace(results);
+  });
+});
+
+describe("the table of workload kinds (src/api/workload-kinds.ts), against the real CRDs", () => {
+  it("names each kind's resource and a served version, and points at pod specs and containers that exist", () => {
+    const wrong: string[] = [];
+    for (const crd of crds) {
+      const { group, names } = crd.spec;
+      const row = workloadKind(group, names.kind);
+      const version = crd.spec.versions.find((v) => v.name === row?.version);
+      if (!row || row.resource !== names.plural || !version?.served) {
+        wrong.push(`${names.kind}: resource ${row?.resource}, version ${row?.version}`);
+        continue;
+      }
+      const root = version.schema.openAPIV3Schema;
+      const holds = (path: readonly string[], fields: readonly string[]) =>
+        schemasAt(root, path).some((schema) => fields.some((field) => schema.properties?.[field]));
+      // Where the webhook and the controller read pods and containers: a path the CRD does not have reads nothing.
+      for (const path of row.podSpecs)
+        if (!holds(path, ["containers", "initContainers"])) wrong.push(`${names.kind} pod spec ${path.join(".")}`);
+      for (const path of row.containers)
+        if (!holds(path, ["env", "image"])) wrong.push(`${names.kind} container ${path.join(".")}`);
+      if (row.podTemplate && !holds(row.podTemplate, ["spec"]))
+        wrong.push(`${names.kind} pod template ${row.podTemplate.join(".")}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(crds.length).toBe(18);
   });
 });
