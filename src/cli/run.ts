@@ -113,6 +113,7 @@ async function serve(
       exemptNamespaces: exemptNamespaces(options),
       actionFloor: options["action-floor"],
       unregisteredAction: options["unregistered-action"],
+      trustedControllers: options["trusted-controllers"],
     },
     logger,
     metrics: metrics.webhook,

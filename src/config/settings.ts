@@ -33,6 +33,10 @@ function setting<T extends z.ZodType>(schema: T, description: string, info: Sett
 const FULLNAME = '{{ include "ai-api-guard.fullname" . }}';
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits, '-'");
 const port = z.int().min(1).max(65535);
+/** A Kubernetes user name as the API server authenticates it; no comma, the list's separator on a command line. */
+const userName = z
+  .string()
+  .regex(/^[^,\s]{1,253}$/, "must be a user name, e.g. system:serviceaccount:ray-system:kuberay-operator");
 /** A Go-style duration in whole seconds, minutes or hours, e.g. 90s, 15m, 2160h. */
 export const duration = z
   .string()
@@ -92,6 +96,14 @@ export const settingsSchema = z.object({
     z.array(name).default(["kube-system"]),
     "Namespaces admitted without review. The operator's own namespace is always exempt as well.",
     { chart: { value: "exemptNamespaces" } },
+  ),
+  "trusted-controllers": setting(
+    z.array(userName).default([]),
+    "Users that create objects from a custom resource's pod template, such as KubeRay's or KServe's operator " +
+      "(system:serviceaccount:<namespace>:<name>): an exemption they copy onto an object that names its controller " +
+      "owner is honoured without asking, as for kube-controller-manager's. Name only operators that copy templates " +
+      "and never add annotations.",
+    { chart: { value: "trustedControllers" } },
   ),
   "pod-namespace": setting(
     name.default("ai-api-guard"),

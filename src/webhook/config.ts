@@ -17,6 +17,11 @@ export interface AdmissionConfig {
    * from the governing action: Audit by default, so installing the product never blocks a deploy for it.
    */
   unregisteredAction: Action;
+  /**
+   * Operators of custom resources (their users) whose copy of a controller owner's exemption is honoured
+   * without a SubjectAccessReview, as kube-controller-manager's is (src/webhook/owner-exemptions.ts).
+   */
+  trustedControllers: readonly string[];
 }
 
 export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = {
@@ -24,6 +29,7 @@ export const DEFAULT_ADMISSION_CONFIG: AdmissionConfig = {
   exemptNamespaces: ["kube-system", "ai-api-guard"],
   actionFloor: "Deny",
   unregisteredAction: "Audit",
+  trustedControllers: [],
 };
 
 export function admissionConfig(overrides: Partial<AdmissionConfig> = {}): AdmissionConfig {

@@ -77,7 +77,7 @@ export function lookupsNeeded(a: Assessment, ctx: Pick<DecisionContext, "config"
   // The floor bounds policies' actions only: unregistered-ai-api findings have their own setting.
   const actionable = a.findings.some((f) => !isUnregistered(f)) || a.unreadable !== undefined;
   return {
-    exemption: newFindings(a).some((f) => f.exempt) && !ownerVouches(ctx.user, a.owner),
+    exemption: newFindings(a).some((f) => f.exempt) && !ownerVouches(ctx.user, a.owner, ctx.config.trustedControllers),
     floor: actionable && governance.policy !== undefined && isLooser(governance.action, ctx.config.actionFloor),
   };
 }
@@ -103,7 +103,7 @@ export function decide(a: Assessment, ctx: DecisionContext): Decision {
   if (a.findings.length === 0 && a.unreadable === undefined)
     return { ...none, outcome: "allow", allowed: true, action: governance.action, warnings: notice };
   const existingSet = new Set(a.existing);
-  const vouched = ownerVouches(ctx.user, a.owner);
+  const vouched = ownerVouches(ctx.user, a.owner, ctx.config.trustedControllers);
   const granted = ctx.exemptionGranted === true || vouched;
   // An exemption the requester may not grant is not one: the finding is enforced like any other.
   const fresh = newFindings(a).map((f) => (f.exempt && !granted ? { ...f, exempt: false } : f));

@@ -32,9 +32,17 @@ export interface ControllerOwner {
   name: string;
 }
 
-/** Whether an exemption on this object holds without a SubjectAccessReview: see the header. */
-export function ownerVouches(user: UserInfo, owner: ControllerOwner | undefined): owner is ControllerOwner {
-  return owner !== undefined && WORKLOAD_CONTROLLER_USERS.has(user.username);
+/**
+ * Whether an exemption on this object holds without a SubjectAccessReview: see the header. `trusted`: the
+ * operators of custom resources the cluster admin named (--trusted-controllers), which copy their resources'
+ * pod templates as kube-controller-manager copies a Deployment's.
+ */
+export function ownerVouches(
+  user: UserInfo,
+  owner: ControllerOwner | undefined,
+  trusted: readonly string[],
+): owner is ControllerOwner {
+  return owner !== undefined && (WORKLOAD_CONTROLLER_USERS.has(user.username) || trusted.includes(user.username));
 }
 
 /** The ownerReference marked controller: true, if the object has one (Kubernetes allows at most one). */

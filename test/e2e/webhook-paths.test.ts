@@ -51,6 +51,9 @@ function deployment(name: string, env: Record<string, string>, annotations: Reco
 
 let operator: Operator;
 
+/** A custom resource's operator that the cluster admin trusts to copy its resources' pod templates. */
+const KUBERAY = "system:serviceaccount:ray-system:kuberay-operator";
+
 beforeAll(async () => {
   await installCrds();
   await core().createNamespace({ body: { metadata: { name: ns } } }); // labelled for review below
@@ -76,7 +79,7 @@ beforeAll(async () => {
       kind: "RoleBinding",
       metadata: { name: "developer", namespace },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "developer" },
-      subjects: ["dev-user", "prober", "pod-writer"].map((name) => ({
+      subjects: ["dev-user", "prober", "pod-writer", KUBERAY].map((name) => ({
         kind: "User",
         name,
         apiGroup: "rbac.authorization.k8s.io",
@@ -89,6 +92,8 @@ beforeAll(async () => {
     `paths-${run}`,
     "--namespace-selector",
     `aiapiguard-paths=${run}`,
+    "--trusted-controllers",
+    KUBERAY,
   ]);
 });
 
@@ -292,7 +297,7 @@ describe("exemptions and the floor", () => {
     expect(operator.output()).toContain('"exemptionGranted":true');
   });
 
-  it("honours an exemption on a Pod that the replicaset-controller creates for its controller owner, and only then", async () => {
+  it("honours an exemption on a Pod that the replicaset-controller or a trusted operator creates for its controller owner, and only then", async () => {
     // What kube-controller-manager does with --use-service-account-credentials (here it runs as an admin,
     // who may grant anything): the Pod copies the exempted template and names its ReplicaSet as controller.
     const owner = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "exempted-5d8f", uid: randomUUID() };
@@ -322,6 +327,19 @@ describe("exemptions and the floor", () => {
     const impostor = await create(pod([{ ...owner, controller: true }]), "--as=pod-writer");
     expect(impostor.stderr).toContain(DENIED);
     expect(impostor.stderr).toContain("was not honoured: pod-writer may not grant exemptions");
+    // KubeRay, named in --trusted-controllers, creating a head Pod for its RayCluster; and with no owner.
+    const rayCluster = {
+      apiVersion: "ray.io/v1",
+      kind: "RayCluster",
+      name: "llm",
+      uid: randomUUID(),
+      controller: true,
+    };
+    const copied = await create(pod([rayCluster]), `--as=${KUBERAY}`);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(copied.stderr).toContain("exempted by annotation aiapiguard.dev/exempt");
+    const uncopied = await create(pod([]), `--as=${KUBERAY}`);
+    expect(uncopied.stderr).toContain(`was not honoured: ${KUBERAY} may not grant exemptions`);
   });
 
   it("keeps Deny for a selector-everything Audit policy unless a cluster admin lowered the namespace's floor", async () => {

@@ -12,6 +12,8 @@
   value: {{ .Values.unregisteredAction | quote }}
 - name: AI_API_GUARD_EXEMPT_NAMESPACES
   value: {{ join "," .Values.exemptNamespaces | quote }}
+- name: AI_API_GUARD_TRUSTED_CONTROLLERS
+  value: {{ join "," .Values.trustedControllers | quote }}
 - name: POD_NAMESPACE
   valueFrom:
     fieldRef:

@@ -189,6 +189,22 @@ describe("decide: reviewed objects", () => {
       );
     });
 
+    it("is honoured for a custom resource's operator the cluster admin trusts (KubeRay), and only then", () => {
+      const kuberay = { username: "system:serviceaccount:ray-system:kuberay-operator" };
+      const object = owned({ apiVersion: "ray.io/v1", kind: "RayCluster", name: "llm", controller: true });
+      const trusted = { trustedControllers: [kuberay.username] };
+      const decision = run(exemptKey(), { object, config: trusted, context: { user: kuberay } });
+      expect(decision).toMatchObject({ outcome: "allow", allowed: true });
+      expect(decision.events[0]?.message).toContain(
+        `granted to ${kuberay.username} (carried from its controller RayCluster/llm)`,
+      );
+      // Not trusted (the default): the operator's service account needs the verb like anyone else.
+      const refused = run(exemptKey(), { object, context: { user: kuberay } });
+      expect(refused.status?.message).toContain(`${kuberay.username} may not grant exemptions`);
+      // Trusted, but the object names no controller owner: not a copy of an owner's template.
+      expect(run(exemptKey(), { config: trusted, context: { user: kuberay } }).outcome).toBe("deny");
+    });
+
     it("still needs the grant when anyone else creates it, owner or not", () => {
       const decision = run(exemptKey(), { object: owned() });
       expect(decision).toMatchObject({ outcome: "deny", allowed: false });
