@@ -8,8 +8,21 @@ const CRD_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
 export async function installCrds(): Promise<void> {
   const applied = await kubectl(["apply", "--server-side", "-f", CRD_DIR]);
   if (applied.code !== 0) throw new Error(`kubectl apply -f crds/ failed: ${applied.stderr}`);
-  const established = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", CRD_DIR]);
+  const established = await untilEstablished(["-f", CRD_DIR]);
   if (established.code !== 0) throw new Error(`the CRDs did not become Established: ${established.stderr}`);
+}
+
+/**
+ * `kubectl wait --for=condition=Established`, asked again while a CRD has no status yet: until the API server
+ * writes its first conditions, kubectl fails at once (".status.conditions accessor error") instead of waiting,
+ * which a busy API server (installing other CRDs) makes likely.
+ */
+async function untilEstablished(target: string[]) {
+  for (let tries = 0; ; tries++) {
+    const waited = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...target]);
+    if (waited.code === 0 || !waited.stderr.includes("accessor error") || tries >= 40) return waited;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** A report API's CRDs, copied from its Go module into third-party/crds/ by npm run generate. */
@@ -24,7 +37,7 @@ export async function installReportCrds(format: keyof typeof REPORT_CRDS): Promi
   const path = fileURLToPath(new URL(`../../third-party/crds/${dir}/`, import.meta.url));
   const applied = await kubectl(["apply", "--server-side", "-f", path]);
   if (applied.code !== 0) throw new Error(`kubectl apply -f third-party/crds/${dir}/ failed: ${applied.stderr}`);
-  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", path]);
+  await untilEstablished(["-f", path]);
   await waitUntilServed(served);
 }
 
@@ -32,7 +45,7 @@ export async function installReportCrds(format: keyof typeof REPORT_CRDS): Promi
 export async function installTestCrd(crd: Record<string, unknown> & { metadata: { name: string } }): Promise<void> {
   const applied = await kubectl(["apply", "--server-side", "-f", "-"], { input: JSON.stringify(crd) });
   if (applied.code !== 0) throw new Error(`kubectl apply of CRD ${crd.metadata.name} failed: ${applied.stderr}`);
-  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", `crd/${crd.metadata.name}`]);
+  await untilEstablished([`crd/${crd.metadata.name}`]);
   await waitUntilServed(crd.metadata.name);
 }
 
