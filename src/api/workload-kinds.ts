@@ -39,12 +39,18 @@ export interface WorkloadKind {
   mounts: boolean;
   /** A custom resource from the configurable list (absent from a cluster without its CRD). */
   extra: boolean;
+  /**
+   * A cluster-scoped kind (a runtime or template a platform team shares with every namespace): no policy, which
+   * lives in a namespace, selects it, so the default action governs it.
+   */
+  clusterScoped?: true;
 }
 
 const OWN_LABELS = ["metadata", "labels"];
 const TEMPLATE = ["spec", "template"];
 
-type Row = Omit<WorkloadKind, "containers" | "mounts" | "extra" | "labels"> &
+type Row = Omit<WorkloadKind, "containers" | "mounts" | "extra" | "labels" | "clusterScoped"> &
+  Partial<Pick<WorkloadKind, "clusterScoped">> &
   Partial<Pick<WorkloadKind, "containers" | "mounts" | "labels">>;
 
 const row = (r: Row, extra: boolean): WorkloadKind => ({
@@ -106,6 +112,13 @@ const argoTemplates = (...at: string[]): Pick<Row, "podSpecs" | "containers"> =>
   ],
 });
 
+/** A training runtime's JobSet template: its replicated jobs' pods run the training. */
+const TRAINING_RUNTIME_PODS: PathPattern[] = [
+  ["spec", "template", "spec", "replicatedJobs", "*", "template", "spec", "template", "spec"],
+];
+
+const CLUSTER_SCOPED = { clusterScoped: true } as const;
+
 export const EXTRA_KINDS: readonly WorkloadKind[] = [
   {
     group: "serving.kserve.io",
@@ -125,6 +138,15 @@ export const EXTRA_KINDS: readonly WorkloadKind[] = [
     kind: "ServingRuntime",
     resource: "servingruntimes",
     podSpecs: [["spec"]],
+  },
+  {
+    // The runtimes KServe ships, and a platform team's own: every namespace's InferenceServices may use them.
+    group: "serving.kserve.io",
+    version: "v1alpha1",
+    kind: "ClusterServingRuntime",
+    resource: "clusterservingruntimes",
+    podSpecs: [["spec"]],
+    ...CLUSTER_SCOPED,
   },
   { group: "ray.io", version: "v1", kind: "RayCluster", resource: "rayclusters", podSpecs: rayCluster("spec") },
   {
@@ -167,7 +189,15 @@ export const EXTRA_KINDS: readonly WorkloadKind[] = [
     version: "v1alpha1",
     kind: "TrainingRuntime",
     resource: "trainingruntimes",
-    podSpecs: [["spec", "template", "spec", "replicatedJobs", "*", "template", "spec", "template", "spec"]],
+    podSpecs: TRAINING_RUNTIME_PODS,
+  },
+  {
+    group: "trainer.kubeflow.org",
+    version: "v1alpha1",
+    kind: "ClusterTrainingRuntime",
+    resource: "clustertrainingruntimes",
+    podSpecs: TRAINING_RUNTIME_PODS,
+    ...CLUSTER_SCOPED,
   },
   templated("serving.knative.dev", "v1", "Service", "services"),
   // What a Knative Service manages, and what a developer can write without one.
@@ -180,6 +210,14 @@ export const EXTRA_KINDS: readonly WorkloadKind[] = [
     kind: "WorkflowTemplate",
     resource: "workflowtemplates",
     ...argoTemplates("spec"),
+  },
+  {
+    group: "argoproj.io",
+    version: "v1alpha1",
+    kind: "ClusterWorkflowTemplate",
+    resource: "clusterworkflowtemplates",
+    ...argoTemplates("spec"),
+    ...CLUSTER_SCOPED,
   },
   {
     group: "argoproj.io",

@@ -90,7 +90,8 @@ export function eventRecorder(rest: KubeRest, logger: Logger, options: RecorderO
   const create = async (key: string, event: EventInput, message: string) => {
     const t = new Date(now());
     const name = `${event.object.name || event.object.kind.toLowerCase()}.${randomBytes(6).toString("hex")}`;
-    const { namespace } = event.object;
+    // A cluster-scoped object's Events go to "default", where Kubernetes' own recorders put them.
+    const namespace = event.object.namespace || "default";
     const created = rest.request(collectionPath(resources.event, namespace), {
       method: "POST",
       body: {

@@ -28,17 +28,24 @@ export interface WebhookRegistration {
  * objects themselves (for the checks their CRD schema cannot make).
  */
 export function admissionRules(kinds: readonly WorkloadKind[]): k8s.V1RuleWithOperations[] {
-  const byGroup = new Map<string, string[]>();
-  for (const k of kinds) byGroup.set(k.group, [...(byGroup.get(k.group) ?? []), k.resource]);
-  byGroup.get("")?.push(...SUBRESOURCES);
-  byGroup.set(API_GROUP, [...(byGroup.get(API_GROUP) ?? []), PLURAL]);
-  return [...byGroup].map(([group, resources]) => ({
-    apiGroups: [group],
-    apiVersions: ["*"],
-    operations: ["CREATE", "UPDATE"],
-    resources: [...new Set(resources)],
-    scope: "Namespaced",
-  }));
+  const namespaced = new Map<string, string[]>();
+  const clusterScoped = new Map<string, string[]>();
+  for (const k of kinds) {
+    const byGroup = k.clusterScoped ? clusterScoped : namespaced;
+    byGroup.set(k.group, [...(byGroup.get(k.group) ?? []), k.resource]);
+  }
+  namespaced.get("")?.push(...SUBRESOURCES);
+  namespaced.set(API_GROUP, [...(namespaced.get(API_GROUP) ?? []), PLURAL]);
+  // A namespaceSelector does not apply to cluster-scoped objects: those rules match in every cluster.
+  const rules = (byGroup: Map<string, string[]>, scope: "Namespaced" | "Cluster") =>
+    [...byGroup].map(([group, resources]) => ({
+      apiGroups: [group],
+      apiVersions: ["*"],
+      operations: ["CREATE", "UPDATE"],
+      resources: [...new Set(resources)],
+      scope,
+    }));
+  return [...rules(namespaced, "Namespaced"), ...rules(clusterScoped, "Cluster")];
 }
 
 /** Subresources that change what a Pod runs: `kubectl debug` adds ephemeral containers (with env) here. */

@@ -44,10 +44,12 @@ export function findingsReport(
 
 /** Exemption annotations on new findings that the requester may not grant are not honoured: say why and how. */
 export function exemptionRefusedLine(user: string, namespace: string): string {
-  return (
-    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${shownUser(user)} may not grant exemptions in ` +
-    `namespace ${shownName(namespace)} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`
-  );
+  // A cluster-scoped object's exemption is asked for in every namespace: a ClusterRoleBinding grants that.
+  const where =
+    namespace === ""
+      ? 'cluster-wide (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev in a ClusterRole bound by a ClusterRoleBinding).'
+      : `in namespace ${shownName(namespace)} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`;
+  return `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${shownUser(user)} may not grant exemptions ${where}`;
 }
 
 /** Only what looks like a misspelt rule id is quoted back: the annotation is free text. */
@@ -178,8 +180,10 @@ function shownUser(user: string): string {
   return shownName(user.slice(0, 253));
 }
 
+/** "Deployment shop/summarizer"; a cluster-scoped object has no namespace: "ClusterServingRuntime hosted-llm". */
 function describe(subject: Subject): string {
-  return `${subject.kind} ${shownName(subject.namespace)}/${subject.name}`;
+  const namespace = subject.namespace === "" ? "" : `${shownName(subject.namespace)}/`;
+  return `${subject.kind} ${namespace}${subject.name}`;
 }
 
 /** "spec.jobTemplate.spec.template.spec.volumes[0]" → "volumes[0]": the template prefix is noise in a warning. */

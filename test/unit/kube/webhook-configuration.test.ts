@@ -30,6 +30,20 @@ describe("webhookConfiguration", () => {
     expect(new Set(webhook?.rules?.flatMap((r) => r.operations))).toEqual(new Set(["CREATE", "UPDATE"]));
   });
 
+  it("reviews the cluster-scoped runtimes and templates in rules of their own, scope Cluster", () => {
+    const rules = webhookConfiguration(base).webhooks?.[0]?.rules ?? [];
+    const scoped = (scope: string) => rules.filter((r) => r.scope === scope).flatMap((r) => r.resources ?? []);
+    // Before: none was registered, so a key in a ClusterServingRuntime's env was stored unreviewed.
+    expect(scoped("Cluster").sort()).toEqual([
+      "clusterservingruntimes",
+      "clustertrainingruntimes",
+      "clusterworkflowtemplates",
+    ]);
+    expect(scoped("Namespaced")).not.toContain("clusterservingruntimes");
+    expect(scoped("Namespaced")).toContain("servingruntimes");
+    expect(rules.filter((r) => r.scope !== "Namespaced" && r.scope !== "Cluster")).toEqual([]);
+  });
+
   it("reviews only the extra resources it is given, always the core kinds", () => {
     const kinds = reviewedKinds(["rollouts.argoproj.io"]);
     const rules = webhookConfiguration({ ...base, kinds }).webhooks?.[0]?.rules ?? [];
