@@ -36,7 +36,7 @@ export function admissionRules(kinds: readonly WorkloadKind[]): k8s.V1RuleWithOp
   }
   namespaced.get("")?.push(...SUBRESOURCES);
   namespaced.set(API_GROUP, [...(namespaced.get(API_GROUP) ?? []), PLURAL]);
-  // A namespaceSelector does not apply to cluster-scoped objects: those rules match in every cluster.
+  // The namespaceSelector does not apply to cluster-scoped objects: every one of these kinds is reviewed.
   const rules = (byGroup: Map<string, string[]>, scope: "Namespaced" | "Cluster") =>
     [...byGroup].map(([group, resources]) => ({
       apiGroups: [group],
