@@ -49,8 +49,7 @@ export interface WorkloadKind {
 const OWN_LABELS = ["metadata", "labels"];
 const TEMPLATE = ["spec", "template"];
 
-type Row = Omit<WorkloadKind, "containers" | "mounts" | "extra" | "labels" | "clusterScoped"> &
-  Partial<Pick<WorkloadKind, "clusterScoped">> &
+type Row = Omit<WorkloadKind, "containers" | "mounts" | "extra" | "labels"> &
   Partial<Pick<WorkloadKind, "containers" | "mounts" | "labels">>;
 
 const row = (r: Row, extra: boolean): WorkloadKind => ({

@@ -492,12 +492,12 @@ const READ_IN_CONTAINER = new Set(["name", "env", "command", "args", "source", .
 const READ_IN_ENV = new Set(["name", "value"]);
 /** A probe's or hook's fields read as what it runs or calls; the others (gRPC service, TCP host) as text. */
 const READ_IN_HANDLER = new Set(["exec", "httpGet"]);
-/** An httpGet's fields read as the request it makes; the others (scheme, a named port) as text. */
-const READ_IN_HTTP_GET = new Set(["httpHeaders", "path", "host"]);
 /**
- * A lifecycle's hooks, read as handlers; the others (stopSignal) as text. A CRD's copy of a container is not
- * validated as a Pod's: its enums (a stop signal, a probe's scheme) are free strings that the API server stores.
+ * An httpGet's fields read as the request it makes; the others (scheme, a named port) as text. A CRD's copy of a
+ * container is not validated as a Pod's: its enums and port names are free strings that the API server stores.
  */
+const READ_IN_HTTP_GET = new Set(["httpHeaders", "path", "host"]);
+/** A lifecycle's hooks, read as handlers; the others (stopSignal, free in a CRD's copy) as text. */
 const READ_IN_LIFECYCLE = new Set(HOOKS);
 /**
  * A volume's sources with fields that take literals, read by volumeCandidates; their other fields (a driver,

@@ -45,11 +45,14 @@ export function findingsReport(
 /** Exemption annotations on new findings that the requester may not grant are not honoured: say why and how. */
 export function exemptionRefusedLine(user: string, namespace: string): string {
   // A cluster-scoped object's exemption is asked for in every namespace: a ClusterRoleBinding grants that.
-  const where =
+  const [where, there] =
     namespace === ""
-      ? 'cluster-wide (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev in a ClusterRole bound by a ClusterRoleBinding).'
-      : `in namespace ${shownName(namespace)} (it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev there).`;
-  return `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${shownUser(user)} may not grant exemptions ${where}`;
+      ? ["cluster-wide", "in a ClusterRole bound by a ClusterRoleBinding"]
+      : [`in namespace ${shownName(namespace)}`, "there"];
+  return (
+    `- the ${EXEMPT_ANNOTATION} annotation was not honoured: ${shownUser(user)} may not grant exemptions ${where} ` +
+    `(it needs the RBAC verb "exempt" on aiapipolicies.aiapiguard.dev ${there}).`
+  );
 }
 
 /** Only what looks like a misspelt rule id is quoted back: the annotation is free text. */

@@ -3,38 +3,25 @@
 // through kubectl and the real API server: their CRDs from the projects' Go modules. Its own control plane (API
 // server only): a namespace selector does not keep a webhook from reviewing cluster-scoped objects, so in the shared
 // one every other file's operator would review these objects too.
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../controlplane/harness.ts";
+import { type Kubectl, kubectlFor } from "../support/cluster.ts";
+import { untilEstablished } from "../support/crds.ts";
 import { eventually } from "../support/eventually.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { type Operator, startOperator } from "../support/operator.ts";
-import { goModuleFile } from "../support/tools.ts";
+import { aiCrdFiles } from "../support/tools.ts";
 
 const CRD_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
 const KEY = fakeSecrets(11).openai as string;
 const DENIED = 'admission webhook "validate.aiapiguard.dev" denied the request:';
+/** The cluster-scoped kinds' CRDs among the AI kinds' (one of each group is enough to reach the webhook's rules). */
+const CLUSTER_CRDS = /serving\.kserve\.io_clusterservingruntimes|argoproj\.io_clusterworkflowtemplates/;
 let plane: ControlPlane;
+let kubectl: Kubectl;
 let operator: Operator | undefined;
-
-async function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = promisify(execFile)(join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfig, ...args], {
-    maxBuffer: 64 << 20,
-  });
-  if (input !== undefined) child.child.stdin?.end(input);
-  return child.then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? 1,
-      stdout: error.stdout ?? "",
-      stderr: error.stderr ?? "",
-    }),
-  );
-}
 
 const container = (env: { name: string; value: string }[]) => ({ name: "kserve-container", image: "vllm:1", env });
 
@@ -48,25 +35,12 @@ const runtime = (name: string, env: { name: string; value: string }[]) => ({
 
 beforeAll(async () => {
   plane = await startControlPlane({ apiOnly: true });
-  const files = [
-    CRD_DIR,
-    await goModuleFile(
-      "github.com/kserve/kserve",
-      "v0.15.2",
-      "config/crd/full/serving.kserve.io_clusterservingruntimes.yaml",
-    ),
-    await goModuleFile(
-      "github.com/argoproj/argo-workflows/v3",
-      "v3.7.3",
-      "manifests/base/crds/full/argoproj.io_clusterworkflowtemplates.yaml",
-    ),
-  ];
-  for (const path of files) {
+  kubectl = kubectlFor(plane);
+  for (const path of [CRD_DIR, ...(await aiCrdFiles()).filter((file) => CLUSTER_CRDS.test(file))]) {
     const applied = await kubectl(["apply", "--server-side", "-f", path]);
     expect(applied.code, applied.stderr).toBe(0);
-    await eventually(
-      async () => (await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", path])).code === 0,
-    );
+    const established = await untilEstablished(["-f", path], kubectl);
+    expect(established.code, established.stderr).toBe(0);
   }
   operator = await startOperator(plane.kubeconfig);
 }, 180_000);
@@ -79,10 +53,9 @@ afterAll(async () => {
 it("refuses a ClusterServingRuntime with a key in a container's env, names it, and records the refusal in default", async () => {
   // The API server may not have the webhook's rules yet: until it refuses, the runtime would be stored.
   const refused = await eventually(async () => {
-    const result = await kubectl(
-      ["apply", "-f", "-"],
-      stringify(runtime("hosted-llm", [{ name: "OPENAI_API_KEY", value: KEY }])),
-    );
+    const result = await kubectl(["apply", "-f", "-"], {
+      input: stringify(runtime("hosted-llm", [{ name: "OPENAI_API_KEY", value: KEY }])),
+    });
     return result.stderr.includes(DENIED) ? result : undefined;
   });
   expect(refused.code).not.toBe(0);
@@ -91,10 +64,9 @@ it("refuses a ClusterServingRuntime with a key in a container's env, names it, a
   );
   expect(refused.stderr).toContain("ClusterServingRuntime hosted-llm has 1 finding (default action Deny)");
   expect(refused.stderr).not.toContain(KEY.slice(-16));
-  const admitted = await kubectl(
-    ["apply", "-f", "-"],
-    stringify(runtime("hosted-llm", [{ name: "MODEL_ID", value: "meta-llama/Llama-3.1-8B" }])),
-  );
+  const admitted = await kubectl(["apply", "-f", "-"], {
+    input: stringify(runtime("hosted-llm", [{ name: "MODEL_ID", value: "meta-llama/Llama-3.1-8B" }])),
+  });
   expect(admitted.code, admitted.stderr).toBe(0);
   const event = await eventually(async () => {
     const events = JSON.parse((await kubectl(["-n", "default", "get", "events", "-o", "json"])).stdout).items as {
@@ -122,7 +94,7 @@ it("refuses a ClusterWorkflowTemplate with a key in a script's source", async ()
       ],
     },
   };
-  const refused = await kubectl(["apply", "--dry-run=server", "-f", "-"], stringify(template));
+  const refused = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: stringify(template) });
   expect(refused.stderr).toContain(DENIED);
   expect(refused.stderr).toContain("spec.templates[0].script.source");
   expect(refused.stderr).not.toContain(KEY.slice(-16));
@@ -144,15 +116,17 @@ it("honours an exemption on one only for a user who may exempt cluster-wide", as
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "platform-dev" }],
     },
   ];
-  const granted = await kubectl(["apply", "-f", "-"], rbac.map((o) => stringify(o)).join("---\n"));
+  const granted = await kubectl(["apply", "-f", "-"], { input: rbac.map((o) => stringify(o)).join("---\n") });
   expect(granted.code, granted.stderr).toBe(0);
   const exempted = runtime("legacy-llm", [{ name: "OPENAI_API_KEY", value: KEY }]);
   Object.assign(exempted.metadata, { annotations: { "aiapiguard.dev/exempt": "hardcoded-secret" } });
-  const asDev = await kubectl(["apply", "--dry-run=server", "--as=platform-dev", "-f", "-"], stringify(exempted));
+  const asDev = await kubectl(["apply", "--dry-run=server", "--as=platform-dev", "-f", "-"], {
+    input: stringify(exempted),
+  });
   expect(asDev.stderr).toContain(DENIED);
   expect(asDev.stderr).toContain("platform-dev may not grant exemptions cluster-wide");
   // The cluster admin (system:masters) may.
-  const asAdmin = await kubectl(["apply", "--dry-run=server", "-f", "-"], stringify(exempted));
+  const asAdmin = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: stringify(exempted) });
   expect(asAdmin.code, asAdmin.stderr).toBe(0);
   expect(asAdmin.stderr).toContain("exempted by annotation aiapiguard.dev/exempt");
   expect(asDev.stderr + asAdmin.stderr).not.toContain(KEY.slice(-16));

@@ -22,59 +22,9 @@ import {
   probeFields,
   type Schema,
 } from "../support/field-probe.ts";
-import { goModuleFile } from "../support/tools.ts";
+import { aiCrdFiles } from "../support/tools.ts";
 
 const ns = useTestNamespace("crdfields");
-
-/** Each project's CRD files, at a release the Go module proxy serves. */
-const SOURCES = [
-  {
-    module: "github.com/kserve/kserve",
-    version: "v0.15.2",
-    files: ["inferenceservices", "servingruntimes", "clusterservingruntimes"].map(
-      (plural) => `config/crd/full/serving.kserve.io_${plural}.yaml`,
-    ),
-  },
-  {
-    module: "github.com/ray-project/kuberay/ray-operator",
-    version: "v1.5.0",
-    files: ["rayclusters", "rayjobs", "rayservices"].map((plural) => `config/crd/bases/ray.io_${plural}.yaml`),
-  },
-  {
-    module: "github.com/kubeflow/training-operator",
-    version: "v1.9.2",
-    files: ["jaxjobs", "pytorchjobs", "tfjobs", "xgboostjobs", "paddlejobs"].map(
-      (plural) => `manifests/base/crds/kubeflow.org_${plural}.yaml`,
-    ),
-  },
-  // MPIJob v2beta1, which replaced the training operator's v1.
-  {
-    module: "github.com/kubeflow/mpi-operator",
-    version: "v0.6.0",
-    files: ["manifests/base/kubeflow.org_mpijobs.yaml"],
-  },
-  {
-    module: "github.com/kubeflow/trainer/v2",
-    version: "v2.0.0",
-    files: ["trainjobs", "clustertrainingruntimes"].map(
-      (plural) => `manifests/base/crds/trainer.kubeflow.org_${plural}.yaml`,
-    ),
-  },
-  {
-    module: "sigs.k8s.io/lws",
-    version: "v0.7.0",
-    files: ["config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml"],
-  },
-  { module: "knative.dev/serving", version: "v0.46.0", files: ["config/core/300-resources/service.yaml"] },
-  { module: "github.com/argoproj/argo-rollouts", version: "v1.8.3", files: ["manifests/crds/rollout-crd.yaml"] },
-  {
-    module: "github.com/argoproj/argo-workflows/v3",
-    version: "v3.7.3",
-    files: ["workflows", "workflowtemplates", "cronworkflows", "clusterworkflowtemplates"].map(
-      (plural) => `manifests/base/crds/full/argoproj.io_${plural}.yaml`,
-    ),
-  },
-];
 
 type Crd = Json & {
   metadata: { name: string };
@@ -108,11 +58,8 @@ function probedKind(crd: Crd): ProbedKind {
 }
 
 beforeAll(async () => {
-  for (const { module, version, files } of SOURCES)
-    for (const file of files) {
-      const text = await readFile(await goModuleFile(module, version, file), "utf8");
-      for (const doc of parseAllDocuments(text)) crds.push(doc.toJS() as Crd);
-    }
+  for (const file of await aiCrdFiles())
+    for (const doc of parseAllDocuments(await readFile(file, "utf8"))) crds.push(doc.toJS() as Crd);
   await Promise.all(crds.map(installTestCrd));
   // Cluster-scoped kinds are in the table check only: no namespace selector keeps the other test files' webhooks
   // from reviewing (and refusing) a dry run of theirs; webhook-cluster-scoped.test.ts reviews them on its own.
@@ -159,7 +106,7 @@ describe("the table of workload kinds (src/api/workload-kinds.ts), against the r
         !row ||
         row.resource !== names.plural ||
         !version?.served ||
-        !row.clusterScoped !== (crd.spec.scope === "Namespaced")
+        (row.clusterScoped === true) !== (crd.spec.scope === "Cluster")
       ) {
         wrong.push(`${names.kind}: resource ${row?.resource}, version ${row?.version}, scope ${row?.clusterScoped}`);
         continue;

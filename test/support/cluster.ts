@@ -25,21 +25,27 @@ export interface KubectlResult {
   stderr: string;
 }
 
-/** Runs the control plane's own kubectl against the test cluster; never throws on a non-zero exit. */
-export async function kubectl(args: string[], options: { input?: string } = {}): Promise<KubectlResult> {
-  const binary = join(inject("binDir"), "kubectl");
-  const child = run(binary, ["--kubeconfig", inject("kubeconfig"), ...args], { maxBuffer: 16 << 20 });
-  if (options.input !== undefined) {
-    child.child.stdin?.end(options.input);
-  }
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+export type Kubectl = (args: string[], options?: { input?: string }) => Promise<KubectlResult>;
+
+/** The control plane's own kubectl against a control plane (a test's own); never throws on a non-zero exit. */
+export function kubectlFor(plane: { binDir: string; kubeconfig: string }): Kubectl {
+  return async (args, options = {}) => {
+    const binary = join(plane.binDir, "kubectl");
+    const child = run(binary, ["--kubeconfig", plane.kubeconfig, ...args], { maxBuffer: 64 << 20 });
+    if (options.input !== undefined) child.child.stdin?.end(options.input);
+    try {
+      const { stdout, stderr } = await child;
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+    }
+  };
 }
+
+/** kubectl against the shared test cluster. */
+export const kubectl: Kubectl = (args, options) =>
+  kubectlFor({ binDir: inject("binDir"), kubeconfig: inject("kubeconfig") })(args, options);
 
 /** A namespace for this test file, created before its tests and deleted after them. */
 export function useTestNamespace(prefix = "t"): { readonly name: string } {

@@ -1,7 +1,7 @@
 // Installs the product's CRDs from crds/ into the shared control plane. The CRDs are cluster-scoped and
 // shared by every test file of a run: server-side apply makes installing idempotent, and nothing deletes them.
 import { fileURLToPath } from "node:url";
-import { kubectl } from "./cluster.ts";
+import { type Kubectl, kubectl } from "./cluster.ts";
 
 const CRD_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
 
@@ -17,9 +17,9 @@ export async function installCrds(): Promise<void> {
  * writes its first conditions, kubectl fails at once (".status.conditions accessor error") instead of waiting,
  * which a busy API server (installing other CRDs) makes likely.
  */
-async function untilEstablished(target: string[]) {
+export async function untilEstablished(target: string[], run: Kubectl = kubectl) {
   for (let tries = 0; ; tries++) {
-    const waited = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...target]);
+    const waited = await run(["wait", "--for=condition=Established", "--timeout=60s", ...target]);
     if (waited.code === 0 || !waited.stderr.includes("accessor error") || tries >= 40) return waited;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

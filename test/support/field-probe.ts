@@ -21,7 +21,6 @@ export type Schema = {
   additionalProperties?: Schema;
   required?: string[];
   "x-kubernetes-int-or-string"?: boolean;
-  "x-kubernetes-group-version-kind"?: { group: string; version: string; kind: string }[];
 };
 type Segment = string | number;
 export type Json = Record<string | number, unknown>;
@@ -232,7 +231,7 @@ export async function expectRefusedWithoutTrace(results: ReadonlyMap<string, Pro
     written += webhook.logText.join("") + JSON.stringify(webhook.events);
     events += webhook.events.length;
   }
-  // Warn records an Event for each object whose name holds no key.
+  // Deny records an AdmissionDenied Event for each object whose name holds no key.
   expect(events).toBeGreaterThan(0);
   expect(written).toContain(`ending …${HINT_END}`);
   expect(written).not.toContain(KEY.slice(3, 20));
