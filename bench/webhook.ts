@@ -209,14 +209,7 @@ async function tail(): Promise<void> {
     const over: string[] = [];
     for (let round = 0; round <= TAIL.runs; round++) {
       for (const { label, target } of targets) {
-        const report = await attack({
-          vegeta,
-          targets: vegetaTargets(dir, target.port, body),
-          output: join(dir, "results.bin"),
-          caFile: join(dir, "ca.crt"),
-          rate: TAIL.rate,
-          seconds: TAIL.seconds,
-        });
+        const report = await atTailRate(vegeta, dir, target, body, TAIL.seconds);
         if (report.success < 1) throw new Error(`${label}: ${report.success * 100}% success: the tail would lie`);
         const seen = await pauses(target, ca);
         console.error(
@@ -253,6 +246,81 @@ async function tail(): Promise<void> {
   }
 }
 
+/** `seconds` at TAIL.rate against one target (vegeta, open loop). */
+function atTailRate(vegeta: string, dir: string, target: Target, body: string, seconds: number) {
+  return attack({
+    vegeta,
+    targets: vegetaTargets(dir, target.port, body),
+    output: join(dir, "results.bin"),
+    caFile: join(dir, "ca.crt"),
+    rate: TAIL.rate,
+    seconds,
+  });
+}
+
+const BURST = { trials: 4, warmSeconds: 5, burstSeconds: 8, runs: 2 };
+
+/**
+ * A replica that has just served a burst at saturation (a rollout's reviews), then ordinary load: the tail
+ * goal again, on a heap the burst has shaped. Each trial is a fresh process: BURST.warmSeconds at TAIL.rate,
+ * BURST.burstSeconds at saturation (autocannon), then BURST.runs runs at TAIL.rate. Trials alternate the same
+ * three targets as the tail.
+ */
+async function afterBurst(): Promise<void> {
+  const vegeta = await ensureVegeta();
+  const dir = mkdtempSync(join(tmpdir(), "ai-api-guard-bench-"));
+  const kinds: { label: string; mode: Mode; flags: readonly string[] }[] = [
+    { label: "validate", mode: "validate", flags: [] },
+    { label: "validate, image flags", mode: "validate", flags: IMAGE_NODE_FLAGS },
+    { label: "parse-only", mode: "parse-only", flags: [] },
+  ];
+  const trials = new Map(kinds.map(({ label }) => [label, [] as { p99s: number[]; gcMs: number[] }[]]));
+  try {
+    const ca = await writeCertificates(dir);
+    const body = JSON.stringify(admissionReview(deployment()));
+    const loadBefore = loadavg()[0] ?? 0;
+    for (let trial = 1; trial <= BURST.trials; trial++) {
+      for (const { label, mode, flags } of kinds) {
+        const target = await startTarget(mode, dir, flags, true);
+        try {
+          await atTailRate(vegeta, dir, target, body, BURST.warmSeconds);
+          await throughput(target, body, ca, BURST.burstSeconds);
+          await pauses(target, ca);
+          const result = { p99s: [] as number[], gcMs: [] as number[] };
+          for (let run = 1; run <= BURST.runs; run++) {
+            const report = await atTailRate(vegeta, dir, target, body, TAIL.seconds);
+            if (report.success < 1) throw new Error(`${label}: ${report.success * 100}% success: the tail would lie`);
+            const seen = await pauses(target, ca);
+            result.p99s.push(report.p99Ms);
+            result.gcMs.push(seen.gcTotalMs);
+            console.error(`trial ${trial}, ${label}, round ${run}: p99 ${report.p99Ms} ms; ${describePauses(seen)}`);
+          }
+          trials.get(label)?.push(result);
+        } finally {
+          await stopTarget(target);
+        }
+      }
+    }
+    console.log(
+      [
+        `Machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}. Load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)}.`,
+        `After a burst: ${BURST.trials} trials a target, each a fresh process: ${BURST.warmSeconds} s at ${TAIL.rate} req/s, ${BURST.burstSeconds} s at saturation (autocannon, ${CONNECTIONS} connections), then ${BURST.runs} runs of ${TAIL.seconds} s at ${TAIL.rate} req/s (vegeta, open loop); image flags: ${IMAGE_NODE_FLAGS.join(" ")}.`,
+        "",
+        `| target | p99 ms after the burst, trial by trial | GC ms a run, trial by trial | trials with every run under ${TAIL.goalMs} ms |`,
+        "|---|---|---|---|",
+        ...[...trials].map(([label, results]) => {
+          const calm = results.filter(({ p99s }) => p99s.every((p) => p < TAIL.goalMs)).length;
+          const each = (pick: (r: { p99s: number[]; gcMs: number[] }) => number[]) =>
+            results.map((r) => pick(r).join(" / ")).join("; ");
+          return `| ${label} | ${each((r) => r.p99s)} | ${each((r) => r.gcMs.map(Math.round))} | ${calm} of ${results.length} |`;
+        }),
+      ].join("\n"),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 interface Pauses {
   loopMaxMs: number;
   gcMaxMs: number;
@@ -280,8 +348,9 @@ function describePauses({ loopMaxMs, gcMaxMs, gcTotalMs }: Pauses): string {
   return `the target's longest event-loop stall ${loopMaxMs} ms, longest GC pause ${gcMaxMs} ms (${gcTotalMs} ms of GC in all)`;
 }
 
-// `npm run bench:webhook` runs every part; `-- speed`, `-- tail` or `-- load [loop|port|memory|apiserver]` one of them.
+// `npm run bench:webhook` runs every part; `-- speed`, `-- tail`, `-- burst` or `-- load [loop|port|memory|apiserver]` one of them.
 const parts = process.argv.slice(2);
 if (parts.length === 0 || parts.includes("speed")) await main();
 if (parts.length === 0 || parts.includes("tail")) await tail();
+if (parts.length === 0 || parts.includes("burst")) await afterBurst();
 if (parts.length === 0 || parts.includes("load")) console.log(`\n${await loadReport(parts[1])}`);
