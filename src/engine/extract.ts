@@ -41,6 +41,8 @@ export interface Candidate {
   /** The env var name, ConfigMap key, annotation key, header name, or the flag an argument follows. */
   name?: string;
   container?: string;
+  /** The volume's name, for a volume's field: what a refusal names, as it names a container. */
+  volume?: string;
   /** Annotations that apply (the object's, plus those of each template it sits in). */
   annotations: Json[];
   /** The values of the same container (or ConfigMap): see nearAzureOpenAI. */
@@ -606,7 +608,7 @@ function annotationCandidate(env: Json, index: number, base: ContainerBase, walk
   walk.out.push({ ...base, value, tail, field: "env", name });
 }
 
-type ContainerBase = Pick<Candidate, "base" | "container" | "annotations" | "group">;
+type ContainerBase = Pick<Candidate, "base" | "container" | "volume" | "annotations" | "group">;
 
 /** command/args (of a container or an exec handler): each item, named by the flag before it. */
 function argumentCandidates(list: unknown, tail: PathSegment[], field: Field, base: ContainerBase, walk: Walk) {
@@ -681,7 +683,8 @@ function volumeCandidates(
   for (let index = 0; index < volumes.length; index++) {
     const volume = volumes[index];
     if (!isRecord(volume)) continue;
-    const at = { base: [...path, index], annotations, group: NO_CONTAINER };
+    const at: ContainerBase = { base: [...path, index], annotations, group: NO_CONTAINER };
+    if (typeof volume.name === "string") at.volume = volume.name;
     leftoverCandidates(volume, READ_IN_VOLUME, at, walk, depth);
     for (const [source, literals] of VOLUME_SOURCES) {
       const fields = volume[source];

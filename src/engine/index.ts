@@ -187,7 +187,9 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const exempt = exemptRules(candidate, settings);
   // A container's name can be a key (a DeepSeek key is a DNS label): shown by its hint, once for every hit.
   const container = candidate.container === undefined ? undefined : shownName(candidate.container);
-  const where = describeLocation(candidate, container);
+  // A volume's name can be a key too.
+  const volume = candidate.volume === undefined ? undefined : shownName(candidate.volume);
+  const where = describeLocation(candidate, container, volume);
   const segments = candidatePath(candidate);
   const path = shownPath(segments);
   for (const hit of hits)
@@ -197,6 +199,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
       severity: hit.severity,
       ...resource,
       ...(container === undefined ? {} : { container }),
+      ...(volume === undefined ? {} : { volume }),
       path,
       pathSegments: segments,
       ...(hit.provider === undefined ? {} : { provider: hit.provider }),
@@ -272,7 +275,7 @@ function composedSecrets(candidate: Candidate, expansion: Expansion | undefined)
     .map((hit) => ({ ...hit, what: `${hit.what}, assembled from $(VAR) references` }));
 }
 
-function describeLocation(c: Candidate, container: string | undefined): string {
+function describeLocation(c: Candidate, container: string | undefined, volume: string | undefined): string {
   const name = shownName(c.name ?? "");
   const field =
     c.field === "env"
@@ -284,7 +287,8 @@ function describeLocation(c: Candidate, container: string | undefined): string {
           : c.field === "name" && c.tail.length === 1
             ? `a key's name in ${shownPath(c.base) || "the object"}`
             : shownPath(c.tail);
-  return container === undefined ? field : `container "${container}" ${field}`;
+  if (container !== undefined) return `container "${container}" ${field}`;
+  return volume === undefined ? field : `volume "${volume}" ${field}`;
 }
 
 /** Bounds what a hostile annotation can add to a refusal. */

@@ -30,6 +30,8 @@ export interface Finding {
   name: string;
   /** The container the value belongs to; absent for ConfigMap data. */
   container?: string;
+  /** The volume the value belongs to (a CSI attribute, a flexVolume option, a gitRepo URL), as shownName shows it. */
+  volume?: string;
   /** JSON path of the offending value, e.g. "spec.template.spec.containers[0].env[2].value". */
   path: string;
   /** The same path as segments, for mapping back to a line in a YAML source. */

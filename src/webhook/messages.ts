@@ -165,9 +165,8 @@ function shorten(text: string, length: number): string {
 }
 
 function where(finding: Finding): string {
-  return finding.container === undefined
-    ? `at ${finding.path}`
-    : `in container "${finding.container}" at ${finding.path}`;
+  if (finding.container !== undefined) return `in container "${finding.container}" at ${finding.path}`;
+  return finding.volume === undefined ? `at ${finding.path}` : `in volume "${finding.volume}" at ${finding.path}`;
 }
 
 function actionSource({ action, policy, raisedFrom, setting }: Governance): string {

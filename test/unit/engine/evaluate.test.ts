@@ -329,6 +329,27 @@ describe("a key in an object's own name or namespace", () => {
     ]);
   });
 
+  it("is placed by the volume's name, as a container's finding is by the container's", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "app", namespace: "shop" },
+      spec: {
+        containers: [{ name: "app", image: "app:1" }],
+        volumes: [
+          { name: "cache", emptyDir: {} },
+          { name: "models", csi: { driver: "s3.csi.example.com", volumeAttributes: { secretKey: deepseek } } },
+          { name: deepseek, secret: { secretName: "app" } },
+        ],
+      },
+    };
+    // Before: "csi.volumeAttributes.secretKey: ...", with only the path's index to tell which of the volumes.
+    expect(evaluate(pod).findings.map((f) => f.message.slice(0, f.message.indexOf(":")))).toEqual([
+      'volume "models" csi.volumeAttributes.secretKey',
+      `volume "<DeepSeek API key ending …${deepseek.slice(-4)}>" name`,
+    ]);
+  });
+
   it("is found in a CRD's copy of a container, where a probe's scheme and port and a stop signal are free strings", () => {
     const worker = {
       name: "ray-worker",

@@ -37,6 +37,27 @@ describe("with the rules engine", () => {
     expect(h.events.map((event) => event.reason)).toEqual(["AdmissionDenied"]);
   });
 
+  it("names the volume a key sits in, as it names a container", async () => {
+    const h = await harness();
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "loader", namespace: "ml-team" },
+      spec: {
+        containers: [{ name: "app", image: "app:1" }],
+        volumes: [
+          { name: "cache", emptyDir: {} },
+          { name: "models", csi: { driver: "s3.csi.example.com", volumeAttributes: { secretKey: KEY } } },
+        ],
+      },
+    };
+    const { body } = await h.validate(admissionReview(pod));
+    // Before: "- hardcoded-secret at spec.volumes[1]...", the index the only way to tell which volume.
+    expect(body.response.status.message.split("\n")[1]).toMatch(
+      /^- hardcoded-secret in volume "models" at spec\.volumes\[1\]\.csi\.volumeAttributes\.secretKey: .+ ending "…7fGh"\. Fix: Use the volume driver's secret reference/,
+    );
+  });
+
   it("admits under Warn with warnings under 120 characters", async () => {
     const h = await harness({ policies: [policyView({ action: "Warn" })], config: { actionFloor: "Audit" } });
     const object = deployment({
