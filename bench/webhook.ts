@@ -183,6 +183,12 @@ function report(
 
 const IMAGE_NODE_FLAGS = imageNodeFlags();
 const TAIL = { rate: 1_000, seconds: 10, runs: 10, goalMs: 2 };
+/** What the tail is measured on: the webhook with Node's defaults, with the image's flags, and the floor. */
+const TAIL_TARGETS: readonly { label: string; mode: Mode; flags: readonly string[] }[] = [
+  { label: "validate", mode: "validate", flags: [] },
+  { label: "validate, image flags", mode: "validate", flags: IMAGE_NODE_FLAGS },
+  { label: "parse-only", mode: "parse-only", flags: [] },
+];
 
 /**
  * The tail at a fixed rate, run after run: p99 at 1,000 req/s is the goal, and a single run says little
@@ -198,12 +204,8 @@ async function tail(): Promise<void> {
     const ca = await writeCertificates(dir);
     const body = JSON.stringify(admissionReview(deployment()));
     const loadBefore = loadavg()[0] ?? 0;
-    targets.push({ label: "validate", target: await startTarget("validate", dir, [], true) });
-    targets.push({
-      label: "validate, image flags",
-      target: await startTarget("validate", dir, IMAGE_NODE_FLAGS, true),
-    });
-    targets.push({ label: "parse-only", target: await startTarget("parse-only", dir, [], true) });
+    for (const { label, mode, flags } of TAIL_TARGETS)
+      targets.push({ label, target: await startTarget(mode, dir, flags, true) });
     const p99s = new Map(targets.map(({ label }) => [label, [] as number[]]));
     const fresh = new Map<string, number>();
     const over: string[] = [];
@@ -260,33 +262,34 @@ function atTailRate(vegeta: string, dir: string, target: Target, body: string, s
 
 const BURST = { trials: 4, warmSeconds: 5, burstSeconds: 8, runs: 2 };
 
+/** One trial's runs after the burst: p99 and the target's GC time in each. */
+interface BurstTrial {
+  p99s: number[];
+  gcMs: number[];
+}
+
 /**
  * A replica that has just served a burst at saturation (a rollout's reviews), then ordinary load: the tail
  * goal again, on a heap the burst has shaped. Each trial is a fresh process: BURST.warmSeconds at TAIL.rate,
- * BURST.burstSeconds at saturation (autocannon), then BURST.runs runs at TAIL.rate. Trials alternate the same
- * three targets as the tail.
+ * BURST.burstSeconds at saturation (autocannon), then BURST.runs runs at TAIL.rate. Trials alternate
+ * TAIL_TARGETS.
  */
 async function afterBurst(): Promise<void> {
   const vegeta = await ensureVegeta();
   const dir = mkdtempSync(join(tmpdir(), "ai-api-guard-bench-"));
-  const kinds: { label: string; mode: Mode; flags: readonly string[] }[] = [
-    { label: "validate", mode: "validate", flags: [] },
-    { label: "validate, image flags", mode: "validate", flags: IMAGE_NODE_FLAGS },
-    { label: "parse-only", mode: "parse-only", flags: [] },
-  ];
-  const trials = new Map(kinds.map(({ label }) => [label, [] as { p99s: number[]; gcMs: number[] }[]]));
+  const trials = new Map(TAIL_TARGETS.map(({ label }) => [label, [] as BurstTrial[]]));
   try {
     const ca = await writeCertificates(dir);
     const body = JSON.stringify(admissionReview(deployment()));
     const loadBefore = loadavg()[0] ?? 0;
     for (let trial = 1; trial <= BURST.trials; trial++) {
-      for (const { label, mode, flags } of kinds) {
+      for (const { label, mode, flags } of TAIL_TARGETS) {
         const target = await startTarget(mode, dir, flags, true);
         try {
           await atTailRate(vegeta, dir, target, body, BURST.warmSeconds);
           await throughput(target, body, ca, BURST.burstSeconds);
-          await pauses(target, ca);
-          const result = { p99s: [] as number[], gcMs: [] as number[] };
+          await pauses(target, ca); // what the burst itself paused is not the runs' to report
+          const result: BurstTrial = { p99s: [], gcMs: [] };
           for (let run = 1; run <= BURST.runs; run++) {
             const report = await atTailRate(vegeta, dir, target, body, TAIL.seconds);
             if (report.success < 1) throw new Error(`${label}: ${report.success * 100}% success: the tail would lie`);
@@ -310,8 +313,7 @@ async function afterBurst(): Promise<void> {
         "|---|---|---|---|",
         ...[...trials].map(([label, results]) => {
           const calm = results.filter(({ p99s }) => p99s.every((p) => p < TAIL.goalMs)).length;
-          const each = (pick: (r: { p99s: number[]; gcMs: number[] }) => number[]) =>
-            results.map((r) => pick(r).join(" / ")).join("; ");
+          const each = (pick: (r: BurstTrial) => number[]) => results.map((r) => pick(r).join(" / ")).join("; ");
           return `| ${label} | ${each((r) => r.p99s)} | ${each((r) => r.gcMs.map(Math.round))} | ${calm} of ${results.length} |`;
         }),
       ].join("\n"),

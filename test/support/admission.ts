@@ -47,6 +47,11 @@ export function admissionReview(object: Record<string, unknown>, request: Partia
   };
 }
 
+/** A Pod with one plain container and `volumes`: where a volume's fields are reviewed. */
+export function podWithVolumes(volumes: unknown[], metadata = { name: "loader", namespace: "ml-team" }) {
+  return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: [{ name: "app", image: "app:1" }], volumes } };
+}
+
 export interface DeploymentOptions {
   name?: string;
   namespace?: string;

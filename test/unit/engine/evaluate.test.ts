@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EXEMPT_ANNOTATION, evaluate, shownName } from "../../../src/engine/index.ts";
+import { podWithVolumes } from "../../support/admission.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 import { deployment } from "./build.ts";
 
@@ -330,19 +331,11 @@ describe("a key in an object's own name or namespace", () => {
   });
 
   it("is placed by the volume's name, as a container's finding is by the container's", () => {
-    const pod = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "app", namespace: "shop" },
-      spec: {
-        containers: [{ name: "app", image: "app:1" }],
-        volumes: [
-          { name: "cache", emptyDir: {} },
-          { name: "models", csi: { driver: "s3.csi.example.com", volumeAttributes: { secretKey: deepseek } } },
-          { name: deepseek, secret: { secretName: "app" } },
-        ],
-      },
-    };
+    const pod = podWithVolumes([
+      { name: "cache", emptyDir: {} },
+      { name: "models", csi: { driver: "s3.csi.example.com", volumeAttributes: { secretKey: deepseek } } },
+      { name: deepseek, secret: { secretName: "app" } },
+    ]);
     // Before: "csi.volumeAttributes.secretKey: ...", with only the path's index to tell which of the volumes.
     expect(evaluate(pod).findings.map((f) => f.message.slice(0, f.message.indexOf(":")))).toEqual([
       'volume "models" csi.volumeAttributes.secretKey',

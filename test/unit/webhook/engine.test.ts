@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/engine/index.ts";
 import { EXEMPT_ANNOTATION } from "../../../src/engine/types.ts";
 import { MAX_WARNING_LENGTH } from "../../../src/webhook/messages.ts";
-import { admissionReview, deployment, policyView } from "../../support/admission.ts";
+import { admissionReview, deployment, podWithVolumes, policyView } from "../../support/admission.ts";
 import { configMapLookups, type HarnessOptions, webhookHarness } from "../../support/webhook.ts";
 
 const KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRsT3BlbkFJuV8wXy1zAb4cDe7fGh";
@@ -39,18 +39,10 @@ describe("with the rules engine", () => {
 
   it("names the volume a key sits in, as it names a container", async () => {
     const h = await harness();
-    const pod = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "loader", namespace: "ml-team" },
-      spec: {
-        containers: [{ name: "app", image: "app:1" }],
-        volumes: [
-          { name: "cache", emptyDir: {} },
-          { name: "models", csi: { driver: "s3.csi.example.com", volumeAttributes: { secretKey: KEY } } },
-        ],
-      },
-    };
+    const pod = podWithVolumes([
+      { name: "cache", emptyDir: {} },
+      { name: "models", csi: { driver: "s3.csi.example.com", volumeAttributes: { secretKey: KEY } } },
+    ]);
     const { body } = await h.validate(admissionReview(pod));
     // Before: "- hardcoded-secret at spec.volumes[1]...", the index the only way to tell which volume.
     expect(body.response.status.message.split("\n")[1]).toMatch(
