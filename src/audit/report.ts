@@ -100,6 +100,7 @@ export function buildReport(
   const toResult = (f: AuditFinding): ReportResult => {
     const properties: Record<string, string> = { path: f.path, hint: f.hint, fix: f.fix };
     if (f.container !== undefined) properties.container = f.container;
+    if (f.volume !== undefined) properties.volume = f.volume;
     if (f.provider !== undefined) properties.provider = f.provider;
     if (f.policies.length > 0) properties.policies = f.policies.map(shownName).join(",");
     return {
@@ -168,7 +169,7 @@ function leftOutAnnotations(leftOut: readonly AuditFinding[]): { annotations?: R
 /** The findings a report holds, as the audit made them (results beyond MAX_RESULTS are not in it). */
 export function findingsOf(report: PolicyReportObject): AuditFinding[] {
   return (report.results ?? []).map((r) => {
-    const { path = "", hint = "", fix = "", container, provider, policies } = r.properties ?? {};
+    const { path = "", hint = "", fix = "", container, volume, provider, policies } = r.properties ?? {};
     const resource = r.resources?.[0] ?? {
       apiVersion: "",
       kind: "",
@@ -185,6 +186,7 @@ export function findingsOf(report: PolicyReportObject): AuditFinding[] {
       namespace: report.metadata.namespace,
       name: resource.name,
       ...(container === undefined ? {} : { container }),
+      ...(volume === undefined ? {} : { volume }),
       path,
       ...(provider === undefined ? {} : { provider }),
       hint,

@@ -4,6 +4,7 @@
 // rule's hint at most, never the value.
 import type { Logger } from "pino";
 import { API_GROUP, API_VERSION, KIND } from "../api/index.ts";
+import { describeOwner } from "../engine/index.ts";
 import { type RecordEvent, WITHHELD } from "../kube/events.ts";
 import type { AuditFinding } from "./report.ts";
 
@@ -17,7 +18,8 @@ export function exposesCredential(finding: AuditFinding): boolean {
 export function credentialResponder(recordEvent: RecordEvent, logger: Logger): (finding: AuditFinding) => void {
   return (finding) => {
     if (!exposesCredential(finding)) return;
-    const where = `${finding.kind}/${finding.name}${finding.container ? ` container "${finding.container}"` : ""} at ${finding.path}`;
+    const owner = describeOwner(finding);
+    const where = `${finding.kind}/${finding.name}${owner === undefined ? "" : ` ${owner}`} at ${finding.path}`;
     const message = `${finding.rule}: ${finding.hint} in ${where}. The credential may be compromised: rotate it, then ${finding.fix.charAt(0).toLowerCase()}${finding.fix.slice(1)}`;
     logger.warn(
       {
@@ -26,6 +28,7 @@ export function credentialResponder(recordEvent: RecordEvent, logger: Logger): (
         kind: finding.kind,
         name: finding.name,
         container: finding.container,
+        volume: finding.volume,
         path: finding.path,
         rule: finding.rule,
         hint: finding.hint,

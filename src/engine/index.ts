@@ -11,6 +11,7 @@ import {
   isReviewedKind,
 } from "./extract.ts";
 import { keywordScreen } from "./keyword-screen.ts";
+import { describeField, located } from "./location.ts";
 import { CREDENTIAL_SUBSTRING, classifyName } from "./names.ts";
 import { formatPath, isRecord, type Json, Unreadable } from "./objects.ts";
 import { RULES } from "./rules/catalog.ts";
@@ -26,6 +27,7 @@ import { shownName, shownPath, shownResource } from "./shown.ts";
 import { type Evaluate, EXEMPT_ANNOTATION, type Finding, type PathSegment, type RuleId } from "./types.ts";
 
 export { LAST_APPLIED } from "./extract.ts";
+export { describeOwner, ownerOf } from "./location.ts";
 export { valueAt } from "./objects.ts";
 export { RULES } from "./rules/catalog.ts";
 export { MAX_HITS_PER_VALUE } from "./rules/hit.ts";
@@ -189,7 +191,7 @@ function findingsFor(candidate: Candidate, resource: Resource, settings: Setting
   const container = candidate.container === undefined ? undefined : shownName(candidate.container);
   // A volume's name can be a key too.
   const volume = candidate.volume === undefined ? undefined : shownName(candidate.volume);
-  const where = describeLocation(candidate, container, volume);
+  const where = located({ container, volume }, describeField(candidate));
   const segments = candidatePath(candidate);
   const path = shownPath(segments);
   for (const hit of hits)
@@ -273,22 +275,6 @@ function composedSecrets(candidate: Candidate, expansion: Expansion | undefined)
   return hits
     .filter((_, i) => !seen.has(secrets[i] ?? ""))
     .map((hit) => ({ ...hit, what: `${hit.what}, assembled from $(VAR) references` }));
-}
-
-function describeLocation(c: Candidate, container: string | undefined, volume: string | undefined): string {
-  const name = shownName(c.name ?? "");
-  const field =
-    c.field === "env"
-      ? `env ${name || "(unnamed)"}`
-      : c.field === "data"
-        ? `${String(c.base.at(-1))} key "${name}"`
-        : c.field === "annotation" || c.field === "label"
-          ? `${c.field} "${name}"`
-          : c.field === "name" && c.tail.length === 1
-            ? `a key's name in ${shownPath(c.base) || "the object"}`
-            : shownPath(c.tail);
-  if (container !== undefined) return `container "${container}" ${field}`;
-  return volume === undefined ? field : `volume "${volume}" ${field}`;
 }
 
 /** Bounds what a hostile annotation can add to a refusal. */

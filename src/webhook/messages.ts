@@ -1,7 +1,7 @@
 // What a developer reads: the refusal kubectl prints after `admission webhook "..." denied the
 // request: `, the `Warning:` lines, and the Event message. Built only from the engine's redacted
 // fields (rule, container, path, hint, fix), never from the object's values.
-import { RULES, shownName } from "../engine/index.ts";
+import { describeOwner, ownerOf, RULES, shownName } from "../engine/index.ts";
 import { EXEMPT_ANNOTATION, type Finding } from "../engine/types.ts";
 import type { Governance } from "./policies.ts";
 
@@ -137,23 +137,23 @@ function findingLine(finding: Finding): string {
 
 /**
  * "hardcoded-secret: Deployment/summarizer container app env[0].value" + tail, within MAX_WARNING_LENGTH.
- * Long names give way first, the object's then the container's: the field and the verdict are what the
- * developer acts on (cutting the end hid them behind a 65-character Pod name).
+ * Long names give way first, the object's then the container's (or volume's): the field and the verdict are
+ * what the developer acts on (cutting the end hid them behind a 65-character Pod name).
  */
 function warningLine(subject: Subject, finding: Finding, tail: string): string {
-  const field =
-    finding.container === undefined ? shortPath(finding.path) : finding.path.replace(/^.*?[cC]ontainers\[\d+\]\.?/, "");
-  const head = (name: string, container: string | undefined) =>
-    `${finding.rule}: ${subject.kind}/${name} ${container === undefined ? "" : `container ${container} `}${field}`;
-  const over = (name: string, container: string | undefined) =>
-    head(name, container).length + tail.length - MAX_WARNING_LENGTH;
-  const name = shorten(subject.name, subject.name.length - over(subject.name, finding.container));
-  const container =
-    finding.container === undefined
-      ? undefined
-      : shorten(finding.container, finding.container.length - over(name, finding.container));
-  return clip(head(name, container), tail);
+  const owner = ownerOf(finding);
+  const field = owner === undefined ? shortPath(finding.path) : finding.path.replace(OWNER_PREFIX[owner.role], "");
+  const head = (name: string, ownerName: string | undefined) =>
+    `${finding.rule}: ${subject.kind}/${name} ${owner === undefined ? "" : `${owner.role} ${ownerName} `}${field}`;
+  const over = (name: string, ownerName: string | undefined) =>
+    head(name, ownerName).length + tail.length - MAX_WARNING_LENGTH;
+  const name = shorten(subject.name, subject.name.length - over(subject.name, owner?.name));
+  const ownerName = owner && shorten(owner.name, owner.name.length - over(name, owner.name));
+  return clip(head(name, ownerName), tail);
 }
+
+/** The path up to the container or volume a warning names already: "spec.template.spec.volumes[1]." */
+const OWNER_PREFIX = { container: /^.*?[cC]ontainers\[\d+\]\.?/, volume: /^.*?\bvolumes\[\d+\]\.?/ };
 
 /** Names shorter than this say too little to find the object or container: the field gives way after them. */
 const MIN_NAME = 12;
@@ -165,8 +165,8 @@ function shorten(text: string, length: number): string {
 }
 
 function where(finding: Finding): string {
-  if (finding.container !== undefined) return `in container "${finding.container}" at ${finding.path}`;
-  return finding.volume === undefined ? `at ${finding.path}` : `in volume "${finding.volume}" at ${finding.path}`;
+  const owner = describeOwner(finding);
+  return owner === undefined ? `at ${finding.path}` : `in ${owner} at ${finding.path}`;
 }
 
 function actionSource({ action, policy, raisedFrom, setting }: Governance): string {

@@ -7,6 +7,7 @@ import { type AiApiPolicy, endpointHost } from "../../api/index.ts";
 import { type PathPattern, type WorkloadKind, workloadKindOf } from "../../api/workload-kinds.ts";
 import { type LabelSelector, type Labels, matchesSelector } from "../../kube/label-selector.ts";
 import { type Candidate, candidatePath, extractCandidates } from "../extract.ts";
+import { describeField, located } from "../location.ts";
 import { isRecord, type Json, optionalRecord } from "../objects.ts";
 import { shownName, shownPath, shownResource } from "../shown.ts";
 import { EXEMPT_ANNOTATION, type Finding, type PathSegment } from "../types.ts";
@@ -44,8 +45,10 @@ export interface AiApiUse {
   /** The provider's name, or undefined for a host known only as a policy's endpoint. */
   provider?: string;
   container?: string;
+  /** The volume the value is a field of (a gitRepo URL, a CSI attribute). */
+  volume?: string;
   pathSegments: PathSegment[];
-  /** e.g. `env OPENAI_BASE_URL`, `ConfigMap "llm" key "url" (envFrom)`. */
+  /** The field, without its owner: e.g. `env OPENAI_BASE_URL`, `ConfigMap "llm" key "url" (envFrom)`. */
   where: string;
 }
 
@@ -85,11 +88,9 @@ export function aiApiUses(
   for (const c of extracted ?? candidates) {
     add(c.value, c.container, () => ({
       ...(c.container === undefined ? {} : { container: c.container }),
+      ...(c.volume === undefined ? {} : { volume: c.volume }),
       pathSegments: candidatePath(c),
-      where:
-        c.field === "env"
-          ? `env ${shownName(c.name ?? "(unnamed)")}`
-          : `${c.field}[${shownName(String(c.tail.at(-1)))}]`,
+      where: describeField(c),
     }));
   }
   const namespace = namespaceOf(object);
@@ -166,7 +167,7 @@ export function unregisteredAiApis(
     .map((use) => {
       const what = use.provider ? `${use.provider} (${use.host})` : `${use.host}, an AiApiPolicy endpoint,`;
       const container = use.container === undefined ? undefined : shownName(use.container);
-      const where = container === undefined ? use.where : `container "${container}" ${use.where}`;
+      const volume = use.volume === undefined ? undefined : shownName(use.volume);
       return {
         rule: rule.id,
         category: rule.category,
@@ -176,11 +177,12 @@ export function unregisteredAiApis(
         namespace,
         name,
         ...(container === undefined ? {} : { container }),
+        ...(volume === undefined ? {} : { volume }),
         path: shownPath(use.pathSegments),
         pathSegments: use.pathSegments,
         ...(use.provider === undefined ? {} : { provider: use.provider }),
         hint: use.host,
-        message: `${where}: calls ${what} which no AiApiPolicy selecting this workload declares`,
+        message: `${located({ container, volume }, use.where)}: calls ${what} which no AiApiPolicy selecting this workload declares`,
         fix: rule.fix,
         exempt,
       };

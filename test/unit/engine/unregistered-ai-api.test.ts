@@ -5,6 +5,7 @@ import { parseSource } from "../../../src/cli/scan/documents.ts";
 import { evaluate } from "../../../src/engine/index.ts";
 import { aiProviderOf } from "../../../src/engine/rules/ai-providers.ts";
 import { type RegisteredApi, unregisteredAiApis } from "../../../src/engine/rules/unregistered-ai-api.ts";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
 import { folderWith, runCli } from "../cli/run.ts";
 
 type Container = Record<string, unknown>;
@@ -95,6 +96,35 @@ describe("unregistered-ai-api", () => {
     const [finding] = unregisteredAiApis(withEnv("https://llm.internal.example/v1"), { policies: [gateway] });
     expect(finding?.provider).toBeUndefined();
     expect(finding?.message).toContain("calls llm.internal.example, an AiApiPolicy endpoint,");
+  });
+
+  // Before: `volume[endpoint]`, `annotation[llm-endpoint]`, `container "app" probe[host]`: words of its own, and
+  // no volume name, where every other rule's finding says `volume "models" csi.volumeAttributes.endpoint`.
+  it("names where a host sits as every other rule does: the volume, the annotation, the probe's field", () => {
+    const workload = deployment(
+      { readinessProbe: { httpGet: { host: "api.mistral.ai", port: 443, scheme: "HTTPS" } } },
+      {
+        annotations: { "llm-endpoint": "https://api.anthropic.com/v1" },
+        volumes: [
+          { name: "cache", emptyDir: {} },
+          {
+            name: "models",
+            csi: { driver: "s3.csi.example.com", volumeAttributes: { endpoint: "https://api.openai.com" } },
+          },
+        ],
+      },
+    );
+    const findings = unregisteredAiApis(workload, { policies: [] });
+    expect(findings.map((f) => f.message.slice(0, f.message.indexOf(": calls")))).toEqual([
+      'annotation "llm-endpoint"',
+      'container "app" readinessProbe.httpGet.host',
+      'volume "models" csi.volumeAttributes.endpoint',
+    ]);
+    expect(findings.map((f) => f.volume)).toEqual([undefined, undefined, "models"]);
+    // The same place as a key there is named by the hardcoded-secret rule.
+    const key = fakeSecrets(5).anthropic ?? "";
+    const keyed = deployment({}, { volumes: [{ name: "models", csi: { volumeAttributes: { endpoint: key } } }] });
+    expect(evaluate(keyed).findings[0]?.message).toMatch(/^volume "models" csi\.volumeAttributes\.endpoint: /);
   });
 
   it("reads the ConfigMaps the pod uses (envFrom, configMapKeyRef's key only, volumes), and points at the reference", () => {

@@ -32,6 +32,25 @@ describe("warnings for long names", () => {
     expect(warning).toMatch(/ \(OpenAI API key ending "…wxyz"\)$/);
   });
 
+  // Before: "hardcoded-secret: Pod/quarterly-financial-... volumes[1].csi.volumeAttributes.secretKey": the refusal
+  // named the volume, the warning only its index.
+  it("names the volume a key sits in, as it names a container, and shortens a long volume name before the field", () => {
+    const inVolume = finding({
+      container: undefined,
+      volume: "models",
+      path: "spec.template.spec.volumes[1].csi.volumeAttributes.secretKey",
+    });
+    expect(findingWarning({ kind: "Deployment", namespace: "ml", name: "chat" }, inVolume)).toBe(
+      `hardcoded-secret: Deployment/chat volume models csi.volumeAttributes.secretKey (${inVolume.hint})`,
+    );
+    const longVolume = { ...inVolume, volume: "model-weights-from-the-shared-bucket-of-the-research-team-in-emea" };
+    const warning = findingWarning(longPod, longVolume);
+    expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
+    expect(warning).toMatch(
+      /^hardcoded-secret: Pod\/quarterly\.\.\. volume model-[a-z-]*\.\.\. csi\.volumeAttributes\.secretKey \(/,
+    );
+  });
+
   it("keeps the field of a finding that was already there", () => {
     const warning = existingWarning(longPod, longFinding);
     expect(warning.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
