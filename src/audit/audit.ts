@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { workloadKindOf } from "../api/workload-kinds.ts";
 import { evaluate, shownName } from "../engine/index.ts";
 import type { Json } from "../engine/objects.ts";
 import { podLabels, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
@@ -125,7 +126,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
       policies: selecting.map((p) => p.metadata.name),
     }));
     findings.push(...records);
-    if (kind !== "ConfigMap" && records.some(exposesCredential) && selecting.some((p) => p.spec.response?.quarantine)) {
+    // A core workload's pods: a custom resource's pods are quarantined through the workload its operator made.
+    const quarantinable = kind !== "ConfigMap" && workloadKindOf(object)?.extra === false;
+    if (quarantinable && records.some(exposesCredential) && selecting.some((p) => p.spec.response?.quarantine)) {
       const target = { apiVersion, kind, namespace, name, ...(uid ? { uid } : {}), labels };
       quarantines.set(quarantineKey(target), target);
     }
@@ -143,7 +146,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   let workloads = 0;
   // The same pass yields the inventory the read API serves: no second listing of the cluster.
   const inventory = new InventoryBuilder(policies, startedAt, aiConfigMaps.lookup);
-  for await (const workload of topLevelWorkloads(options.kc, scope)) {
+  const unlisted = (message: string) => options.logger.warn(`audit: ${message}`);
+  for await (const workload of topLevelWorkloads(options.kc, scope, unlisted)) {
     if (!inScope(workload)) continue;
     workloads++;
     // One walk of the workload for every rule; the inventory records its AI API uses from the same findings.

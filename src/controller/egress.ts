@@ -6,10 +6,10 @@ import type { CachedOwned } from "../kube/cached.ts";
 import { canonical } from "../kube/order.ts";
 import { objectPath, resources } from "../kube/resources.ts";
 import { isStatus } from "../kube/rest.ts";
+import { served } from "../kube/served.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
 import { ciliumPolicyIntent, networkPolicyIntent, ownedName, POLICY_LABEL } from "./intents.ts";
-import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
 export interface EgressResult {

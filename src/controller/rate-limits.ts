@@ -7,10 +7,10 @@ import type { CachedIngress } from "../kube/cached.ts";
 import type { Informer } from "../kube/informer.ts";
 import { canonical } from "../kube/order.ts";
 import { collectionPath, resources } from "../kube/resources.ts";
+import { served } from "../kube/served.ts";
 import type { Observed } from "./conditions.ts";
 import type { Context } from "./controller.ts";
 import { ingressAnnotations, ingressIntent, middlewareIntents, POLICY_LABEL, TRAEFIK_MIDDLEWARES } from "./intents.ts";
-import { served } from "./served.ts";
 import { describeFailure, failedWrite, type WorkloadFailure } from "./workloads.ts";
 
 export interface RateLimitResult {

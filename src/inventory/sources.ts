@@ -1,7 +1,7 @@
 // Where the inventory comes from: manifests (the same reading as `scan`) or a cluster, read in pages.
 import type * as k8s from "@kubernetes/client-node";
 import { type AiApiPolicy, API_GROUP, KIND, parseAiApiPolicy } from "../api/index.ts";
-import { workloadKindOf } from "../api/workload-kinds.ts";
+import { resourceName, workloadKindOf } from "../api/workload-kinds.ts";
 import { configMapLookup, flatten } from "../cli/scan/documents.ts";
 import { readSources } from "../cli/scan/inputs.ts";
 import { parseInputs } from "../cli/scan/parse-inputs.ts";
@@ -11,8 +11,10 @@ import { aiProviderOf } from "../engine/rules/ai-providers.ts";
 import { hostsIn, type InventoryContext, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
 import { shownName } from "../engine/shown.ts";
 import { describeError } from "../kube/errors.ts";
-import { CONFIGMAP_TYPE, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
+import { CONFIGMAP_TYPE, EXTRA_WORKLOAD_TYPES, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
 import { resources } from "../kube/resources.ts";
+import { KubeRest } from "../kube/rest.ts";
+import { served } from "../kube/served.ts";
 import { type Inventory, InventoryBuilder } from "./inventory.ts";
 
 export interface Sourced {
@@ -56,7 +58,8 @@ export async function inventoryFromCluster(kc: k8s.KubeConfig, scope: ClusterSco
   const { policies, errors } = await clusterPolicies(kc, scope);
   const hosts = new Set(policies.map((p) => registeredApi(p).endpointHost));
   const builder = new InventoryBuilder(policies, now, await aiConfigMaps(kc, scope, hosts));
-  for await (const workload of topLevelWorkloads(kc, scope)) builder.addWorkload(workload);
+  const unlisted = (message: string) => errors.push({ file: "cluster", message });
+  for await (const workload of topLevelWorkloads(kc, scope, unlisted)) builder.addWorkload(workload);
   return { inventory: withReadiness(builder.result()), errors };
 }
 
@@ -90,11 +93,33 @@ export async function clusterPolicies(
   return { policies, errors };
 }
 
-/** The workloads in scope that no other listed workload controls, kind by kind, a page at a time. */
-export async function* topLevelWorkloads(kc: k8s.KubeConfig, scope: ClusterScope): AsyncGenerator<Json> {
+/**
+ * The workloads in scope that no other listed workload controls, kind by kind, a page at a time; then the AI
+ * custom resources the API server serves (discovery first: a kind not served answers 403, not 404, to whoever
+ * may not list it). One the caller may not list is skipped and passed to `unlisted`, so that the output can say
+ * what it left out; the core kinds are needed, and throw.
+ */
+export async function* topLevelWorkloads(
+  kc: k8s.KubeConfig,
+  scope: ClusterScope,
+  unlisted: (message: string) => void,
+): AsyncGenerator<Json> {
   for (const type of WORKLOAD_TYPES) {
     for await (const page of listPages(kc, type, scope)) {
       for (const object of page) if (isTopLevel(object)) yield object;
+    }
+  }
+  const rest = new KubeRest(kc);
+  for (const type of EXTRA_WORKLOAD_TYPES) {
+    try {
+      if (!(await served(rest, type, scope.signal))) continue;
+      for await (const page of listPages(kc, type, scope)) {
+        for (const object of page) if (isTopLevel(object)) yield object;
+      }
+    } catch (error) {
+      scope.signal?.throwIfAborted();
+      const name = resourceName({ group: type.group, resource: type.plural });
+      unlisted(`cannot list ${name} (${describeError(error)}): left out`);
     }
   }
 }

@@ -1,19 +1,34 @@
 // Listing a kind in pages (limit/continue): memory is bounded by the page, not by the cluster.
 import { setTimeout as sleep } from "node:timers/promises";
 import type * as k8s from "@kubernetes/client-node";
-import { CORE_KINDS } from "../api/workload-kinds.ts";
+import { CORE_KINDS, EXTRA_KINDS, type WorkloadKind } from "../api/workload-kinds.ts";
 import type { Json } from "../engine/objects.ts";
 import { apiVersionOf, collectionPath, type Resource } from "./resources.ts";
 import { isStatus, KubeRest, type RawList } from "./rest.ts";
 
+const asResource = (k: WorkloadKind): Resource => ({
+  group: k.group,
+  version: k.version,
+  plural: k.resource,
+  kind: k.kind,
+});
+
 /** The core kinds that run pods (the workload table's; PodTemplates run nothing), as the audit lists them. */
 export const WORKLOAD_TYPES: readonly Resource[] = CORE_KINDS.filter(
   (k) => k.podSpecs.length > 0 && k.kind !== "PodTemplate",
-).map((k) => ({ group: k.group, version: k.version, plural: k.resource, kind: k.kind }));
+).map(asResource);
+
+/**
+ * The AI custom resources the audit and the inventory list besides (a key written into an InferenceService or
+ * a WorkflowTemplate before the webhook ran is found where the developer wrote it), each where its CRD is
+ * installed. The namespaced ones: a cluster-scoped runtime has no namespace to be reported in.
+ */
+export const EXTRA_WORKLOAD_TYPES: readonly Resource[] = EXTRA_KINDS.filter((k) => !k.clusterScoped).map(asResource);
 
 export const CONFIGMAP_TYPE: Resource = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
 
 const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
+const EXTRA_KIND_NAMES = new Set(EXTRA_WORKLOAD_TYPES.map((t) => t.kind));
 
 /**
  * The items of one kind as plain JSON, a page at a time, each with its apiVersion and kind set (list
@@ -61,10 +76,13 @@ async function retryingTooManyRequests<T>(request: () => Promise<T>, signal: Abo
 
 /**
  * False for a workload another listed workload controls (a Deployment's ReplicaSets, their Pods, a
- * CronJob's Jobs): it is reported once, at the top. A workload owned by anything else (an operator's
- * custom resource) is its own top.
+ * CronJob's Jobs): it is reported once, at the top. A core workload owned by anything else (an operator's
+ * custom resource) is its own top: it is what runs, and what it runs may come from a runtime no audit lists.
+ * A custom resource another one controls (a RayJob's RayCluster, a CronWorkflow's Workflows) is a copy,
+ * reported at the one the developer wrote.
  */
 export function isTopLevel(object: Json): boolean {
   const metadata = (object.metadata ?? {}) as { ownerReferences?: { kind?: string; controller?: boolean }[] };
-  return !(metadata.ownerReferences ?? []).some((o) => o.controller && WORKLOAD_KINDS.has(o.kind ?? ""));
+  const controllers = EXTRA_KIND_NAMES.has(String(object.kind)) ? EXTRA_KIND_NAMES : WORKLOAD_KINDS;
+  return !(metadata.ownerReferences ?? []).some((o) => o.controller && controllers.has(o.kind ?? ""));
 }

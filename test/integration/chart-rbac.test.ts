@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
+import { CONFIGMAP_TYPE, EXTRA_WORKLOAD_TYPES, WORKLOAD_TYPES } from "../../src/kube/pages.ts";
 import { freePort } from "../controlplane/ports.ts";
 import { kubeConfig, kubectl } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
@@ -49,6 +50,19 @@ const NOT_EXERCISED: Record<string, string> = {
     "Cilium egress: Cilium's CRD is not installed here",
   "secrets [create]": "the certificate Secret is re-created only when someone deletes it; the chart creates it",
 };
+// The audit lists the AI custom resources only where their CRDs are installed: the test below asks the API
+// server's authorizer whether the chart lets it list every kind the audit lists, these among them.
+const AUDITED_CUSTOM_RESOURCES = [
+  "inferenceservices,servingruntimes [list]",
+  "rayclusters,rayjobs,rayservices [list]",
+  "pytorchjobs,tfjobs,xgboostjobs,paddlejobs,jaxjobs,mpijobs,notebooks [list]",
+  "trainjobs,trainingruntimes [list]",
+  "services,configurations [list]",
+  "rollouts,workflows,workflowtemplates,cronworkflows [list]",
+  "leaderworkersets [list]",
+];
+for (const rule of AUDITED_CUSTOM_RESOURCES)
+  NOT_EXERCISED[rule] = "listed by the audit where its CRD is installed: see the authorizer's answer below";
 
 function rendered(): Promise<Record<string, unknown>[]> {
   return template(release, operatorNs, [`webhook.namespaceSelector.aiapiguard-rbac=${run}`]).then((yaml) =>
@@ -97,6 +111,24 @@ describe("every rule of the chart's RBAC is needed", () => {
   it("the test's list of rules not exercised names only rules the chart has", () => {
     const keys = roles().flatMap((role) => role.rules.map(key));
     expect(Object.keys(NOT_EXERCISED).filter((k) => !keys.includes(k))).toEqual([]);
+  });
+
+  // Before: the chart granted list on the core kinds only; the audit now lists the AI custom resources too.
+  it("lets the audit list every kind it lists, the AI custom resources included (the API server's authorizer)", async () => {
+    const user = `system:serviceaccount:${operatorNs}:${fullname}`;
+    const denied: string[] = [];
+    for (const type of [CONFIGMAP_TYPE, ...WORKLOAD_TYPES, ...EXTRA_WORKLOAD_TYPES]) {
+      // A SubjectAccessReview names the group: kubectl auth can-i cannot name a kind whose CRD is not installed.
+      const review = {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: { user, resourceAttributes: { group: type.group, resource: type.plural, verb: "list" } },
+      };
+      const asked = await kubectl(["create", "-o", "json", "-f", "-"], { input: JSON.stringify(review) });
+      const status = asked.code === 0 ? JSON.parse(asked.stdout).status : { reason: asked.stderr };
+      if (status.allowed !== true) denied.push(`${type.plural}.${type.group}: ${status.reason ?? "not allowed"}`);
+    }
+    expect(denied).toEqual([]);
   });
 
   it("without any one exercised rule, the operator meets a 403 for exactly that resource", async () => {

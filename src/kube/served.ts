@@ -1,7 +1,7 @@
 // Whether the API server serves a resource (its CRD is installed), asked of discovery and remembered
 // for a minute, so a cluster without Cilium or Traefik costs one read a minute, not one per reconcile.
-import type { Resource } from "../kube/resources.ts";
-import { isStatus, type KubeRest } from "../kube/rest.ts";
+import type { Resource } from "./resources.ts";
+import { isStatus, type KubeRest } from "./rest.ts";
 
 const TTL_MS = 60_000;
 const known = new WeakMap<KubeRest, Map<string, { served: boolean; at: number }>>();
