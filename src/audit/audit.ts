@@ -35,12 +35,14 @@ import {
   announcedIn,
   buildReport,
   findingKey,
+  findingsOf,
   MANAGED_BY,
   type PolicyReportObject,
   REPORT_NAME,
   REPORT_TYPES,
   type ReportFormat,
   reportChanged,
+  reportType,
   resultKey,
 } from "./report.ts";
 import { exposesCredential } from "./response.ts";
@@ -146,7 +148,12 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   let workloads = 0;
   // The same pass yields the inventory the read API serves: no second listing of the cluster.
   const inventory = new InventoryBuilder(policies, startedAt, aiConfigMaps.lookup);
-  const unlisted = (message: string) => options.logger.warn(`audit: ${message}`);
+  // A kind it could not list keeps its results of the last run: not listed is not fixed.
+  const leftOut = new Set<string>();
+  const unlisted = (kind: string, message: string) => {
+    leftOut.add(kind);
+    options.logger.warn(`audit: ${message}`);
+  };
   for await (const workload of topLevelWorkloads(options.kc, scope, unlisted)) {
     if (!inScope(workload)) continue;
     workloads++;
@@ -159,7 +166,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
     collect(workload, found);
   }
 
-  const outcome = await writeReports(options, findings, startedAt);
+  const { kept, ...outcome } = await writeReports(options, findings, startedAt, leftOut);
+  findings.push(...kept);
   const quarantine = await reconcileQuarantines(options.kc, quarantines, scope, options.logger, options.recordEvent);
   const durationMs = performance.now() - started;
   record(options, findings, durationMs);
@@ -190,9 +198,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
 
 async function writeReports(
   options: AuditOptions,
-  findings: readonly AuditFinding[],
+  found: readonly AuditFinding[],
   now: Date,
-): Promise<Pick<AuditResult, "written" | "unchanged" | "deleted" | "failed">> {
+  leftOut: ReadonlySet<string>,
+): Promise<Pick<AuditResult, "written" | "unchanged" | "deleted" | "failed"> & { kept: AuditFinding[] }> {
   const format = options.format ?? "openreports";
   const type = REPORT_TYPES[format];
   const signal = options.signal;
@@ -200,11 +209,12 @@ async function writeReports(
   const labelSelector = Object.entries(MANAGED_BY)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
+  const rest = new KubeRest(options.kc);
   try {
     const scope = { pageSize: options.pageSize ?? 500, namespaces: options.namespaces, labelSelector, signal };
     for await (const page of listPages(options.kc, type, scope)) {
       for (const report of page as unknown as PolicyReportObject[])
-        if (report.metadata.name === REPORT_NAME) existing.set(report.metadata.namespace, report);
+        if (report.metadata.name === REPORT_NAME) existing.set(report.metadata.namespace ?? "", report);
     }
   } catch (error) {
     signal?.throwIfAborted();
@@ -215,11 +225,15 @@ async function writeReports(
           : "the wgpolicyk8s.io PolicyReport CRD"),
     );
   }
+  // The cluster's report is this run's only when it read the cluster-scoped objects: every namespace.
+  const clusterReport = options.namespaces ? undefined : await clusterReportOf(rest, options, format);
+  if (clusterReport) existing.set("", clusterReport);
+  const kept = [...existing.values()].flatMap(findingsOf).filter((finding) => leftOut.has(finding.kind));
+  const findings = [...found, ...kept];
   const byNamespace = new Map<string, AuditFinding[]>();
   for (const finding of findings)
     byNamespace.set(finding.namespace, [...(byNamespace.get(finding.namespace) ?? []), finding]);
 
-  const rest = new KubeRest(options.kc);
   const outcome = {
     written: [] as string[],
     unchanged: [] as string[],
@@ -235,7 +249,10 @@ async function writeReports(
     }
     try {
       // force: the report is ai-api-guard's whole.
-      await rest.apply(objectPath(type, namespace, REPORT_NAME), desired, { force: true, signal });
+      await rest.apply(objectPath(reportType(format, namespace), namespace, REPORT_NAME), desired, {
+        force: true,
+        signal,
+      });
       outcome.written.push(namespace);
       // Announced once written: a report that could not be written announces its findings next run.
       announce(options, items, previous);
@@ -250,14 +267,37 @@ async function writeReports(
   for (const [namespace, report] of existing) {
     if (byNamespace.has(namespace)) continue;
     try {
-      await rest.request(objectPath(type, namespace, REPORT_NAME), { method: "DELETE", signal });
+      await rest.request(objectPath(reportType(format, namespace), namespace, REPORT_NAME), {
+        method: "DELETE",
+        signal,
+      });
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
     outcome.deleted.push(namespace);
     announce(options, [], report);
   }
-  return outcome;
+  return { ...outcome, kept };
+}
+
+/**
+ * The cluster's report, if there is one (none where its CRD is not installed). One that cannot be read is
+ * logged and taken as none: the namespaces' reports are still written, and so is the cluster's, if it can be.
+ */
+async function clusterReportOf(
+  rest: KubeRest,
+  options: AuditOptions,
+  format: ReportFormat,
+): Promise<PolicyReportObject | undefined> {
+  const type = reportType(format, "");
+  try {
+    return await rest.request<PolicyReportObject>(objectPath(type, "", REPORT_NAME), { signal: options.signal });
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    if (!isStatus(error, 404))
+      options.logger.warn({ error: describeError(error) }, `audit: cannot read the ${type.kind} ${REPORT_NAME}`);
+    return undefined;
+  }
 }
 
 /**

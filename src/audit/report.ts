@@ -24,6 +24,25 @@ export const REPORT_TYPES: Record<ReportFormat, Resource> = {
   wgpolicyk8s: { group: "wgpolicyk8s.io", version: "v1alpha2", plural: "policyreports", kind: "PolicyReport" },
 };
 
+/**
+ * The cluster-scoped report of each format: the findings of cluster-scoped objects (a ClusterServingRuntime),
+ * which have no namespace to be reported in.
+ */
+export const CLUSTER_REPORT_TYPES: Record<ReportFormat, Resource> = {
+  openreports: { group: "openreports.io", version: "v1alpha1", plural: "clusterreports", kind: "ClusterReport" },
+  wgpolicyk8s: {
+    group: "wgpolicyk8s.io",
+    version: "v1alpha2",
+    plural: "clusterpolicyreports",
+    kind: "ClusterPolicyReport",
+  },
+};
+
+/** The report a namespace's findings go in: the cluster's for "" (cluster-scoped objects). */
+export function reportType(format: ReportFormat, namespace: string): Resource {
+  return (namespace === "" ? CLUSTER_REPORT_TYPES : REPORT_TYPES)[format];
+}
+
 export const REPORT_NAME = "ai-api-guard";
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "ai-api-guard" };
 export const SOURCE = "ai-api-guard";
@@ -60,7 +79,8 @@ export interface ReportResult {
 export interface PolicyReportObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  /** No namespace for the cluster's report. */
+  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string> };
   summary: { pass: number; fail: number; warn: number; error: number; skip: number };
   results: ReportResult[];
 }
@@ -141,11 +161,16 @@ export function buildReport(
     results.push(result);
   }
   const skip = findings.filter((f) => f.exempt).length;
-  const type = REPORT_TYPES[format];
+  const type = reportType(format, namespace);
   return {
     apiVersion: apiVersionOf(type),
     kind: type.kind,
-    metadata: { name: REPORT_NAME, namespace, labels: { ...MANAGED_BY }, ...leftOutAnnotations(leftOut) },
+    metadata: {
+      name: REPORT_NAME,
+      ...(namespace === "" ? {} : { namespace }),
+      labels: { ...MANAGED_BY },
+      ...leftOutAnnotations(leftOut),
+    },
     summary: { pass: 0, fail: findings.length - skip, warn: 0, error: 0, skip },
     results,
   };
@@ -173,7 +198,7 @@ export function findingsOf(report: PolicyReportObject): AuditFinding[] {
     const resource = r.resources?.[0] ?? {
       apiVersion: "",
       kind: "",
-      namespace: shownName(report.metadata.namespace),
+      namespace: shownName(report.metadata.namespace ?? ""),
       name: "",
     };
     return {
@@ -183,7 +208,7 @@ export function findingsOf(report: PolicyReportObject): AuditFinding[] {
       resource: `${resource.kind}/${resource.namespace}/${resource.name}`,
       kind: resource.kind,
       // As written, from the report's own (its results show it by its hint): the read API filters by it.
-      namespace: report.metadata.namespace,
+      namespace: report.metadata.namespace ?? "",
       name: resource.name,
       ...(container === undefined ? {} : { container }),
       ...(volume === undefined ? {} : { volume }),

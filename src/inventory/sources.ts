@@ -11,7 +11,14 @@ import { aiProviderOf } from "../engine/rules/ai-providers.ts";
 import { hostsIn, type InventoryContext, registeredApi } from "../engine/rules/unregistered-ai-api.ts";
 import { shownName } from "../engine/shown.ts";
 import { describeError } from "../kube/errors.ts";
-import { CONFIGMAP_TYPE, EXTRA_WORKLOAD_TYPES, isTopLevel, listPages, WORKLOAD_TYPES } from "../kube/pages.ts";
+import {
+  CLUSTER_WORKLOAD_TYPES,
+  CONFIGMAP_TYPE,
+  EXTRA_WORKLOAD_TYPES,
+  isTopLevel,
+  listPages,
+  WORKLOAD_TYPES,
+} from "../kube/pages.ts";
 import { resources } from "../kube/resources.ts";
 import { KubeRest } from "../kube/rest.ts";
 import { served } from "../kube/served.ts";
@@ -58,7 +65,7 @@ export async function inventoryFromCluster(kc: k8s.KubeConfig, scope: ClusterSco
   const { policies, errors } = await clusterPolicies(kc, scope);
   const hosts = new Set(policies.map((p) => registeredApi(p).endpointHost));
   const builder = new InventoryBuilder(policies, now, await aiConfigMaps(kc, scope, hosts));
-  const unlisted = (message: string) => errors.push({ file: "cluster", message });
+  const unlisted = (_kind: string, message: string) => errors.push({ file: "cluster", message });
   for await (const workload of topLevelWorkloads(kc, scope, unlisted)) builder.addWorkload(workload);
   return { inventory: withReadiness(builder.result()), errors };
 }
@@ -96,13 +103,13 @@ export async function clusterPolicies(
 /**
  * The workloads in scope that no other listed workload controls, kind by kind, a page at a time; then the AI
  * custom resources the API server serves (discovery first: a kind not served answers 403, not 404, to whoever
- * may not list it). One the caller may not list is skipped and passed to `unlisted`, so that the output can say
+ * may not list it). One the caller may not list is skipped and passed to `unlisted` (its kind, and why), so that the output can say
  * what it left out; the core kinds are needed, and throw.
  */
 export async function* topLevelWorkloads(
   kc: k8s.KubeConfig,
   scope: ClusterScope,
-  unlisted: (message: string) => void,
+  unlisted: (kind: string, message: string) => void,
 ): AsyncGenerator<Json> {
   for (const type of WORKLOAD_TYPES) {
     for await (const page of listPages(kc, type, scope)) {
@@ -110,7 +117,8 @@ export async function* topLevelWorkloads(
     }
   }
   const rest = new KubeRest(kc);
-  for (const type of EXTRA_WORKLOAD_TYPES) {
+  // The cluster-scoped ones belong to no namespace: read when every namespace is.
+  for (const type of [...EXTRA_WORKLOAD_TYPES, ...(scope.namespaces ? [] : CLUSTER_WORKLOAD_TYPES)]) {
     try {
       if (!(await served(rest, type, scope.signal))) continue;
       for await (const page of listPages(kc, type, scope)) {
@@ -119,7 +127,7 @@ export async function* topLevelWorkloads(
     } catch (error) {
       scope.signal?.throwIfAborted();
       const name = resourceName({ group: type.group, resource: type.plural });
-      unlisted(`cannot list ${name} (${describeError(error)}): left out`);
+      unlisted(type.kind, `cannot list ${name} (${describeError(error)}): left out`);
     }
   }
 }

@@ -21,14 +21,17 @@ export const WORKLOAD_TYPES: readonly Resource[] = CORE_KINDS.filter(
 /**
  * The AI custom resources the audit and the inventory list besides (a key written into an InferenceService or
  * a WorkflowTemplate before the webhook ran is found where the developer wrote it), each where its CRD is
- * installed. The namespaced ones: a cluster-scoped runtime has no namespace to be reported in.
+ * installed.
  */
 export const EXTRA_WORKLOAD_TYPES: readonly Resource[] = EXTRA_KINDS.filter((k) => !k.clusterScoped).map(asResource);
+
+/** The cluster-scoped runtimes and templates (ClusterServingRuntime...): read when every namespace is. */
+export const CLUSTER_WORKLOAD_TYPES: readonly Resource[] = EXTRA_KINDS.filter((k) => k.clusterScoped).map(asResource);
 
 export const CONFIGMAP_TYPE: Resource = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
 
 const WORKLOAD_KINDS = new Set(WORKLOAD_TYPES.map((t) => t.kind));
-const EXTRA_KIND_NAMES = new Set(EXTRA_WORKLOAD_TYPES.map((t) => t.kind));
+const EXTRA_KIND_NAMES = new Set([...EXTRA_WORKLOAD_TYPES, ...CLUSTER_WORKLOAD_TYPES].map((t) => t.kind));
 
 /**
  * The items of one kind as plain JSON, a page at a time, each with its apiVersion and kind set (list

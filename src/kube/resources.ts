@@ -43,8 +43,9 @@ export function collectionPath(resource: Resource, namespace?: string): string {
     : `${root}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
 }
 
+/** A cluster-scoped object's path for namespace "". */
 export function objectPath(resource: Resource, namespace: string, name: string, subresource?: string): string {
-  const path = `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`;
+  const path = `${collectionPath(resource, namespace || undefined)}/${encodeURIComponent(name)}`;
   return subresource ? `${path}/${subresource}` : path;
 }
 

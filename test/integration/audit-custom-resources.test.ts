@@ -12,6 +12,9 @@ import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runAudit } from "../../src/audit/audit.ts";
+import { credentialResponder } from "../../src/audit/response.ts";
+import { eventRecorder } from "../../src/kube/events.ts";
+import { KubeRest } from "../../src/kube/rest.ts";
 import { type ControlPlane, startControlPlane } from "../controlplane/harness.ts";
 import { type Kubectl, kubectlFor } from "../support/cluster.ts";
 import { untilEstablished } from "../support/crds.ts";
@@ -21,8 +24,8 @@ import { serviceAccountKubeconfig } from "./chart-support.ts";
 
 const KEY = fakeSecrets(2028).openai as string;
 const NS = "models";
-/** KServe's and KubeRay's namespaced CRDs; the other AI kinds are not installed, as in most clusters. */
-const CRDS = /serving\.kserve\.io_servingruntimes|ray\.io_rayjobs|ray\.io_rayclusters/;
+/** KServe's and KubeRay's CRDs; the other AI kinds are not installed, as in most clusters. */
+const CRDS = /serving\.kserve\.io_(cluster)?servingruntimes|ray\.io_rayjobs|ray\.io_rayclusters/;
 const OUR_CRDS = fileURLToPath(new URL("../../crds/", import.meta.url));
 const REPORT_CRDS = fileURLToPath(new URL("../../third-party/crds/openreports.io/", import.meta.url));
 let plane: ControlPlane;
@@ -105,8 +108,8 @@ it("reports a key in a ServingRuntime and a RayJob where it was written, the job
 });
 
 // Before, the audit listed no custom resource, so it needed no RBAC for them; now a kind the audit may not list is
-// left out with a warning that says so, and the rest of the run (the other kinds, the Report) goes on.
-it("leaves out a kind it may not list, says so, and still reports the others", async () => {
+// left out with a warning that says so, its results of the last run kept, and the rest of the run goes on.
+it("leaves out a kind it may not list, says so, keeps its last results, and still reports the others", async () => {
   await apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "auditor", namespace: NS } });
   await apply({
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -133,10 +136,76 @@ it("leaves out a kind it may not list, says so, and still reports the others", a
   );
   const warnings: string[] = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => warnings.push(line) });
-  const result = await runAudit({ kc: auditor, logger, namespaces: [NS] });
-  expect(result.findings.map((f) => f.kind)).toEqual(["RayJob"]);
-  expect(result.written).toEqual([NS]);
+  const resolved: string[] = [];
+  const result = await runAudit({
+    kc: auditor,
+    logger,
+    namespaces: [NS],
+    onResolvedFinding: (finding) => resolved.push(finding.kind),
+  });
+  // Not listed is not fixed: the ServingRuntime's result of the last run stays, and is not announced as resolved.
+  expect(result.findings.map((f) => f.kind)).toEqual(["RayJob", "ServingRuntime"]);
+  expect(result.unchanged).toEqual([NS]);
+  expect(resolved).toEqual([]);
   expect(warnings.map((line) => JSON.parse(line).msg)).toEqual([
     expect.stringMatching(/^audit: cannot list servingruntimes\.serving\.kserve\.io \(.*forbidden.*\): left out$/),
   ]);
+});
+
+// Before, a ClusterServingRuntime (a runtime a platform team shares with every namespace) was reviewed at
+// admission only: one written before ai-api-guard ran was never reported, nor was any cluster-scoped object.
+it("reports a cluster-scoped runtime in the ClusterReport when it reads every namespace, and deletes it once fixed", async () => {
+  const runtime = (container: Record<string, unknown>) => ({
+    apiVersion: "serving.kserve.io/v1alpha1",
+    kind: "ClusterServingRuntime",
+    metadata: { name: "hosted-llm" },
+    spec: {
+      supportedModelFormats: [{ name: "huggingface" }],
+      containers: [{ name: "kserve-container", image: "vllm:1", ...container }],
+    },
+  });
+  await apply(runtime({ env }));
+  const logger = pino({ level: "silent" });
+  const clusterReport = async () => {
+    const got = await kubectl(["get", "clusterreports.openreports.io", "ai-api-guard", "-o", "json"]);
+    return got.code === 0 ? JSON.parse(got.stdout) : undefined;
+  };
+
+  // One namespace read: the cluster-scoped objects are not, and the ClusterReport is not this run's.
+  const scoped = await runAudit({ kc, logger, namespaces: [NS] });
+  expect(scoped.findings.map((f) => f.kind)).not.toContain("ClusterServingRuntime");
+  expect(await clusterReport()).toBeUndefined();
+
+  const onNewFinding = credentialResponder(eventRecorder(new KubeRest(kc), logger), logger);
+  const all = await runAudit({ kc, logger, onNewFinding });
+  const found = all.findings.filter((f) => f.kind === "ClusterServingRuntime");
+  expect(found.map((f) => [f.namespace, f.name, f.path])).toEqual([
+    ["", "hosted-llm", "spec.containers[0].env[0].value"],
+  ]);
+  expect(all.written).toEqual([""]);
+  const written = await clusterReport();
+  expect(written?.summary).toMatchObject({ fail: 1 });
+  expect(written?.results[0].resources[0]).toMatchObject({ kind: "ClusterServingRuntime", name: "hosted-llm" });
+  expect(JSON.stringify(written)).not.toContain(KEY.slice(-12));
+  // Its Event goes to "default", where Kubernetes' own recorders put a cluster-scoped object's.
+  const events = await kubectl([
+    "get",
+    "events",
+    "-n",
+    "default",
+    "--field-selector",
+    "reason=CredentialExposed",
+    "-o",
+    "json",
+  ]);
+  expect(
+    JSON.parse(events.stdout).items.map((e: { involvedObject: { kind: string } }) => e.involvedObject.kind),
+  ).toEqual(["ClusterServingRuntime"]);
+
+  await apply(
+    runtime({ env: [{ name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "openai", key: "api-key" } } }] }),
+  );
+  const fixed = await runAudit({ kc, logger });
+  expect(fixed.deleted).toEqual([""]);
+  expect(await clusterReport()).toBeUndefined();
 });

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
-import { CONFIGMAP_TYPE, EXTRA_WORKLOAD_TYPES, WORKLOAD_TYPES } from "../../src/kube/pages.ts";
+import { reportType } from "../../src/audit/report.ts";
+import { CLUSTER_WORKLOAD_TYPES, CONFIGMAP_TYPE, EXTRA_WORKLOAD_TYPES, WORKLOAD_TYPES } from "../../src/kube/pages.ts";
 import { freePort } from "../controlplane/ports.ts";
 import { kubeConfig, kubectl } from "../support/cluster.ts";
 import { installCrds } from "../support/crds.ts";
@@ -45,6 +46,9 @@ const NOT_EXERCISED: Record<string, string> = {
     "the audit's OpenReports Reports: their CRD is not installed in this test, so the audit skips them",
   "policyreports [get,list,watch,create,update,patch,delete]":
     "the audit's wgpolicyk8s PolicyReports (reports.format=wgpolicyk8s): no module serves their CRD",
+  "clusterreports [get,create,patch,delete]":
+    "the audit's ClusterReport, written only for a finding in a cluster-scoped object: see the authorizer's answer below",
+  "clusterpolicyreports [get,create,patch,delete]": "the wgpolicyk8s ClusterPolicyReport: as the ClusterReport",
   "middlewares [get,list,watch,create,update,patch,delete]": "Traefik rate limits: Traefik's CRD is not installed here",
   "ciliumnetworkpolicies [get,list,watch,create,update,patch,delete]":
     "Cilium egress: Cilium's CRD is not installed here",
@@ -60,6 +64,9 @@ const AUDITED_CUSTOM_RESOURCES = [
   "services,configurations [list]",
   "rollouts,workflows,workflowtemplates,cronworkflows [list]",
   "leaderworkersets [list]",
+  "clusterservingruntimes [list]",
+  "clustertrainingruntimes [list]",
+  "clusterworkflowtemplates [list]",
 ];
 for (const rule of AUDITED_CUSTOM_RESOURCES)
   NOT_EXERCISED[rule] = "listed by the audit where its CRD is installed: see the authorizer's answer below";
@@ -114,19 +121,26 @@ describe("every rule of the chart's RBAC is needed", () => {
   });
 
   // Before: the chart granted list on the core kinds only; the audit now lists the AI custom resources too.
-  it("lets the audit list every kind it lists, the AI custom resources included (the API server's authorizer)", async () => {
+  it("lets the audit list every kind it lists and write every report it writes (the API server's authorizer)", async () => {
     const user = `system:serviceaccount:${operatorNs}:${fullname}`;
+    const listed = [CONFIGMAP_TYPE, ...WORKLOAD_TYPES, ...EXTRA_WORKLOAD_TYPES, ...CLUSTER_WORKLOAD_TYPES];
+    const asks = [
+      ...listed.map((type) => ({ type, verb: "list" })),
+      ...(["openreports", "wgpolicyk8s"] as const).flatMap((format) =>
+        ["get", "create", "patch", "delete"].map((verb) => ({ type: reportType(format, ""), verb })),
+      ),
+    ];
     const denied: string[] = [];
-    for (const type of [CONFIGMAP_TYPE, ...WORKLOAD_TYPES, ...EXTRA_WORKLOAD_TYPES]) {
+    for (const { type, verb } of asks) {
       // A SubjectAccessReview names the group: kubectl auth can-i cannot name a kind whose CRD is not installed.
       const review = {
         apiVersion: "authorization.k8s.io/v1",
         kind: "SubjectAccessReview",
-        spec: { user, resourceAttributes: { group: type.group, resource: type.plural, verb: "list" } },
+        spec: { user, resourceAttributes: { group: type.group, resource: type.plural, verb } },
       };
       const asked = await kubectl(["create", "-o", "json", "-f", "-"], { input: JSON.stringify(review) });
       const status = asked.code === 0 ? JSON.parse(asked.stdout).status : { reason: asked.stderr };
-      if (status.allowed !== true) denied.push(`${type.plural}.${type.group}: ${status.reason ?? "not allowed"}`);
+      if (status.allowed !== true) denied.push(`${verb} ${type.plural}.${type.group}: ${status.reason ?? "no"}`);
     }
     expect(denied).toEqual([]);
   });
