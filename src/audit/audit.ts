@@ -28,6 +28,7 @@ import { byCodePoint } from "../kube/order.ts";
 import { CONFIGMAP_TYPE, listPages } from "../kube/pages.ts";
 import { apiVersionOf, objectPath } from "../kube/resources.ts";
 import { isStatus, KubeRest } from "../kube/rest.ts";
+import { readClusterReport } from "./cluster-report.ts";
 import type { AuditMetrics } from "./metrics.ts";
 import { type QuarantineTarget, quarantineKey, reconcileQuarantines } from "./quarantine.ts";
 import {
@@ -280,22 +281,18 @@ async function writeReports(
   return { ...outcome, kept };
 }
 
-/**
- * The cluster's report, if there is one (none where its CRD is not installed). One that cannot be read is
- * logged and taken as none: the namespaces' reports are still written, and so is the cluster's, if it can be.
- */
+/** The cluster's report; one that cannot be read is logged and taken as none (the namespaces' are still written). */
 async function clusterReportOf(
   rest: KubeRest,
   options: AuditOptions,
   format: ReportFormat,
 ): Promise<PolicyReportObject | undefined> {
-  const type = reportType(format, "");
   try {
-    return await rest.request<PolicyReportObject>(objectPath(type, "", REPORT_NAME), { signal: options.signal });
+    return await readClusterReport(rest, format, options.signal);
   } catch (error) {
     options.signal?.throwIfAborted();
-    if (!isStatus(error, 404))
-      options.logger.warn({ error: describeError(error) }, `audit: cannot read the ${type.kind} ${REPORT_NAME}`);
+    const type = reportType(format, "");
+    options.logger.warn({ error: describeError(error) }, `audit: cannot read the ${type.kind} ${REPORT_NAME}`);
     return undefined;
   }
 }

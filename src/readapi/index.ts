@@ -32,7 +32,7 @@ export const DEFAULT_AUDIENCE = "ai-api-guard";
 export function readApiOptions(
   kc: k8s.KubeConfig,
   settings: ReadApiSettings,
-  sources: Pick<ReadApiOptions, "inventory" | "findings" | "findingsResource">,
+  sources: Pick<ReadApiOptions, "inventory" | "findings" | "findingsResource" | "clusterFindingsResource">,
   logger: Logger,
 ): ReadApiOptions {
   const rest = new KubeRest(kc);

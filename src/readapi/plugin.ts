@@ -26,6 +26,11 @@ export interface ReadApiOptions {
   findings: () => Promise<readonly FindingRecord[]>;
   /** Whose `list` permission grants the findings: the reports they are read from (default reports.openreports.io). */
   findingsResource?: { group: string; resource: string };
+  /**
+   * Whose `list` permission grants the findings of cluster-scoped objects (namespace ""), served to cluster-wide
+   * requests only: the cluster's report (default clusterreports.openreports.io).
+   */
+  clusterFindingsResource?: { group: string; resource: string };
   logger: Logger;
 }
 
@@ -69,11 +74,15 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
     return undefined;
   }
 
-  /** A route: who asks, its RBAC check, and the items of one namespace (or all), paged. */
+  /**
+   * A route: who asks, its RBAC check, and the items of one namespace (or all), paged. With `clusterResource`, the
+   * items of cluster-scoped objects are served only to whoever may list it as well.
+   */
   function route<T extends { namespace: string }>(
     path: string,
     resource: Omit<Access, "verb" | "namespace">,
     items: () => Promise<readonly T[]>,
+    clusterResource?: Omit<Access, "verb" | "namespace">,
   ) {
     app.get(path, async (request, reply) => {
       const subject = await identify(request, reply);
@@ -102,7 +111,13 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
         return reply.code(403).send({ error: "Forbidden", reason });
       }
       log(request, "allow", 200, subject);
-      const all = (await items()).filter((item) => !query.namespace || item.namespace === query.namespace);
+      let all = (await items()).filter((item) => !query.namespace || item.namespace === query.namespace);
+      if (clusterResource && all.some((item) => item.namespace === "")) {
+        const access = { verb: "list" as const, ...clusterResource };
+        // Not allowed, or not known: the cluster's items are left out, the rest is served.
+        if (!(await options.authorize(subject, access).catch(() => false)))
+          all = all.filter((item) => item.namespace !== "");
+      }
       const slice = all.slice(page.offset, page.offset + page.limit).map(shownRow);
       const next = page.offset + slice.length;
       return {
@@ -123,6 +138,7 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
     "/api/v1/findings",
     options.findingsResource ?? { group: "openreports.io", resource: "reports" },
     options.findings,
+    options.clusterFindingsResource ?? { group: "openreports.io", resource: "clusterreports" },
   );
 }
 

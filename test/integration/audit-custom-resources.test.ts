@@ -15,6 +15,7 @@ import { runAudit } from "../../src/audit/audit.ts";
 import { credentialResponder } from "../../src/audit/response.ts";
 import { eventRecorder } from "../../src/kube/events.ts";
 import { KubeRest } from "../../src/kube/rest.ts";
+import { clusterSources } from "../../src/readapi/index.ts";
 import { type ControlPlane, startControlPlane } from "../controlplane/harness.ts";
 import { type Kubectl, kubectlFor } from "../support/cluster.ts";
 import { untilEstablished } from "../support/crds.ts";
@@ -187,6 +188,9 @@ it("reports a cluster-scoped runtime in the ClusterReport when it reads every na
   expect(written?.summary).toMatchObject({ fail: 1 });
   expect(written?.results[0].resources[0]).toMatchObject({ kind: "ClusterServingRuntime", name: "hosted-llm" });
   expect(JSON.stringify(written)).not.toContain(KEY.slice(-12));
+  // The read API, on any replica, serves it from there (to whoever may list clusterreports: readapi.test.ts).
+  const served = await clusterSources(kc, { format: "openreports" }).findings();
+  expect(served.filter((f) => f.namespace === "")).toEqual(found);
   // Its Event goes to "default", where Kubernetes' own recorders put a cluster-scoped object's.
   const events = await kubectl([
     "get",

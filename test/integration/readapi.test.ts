@@ -51,6 +51,26 @@ subjects: [${bound}]
   if (applied.code !== 0) throw new Error(applied.stderr);
 }
 
+/** list on an openreports.io resource cluster-wide, for a service account: a ClusterRole and its binding. */
+async function clusterGrant(name: string, resource: string, user: string): Promise<void> {
+  const [namespace, account] = user.split(":").slice(2);
+  const yaml = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: ${name}}
+rules: [{apiGroups: [openreports.io], resources: [${resource}], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ${name}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${name}}
+subjects: [{kind: ServiceAccount, name: ${account}, namespace: ${namespace}}]
+`;
+  const applied = await kubectl(["apply", "-f", "-"], { input: yaml });
+  if (applied.code !== 0) throw new Error(applied.stderr);
+  clusterGrants.push(name);
+}
+const clusterGrants: string[] = [];
+
 const get = (url: string, token: string) =>
   app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });
 
@@ -73,6 +93,11 @@ beforeAll(async () => {
   // A Role may name resources the API server does not serve (yet): kubectl create role would refuse them.
   await grant("inventory-reader", "aiapiguard.dev", "aiapipolicies", "reader");
   app = await readApiApp({ audience: DEFAULT_AUDIENCE });
+});
+
+afterAll(async () => {
+  for (const name of clusterGrants)
+    await kubectl(["delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found"]);
 });
 
 describe("read API with service-account tokens", () => {
@@ -98,6 +123,40 @@ describe("read API with service-account tokens", () => {
   it("grants findings once a Role allows list reports.openreports.io", async () => {
     await grant("findings-reader", "openreports.io", "reports", "stranger");
     expect((await get(`/api/v1/findings?namespace=${ns.name}`, await createToken("stranger"))).statusCode).toBe(200);
+  });
+
+  // Before: a cluster-wide request served no finding of a cluster-scoped object (namespace ""), and nothing asked
+  // who may read them: now they come from the ClusterReport, to whoever may also list clusterreports.
+  it("serves a cluster-scoped object's findings cluster-wide only to whoever may list clusterreports", async () => {
+    const finding = (namespace: string, kind: string) => ({ namespace, kind, name: "x", rule: "hardcoded-secret" });
+    const wide = Fastify();
+    const options = readApiOptions(
+      kubeConfig(),
+      { audience: DEFAULT_AUDIENCE },
+      {
+        ...sources,
+        findings: async () => [finding(ns.name, "Deployment"), finding("", "ClusterServingRuntime")] as never[],
+      },
+      pino({ level: "silent" }),
+    );
+    await wide.register(readApi, options);
+    const kinds = async () => {
+      const response = await wide.inject({
+        method: "GET",
+        url: "/api/v1/findings",
+        headers: { authorization: `Bearer ${await createToken("stranger")}` },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json().items.map((item: { kind: string }) => item.kind);
+    };
+    const user = `system:serviceaccount:${ns.name}:stranger`;
+    await clusterGrant(`${ns.name}-reports`, "reports", user);
+    expect(await kinds()).toEqual(["Deployment"]);
+    await clusterGrant(`${ns.name}-clusterreports`, "clusterreports", user);
+    // The authorizer keeps an answer for 10 s: the grant shows once the refusal expires.
+    await eventually(async () => ((await kinds()).length === 2 ? true : undefined), 30_000);
+    expect(await kinds()).toEqual(["Deployment", "ClusterServingRuntime"]);
+    await wide.close();
   });
 
   it("refuses a token whose service account, or the pod it is bound to, is gone (the API server's TokenReview)", async () => {
