@@ -226,10 +226,22 @@ async function writeReports(
           : "the wgpolicyk8s.io PolicyReport CRD"),
     );
   }
-  // The cluster's report is this run's only when it read the cluster-scoped objects: every namespace.
-  const clusterReport = options.namespaces ? undefined : await clusterReportOf(rest, options, format);
+  // The cluster's report is this run's only when it read the cluster-scoped objects: every namespace. One that
+  // cannot be read is logged and taken as none: the namespaces' reports are still written.
+  const clusterReport = options.namespaces
+    ? undefined
+    : await readClusterReport(rest, format, signal).catch((error: unknown) => {
+        signal?.throwIfAborted();
+        options.logger.warn(
+          { error: describeError(error) },
+          `audit: cannot read the ${reportType(format, "").kind} ${REPORT_NAME}`,
+        );
+        return undefined;
+      });
   if (clusterReport) existing.set("", clusterReport);
-  const kept = [...existing.values()].flatMap(findingsOf).filter((finding) => leftOut.has(finding.kind));
+  // Read back only when a kind was left out: most runs list every kind.
+  const kept =
+    leftOut.size === 0 ? [] : [...existing.values()].flatMap(findingsOf).filter((finding) => leftOut.has(finding.kind));
   const findings = [...found, ...kept];
   const byNamespace = new Map<string, AuditFinding[]>();
   for (const finding of findings)
@@ -279,22 +291,6 @@ async function writeReports(
     announce(options, [], report);
   }
   return { ...outcome, kept };
-}
-
-/** The cluster's report; one that cannot be read is logged and taken as none (the namespaces' are still written). */
-async function clusterReportOf(
-  rest: KubeRest,
-  options: AuditOptions,
-  format: ReportFormat,
-): Promise<PolicyReportObject | undefined> {
-  try {
-    return await readClusterReport(rest, format, options.signal);
-  } catch (error) {
-    options.signal?.throwIfAborted();
-    const type = reportType(format, "");
-    options.logger.warn({ error: describeError(error) }, `audit: cannot read the ${type.kind} ${REPORT_NAME}`);
-    return undefined;
-  }
 }
 
 /**

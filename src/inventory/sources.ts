@@ -103,8 +103,8 @@ export async function clusterPolicies(
 /**
  * The workloads in scope that no other listed workload controls, kind by kind, a page at a time; then the AI
  * custom resources the API server serves (discovery first: a kind not served answers 403, not 404, to whoever
- * may not list it). One the caller may not list is skipped and passed to `unlisted` (its kind, and why), so that the output can say
- * what it left out; the core kinds are needed, and throw.
+ * may not list it). One the caller may not list is skipped and passed to `unlisted` (its kind, and why), so
+ * that the output can say what it left out; the core kinds are needed, and throw.
  */
 export async function* topLevelWorkloads(
   kc: k8s.KubeConfig,

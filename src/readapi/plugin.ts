@@ -74,6 +74,14 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
     return undefined;
   }
 
+  /** The API server's answer; undefined (logged) when it gave none. */
+  function reviewed(subject: Subject, access: Access): Promise<boolean | undefined> {
+    return options.authorize(subject, access).catch((error: unknown) => {
+      logger.warn({ error: describeError(error) }, "read API: the API server could not review an access");
+      return undefined;
+    });
+  }
+
   /**
    * A route: who asks, its RBAC check, and the items of one namespace (or all), paged. With `clusterResource`, the
    * items of cluster-scoped objects are served only to whoever may list it as well.
@@ -94,10 +102,7 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
         return reply.code(400).send({ error: "Bad Request", reason: page });
       }
       const access: Access = { verb: "list", ...resource, ...(query.namespace ? { namespace: query.namespace } : {}) };
-      const allowed = await options.authorize(subject, access).catch((error: unknown) => {
-        logger.warn({ error: describeError(error) }, "read API: the API server could not review an access");
-        return undefined;
-      });
+      const allowed = await reviewed(subject, access);
       if (allowed === undefined) {
         const reason = "the API server cannot review the access: try again later";
         log(request, "unavailable", 503, subject, reason);
@@ -112,10 +117,9 @@ export async function readApi(app: FastifyInstance, options: ReadApiOptions): Pr
       }
       log(request, "allow", 200, subject);
       let all = (await items()).filter((item) => !query.namespace || item.namespace === query.namespace);
+      // Not allowed, or not known: the cluster's items are left out, the rest is served.
       if (clusterResource && all.some((item) => item.namespace === "")) {
-        const access = { verb: "list" as const, ...clusterResource };
-        // Not allowed, or not known: the cluster's items are left out, the rest is served.
-        if (!(await options.authorize(subject, access).catch(() => false)))
+        if ((await reviewed(subject, { verb: "list", ...clusterResource })) !== true)
           all = all.filter((item) => item.namespace !== "");
       }
       const slice = all.slice(page.offset, page.offset + page.limit).map(shownRow);

@@ -8,6 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_AUDIENCE, type ReadApiSettings, readApi, readApiOptions } from "../../src/readapi/index.ts";
+import { finding } from "../support/admission.ts";
 import { kubeConfig, kubectl, useTestNamespace } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 
@@ -128,14 +129,18 @@ describe("read API with service-account tokens", () => {
   // Before: a cluster-wide request served no finding of a cluster-scoped object (namespace ""), and nothing asked
   // who may read them: now they come from the ClusterReport, to whoever may also list clusterreports.
   it("serves a cluster-scoped object's findings cluster-wide only to whoever may list clusterreports", async () => {
-    const finding = (namespace: string, kind: string) => ({ namespace, kind, name: "x", rule: "hardcoded-secret" });
+    const record = (namespace: string, kind: string) => ({
+      ...finding({ namespace, kind }),
+      apiVersion: "v1",
+      policies: [],
+    });
     const wide = Fastify();
     const options = readApiOptions(
       kubeConfig(),
       { audience: DEFAULT_AUDIENCE },
       {
         ...sources,
-        findings: async () => [finding(ns.name, "Deployment"), finding("", "ClusterServingRuntime")] as never[],
+        findings: async () => [record(ns.name, "Deployment"), record("", "ClusterServingRuntime")],
       },
       pino({ level: "silent" }),
     );
